@@ -1,0 +1,287 @@
+"""Sign-in, sessions and tokens. Every outcome that matters is audited."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway.accounts.models import ApiToken, LoginFailure, User, WebSession
+from gateway.audit.recorder import Actor
+from gateway.audit.tags import Outcome, Tag
+from gateway.errors import Conflict, Invalid, NotFound, Throttled, Unauthenticated
+from gateway.runtime import Refused, Runtime
+
+MIN_PASSWORD_LENGTH = 12
+# a fixed hash to verify against when the account does not exist, so that timing does not
+# tell which e-mail addresses have accounts
+_DUMMY_PASSWORD = "not-a-real-password-" + "x" * 20
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+        raise Invalid(f"not an e-mail address: {email!r}")
+    return email
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def actor_for(user: User, address: str) -> Actor:
+    return Actor(user_id=user.id, email=user.email, address=address)
+
+
+def create_user(
+    rt: Runtime,
+    actor: Actor,
+    *,
+    email: str,
+    full_name: str,
+    password: str,
+    is_operator: bool = False,
+) -> User:
+    email = normalize_email(email)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"password: at least {MIN_PASSWORD_LENGTH} characters are required")
+    if not full_name.strip():
+        raise Invalid("full_name: required")
+    with rt.transaction() as session:
+        if session.scalar(select(User.id).where(User.email == email)) is not None:
+            raise Conflict(f"a user with e-mail {email} exists already")
+        user = User(
+            email=email,
+            full_name=full_name.strip(),
+            password_hash=rt.passwords.hash(password),
+            is_operator=is_operator,
+            disabled=False,
+            created_at=rt.now(),
+        )
+        session.add(user)
+        session.flush()
+        rt.audit(
+            session,
+            tag=Tag.USER_CREATED,
+            actor=actor,
+            outcome=Outcome.ALLOWED,
+            details={"user": email, "operator": is_operator},
+        )
+        return user
+
+
+def set_disabled(rt: Runtime, actor: Actor, *, email: str, disabled: bool) -> None:
+    with rt.transaction() as session:
+        user = session.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None:
+            raise NotFound(f"no user {email}")
+        user.disabled = disabled
+        if disabled:
+            _end_all_sessions(session, user.id, rt.now())
+        rt.audit(
+            session,
+            tag=Tag.USER_CHANGED,
+            actor=actor,
+            outcome=Outcome.ALLOWED,
+            details={"user": user.email, "disabled": disabled},
+        )
+
+
+def _end_all_sessions(session: Session, user_id: int, now: datetime) -> None:
+    for row in session.scalars(
+        select(WebSession).where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
+    ):
+        row.revoked_at = now
+    for token in session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    ):
+        token.revoked_at = now
+
+
+def _recent_failures(session: Session, column: object, value: str, since: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count(LoginFailure.id)).where(column == value, LoginFailure.at >= since)
+        )
+        or 0
+    )
+
+
+def authenticate(rt: Runtime, *, email: str, password: str, address: str) -> User:
+    """Check a password, throttled by recent failures per account and per address."""
+    email = email.strip().lower()
+    now = rt.now()
+    window = now - timedelta(minutes=rt.settings["LOGIN_FAILURE_WINDOW_MINUTES"])
+    limit = rt.settings["LOGIN_MAX_FAILURES"]
+    anonymous = Actor(user_id=None, email=email[:320], address=address)
+    with rt.transaction() as session:
+        per_account = _recent_failures(session, LoginFailure.email, email, window)
+        per_address = _recent_failures(session, LoginFailure.address, address, window)
+        if per_account >= limit or per_address >= limit * 4:
+            raise Refused(
+                Throttled("too many failed sign-ins; try again later"),
+                dict(
+                    tag=Tag.LOGIN_FAILED,
+                    actor=anonymous,
+                    outcome=Outcome.DENIED,
+                    reason="throttled",
+                    details={"account_failures": per_account, "address_failures": per_address},
+                ),
+            )
+        user = session.scalar(select(User).where(User.email == email))
+        reason = _check_password(rt, user, password)
+        if reason:
+            session.add(LoginFailure(email=email[:320], address=address, at=now))
+            rt.audit(
+                session,
+                tag=Tag.LOGIN_FAILED,
+                actor=anonymous if user is None else actor_for(user, address),
+                outcome=Outcome.DENIED,
+                reason=reason,
+            )
+    if reason:
+        # committed above: the failure must count even though sign-in is refused
+        raise Unauthenticated("wrong e-mail or password")
+    assert user is not None
+    return user
+
+
+def _check_password(rt: Runtime, user: User | None, password: str) -> str:
+    if user is None:
+        _verify(rt, rt.passwords.hash(_DUMMY_PASSWORD), password)
+        return "unknown account"
+    if not _verify(rt, user.password_hash, password):
+        return "wrong password"
+    if user.disabled:
+        return "account disabled"
+    return ""
+
+
+def _verify(rt: Runtime, stored: str, password: str) -> bool:
+    try:
+        return rt.passwords.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def record_login(rt: Runtime, user: User, *, address: str, via: str) -> None:
+    with rt.transaction() as session:
+        rt.audit(
+            session,
+            tag=Tag.LOGIN,
+            actor=actor_for(user, address),
+            outcome=Outcome.ALLOWED,
+            details={"via": via},
+        )
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+
+
+def issue_token(rt: Runtime, user: User, *, address: str) -> IssuedToken:
+    token = secrets.token_urlsafe(32)  # 256 random bits
+    now = rt.now()
+    expires = now + timedelta(hours=rt.settings["TOKEN_HOURS"])
+    with rt.transaction() as session:
+        session.add(
+            ApiToken(
+                user_id=user.id, token_hash=sha256_hex(token), created_at=now, expires_at=expires
+            )
+        )
+        rt.audit(
+            session,
+            tag=Tag.TOKEN_ISSUED,
+            actor=actor_for(user, address),
+            outcome=Outcome.ALLOWED,
+            details={"expires_at": expires.isoformat()},
+        )
+    return IssuedToken(token=token, expires_at=expires)
+
+
+def user_for_token(rt: Runtime, token: str) -> User | None:
+    with rt.db.session() as session:
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(token)))
+        if row is None or row.revoked_at is not None or row.expires_at <= rt.now():
+            return None
+        user = session.get(User, row.user_id)
+        return None if user is None or user.disabled else user
+
+
+def revoke_token(rt: Runtime, user: User, token: str, *, address: str) -> None:
+    with rt.transaction() as session:
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(token)))
+        if row is None or row.user_id != user.id:
+            raise NotFound("no such token")
+        row.revoked_at = rt.now()
+        rt.audit(
+            session, tag=Tag.TOKEN_REVOKED, actor=actor_for(user, address), outcome=Outcome.ALLOWED
+        )
+
+
+def start_session(rt: Runtime, user: User, *, address: str) -> str:
+    """A new random session id for the cookie; only its hash is stored."""
+    session_id = secrets.token_urlsafe(32)
+    now = rt.now()
+    with rt.transaction() as session:
+        session.add(
+            WebSession(
+                user_id=user.id,
+                session_hash=sha256_hex(session_id),
+                created_at=now,
+                last_seen_at=now,
+                address=address,
+            )
+        )
+    return session_id
+
+
+def user_for_session(rt: Runtime, session_id: str) -> User | None:
+    """The session's user, if it is live; touches it (idle timeout counts from here)."""
+    now = rt.now()
+    idle = timedelta(minutes=rt.settings["SESSION_IDLE_MINUTES"])
+    absolute = timedelta(hours=rt.settings["SESSION_ABSOLUTE_HOURS"])
+    with rt.db.session() as session:
+        row = session.scalar(
+            select(WebSession).where(WebSession.session_hash == sha256_hex(session_id))
+        )
+        if row is None or row.revoked_at is not None:
+            return None
+        if now - row.last_seen_at > idle or now - row.created_at > absolute:
+            row.revoked_at = now
+            return None
+        user = session.get(User, row.user_id)
+        if user is None or user.disabled:
+            return None
+        row.last_seen_at = now
+        return user
+
+
+def end_session(rt: Runtime, session_id: str, *, address: str) -> None:
+    with rt.transaction() as session:
+        row = session.scalar(
+            select(WebSession).where(WebSession.session_hash == sha256_hex(session_id))
+        )
+        if row is None or row.revoked_at is not None:
+            return
+        row.revoked_at = rt.now()
+        user = session.get(User, row.user_id)
+        if user is not None:
+            rt.audit(
+                session, tag=Tag.LOGOUT, actor=actor_for(user, address), outcome=Outcome.ALLOWED
+            )
+
+
+def get_user(rt: Runtime, email: str) -> User:
+    with rt.db.session() as session:
+        user = session.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None:
+            raise NotFound(f"no user {email}")
+        return user

@@ -1,0 +1,7 @@
+"""The JSON API under /api/v1: thin views over the domain services."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from gateway.api import routes  # noqa: E402,F401  (registers the views)

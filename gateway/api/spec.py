@@ -1,0 +1,133 @@
+"""The OpenAPI document is generated from the routes themselves, so it cannot drift:
+every API view is registered through ``route`` below, which records its description."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    description: str
+    schema_type: str = "string"
+    location: str = "query"
+    required: bool = False
+
+
+@dataclass
+class Operation:
+    rule: str
+    method: str
+    summary: str
+    params: tuple[Param, ...] = ()
+    body: dict[str, Any] | None = None
+    responses: dict[str, str] = field(default_factory=dict)
+    auth: bool = True
+    produces: str = "application/json"
+
+
+OPERATIONS: list[Operation] = []
+
+
+def route(
+    bp: Blueprint,
+    rule: str,
+    method: str,
+    summary: str,
+    *,
+    params: tuple[Param, ...] = (),
+    body: dict[str, Any] | None = None,
+    responses: dict[str, str] | None = None,
+    auth: bool = True,
+    produces: str = "application/json",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        OPERATIONS.append(
+            Operation(
+                rule, method, summary, params, body, responses or {"200": "OK"}, auth, produces
+            )
+        )
+        bp.add_url_rule(rule, view.__name__, view, methods=[method])
+        return view
+
+    return decorate
+
+
+def openapi_path(rule: str) -> str:
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
+
+
+def _path_params(rule: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer" if conv == "int" else "string"},
+        }
+        for conv, name in re.findall(r"<(?:([a-z]+):)?([a-z_]+)>", rule)
+    ]
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        }
+    },
+}
+
+
+def build_document(prefix: str) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for op in OPERATIONS:
+        parameters = _path_params(op.rule) + [
+            {
+                "name": p.name,
+                "in": p.location,
+                "required": p.required,
+                "description": p.description,
+                "schema": {"type": p.schema_type},
+            }
+            for p in op.params
+        ]
+        responses: dict[str, Any] = {
+            status: {"description": text, "content": {op.produces: {"schema": {}}}}
+            for status, text in op.responses.items()
+        }
+        responses["default"] = {
+            "description": "error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        entry: dict[str, Any] = {
+            "summary": op.summary,
+            "operationId": f"{op.method.lower()}_{openapi_path(op.rule).strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+            "parameters": parameters,
+            "responses": responses,
+        }
+        if op.body is not None:
+            entry["requestBody"] = {"required": True, "content": op.body}
+        if not op.auth:
+            entry["security"] = []
+        paths.setdefault(prefix + openapi_path(op.rule), {})[op.method.lower()] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Protective-order gateway API", "version": "1"},
+        "servers": [{"url": "/"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": ERROR_SCHEMA},
+        },
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }

@@ -1,0 +1,1 @@
+"""The audit trail: a hash chain whose signed head lives outside the table."""

@@ -1,0 +1,143 @@
+"""Appending to and verifying the audit hash chain.
+
+Each entry's hash covers its own fields and the previous hash; ``seq`` is dense. The head
+(entry count and last hash) is signed with the Ed25519 key in ``keys/`` and stored in
+``audit_anchor``. So an edited row breaks its hash, a deleted or reordered row breaks the
+sequence or the links, and a deleted tail no longer matches the signed head.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.audit.models import AuditAnchor, AuditEntry
+
+GENESIS = "0" * 64
+ANCHOR_ID = 1
+_HASHED_FIELDS = (
+    "seq",
+    "at",
+    "tag",
+    "outcome",
+    "reason",
+    "rule",
+    "actor_user_id",
+    "actor_email",
+    "side_party_id",
+    "matter_id",
+    "document_id",
+    "bates",
+    "address",
+    "details",
+)
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(entry: AuditEntry, prev_hash: str) -> str:
+    payload: dict[str, Any] = {}
+    for name in _HASHED_FIELDS:
+        value = getattr(entry, name)
+        payload[name] = value.isoformat() if isinstance(value, datetime) else value
+    digest = hashlib.sha256()
+    digest.update(prev_hash.encode("ascii") + b"\n" + canonical_json(payload).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def head_message(count: int, head_hash: str) -> bytes:
+    return f"pogw-audit-head\n{count}\n{head_hash}".encode("ascii")
+
+
+def ensure_anchor(session: Session, signer: Ed25519PrivateKey, now: datetime) -> None:
+    """Create the empty chain's signed head once (on a new database)."""
+    if session.get(AuditAnchor, ANCHOR_ID) is None:
+        session.add(
+            AuditAnchor(
+                id=ANCHOR_ID,
+                count=0,
+                head_hash=GENESIS,
+                signature=signer.sign(head_message(0, GENESIS)),
+                updated_at=now,
+            )
+        )
+
+
+def append(session: Session, signer: Ed25519PrivateKey, entry: AuditEntry) -> AuditEntry:
+    """Link ``entry`` to the chain inside the caller's transaction."""
+    anchor = session.execute(
+        select(AuditAnchor).where(AuditAnchor.id == ANCHOR_ID).with_for_update()
+    ).scalar_one_or_none()
+    if anchor is None:
+        raise RuntimeError("the audit chain has no anchor: run `pogw init` or `pogw migrate`")
+    entry.seq = anchor.count + 1
+    entry.prev_hash = anchor.head_hash
+    entry.hash = entry_hash(entry, anchor.head_hash)
+    session.add(entry)
+    anchor.count = entry.seq
+    anchor.head_hash = entry.hash
+    anchor.signature = signer.sign(head_message(anchor.count, anchor.head_hash))
+    anchor.updated_at = entry.at
+    session.flush()
+    return entry
+
+
+@dataclass
+class VerifyReport:
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _entries(session: Session) -> Iterator[AuditEntry]:
+    stmt = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
+    yield from session.scalars(stmt)
+
+
+def verify(session: Session, verify_key: Ed25519PublicKey, *, limit: int = 50) -> VerifyReport:
+    report = VerifyReport()
+    head = GENESIS
+    expected = 1
+    for entry in _entries(session):
+        if len(report.problems) >= limit:
+            break
+        if entry.seq != expected:
+            report.problems.append(
+                f"entry {expected}: missing or out of order (found {entry.seq} next)"
+            )
+        if entry.prev_hash != head:
+            report.problems.append(f"entry {entry.seq}: does not link to the entry before it")
+        if entry_hash(entry, entry.prev_hash) != entry.hash:
+            report.problems.append(f"entry {entry.seq}: contents do not match its hash")
+        head = entry.hash
+        expected = entry.seq + 1
+        report.checked += 1
+    anchor = session.get(AuditAnchor, ANCHOR_ID)
+    if anchor is None:
+        report.problems.append("the signed chain head is missing")
+        return report
+    try:
+        verify_key.verify(anchor.signature, head_message(anchor.count, anchor.head_hash))
+    except InvalidSignature:
+        report.problems.append("the chain head's signature is not valid for the audit key")
+    if anchor.count != report.checked:
+        report.problems.append(
+            f"the signed head counts {anchor.count} entries, the table holds {report.checked}"
+        )
+    elif anchor.head_hash != head:
+        report.problems.append("the last entry's hash differs from the signed head")
+    return report

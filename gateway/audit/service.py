@@ -1,0 +1,201 @@
+"""Reading the audit trail: the neutral auditor sees every side, a party's counsel its own.
+
+Which documents a party's lawyers opened is that party's work product, so entries are
+filtered by the side they belong to before anything else is considered.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from gateway.accounts.models import User
+from gateway.audit.models import AuditEntry
+from gateway.audit.tags import Outcome, Tag
+from gateway.errors import BadRequest, Forbidden
+from gateway.matters.service import MatterAccess, resolve_access
+from gateway.runtime import Refused, Runtime
+
+READ_ALL = "audit:read_all"
+READ_SIDE = "audit:read_side"
+MAX_PER_PAGE = 500
+CSV_BATCH = 2000
+COLUMNS = (
+    "seq",
+    "at",
+    "tag",
+    "outcome",
+    "reason",
+    "rule",
+    "actor_email",
+    "side_party_id",
+    "document_id",
+    "bates",
+    "address",
+    "details",
+    "hash",
+)
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    user: str = ""
+    document: str = ""
+    since: str = ""
+    until: str = ""
+    page: int = 1
+    per_page: int = 50
+
+
+def _when(text: str, name: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise BadRequest(f"{name}: not an ISO 8601 date or time: {text!r}") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _scope(access: MatterAccess) -> Select[Any]:
+    stmt = select(AuditEntry).where(AuditEntry.matter_id == access.matter.id)
+    if access.may(READ_ALL):
+        return stmt
+    return stmt.where(AuditEntry.side_party_id == access.side_party_id)
+
+
+def _filtered(access: MatterAccess, query: AuditQuery) -> Select[Any]:
+    stmt = _scope(access)
+    if query.user:
+        stmt = stmt.where(AuditEntry.actor_email == query.user.strip().lower())
+    if query.document:
+        stmt = stmt.where(AuditEntry.bates == query.document.strip())
+    if query.since:
+        stmt = stmt.where(AuditEntry.at >= _when(query.since, "since"))
+    if query.until:
+        stmt = stmt.where(AuditEntry.at <= _when(query.until, "until"))
+    return stmt
+
+
+def _authorize(rt: Runtime, session: Any, user: User, matter_id: int, address: str) -> MatterAccess:
+    access = resolve_access(rt, session, user, matter_id, address=address)
+    allowed = access.may(READ_ALL) or (access.may(READ_SIDE) and access.side_party_id is not None)
+    if not allowed:
+        raise Refused(
+            Forbidden(
+                "only the neutral auditor, and a party's counsel for its own side, may "
+                "read this matter's audit trail"
+            ),
+            dict(
+                tag=Tag.AUDIT_READ,
+                outcome=Outcome.DENIED,
+                reason="no audit permission",
+                **access.audit_kwargs(),
+            ),
+        )
+    return access
+
+
+def as_dict(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(),
+        "tag": entry.tag,
+        "outcome": entry.outcome,
+        "reason": entry.reason,
+        "rule": entry.rule,
+        "user": entry.actor_email,
+        "side_party_id": entry.side_party_id,
+        "document": entry.bates,
+        "address": entry.address,
+        "details": json.loads(entry.details),
+        "hash": entry.hash,
+    }
+
+
+def read_audit(
+    rt: Runtime, user: User, matter_id: int, query: AuditQuery, *, address: str
+) -> tuple[list[dict[str, Any]], int, str]:
+    """Newest first. Returns (entries, total, scope) where scope is 'all' or 'side'."""
+    if query.page < 1 or not 1 <= query.per_page <= MAX_PER_PAGE:
+        raise BadRequest(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
+    with rt.transaction() as session:
+        access = _authorize(rt, session, user, matter_id, address)
+        stmt = _filtered(access, query)
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = session.scalars(
+            stmt.order_by(AuditEntry.seq.desc())
+            .offset((query.page - 1) * query.per_page)
+            .limit(query.per_page)
+        ).all()
+        items = [as_dict(e) for e in rows]
+        scope = "all" if access.may(READ_ALL) else "side"
+        rt.audit(
+            session,
+            tag=Tag.AUDIT_READ,
+            outcome=Outcome.ALLOWED,
+            details={"scope": scope, "total": total},
+            **access.audit_kwargs(),
+        )
+        return items, total, scope
+
+
+def export_csv(
+    rt: Runtime, user: User, matter_id: int, query: AuditQuery, *, address: str
+) -> Iterator[str]:
+    """Authorize and audit now; then stream rows in short transactions, newest first."""
+    with rt.transaction() as session:
+        access = _authorize(rt, session, user, matter_id, address)
+        rt.audit(
+            session,
+            tag=Tag.AUDIT_EXPORT,
+            outcome=Outcome.ALLOWED,
+            details={
+                k: v for k, v in query.__dict__.items() if v and k not in {"page", "per_page"}
+            },
+            **access.audit_kwargs(),
+        )
+    stmt = _filtered(access, query)
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(COLUMNS)
+        below: int | None = None
+        while True:
+            with rt.db.session() as session:
+                batch_stmt = stmt if below is None else stmt.where(AuditEntry.seq < below)
+                batch = session.scalars(
+                    batch_stmt.order_by(AuditEntry.seq.desc()).limit(CSV_BATCH)
+                ).all()
+            for e in batch:
+                writer.writerow(
+                    [
+                        e.seq,
+                        e.at.isoformat(),
+                        e.tag,
+                        e.outcome,
+                        e.reason,
+                        e.rule,
+                        e.actor_email,
+                        e.side_party_id or "",
+                        e.document_id or "",
+                        e.bates,
+                        e.address,
+                        e.details,
+                        e.hash,
+                    ]
+                )
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if len(batch) < CSV_BATCH:
+                return
+            below = batch[-1].seq
+
+    return rows()

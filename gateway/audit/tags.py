@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Tag(StrEnum):
+    """What an audit entry records. The string is stored; never rename one."""
+
+    LOGIN = "auth:login"
+    LOGIN_FAILED = "auth:login_failed"
+    LOGOUT = "auth:logout"
+    TOKEN_ISSUED = "auth:token_issued"
+    TOKEN_REVOKED = "auth:token_revoked"
+    MATTER_OPENED = "matter:open"
+    DOCUMENT_LIST = "document:list"
+    DOCUMENT_VIEW = "document:view"
+    DOCUMENT_DOWNLOAD = "document:download"
+    VOLUME_DOWNLOAD = "production:download"
+    ACKNOWLEDGMENT_SIGNED = "acknowledgment:sign"
+    PRODUCTION_INGESTED = "production:ingest"
+    PRODUCTION_INGEST_FAILED = "production:ingest_failed"
+    DOCUMENT_UPLOADED = "production:upload"
+    DESIGNATION_CHANGED = "document:designation"
+    POLICY_CHANGED = "policy:change"
+    AUDIT_READ = "audit:read"
+    AUDIT_EXPORT = "audit:export"
+    USER_CREATED = "user:create"
+    USER_CHANGED = "user:change"
+    MEMBERSHIP_CHANGED = "membership:change"
+    MATTER_CREATED = "matter:create"
+
+
+class Outcome(StrEnum):
+    ALLOWED = "allowed"
+    DENIED = "denied"

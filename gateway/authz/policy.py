@@ -1,0 +1,436 @@
+"""The protective order as data: load, validate and version a policy; build Casbin enforcers.
+
+A policy is the Casbin model text, the rules (as in the CSV, e.g. ``("p", "expert", ...)`` or
+``("g", "a", "b")``) and the matter's designation tiers. Everything is read from strings and
+added to Casbin programmatically, so a matter's variant stored in the database takes the same
+path as the shipped default in ``policies/``.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import hashlib
+import importlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import casbin
+
+from gateway.authz.vocabulary import (
+    DOCUMENT_ACTIONS,
+    MATTER_ACTIONS,
+    NOT_APPLICABLE,
+    WILDCARD,
+    Ack,
+    Action,
+    DefaultTier,
+    Disclosure,
+    Effect,
+    Relation,
+    Role,
+    State,
+)
+from gateway.errors import Invalid
+
+# The three effects the gateway uses. pycasbin accepts only a few exact effect strings
+# (casbin.constant.constants), so these must be spelled exactly so.
+ALLOW_AND_DENY = "some(where (p.eft == allow)) && !some(where (p.eft == deny))"
+# True when at least one allow row matches (deny rows are ignored).
+SOME_ALLOW = "some(where (p.eft == allow))"
+# False when at least one deny row matches (allow rows are ignored).
+NO_DENY = "!some(where (p.eft == deny))"
+
+REQUEST_TOKENS = ("sub", "ack", "disclosure", "relation", "designation", "state", "action")
+POLICY_TOKENS = (*REQUEST_TOKENS, "eft")
+_P_COLUMNS = len(POLICY_TOKENS) + 1
+_G_COLUMNS = 3
+_TIER_HEADER = ["code", "rank", "legend"]
+_TIER_CODE = re.compile(r"[A-Z][A-Z0-9_]*\Z")
+
+Rule = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One designation tier of a matter: code for the API and database, legend for the page."""
+
+    code: str
+    rank: int
+    legend: str
+
+
+@dataclass(frozen=True)
+class PolicySource:
+    model_text: str
+    rules: tuple[Rule, ...]
+    tiers: tuple[Tier, ...]
+
+    @cached_property
+    def version(self) -> str:
+        """SHA-256 of a canonical form: order and duplicates of rules and tiers do not count."""
+        canonical = {
+            "model": "\n".join(line.rstrip() for line in self.model_text.strip().splitlines()),
+            "rules": sorted(set(self.rules)),
+            "tiers": sorted((t.rank, t.code, t.legend) for t in self.tiers),
+        }
+        text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    @property
+    def designations(self) -> tuple[str, ...]:
+        """Tier codes, least strict first."""
+        return tuple(t.code for t in sorted(self.tiers, key=lambda t: t.rank))
+
+    @property
+    def policy_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r[0] == "p")
+
+    @property
+    def grouping_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r[0] == "g")
+
+
+def load_default_policy() -> PolicySource:
+    """The default rule set shipped in the ``policies`` package (the N.D. Cal. model order)."""
+    folder = _policies_folder()
+    return parse_policy(
+        model_text=(folder / "model.conf").read_text(encoding="utf-8"),
+        rules_text=(folder / "default.csv").read_text(encoding="utf-8"),
+        tiers_text=(folder / "tiers.csv").read_text(encoding="utf-8"),
+        model_source="policies/model.conf",
+        rules_source="policies/default.csv",
+        tiers_source="policies/tiers.csv",
+    )
+
+
+def _policies_folder() -> Traversable:
+    package = importlib.import_module("policies")
+    try:
+        return resources.files(package)
+    except NotADirectoryError:
+        # An editable install made while policies/ had no __init__.py maps it as a namespace
+        # package with a placeholder path entry, which importlib.resources refuses; the real
+        # folder is still on its __path__ (reinstalling removes the placeholder).
+        return next(Path(p) for p in package.__path__ if Path(p).is_dir())
+
+
+def parse_policy(
+    *,
+    model_text: str,
+    rules_text: str,
+    tiers_text: str,
+    model_source: str = "model.conf",
+    rules_source: str = "rules.csv",
+    tiers_source: str = "tiers.csv",
+) -> PolicySource:
+    """Validate the three texts of a policy and return it; raises ``Invalid`` naming the file."""
+    check_model_text(model_text, source_name=model_source)
+    tiers = parse_tiers_csv(tiers_text, source_name=tiers_source)
+    rules = parse_rules_csv(rules_text, source_name=rules_source, tiers=tiers)
+    return PolicySource(model_text=model_text, rules=rules, tiers=tiers)
+
+
+# --- the model --------------------------------------------------------------------------
+
+
+def check_model_text(text: str, *, source_name: str) -> None:
+    """Refuse a model the derivation cannot trust to mean what policies/README.md says."""
+    model = _load_model(text, source_name=source_name)
+    if tuple(_tokens(model, "r", "r")) != REQUEST_TOKENS:
+        raise _invalid(source_name, None, f"request_definition must be {', '.join(REQUEST_TOKENS)}")
+    if tuple(_tokens(model, "p", "p")) != POLICY_TOKENS:
+        raise _invalid(source_name, None, f"policy_definition must be {', '.join(POLICY_TOKENS)}")
+    if (
+        model["g"] is None
+        or "g" not in model["g"]
+        or model["g"]["g"].value.replace(" ", "") != "_,_"
+    ):
+        raise _invalid(source_name, None, "role_definition must be g = _, _")
+    if _assertion_value(model, "e") != _escaped(ALLOW_AND_DENY):
+        raise _invalid(source_name, None, f"policy_effect must be {ALLOW_AND_DENY}")
+    matcher = _assertion_value(model, "m")
+    if "eval(" in matcher:
+        raise _invalid(source_name, None, "the matcher must not use eval()")
+    if not _requires_role_link(matcher):
+        raise _invalid(source_name, None, "the matcher must be g(r.sub, p.sub) && (...)")
+
+
+def _requires_role_link(matcher: str) -> bool:
+    """Whether no row can match unless ``g(r.sub, p.sub)`` holds (derive.py relies on it)."""
+    # The same rewriting pycasbin applies before it evaluates the matcher.
+    expression = matcher.replace("&&", " and ").replace("||", " or ")
+    expression = re.sub(r"!(?!=)", " not ", expression)
+    try:
+        tree = ast.parse(expression.strip(), mode="eval").body
+    except SyntaxError:
+        return False
+    if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And):
+        tree = tree.values[0]
+    return isinstance(tree, ast.Call) and ast.unparse(tree) == "g(r_sub, p_sub)"
+
+
+def _load_model(text: str, *, source_name: str) -> casbin.Model:
+    model = casbin.Model()
+    try:
+        model.load_model_from_text(text)
+    except RuntimeError as error:  # pycasbin's config parser reports syntax errors so
+        raise _invalid(source_name, None, str(error)) from error
+    return model
+
+
+def _tokens(model: casbin.Model, sec: str, key: str) -> list[str]:
+    section = model[sec]
+    if section is None or key not in section:
+        return []
+    return [token.removeprefix(f"{key}_") for token in section[key].tokens]
+
+
+def _assertion_value(model: casbin.Model, sec: str) -> str:
+    section = model[sec]
+    if section is None or sec not in section:
+        return ""
+    return str(section[sec].value)
+
+
+def _escaped(effect: str) -> str:
+    return effect.replace("p.", "p_")
+
+
+# --- tiers.csv ---------------------------------------------------------------------------
+
+
+def parse_tiers_csv(text: str, *, source_name: str) -> tuple[Tier, ...]:
+    """Parse ``code,rank,legend`` rows (a header first; ``#`` lines are comments)."""
+    rows = list(_csv_rows(text))
+    if not rows or rows[0][1] != _TIER_HEADER:
+        line = rows[0][0] if rows else None
+        raise _invalid(
+            source_name, line, f"the first row must be the header {','.join(_TIER_HEADER)}"
+        )
+    tiers: list[Tier] = []
+    for line, fields in rows[1:]:
+        tiers.append(_parse_tier(fields, tiers, source_name=source_name, line=line))
+    _check_tier_set(tiers, source_name=source_name)
+    return tuple(tiers)
+
+
+def _parse_tier(fields: list[str], seen: list[Tier], *, source_name: str, line: int) -> Tier:
+    if len(fields) != len(_TIER_HEADER):
+        raise _invalid(
+            source_name, line, f"a tier has 3 columns (code, rank, legend), found {len(fields)}"
+        )
+    code, rank_text, legend = fields
+    if not _TIER_CODE.match(code):
+        raise _invalid(
+            source_name, line, f"tier code {code!r} must be upper case letters, digits, _"
+        )
+    if not rank_text.isdigit():
+        raise _invalid(
+            source_name, line, f"rank {rank_text!r} of {code} must be a whole number >= 0"
+        )
+    rank = int(rank_text)
+    for other in seen:
+        if other.code == code:
+            raise _invalid(source_name, line, f"tier {code} is defined twice")
+        if other.rank == rank:
+            raise _invalid(source_name, line, f"rank {rank} of {code} is also {other.code}'s")
+    return Tier(code=code, rank=rank, legend=legend)
+
+
+def _check_tier_set(tiers: Sequence[Tier], *, source_name: str) -> None:
+    # A blank designation in a load file means PUBLIC, so every matter needs it, least strict.
+    public = [t for t in tiers if t.code == DefaultTier.PUBLIC]
+    if not public:
+        raise _invalid(source_name, None, "the tiers must include PUBLIC")
+    if any(t.rank < public[0].rank for t in tiers):
+        raise _invalid(source_name, None, "PUBLIC must have the lowest rank")
+
+
+# --- rules CSV ---------------------------------------------------------------------------
+
+
+def parse_rules_csv(
+    text: str, *, source_name: str, tiers: Iterable[Tier] | None = None
+) -> tuple[Rule, ...]:
+    """Parse Casbin rule rows (``p, ...`` and ``g, ...``), checking every value.
+
+    ``tiers`` gives the designations a rule may name; by default the three default tiers.
+    """
+    designations = {str(t) for t in DefaultTier} if tiers is None else {t.code for t in tiers}
+    rules: list[Rule] = []
+    seen: dict[Rule, int] = {}
+    parents: dict[str, set[str]] = {}
+    for line, fields in _csv_rows(text):
+        rule = _parse_rule(fields, designations, source_name=source_name, line=line)
+        if rule in seen:
+            raise _invalid(source_name, line, f"duplicate of line {seen[rule]}")
+        if rule[0] == "g":
+            _add_inheritance(parents, rule[1], rule[2], source_name=source_name, line=line)
+        seen[rule] = line
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _parse_rule(fields: list[str], designations: set[str], *, source_name: str, line: int) -> Rule:
+    kind = fields[0]
+    if kind == "p":
+        _check_count(
+            fields,
+            _P_COLUMNS,
+            "role, ack, disclosure, relation, designation, state, action, effect",
+            source_name=source_name,
+            line=line,
+        )
+        _check_p_values(fields[1:], designations, source_name=source_name, line=line)
+    elif kind == "g":
+        _check_count(fields, _G_COLUMNS, "role, inherited role", source_name=source_name, line=line)
+        for value in fields[1:]:
+            _check_value("role", value, Role, source_name=source_name, line=line)
+        if fields[1] == fields[2]:
+            raise _invalid(source_name, line, f"role {fields[1]} cannot inherit from itself")
+    else:
+        raise _invalid(source_name, line, f"unknown rule type {kind!r} (expected p or g)")
+    return tuple(fields)
+
+
+def _check_count(
+    fields: list[str], expected: int, names: str, *, source_name: str, line: int
+) -> None:
+    if len(fields) != expected:
+        raise _invalid(
+            source_name,
+            line,
+            f"a {fields[0]} rule has {expected} columns ({fields[0]}, {names}), "
+            f"found {len(fields)}",
+        )
+
+
+def _check_p_values(
+    values: list[str], designations: set[str], *, source_name: str, line: int
+) -> None:
+    role, ack, disclosure, relation, designation, state, action, effect = values
+    at = {"source_name": source_name, "line": line}
+    # The matcher compares the role through g() only, so "*" there would match nobody.
+    _check_value("role", role, Role, **at)
+    _check_value("ack", ack, Ack, wildcard=True, **at)
+    _check_value("disclosure", disclosure, Disclosure, wildcard=True, **at)
+    _check_value("relation", relation, Relation, wildcard=True, matter=True, **at)
+    _check_value("designation", designation, designations, wildcard=True, matter=True, **at)
+    _check_value("state", state, State, wildcard=True, matter=True, **at)
+    _check_value("action", action, Action, wildcard=True, **at)
+    if effect not in set(Effect):
+        raise _invalid(source_name, line, f"bad effect {effect!r} (expected allow or deny)")
+    _check_scope(action, (relation, designation, state), **at)
+
+
+def _check_value(
+    column: str,
+    value: str,
+    allowed: Iterable[str],
+    *,
+    source_name: str,
+    line: int,
+    wildcard: bool = False,
+    matter: bool = False,
+) -> None:
+    choices = {str(v) for v in allowed}
+    if wildcard:
+        choices.add(WILDCARD)
+    if matter:
+        choices.add(NOT_APPLICABLE)
+    if value not in choices:
+        raise _invalid(
+            source_name,
+            line,
+            f"unknown {column} {value!r} (expected one of {', '.join(sorted(choices))})",
+        )
+
+
+def _check_scope(
+    action: str, document: tuple[str, str, str], *, source_name: str, line: int
+) -> None:
+    # A row that can never match any request is a typo, not a rule.
+    if action in DOCUMENT_ACTIONS and NOT_APPLICABLE in document:
+        raise _invalid(source_name, line, f"{action} concerns a document: '-' never matches it")
+    if action in MATTER_ACTIONS and any(v not in (WILDCARD, NOT_APPLICABLE) for v in document):
+        raise _invalid(
+            source_name,
+            line,
+            f"{action} is a matter-level action: relation, designation and state must be '-'",
+        )
+
+
+def _add_inheritance(
+    parents: dict[str, set[str]], role: str, inherited: str, *, source_name: str, line: int
+) -> None:
+    if role in _ancestors(parents, inherited):
+        raise _invalid(source_name, line, f"{role} -> {inherited} closes a cycle of inheritance")
+    parents.setdefault(role, set()).add(inherited)
+
+
+def _ancestors(parents: dict[str, set[str]], role: str) -> set[str]:
+    found: set[str] = set()
+    todo = [role]
+    while todo:
+        current = todo.pop()
+        if current in found:
+            continue
+        found.add(current)
+        todo.extend(parents.get(current, ()))
+    return found
+
+
+# --- shared helpers ----------------------------------------------------------------------
+
+
+def _csv_rows(text: str) -> Iterable[tuple[int, list[str]]]:
+    """Non-blank, non-comment rows as (1-based line number, stripped fields)."""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        fields = next(csv.reader([raw], skipinitialspace=True))
+        yield number, [field.strip() for field in fields]
+
+
+def _invalid(source_name: str, line: int | None, why: str) -> Invalid:
+    where = source_name if line is None else f"{source_name}, line {line}"
+    return Invalid(f"{where}: {why}", details={"file": source_name, "line": line, "why": why})
+
+
+# --- Casbin ------------------------------------------------------------------------------
+
+
+def build_enforcer(policy: PolicySource, *, effect: str | None = None) -> casbin.Enforcer:
+    """A Casbin enforcer over the policy's model and rules, built from strings (no files).
+
+    ``effect`` replaces the model's policy effect; pycasbin accepts only its own exact
+    strings, e.g. ``SOME_ALLOW`` or ``NO_DENY`` above.
+    """
+    model = casbin.Model()
+    model.load_model_from_text(policy.model_text)
+    if effect is not None:
+        model.add_def("e", "e", effect)
+    enforcer = casbin.Enforcer(model)
+    _add_rules(enforcer, "p", policy.policy_rules)
+    _add_rules(enforcer, "g", policy.grouping_rules)
+    return enforcer
+
+
+def _add_rules(enforcer: casbin.Enforcer, kind: str, rules: Iterable[Rule]) -> None:
+    # pycasbin refuses a whole batch when one rule already exists, so duplicates go first.
+    unique = [list(rule[1:]) for rule in dict.fromkeys(rules)]
+    if not unique:
+        return
+    if kind == "p":
+        added = enforcer.add_policies(unique)
+    else:
+        added = enforcer.add_grouping_policies(unique)
+    if not added:
+        raise Invalid(f"Casbin refused the {kind} rules")

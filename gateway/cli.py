@@ -1,0 +1,256 @@
+"""``pogw``: the operator's command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gateway.errors import GatewayError
+
+
+def _settings(ctx: click.Context) -> dict[str, Any]:
+    from gateway.config import load_settings
+
+    overrides = {k: v for k, v in (ctx.obj or {}).items() if v is not None}
+    return load_settings(overrides)
+
+
+def _runtime(ctx: click.Context) -> Any:
+    from gateway.runtime import Runtime
+
+    return Runtime(_settings(ctx))
+
+
+@click.group()
+@click.option("--instance", "INSTANCE_PATH", type=click.Path(path_type=Path),
+              help="instance folder (database, blobs); default ./instance or GATEWAY_INSTANCE_PATH")
+@click.option("--keys", "KEYS_PATH", type=click.Path(path_type=Path),
+              help="keys folder; default ./keys or GATEWAY_KEYS_PATH")
+@click.pass_context
+def main(ctx: click.Context, **options: Any) -> None:
+    """Protective-order gateway."""
+    ctx.obj = options
+
+
+def _fail(error: GatewayError) -> None:
+    click.secho(f"error: {error.message}", fg="red", err=True)
+    sys.exit(2)
+
+
+def init_instance(settings: dict[str, Any], say: Any = click.echo) -> None:
+    from gateway.keyring import init_keys
+    from gateway.migrate import upgrade
+    from gateway.runtime import Runtime
+
+    created = init_keys(settings["KEYS_PATH"])
+    for path in created:
+        say(f"created key {path} (mode 0600; back it up: without it nothing can be decrypted)")
+    if not created:
+        say(f"keys already present in {settings['KEYS_PATH']}")
+    Path(settings["INSTANCE_PATH"]).mkdir(mode=0o700, parents=True, exist_ok=True)
+    upgrade(settings["DATABASE_URL"])
+    rt = Runtime(settings)
+    rt.ensure_audit_anchor()
+    rt.close()
+    say(f"database ready: {_safe_url(settings['DATABASE_URL'])}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create missing keys (never overwrites one) and bring the database up to date."""
+    try:
+        init_instance(_settings(ctx))
+    except GatewayError as error:
+        _fail(error)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="gunicorn workers (GATEWAY_WORKERS)")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None:
+    """Serve the gateway (gunicorn). Refuses to start without keys."""
+    try:
+        settings = _settings(ctx)
+        from gateway.keyring import load_keyring
+
+        load_keyring(settings)
+    except GatewayError as error:
+        _fail(error)
+    _serve(settings, host, port, workers)
+
+
+def _serve(settings: dict[str, Any], host: str, port: int, workers: int | None) -> None:
+    import os
+
+    from gateway.server import run
+
+    count = workers or int(os.environ.get("GATEWAY_WORKERS", "1"))
+    click.echo(f"serving on http://{host}:{port}/ with {count} worker(s); Ctrl-C stops")
+    run(settings, host=host, port=port, workers=count)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="load the demo and stop")
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
+    """Initialise a demo instance with the reference case, then serve it."""
+    from gateway.demo import CASE_NUMBER, DEMO_PASSWORD, USERS, load_demo
+    from gateway.matters.models import Matter
+    from gateway.runtime import Runtime
+
+    settings = _settings(ctx)
+    settings["SECURE_COOKIES"] = False  # plain http on loopback only
+    if host not in {"127.0.0.1", "localhost", "::1"}:
+        raise click.UsageError("the demo serves plain http and listens on loopback only")
+    try:
+        init_instance(settings)
+        rt = Runtime(settings)
+        from sqlalchemy import select
+
+        with rt.db.session() as session:
+            loaded = session.scalar(select(Matter.id).where(Matter.case_number == CASE_NUMBER))
+        if loaded:
+            click.echo(f"demo data already loaded in {settings['INSTANCE_PATH']}")
+        else:
+            click.echo("loading the reference case (generated stand-in documents, encrypted in memory):")
+            load_demo(rt, say=click.echo)
+        rt.close()
+    except GatewayError as error:
+        _fail(error)
+    click.secho(f"WARNING: demo accounts only; every one has the password {DEMO_PASSWORD!r}",
+                fg="yellow")
+    for user in USERS:
+        click.echo(f"  {user.email:32} {user.role or 'operator'}"
+                   f"{' (Exhibit A signed)' if user.signed else ''}")
+    if not no_serve:
+        _serve(settings, host, port, None)
+
+
+@main.command()
+@click.argument("volume_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--matter", "case_number", required=True, help="case number of the matter")
+@click.option("--party", "party_name", required=True, help="producing party's name")
+@click.option("--dat", "dat_path", required=True, help="DAT path inside the volume folder")
+@click.option("--opt", "opt_path", default=None, help="OPT path inside the volume folder")
+@click.option("--volume", default=None, help="volume name (default: the folder's name)")
+@click.option("--encoding", default=None, help="DAT encoding, only when detection cannot tell")
+@click.pass_context
+def ingest(ctx: click.Context, volume_dir: Path, case_number: str, party_name: str,
+           dat_path: str, opt_path: str | None, volume: str | None, encoding: str | None) -> None:
+    """Ingest a production volume from a DAT/OPT load-file set."""
+    from sqlalchemy import select
+
+    from gateway.audit.recorder import Actor
+    from gateway.documents.ingest import _files, designation_spellings
+    from gateway.documents.ingest import ingest as run_ingest
+    from gateway.ingest.plan import build_plan
+    from gateway.ingest.source import DirectorySource
+    from gateway.matters.models import Matter, Party
+
+    try:
+        rt = _runtime(ctx)
+        with rt.db.session() as session:
+            matter = session.scalar(select(Matter).where(Matter.case_number == case_number))
+            if matter is None:
+                raise click.UsageError(f"no matter {case_number}")
+            party = session.scalar(select(Party).where(Party.matter_id == matter.id, Party.name == party_name))
+            if party is None:
+                raise click.UsageError(f"no party {party_name!r} in {case_number}")
+        source = DirectorySource(volume_dir)
+        plan = build_plan(source, dat_path=dat_path, opt_path=opt_path,
+                          designations=designation_spellings(rt), encoding=encoding,
+                          volume=volume or volume_dir.name)
+        with click.progressbar(length=len(_files(plan)), label=f"encrypting {plan.volume}") as bar:
+            production = run_ingest(rt, Actor.command_line(), matter_id=matter.id, party_id=party.id,
+                                    plan=plan, source=source, progress=bar.update)
+    except GatewayError as error:
+        _fail(error)
+    click.echo(f"ingested {production.volume}: {production.document_count} documents")
+
+
+@main.group()
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--operator", is_flag=True)
+@click.password_option()
+@click.pass_context
+def users_create(ctx: click.Context, email: str, name: str, operator: bool, password: str) -> None:
+    from gateway.accounts.service import create_user
+    from gateway.audit.recorder import Actor
+
+    try:
+        create_user(_runtime(ctx), Actor.command_line(), email=email, full_name=name,
+                    password=password, is_operator=operator)
+    except GatewayError as error:
+        _fail(error)
+    click.echo(f"created {email}")
+
+
+@users.command("disable")
+@click.argument("email")
+@click.pass_context
+def users_disable(ctx: click.Context, email: str) -> None:
+    """Disable an account; its sessions and tokens end at once."""
+    from gateway.accounts.service import set_disabled
+    from gateway.audit.recorder import Actor
+
+    try:
+        set_disabled(_runtime(ctx), Actor.command_line(), email=email, disabled=True)
+    except GatewayError as error:
+        _fail(error)
+    click.echo(f"disabled {email}")
+
+
+@users.command("list")
+@click.pass_context
+def users_list(ctx: click.Context) -> None:
+    from sqlalchemy import select
+
+    from gateway.accounts.models import User
+
+    rt = _runtime(ctx)
+    with rt.db.session() as session:
+        for user in session.scalars(select(User).order_by(User.email)):
+            flags = ("operator " if user.is_operator else "") + ("disabled" if user.disabled else "")
+            click.echo(f"{user.email:40} {user.full_name:30} {flags}")
+
+
+@main.group()
+def audit() -> None:
+    """Audit trail tools."""
+
+
+@audit.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Check the hash chain and its signed head; exit 1 on any problem."""
+    from gateway.audit.chain import verify
+
+    rt = _runtime(ctx)
+    with rt.db.session() as session:
+        report = verify(session, rt.keyring.audit_verify_key)
+    for problem in report.problems:
+        click.secho(f"PROBLEM: {problem}", fg="red")
+    if not report.ok:
+        click.echo(f"audit chain NOT intact ({report.checked} entries read)")
+        sys.exit(1)
+    click.echo(f"audit chain intact: {report.checked} entries, signed head matches")

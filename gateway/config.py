@@ -1,0 +1,86 @@
+"""Configuration: defaults, then ``GATEWAY_*`` environment, then the caller's mapping.
+
+Nothing here runs at import time. Secrets are never defaulted: keys come from files in the
+keys folder (created by ``pogw init``) or from the environment, and the gateway refuses to
+start without them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import ConfigurationError
+
+DEFAULTS: dict[str, Any] = {
+    "INSTANCE_PATH": "instance",
+    "KEYS_PATH": "keys",
+    "DATABASE_URL": None,  # None: SQLite in the instance folder
+    "BLOB_BACKEND": "file",
+    "S3_BUCKET": None,
+    "S3_ENDPOINT_URL": None,
+    "S3_REGION": None,
+    "S3_PREFIX": "",
+    "REDIS_URL": None,
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "TOKEN_HOURS": 24,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+    "MAX_UPLOAD_BYTES": 512 * 1024 * 1024,
+    "SECURE_COOKIES": True,
+    "TRUSTED_PROXIES": 0,
+}
+
+_INT_KEYS = {
+    "SESSION_IDLE_MINUTES",
+    "SESSION_ABSOLUTE_HOURS",
+    "TOKEN_HOURS",
+    "LOGIN_MAX_FAILURES",
+    "LOGIN_FAILURE_WINDOW_MINUTES",
+    "MAX_UPLOAD_BYTES",
+    "TRUSTED_PROXIES",
+}
+_BOOL_KEYS = {"SECURE_COOKIES"}
+
+
+def _coerce(key: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if key in _INT_KEYS:
+        try:
+            return int(value)
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"GATEWAY_{key} must be a whole number, not {value!r}"
+            ) from exc
+    if key in _BOOL_KEYS:
+        lowered = value.strip().lower()
+        if lowered not in {"1", "0", "true", "false", "yes", "no"}:
+            raise ConfigurationError(f"GATEWAY_{key} must be true or false, not {value!r}")
+        return lowered in {"1", "true", "yes"}
+    return value
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Merge defaults, ``GATEWAY_<KEY>`` variables and explicit overrides."""
+    env = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for key in DEFAULTS:
+        if f"GATEWAY_{key}" in env:
+            settings[key] = _coerce(key, env[f"GATEWAY_{key}"])
+    for key, value in (overrides or {}).items():
+        settings[key] = _coerce(key, value)
+    # key material may also come from the environment instead of files
+    for name in ("MASTER_KEY", "AUDIT_SIGNING_KEY", "SESSION_KEY"):
+        if f"GATEWAY_{name}" in env and name not in settings:
+            settings[name] = env[f"GATEWAY_{name}"]
+    settings["INSTANCE_PATH"] = Path(settings["INSTANCE_PATH"]).resolve()
+    settings["KEYS_PATH"] = Path(settings["KEYS_PATH"]).resolve()
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = f"sqlite:///{settings['INSTANCE_PATH'] / 'gateway.sqlite3'}"
+    return settings

@@ -1,0 +1,1 @@
+"""Productions, documents, their versions and encrypted files."""

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.db import Base, UTCDateTime
+
+
+class Production(Base):
+    """One production volume served by one party (or a non-party) in a matter."""
+
+    __tablename__ = "productions"
+    __table_args__ = (UniqueConstraint("matter_id", "volume"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    producing_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    volume: Mapped[str] = mapped_column(String(100))
+    produced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    document_count: Mapped[int] = mapped_column(Integer)
+    page_count: Mapped[int] = mapped_column(Integer)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("matter_id", "bates_begin"),
+        Index("ix_documents_matter_prefix_range", "matter_id", "bates_prefix", "bates_begin_no"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    production_id: Mapped[int] = mapped_column(ForeignKey("productions.id"), index=True)
+    producing_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    bates_begin: Mapped[str] = mapped_column(String(100))
+    bates_end: Mapped[str] = mapped_column(String(100))
+    bates_prefix: Mapped[str] = mapped_column(String(80))
+    bates_begin_no: Mapped[int] = mapped_column(BigInteger)
+    bates_end_no: Mapped[int] = mapped_column(BigInteger)
+    page_count: Mapped[int] = mapped_column(Integer)
+    # opaque family id: never a Bates number, so a hidden parent is never named
+    family_id: Mapped[str] = mapped_column(String(64), index=True)
+    custodian: Mapped[str] = mapped_column(String(300), default="")
+    title: Mapped[str] = mapped_column(String(1000), default="")
+    file_name: Mapped[str] = mapped_column(String(500), default="")
+    doc_date: Mapped[str] = mapped_column(String(40), default="")
+    designation: Mapped[str] = mapped_column(String(40), index=True)
+    state: Mapped[str] = mapped_column(String(20), default="produced")
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document_versions.id", use_alter=True), nullable=True
+    )
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DocumentPerson(Base):
+    """Author, recipient or custodian: a user named here has the `named` relation."""
+
+    __tablename__ = "document_people"
+    __table_args__ = (Index("ix_document_people_value", "value", "document_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(320))  # lower-cased e-mail or name
+
+
+class DocumentVersion(Base):
+    __tablename__ = "document_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # original, redacted, public_redacted
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DocumentFile(Base):
+    """One encrypted file of a version: the native, one page image, or extracted text."""
+
+    __tablename__ = "document_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id"), index=True)
+    role: Mapped[str] = mapped_column(String(10))  # native, image, text
+    page_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    media_type: Mapped[str] = mapped_column(String(100))
+    blob_key: Mapped[str] = mapped_column(String(200), unique=True)
+    wrapped_data_key: Mapped[bytes] = mapped_column(LargeBinary)
+    plaintext_size: Mapped[int] = mapped_column(BigInteger)
+    ciphertext_size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")

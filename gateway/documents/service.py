@@ -1,0 +1,452 @@
+"""Finding, showing and serving documents to one user under the protective order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from gateway.accounts.models import User
+from gateway.audit.tags import Outcome, Tag
+from gateway.documents.models import Document, DocumentFile, DocumentPerson, Production
+from gateway.documents.visibility import DOWNLOAD, LIST, VIEW, visible_clause
+from gateway.errors import BadRequest, Forbidden, NotFound
+from gateway.ingest.plan import parse_bates
+from gateway.matters.service import MatterAccess, require_acknowledged, resolve_access
+from gateway.runtime import Refused, Runtime
+
+MAX_PER_PAGE = 500
+NOT_FOUND_MESSAGE = "no such document in this matter"
+
+
+@dataclass(frozen=True)
+class DocumentQuery:
+    q: str = ""
+    bates: str = ""
+    bates_from: str = ""
+    bates_to: str = ""
+    family: str = ""
+    custodian: str = ""
+    designation: str = ""
+    production: str = ""
+    page: int = 1
+    per_page: int = 50
+
+    def validate(self) -> None:
+        if self.page < 1:
+            raise BadRequest("page: must be 1 or more")
+        if not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise BadRequest(f"per_page: must be between 1 and {MAX_PER_PAGE}")
+
+
+@dataclass
+class DocumentPage:
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+    filters: dict[str, str] = field(default_factory=dict)
+
+
+def _bates_number(text: str, name: str) -> tuple[str, int]:
+    try:
+        prefix, number, _width = parse_bates(text.strip())
+    except ValueError as exc:
+        raise BadRequest(f"{name}: not a Bates number: {text!r}") from exc
+    return prefix, number
+
+
+def _apply_filters(stmt: Select[Any], query: DocumentQuery, view: Any) -> Select[Any]:
+    if query.bates:
+        prefix, number = _bates_number(query.bates, "bates")
+        stmt = stmt.where(
+            Document.bates_prefix == prefix,
+            Document.bates_begin_no <= number,
+            Document.bates_end_no >= number,
+        )
+    if query.bates_from or query.bates_to:
+        if not (query.bates_from and query.bates_to):
+            raise BadRequest("bates_from and bates_to: give both ends of the range")
+        prefix, low = _bates_number(query.bates_from, "bates_from")
+        prefix_to, high = _bates_number(query.bates_to, "bates_to")
+        if prefix != prefix_to or low > high:
+            raise BadRequest("bates_from, bates_to: not a range (same prefix, low to high)")
+        stmt = stmt.where(
+            Document.bates_prefix == prefix,
+            Document.bates_end_no >= low,
+            Document.bates_begin_no <= high,
+        )
+    if query.family:
+        stmt = stmt.where(Document.family_id == query.family)
+    if query.designation:
+        stmt = stmt.where(Document.designation == query.designation.upper())
+    if query.production:
+        stmt = stmt.where(
+            Document.production_id.in_(
+                select(Production.id).where(Production.volume == query.production)
+            )
+        )
+    if query.custodian:
+        # descriptive metadata is searched only where the user may view it
+        stmt = stmt.where(
+            and_(view, Document.custodian.ilike(f"%{_like(query.custodian)}%", escape="\\"))
+        )
+    if query.q:
+        pattern = f"%{_like(query.q)}%"
+        stmt = stmt.where(
+            or_(
+                Document.bates_begin.ilike(pattern, escape="\\"),
+                Document.bates_end.ilike(pattern, escape="\\"),
+                and_(
+                    view,
+                    or_(
+                        Document.title.ilike(pattern, escape="\\"),
+                        Document.custodian.ilike(pattern, escape="\\"),
+                        Document.file_name.ilike(pattern, escape="\\"),
+                    ),
+                ),
+            )
+        )
+    return stmt
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_documents(
+    rt: Runtime, user: User, matter_id: int, query: DocumentQuery, *, address: str
+) -> DocumentPage:
+    query.validate()
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        require_acknowledged(access, Tag.DOCUMENT_LIST)
+        listable = visible_clause(access, LIST)
+        viewable = visible_clause(access, VIEW)
+        base = _apply_filters(select(Document).where(listable), query, viewable)
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        rows = session.scalars(
+            base.order_by(Document.bates_prefix, Document.bates_begin_no)
+            .offset((query.page - 1) * query.per_page)
+            .limit(query.per_page)
+        ).all()
+        items = _serialize_many(session, access, rows)
+        filters = {
+            k: str(v) for k, v in query.__dict__.items() if v and k not in {"page", "per_page"}
+        }
+        rt.audit(
+            session,
+            tag=Tag.DOCUMENT_LIST,
+            outcome=Outcome.ALLOWED,
+            details={"filters": filters, "total": total, "page": query.page},
+            **access.audit_kwargs(),
+        )
+        return DocumentPage(items, total, query.page, query.per_page, filters)
+
+
+def _ids_where(session: Session, ids: list[int], clause: Any) -> set[int]:
+    if not ids:
+        return set()
+    return set(session.scalars(select(Document.id).where(Document.id.in_(ids), clause)))
+
+
+def _family_members(
+    session: Session, access: MatterAccess, family_ids: set[str]
+) -> dict[str, list[str]]:
+    members: dict[str, list[str]] = {fid: [] for fid in family_ids}
+    if not family_ids:
+        return members
+    stmt = (
+        select(Document.family_id, Document.bates_begin)
+        .where(Document.family_id.in_(sorted(family_ids)), visible_clause(access, LIST))
+        .order_by(Document.bates_prefix, Document.bates_begin_no)
+    )
+    for family_id, bates in session.execute(stmt):
+        members[family_id].append(bates)
+    return members
+
+
+def _serialize_many(
+    session: Session, access: MatterAccess, rows: list[Document]
+) -> list[dict[str, Any]]:
+    ids = [d.id for d in rows]
+    viewable = _ids_where(session, ids, visible_clause(access, VIEW))
+    downloadable = _ids_where(session, ids, visible_clause(access, DOWNLOAD))
+    families = _family_members(session, access, {d.family_id for d in rows})
+    volumes = dict(
+        session.execute(
+            select(Production.id, Production.volume).where(
+                Production.id.in_({d.production_id for d in rows})
+            )
+        ).all()
+    )
+    return [
+        serialize(
+            d,
+            legend=_legend(access, d.designation),
+            volume=volumes.get(d.production_id, ""),
+            family_members=families.get(d.family_id, []),
+            can_view=d.id in viewable,
+            can_download=d.id in downloadable,
+        )
+        for d in rows
+    ]
+
+
+def _legend(access: MatterAccess, designation: str) -> str:
+    return access_legends(access).get(designation, designation)
+
+
+def access_legends(access: MatterAccess) -> dict[str, str]:
+    return {tier.code: tier.legend for tier in access_tiers(access)}
+
+
+def access_tiers(access: MatterAccess) -> tuple[Any, ...]:
+    from gateway.authz.policy import load_default_policy
+
+    return load_default_policy().tiers
+
+
+def serialize(
+    doc: Document,
+    *,
+    legend: str,
+    volume: str,
+    family_members: list[str],
+    can_view: bool,
+    can_download: bool,
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "bates_begin": doc.bates_begin,
+        "bates_end": doc.bates_end,
+        "page_count": doc.page_count,
+        "designation": doc.designation,
+        "legend": legend,
+        "state": doc.state,
+        "production": volume,
+        "family": {"id": doc.family_id, "members": family_members},
+        "can_view": can_view,
+        "can_download": can_download,
+    }
+    if can_view:
+        item.update(
+            title=doc.title,
+            custodian=doc.custodian,
+            file_name=doc.file_name,
+            date=doc.doc_date,
+        )
+    else:
+        # a slip sheet: the Bates number holds its place, nothing more is shown
+        item["slip"] = f"Document {doc.state}: not available under the protective order"
+    return item
+
+
+def _find(session: Session, access: MatterAccess, bates: str, clause: Any) -> Document | None:
+    return session.scalar(
+        select(Document).where(
+            Document.matter_id == access.matter.id, Document.bates_begin == bates, clause
+        )
+    )
+
+
+def _relation_of(session: Session, access: MatterAccess, doc: Document) -> str:
+    if access.side_party_id is not None and doc.producing_party_id == access.side_party_id:
+        return "producer"
+    named = session.scalar(
+        select(DocumentPerson.id).where(
+            DocumentPerson.document_id == doc.id,
+            DocumentPerson.value == access.user.email.lower(),
+        )
+    )
+    return "named" if named else "other"
+
+
+def _refuse_hidden(
+    session: Session, rt: Runtime, access: MatterAccess, bates: str, tag: Tag, action: str
+) -> Refused:
+    """A document the user may not see is refused exactly like one that does not exist;
+    only the audit trail says which it was, and by which rule."""
+    doc = session.scalar(
+        select(Document).where(
+            Document.matter_id == access.matter.id, Document.bates_begin == bates
+        )
+    )
+    audit: dict[str, Any] = dict(
+        tag=tag, outcome=Outcome.DENIED, bates=bates[:100], **access.audit_kwargs()
+    )
+    if doc is None:
+        audit["reason"] = "no such document"
+    else:
+        decision = rt.authorizer.explain(
+            access.roles,
+            access.ack,
+            access.disclosure,
+            _relation_of(session, access, doc),
+            doc.designation,
+            doc.state,
+            action,
+        )
+        audit.update(reason=decision.reason, rule=",".join(decision.rule or ()), document_id=doc.id)
+    return Refused(NotFound(NOT_FOUND_MESSAGE), audit)
+
+
+def get_document(
+    rt: Runtime, user: User, matter_id: int, bates: str, *, address: str
+) -> dict[str, Any]:
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        require_acknowledged(access, Tag.DOCUMENT_VIEW)
+        doc = _find(session, access, bates, visible_clause(access, LIST))
+        if doc is None:
+            raise _refuse_hidden(session, rt, access, bates, Tag.DOCUMENT_VIEW, VIEW)
+        item = _serialize_many(session, access, [doc])[0]
+        if item["can_view"]:
+            item["files"] = [
+                {
+                    "role": f.role,
+                    "page": f.page_no,
+                    "file_name": f.file_name,
+                    "media_type": f.media_type,
+                    "size": f.plaintext_size,
+                    "sha256": f.sha256,
+                }
+                for f in _current_files(session, doc)
+            ]
+        rt.audit(
+            session,
+            tag=Tag.DOCUMENT_VIEW,
+            outcome=Outcome.ALLOWED,
+            document_id=doc.id,
+            bates=doc.bates_begin,
+            reason="metadata" if item["can_view"] else "slip sheet only",
+            **access.audit_kwargs(),
+        )
+        return item
+
+
+def _current_files(session: Session, doc: Document) -> list[DocumentFile]:
+    return list(
+        session.scalars(
+            select(DocumentFile)
+            .where(DocumentFile.version_id == doc.current_version_id)
+            .order_by(DocumentFile.role, DocumentFile.page_no, DocumentFile.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Download:
+    file_name: str
+    media_type: str
+    size: int | None  # None when the length is not known up front (a ZIP)
+    chunks: Iterator[bytes]
+
+
+def _servable(files: list[DocumentFile]) -> list[DocumentFile]:
+    natives = [f for f in files if f.role == "native"]
+    if natives:
+        return natives[:1]
+    return [f for f in files if f.role == "image"]
+
+
+def download_document(
+    rt: Runtime, user: User, matter_id: int, bates: str, *, address: str
+) -> Download:
+    """Authorize, audit (committed), and only then hand back the stream."""
+    from gateway.documents.content import document_download
+
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        require_acknowledged(access, Tag.DOCUMENT_DOWNLOAD)
+        doc = _find(session, access, bates, visible_clause(access, DOWNLOAD))
+        if doc is None:
+            if _find(session, access, bates, visible_clause(access, LIST)) is not None:
+                found = _find(session, access, bates, visible_clause(access, LIST))
+                assert found is not None
+                raise Refused(
+                    Forbidden(f"document {bates} is {found.state}: it cannot be downloaded"),
+                    dict(
+                        tag=Tag.DOCUMENT_DOWNLOAD,
+                        outcome=Outcome.DENIED,
+                        bates=bates,
+                        document_id=found.id,
+                        reason=f"state {found.state}",
+                        **access.audit_kwargs(),
+                    ),
+                )
+            raise _refuse_hidden(session, rt, access, bates, Tag.DOCUMENT_DOWNLOAD, DOWNLOAD)
+        files = _servable(_current_files(session, doc))
+        if not files:
+            raise NotFound(f"document {bates} has no file to serve")
+        download = document_download(rt, access.matter, doc, files)
+        rt.audit(
+            session,
+            tag=Tag.DOCUMENT_DOWNLOAD,
+            outcome=Outcome.ALLOWED,
+            document_id=doc.id,
+            bates=doc.bates_begin,
+            details={"files": [{"name": f.file_name, "sha256": f.sha256} for f in files]},
+            **access.audit_kwargs(),
+        )
+    return download
+
+
+def download_volume(
+    rt: Runtime, user: User, matter_id: int, volume: str, *, address: str
+) -> Download:
+    from gateway.documents.content import volume_download
+
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        require_acknowledged(access, Tag.VOLUME_DOWNLOAD)
+        production = session.scalar(
+            select(Production).where(Production.matter_id == matter_id, Production.volume == volume)
+        )
+        docs: list[Document] = []
+        if production is not None:
+            docs = list(
+                session.scalars(
+                    select(Document)
+                    .where(
+                        Document.production_id == production.id, visible_clause(access, DOWNLOAD)
+                    )
+                    .order_by(Document.bates_prefix, Document.bates_begin_no)
+                )
+            )
+        if production is None or not docs:
+            raise Refused(
+                NotFound("no such production volume in this matter"),
+                dict(
+                    tag=Tag.VOLUME_DOWNLOAD,
+                    outcome=Outcome.DENIED,
+                    reason="no such volume" if production is None else "nothing downloadable",
+                    details={"volume": volume[:100]},
+                    **access.audit_kwargs(),
+                ),
+            )
+        entries = [(doc, _servable(_current_files(session, doc))) for doc in docs]
+        download = volume_download(rt, access.matter, production, entries)
+        for doc, files in entries:
+            rt.audit(
+                session,
+                tag=Tag.DOCUMENT_DOWNLOAD,
+                outcome=Outcome.ALLOWED,
+                document_id=doc.id,
+                bates=doc.bates_begin,
+                details={
+                    "volume": volume,
+                    "files": [{"name": f.file_name, "sha256": f.sha256} for f in files],
+                },
+                **access.audit_kwargs(),
+            )
+        rt.audit(
+            session,
+            tag=Tag.VOLUME_DOWNLOAD,
+            outcome=Outcome.ALLOWED,
+            details={"volume": volume, "documents": len(docs)},
+            **access.audit_kwargs(),
+        )
+    return download

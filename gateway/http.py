@@ -1,0 +1,134 @@
+"""Flask wiring shared by the API and the web pages: runtime, security headers, errors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from gateway.errors import GatewayError
+from gateway.runtime import Runtime
+
+csrf = CSRFProtect()
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "bad_request",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    429: "throttled",
+}
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["pogw"]
+
+
+def client_address() -> str:
+    return (request.remote_addr or "unknown")[:64]
+
+
+def is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def init_app(app: Flask, rt: Runtime) -> None:
+    settings = rt.settings
+    app.extensions["pogw"] = rt
+    app.config.update(
+        SECRET_KEY=rt.keyring.session_key,
+        SESSION_COOKIE_NAME="pogw_session",
+        SESSION_COOKIE_SECURE=bool(settings["SECURE_COOKIES"]),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings["SESSION_ABSOLUTE_HOURS"]),
+        REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
+        MAX_CONTENT_LENGTH=settings["MAX_UPLOAD_BYTES"],
+        WTF_CSRF_TIME_LIMIT=None,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    if settings["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"], x_proto=1)  # type: ignore[method-assign]
+    csrf.init_app(app)
+
+    from gateway.api import bp as api_bp
+    from gateway.web import bp as web_bp
+    from gateway.web.auth import init_login
+
+    init_login(app)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never with cookies
+    app.register_blueprint(api_bp)
+    app.register_blueprint(web_bp)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        from sqlalchemy import text
+
+        with rt.db.session() as session:
+            session.execute(text("SELECT 1"))
+        return jsonify(status="ok")
+
+    app.after_request(_security_headers)
+    app.register_error_handler(GatewayError, _gateway_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.teardown_appcontext(lambda _exc: g.pop("pogw_user", None))
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if not request.path.startswith("/static/"):
+        # documents, metadata and audit entries must never sit in a shared or browser cache
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _render_error(status: int, code: str, message: str) -> tuple[Any, int]:
+    if is_api():
+        return jsonify(error_body(code, message)), status
+    return render_template("web/error.html", status=status, code=code, message=message), status
+
+
+def _gateway_error(error: GatewayError) -> tuple[Any, int]:
+    if error.status >= 500:
+        current_app.logger.error("gateway error %s: %s", error.code, error.message)
+        return _render_error(
+            error.status, error.code, "the gateway could not complete this request"
+        )
+    return _render_error(error.status, error.code, error.message)
+
+
+def _csrf_error(error: CSRFError) -> tuple[Any, int]:
+    return _render_error(400, "bad_request", f"form expired or forged: {error.description}")
+
+
+def _http_error(error: HTTPException) -> tuple[Any, int]:
+    status = error.code or 500
+    code = _HTTP_CODES.get(status, "internal")
+    message = error.description or error.name
+    if status == 404:
+        message = "no such resource"
+    return _render_error(status, code, message)

@@ -1,0 +1,724 @@
+"""Validating a production volume (DAT + OPT + the files they name) into a plan.
+
+The plan is what the ingest service stores; nothing here touches a database or the blob
+store. :func:`build_plan` either returns a plan in which every document has a valid Bates
+range, a known designation, its pages and existing files, or raises :class:`LoadFileErrors`
+naming every problem it found, each with its file, line and field.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import NamedTuple, Protocol
+
+from gateway.ingest.dat import DatRow, DatTable, read_dat
+from gateway.ingest.errors import ErrorCollector, LoadFileError
+from gateway.ingest.opt import COLUMNS as OPT_COLUMNS
+from gateway.ingest.opt import OptRow, read_opt
+from gateway.ingest.source import UnsafePath, VolumeSource, volume_path
+
+PUBLIC = "PUBLIC"
+
+
+@dataclass(frozen=True)
+class PlannedPage:
+    bates: str
+    path: str  # volume-relative, "/"-separated
+    line: int  # in the OPT
+
+
+@dataclass(frozen=True)
+class PlannedDocument:
+    bates_begin: str
+    bates_end: str
+    page_count: int  # imaged pages; 0 for a native-only document
+    family: str  # BEGATTACH, or the document's own BEGBATES when it has none
+    custodian: str
+    designation: str  # a tier code, e.g. "AEO", never the legend
+    title: str
+    file_name: str
+    authors: tuple[str, ...]
+    recipients: tuple[str, ...]  # To, then Cc, then Bcc
+    date: str  # verbatim: load files disagree on date formats and guessing one is unsafe
+    native_path: str | None
+    text_path: str | None
+    pages: tuple[PlannedPage, ...]
+    line: int  # in the DAT
+    extra: dict[str, str] = field(default_factory=dict)  # unmapped non-blank fields, verbatim
+
+
+@dataclass(frozen=True)
+class ProductionPlan:
+    volume: str
+    documents: tuple[PlannedDocument, ...]
+
+
+# --- Bates numbers ---------------------------------------------------------------------
+
+_BATES = re.compile(r"(?P<prefix>.*?)(?P<digits>[0-9]+)")
+_PREFIX_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._- ")
+
+
+class Bates(NamedTuple):
+    prefix: str
+    number: int
+    width: int
+
+    @property
+    def series(self) -> tuple[str, int]:
+        """Numbers are comparable only within one prefix and one zero-padded width."""
+        return self.prefix, self.width
+
+    def format(self, number: int | None = None) -> str:
+        return f"{self.prefix}{(self.number if number is None else number):0{self.width}d}"
+
+
+def parse_bates(text: str) -> Bates:
+    """Split ``AOL-DEF-00556914`` into ``("AOL-DEF-", 556914, 8)``; ``ValueError`` if not Bates."""
+    match = _BATES.fullmatch(text)
+    if match is None or text != text.strip():
+        raise ValueError(
+            f"{text!r} is not a Bates number: a prefix followed by digits, "
+            "without surrounding spaces"
+        )
+    prefix = match["prefix"]
+    if not set(prefix) <= _PREFIX_CHARACTERS or "  " in prefix:
+        raise ValueError(
+            f"{text!r} is not a Bates number: the prefix may hold only letters, "
+            "digits, '.', '_', '-' and single spaces"
+        )
+    return Bates(prefix, int(match["digits"]), len(match["digits"]))
+
+
+# --- Designations ----------------------------------------------------------------------
+
+
+class TierLike(Protocol):
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def legend(self) -> str: ...
+
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u2013": "-", "\u2014": "-", "\u2212": "-"})
+
+
+def normalize_designation(text: str) -> str:
+    """Upper case, typographic quotes and dashes made plain, spacing made uniform."""
+    plain = " ".join(text.translate(_QUOTES).upper().split())
+    return re.sub(r"\s*-\s*", " - ", plain)
+
+
+def designations_from_tiers(
+    tiers: Iterable[TierLike], aliases: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Accepted spellings -> code: each tier's code and legend, plus ``aliases``.
+
+    Variants such as "HIGHLY CONFIDENTIAL - AEO" are accepted only when the matter lists
+    them in ``aliases``: which spellings count is the order's business, not the parser's.
+    """
+    spellings: dict[str, str] = {}
+    pairs = [(t.code, t.code) for t in tiers] + [(t.legend, t.code) for t in tiers if t.legend]
+    for spelling, code in pairs + list((aliases or {}).items()):
+        _add_spelling(spellings, spelling, code)
+    return spellings
+
+
+def _add_spelling(spellings: dict[str, str], spelling: str, code: str) -> None:
+    key = normalize_designation(spelling)
+    if spellings.get(key, code) != code:
+        raise ValueError(f"designation {spelling!r} would mean both {spellings[key]} and {code}")
+    spellings[key] = code
+
+
+#: The model order's three tiers (BRIEF §7), by code and by legend.
+DEFAULT_DESIGNATIONS: Mapping[str, str] = {
+    "PUBLIC": "PUBLIC",
+    "CONFIDENTIAL": "CONFIDENTIAL",
+    "AEO": "AEO",
+    normalize_designation("HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY"): "AEO",
+}
+
+
+# --- Field names -----------------------------------------------------------------------
+
+# Role -> accepted field names (upper case, letters and digits only), in priority order.
+# Per document the first non-blank one wins, so a DAT mixing e-mails (SUBJECT, FROM) and
+# loose files (TITLE, AUTHOR) maps both.
+FIELD_ALIASES: Mapping[str, tuple[str, ...]] = {
+    "begbates": ("BEGBATES", "BEGDOC", "BEGINBATES", "BATESBEGIN", "PRODBEGBATES"),
+    "endbates": ("ENDBATES", "ENDDOC", "BATESEND", "PRODENDBATES"),
+    "begattach": ("BEGATTACH", "BEGATT", "BEGFAMILY"),
+    "endattach": ("ENDATTACH", "ENDATT", "ENDFAMILY"),
+    "custodian": ("CUSTODIAN", "CUSTODIANS"),
+    "confidentiality": ("CONFIDENTIALITY", "DESIGNATION"),
+    "title": ("TITLE", "SUBJECT", "DOCTITLE", "EMAILSUBJECT"),
+    "file_name": ("FILENAME", "ORIGINALFILENAME"),
+    "authors": ("AUTHOR", "FROM", "EMAILFROM"),
+    "to": ("RECIPIENTS", "TO", "EMAILTO"),
+    "cc": ("CC", "EMAILCC"),
+    "bcc": ("BCC", "EMAILBCC"),
+    "date": ("DATESENT", "DATE", "SENTDATE"),
+    "native": ("NATIVELINK", "NATIVE", "NATIVEPATH", "NATIVEFILE"),
+    "text": ("TEXTLINK", "TEXTPATH", "TEXTFILE", "EXTRACTEDTEXT"),
+    "pagecount": ("PAGECOUNT", "PAGES", "PGCOUNT"),
+}
+
+
+def normalize_field_name(name: str) -> str:
+    """``Beg Bates``, ``BEG_BATES`` and ``begbates`` all name the same field."""
+    return re.sub(r"[^0-9A-Z]", "", name.upper())
+
+
+class _Columns:
+    """Which header fields serve which role, in priority order."""
+
+    def __init__(self, fields: list[str]) -> None:
+        by_name: dict[str, list[str]] = {}
+        for name in fields:
+            by_name.setdefault(normalize_field_name(name), []).append(name)
+        self.by_role = {
+            role: [name for alias in aliases for name in by_name.get(alias, [])]
+            for role, aliases in FIELD_ALIASES.items()
+        }
+
+    def label(self, role: str) -> str:
+        """The field name to put in messages about ``role``."""
+        names = self.by_role[role]
+        return names[0] if names else FIELD_ALIASES[role][0]
+
+
+class _Record:
+    """One DAT row seen through the role mapping; remembers which fields it used."""
+
+    def __init__(self, row: DatRow, columns: _Columns) -> None:
+        self.row = row
+        self.columns = columns
+        self.used: set[str] = set()
+
+    def get(self, role: str) -> tuple[str, str]:
+        """(field name, value) of the first non-blank field serving ``role``."""
+        for name in self.columns.by_role[role]:
+            if self.row.values[name].strip():
+                self.used.add(name)
+                return name, self.row.values[name]
+        return self.columns.label(role), ""
+
+    def text(self, role: str) -> str:
+        return self.get(role)[1].strip()
+
+    def people(self, *roles: str) -> tuple[str, ...]:
+        names = [part.strip() for role in roles for part in self.get(role)[1].split(";")]
+        return tuple(dict.fromkeys(name for name in names if name))
+
+    def extra(self) -> dict[str, str]:
+        return {k: v for k, v in self.row.values.items() if k not in self.used and v.strip()}
+
+
+# --- Planning --------------------------------------------------------------------------
+
+# Bates series -> (sorted page numbers, the OPT rows in the same order), for range lookups.
+_PageIndex = dict[tuple[str, int], tuple[list[int], list[OptRow]]]
+
+
+@dataclass
+class _Draft:
+    """A DAT document whose Bates range is valid, on its way to a PlannedDocument."""
+
+    record: _Record
+    begin: Bates
+    end: Bates
+    family: str = ""
+    designation: str = PUBLIC
+    native: tuple[str, str] | None = None  # (field name, volume path)
+    text: tuple[str, str] | None = None
+    page_count: tuple[str, int] | None = None
+    conflicting: bool = False  # duplicate or overlapping: its pages cannot be told apart
+    pages: list[OptRow] = field(default_factory=list)
+
+    @property
+    def line(self) -> int:
+        return self.record.row.line
+
+    @property
+    def label(self) -> str:
+        return f"{self.begin.format()}-{self.end.format()}"
+
+
+def build_plan(
+    source: VolumeSource,
+    *,
+    dat_path: str,
+    opt_path: str | None,
+    designations: Mapping[str, str],
+    encoding: str | None = None,
+    opt_encoding: str | None = None,
+    volume: str | None = None,
+) -> ProductionPlan:
+    """Validate a volume and plan its documents; :class:`LoadFileErrors` lists every problem.
+
+    ``designations`` maps accepted spellings to tier codes (see :func:`designations_from_tiers`);
+    a blank CONFIDENTIALITY is ``PUBLIC``. ``volume`` defaults to the OPT's volume column,
+    else the DAT's file name without extension.
+    """
+    planner = _Planner(source, dat_path, opt_path, designations)
+    return planner.run(encoding, opt_encoding, volume)
+
+
+class _Planner:
+    def __init__(
+        self,
+        source: VolumeSource,
+        dat_path: str,
+        opt_path: str | None,
+        designations: Mapping[str, str],
+    ) -> None:
+        self.source = source
+        self.dat_path = dat_path
+        self.opt_path = opt_path
+        self.dat_file = source.describe(dat_path)
+        self.opt_file = source.describe(opt_path) if opt_path else None
+        self.designations: dict[str, str] = {}
+        for spelling, code in designations.items():
+            _add_spelling(self.designations, spelling, code)
+        self.errors = ErrorCollector()
+        # False once some DAT row could not be placed: then OPT pages that match no document
+        # may belong to that row, and calling them orphans would mislead.
+        self.dat_complete = True
+
+    # -- orchestration
+
+    def run(
+        self, encoding: str | None, opt_encoding: str | None, volume: str | None
+    ) -> ProductionPlan:
+        table = self._read_dat(encoding)
+        opt_rows = self._read_opt(opt_encoding)
+        if table is None:
+            self.errors.raise_if_any()
+            raise AssertionError("unreachable: no DAT table and no error")
+        drafts = self._drafts(table)
+        self._refuse_conflicts(drafts)
+        self._check_families(drafts)
+        self._match_pages(drafts, opt_rows)
+        self._check_files(drafts, opt_rows)
+        name = self._volume_name(opt_rows)
+        self.errors.raise_if_any()
+        return ProductionPlan(volume=volume or name, documents=tuple(_planned(d) for d in drafts))
+
+    def _read(self, path: str, what: str) -> bytes | None:
+        file = self.source.describe(path)
+        try:
+            with self.source.open(path) as handle:
+                return handle.read()
+        except LoadFileError as exc:
+            self.errors.append(exc)
+        except FileNotFoundError:
+            self.errors.add(f"the {what} file does not exist in the volume", file=file)
+        except OSError as exc:
+            self.errors.add(f"the {what} file cannot be read: {exc.strerror}", file=file)
+        return None
+
+    def _read_dat(self, encoding: str | None) -> DatTable | None:
+        data = self._read(self.dat_path, "DAT")
+        if data is None:
+            return None
+        before = self.errors.total
+        table = read_dat(data, file=self.dat_file, encoding=encoding, errors=self.errors)
+        self.dat_complete = self.errors.total == before
+        if table is not None and not table.rows:
+            self.errors.add("the DAT lists no documents", file=self.dat_file)
+        return table
+
+    def _read_opt(self, encoding: str | None) -> list[OptRow]:
+        if self.opt_path is None or self.opt_file is None:
+            return []
+        data = self._read(self.opt_path, "OPT")
+        if data is None:
+            return []
+        return read_opt(data, file=self.opt_file, encoding=encoding, errors=self.errors)
+
+    # -- one document at a time
+
+    def _drafts(self, table: DatTable) -> list[_Draft]:
+        columns = _Columns(table.fields)
+        missing = [role for role in ("begbates", "endbates") if not columns.by_role[role]]
+        for role in missing:
+            self.errors.add(
+                f"required field is missing from the header (fields: {', '.join(table.fields)})",
+                file=self.dat_file,
+                line=1,
+                field=FIELD_ALIASES[role][0],
+            )
+        if missing:
+            self.dat_complete = False
+            return []
+        drafts = [self._draft(_Record(row, columns)) for row in table.rows]
+        self.dat_complete = self.dat_complete and all(d is not None for d in drafts)
+        return [d for d in drafts if d is not None]
+
+    def _draft(self, record: _Record) -> _Draft | None:
+        begin = self._bates(record, "begbates")
+        end = self._bates(record, "endbates")
+        valid = begin is not None and end is not None and self._range_ok(record, begin, end)
+        # Every field is checked even when the range is not, so one pass reports them all.
+        designation = self._designation(record)
+        native = self._path(record, "native")
+        text = self._path(record, "text")
+        page_count = self._page_count(record)
+        if not valid or begin is None or end is None:
+            return None
+        return _Draft(
+            record,
+            begin,
+            end,
+            family=self._family(record, begin, end),
+            designation=designation,
+            native=native,
+            text=text,
+            page_count=page_count,
+        )
+
+    def _error(self, record: _Record, name: str, reason: str) -> None:
+        self.errors.add(reason, file=self.dat_file, line=record.row.line, field=name)
+
+    def _bates(self, record: _Record, role: str) -> Bates | None:
+        name, value = record.get(role)
+        if not value:
+            self._error(record, name, "is blank")
+            return None
+        try:
+            return parse_bates(value)
+        except ValueError as exc:
+            self._error(record, name, str(exc))
+            return None
+
+    def _range_ok(self, record: _Record, begin: Bates, end: Bates) -> bool:
+        name = record.get("endbates")[0]
+        if begin.series != end.series:
+            self._error(
+                record,
+                name,
+                f"{end.format()} does not have the prefix and number "
+                f"of digits of BEGBATES {begin.format()}",
+            )
+        elif end.number < begin.number:
+            self._error(record, name, f"{end.format()} comes before BEGBATES {begin.format()}")
+        else:
+            return True
+        return False
+
+    def _family(self, record: _Record, begin: Bates, end: Bates) -> str:
+        (beg_name, beg_text), (end_name, end_text) = (
+            record.get("begattach"),
+            record.get("endattach"),
+        )
+        if not beg_text and not end_text:
+            return begin.format()
+        if not beg_text or not end_text:
+            blank, other = (beg_name, end_name) if not beg_text else (end_name, beg_name)
+            self._error(record, blank, f"is blank while {other} is not")
+            return begin.format()
+        first, last = self._bates(record, "begattach"), self._bates(record, "endattach")
+        if first is not None and last is not None:
+            self._check_enclosure(record, (first, last), begin, end)
+        return beg_text
+
+    def _check_enclosure(
+        self, record: _Record, family: tuple[Bates, Bates], begin: Bates, end: Bates
+    ) -> None:
+        first, last = family
+        name = record.get("begattach")[0]
+        if {first.series, last.series} != {begin.series}:
+            self._error(
+                record,
+                name,
+                f"family {first.format()}-{last.format()} does not have "
+                f"the prefix and number of digits of {begin.format()}",
+            )
+        elif not first.number <= begin.number <= end.number <= last.number:
+            self._error(
+                record,
+                name,
+                f"family range {first.format()}-{last.format()} does not "
+                f"enclose the document's range {begin.format()}-{end.format()}",
+            )
+
+    def _designation(self, record: _Record) -> str:
+        name, value = record.get("confidentiality")
+        if not value.strip():
+            return PUBLIC  # BRIEF §7: a blank designation means PUBLIC
+        code = self.designations.get(normalize_designation(value))
+        if code is None:
+            known = "; ".join(sorted(self.designations)) or "none but a blank (PUBLIC)"
+            self._error(record, name, f"unknown designation {value!r}; accepted: {known}")
+            return PUBLIC
+        return code
+
+    def _path(self, record: _Record, role: str) -> tuple[str, str] | None:
+        name, value = record.get(role)
+        if not value:
+            return None
+        try:
+            return name, volume_path(value)
+        except UnsafePath as exc:
+            self._error(record, name, str(exc))
+            return None
+
+    def _page_count(self, record: _Record) -> tuple[str, int] | None:
+        name, value = record.get("pagecount")
+        if not value:
+            return None
+        text = value.strip()
+        if text.isascii() and text.isdigit():
+            return name, int(text)
+        self._error(record, name, f"must be a whole number, not {value!r}")
+        return None
+
+    # -- across documents
+
+    def _refuse_conflicts(self, drafts: list[_Draft]) -> None:
+        by_series: dict[tuple[str, int], list[_Draft]] = {}
+        for draft in drafts:
+            by_series.setdefault(draft.begin.series, []).append(draft)
+        for group in by_series.values():
+            group.sort(key=lambda d: (d.begin.number, d.end.number, d.line))
+            reach: _Draft | None = None  # the range reaching furthest so far
+            for draft in group:
+                if reach is not None and draft.begin.number <= reach.end.number:
+                    self._conflict(reach, draft)
+                if reach is None or draft.end.number > reach.end.number:
+                    reach = draft
+
+    def _conflict(self, one: _Draft, other: _Draft) -> None:
+        earlier, later = sorted((one, other), key=lambda d: d.line)
+        one.conflicting = other.conflicting = True
+        if earlier.begin == later.begin:
+            reason = f"duplicate BEGBATES {later.begin.format()}: also on line {earlier.line}"
+        else:
+            reason = f"range {later.label} overlaps range {earlier.label} on line {earlier.line}"
+        self._error(later.record, later.record.get("begbates")[0], reason)
+
+    def _check_families(self, drafts: list[_Draft]) -> None:
+        ends: dict[str, tuple[str, int]] = {}
+        for draft in drafts:
+            end = draft.record.get("endattach")[1]
+            if not end:
+                continue
+            seen = ends.setdefault(draft.family, (end, draft.line))
+            if seen[0] != end:
+                self._error(
+                    draft.record,
+                    draft.record.get("endattach")[0],
+                    f"{end} differs from {seen[0]} on line {seen[1]}, a member of the "
+                    f"same family {draft.family}",
+                )
+
+    # -- the OPT
+
+    def _match_pages(self, drafts: list[_Draft], rows: list[OptRow]) -> None:
+        index = self._page_index(rows)
+        claimed: set[int] = set()
+        for draft in drafts:
+            numbers, pages = index.get(draft.begin.series, ([], []))
+            low = bisect.bisect_left(numbers, draft.begin.number)
+            high = bisect.bisect_right(numbers, draft.end.number)
+            draft.pages = pages[low:high]
+            claimed.update(id(row) for row in draft.pages)
+            if not draft.conflicting:
+                self._check_pages(draft)
+        if self.dat_complete:
+            for _, pages in index.values():
+                for row in pages:
+                    if id(row) not in claimed:
+                        self._opt_error(
+                            row,
+                            0,
+                            f"page {row.image_key} belongs to no document in {self.dat_file}",
+                        )
+
+    def _page_index(self, rows: list[OptRow]) -> _PageIndex:
+        keyed: dict[tuple[str, int], list[tuple[int, OptRow]]] = {}
+        for row in rows:
+            try:
+                bates = parse_bates(row.image_key)
+            except ValueError as exc:
+                self._opt_error(row, 0, str(exc))
+                continue
+            keyed.setdefault(bates.series, []).append((bates.number, row))
+        index: _PageIndex = {}
+        for series, entries in keyed.items():
+            entries.sort(key=lambda entry: entry[0])
+            index[series] = ([n for n, _ in entries], [row for _, row in entries])
+        return index
+
+    def _opt_error(self, row: OptRow, column: int, reason: str) -> None:
+        self.errors.add(
+            reason, file=self.opt_file or "OPT", line=row.line, field=OPT_COLUMNS[column]
+        )
+
+    def _check_pages(self, draft: _Draft) -> None:
+        if not draft.pages:
+            self._check_native_only(draft)
+            return
+        expected = draft.end.number - draft.begin.number + 1
+        if len(draft.pages) != expected:
+            self._missing_pages(draft, expected)
+        first = draft.pages[0]
+        if first.image_key == draft.begin.format() and not first.document_break:
+            self._opt_error(
+                first,
+                3,
+                f"page {first.image_key} starts document {draft.label} "
+                f"({self.dat_file} line {draft.line}) but its document break is "
+                "not Y",
+            )
+        for row in draft.pages[1:]:
+            if row.document_break:
+                self._opt_error(
+                    row,
+                    3,
+                    f"page {row.image_key} is inside document "
+                    f"{draft.label} ({self.dat_file} line {draft.line}) but its "
+                    "document break is Y",
+                )
+        self._check_page_counts(draft, expected)
+
+    def _check_native_only(self, draft: _Draft) -> None:
+        if draft.native is not None:
+            return  # produced in native form only: no images is right
+        where = f"in {self.opt_file}" if self.opt_file else "(no OPT was given)"
+        self._error(
+            draft.record,
+            draft.record.get("begbates")[0],
+            f"document {draft.label} has no page images {where} and no native file",
+        )
+
+    def _missing_pages(self, draft: _Draft, expected: int) -> None:
+        present = {parse_bates(row.image_key).number for row in draft.pages}
+        missing = next(
+            n for n in range(draft.begin.number, draft.end.number + 1) if n not in present
+        )  # exists: OPT keys are unique, so fewer pages
+        self._error(
+            draft.record,
+            draft.record.get("begbates")[0],
+            f"{self.opt_file} has {len(draft.pages)} of the {expected} pages of "
+            f"document {draft.label}; the first missing is {draft.begin.format(missing)}",
+        )
+
+    def _check_page_counts(self, draft: _Draft, expected: int) -> None:
+        first = draft.pages[0]
+        if first.page_count is not None and first.page_count != expected:
+            self._opt_error(
+                first,
+                6,
+                f"page count {first.page_count} but document "
+                f"{draft.label} spans {expected} page(s)",
+            )
+        if draft.page_count is not None and draft.page_count[1] != expected:
+            self._error(
+                draft.record,
+                draft.page_count[0],
+                f"{draft.page_count[1]} but document "
+                f"{draft.label} spans {expected} page(s) in {self.opt_file}",
+            )
+
+    # -- the files the load files name
+
+    def _check_files(self, drafts: list[_Draft], rows: list[OptRow]) -> None:
+        for draft in drafts:
+            if draft.native is not None:
+                self._check_dat_file(draft, draft.native, "native", allow_empty=False)
+            if draft.text is not None:
+                self._check_dat_file(draft, draft.text, "text", allow_empty=True)
+        for path, (row, more) in self._image_paths(rows).items():
+            problem = self._file_problem(path, allow_empty=False)
+            if problem:
+                also = f" (also referenced on {more} more line(s))" if more else ""
+                self._opt_error(row, 2, f"image {problem}{also}")
+
+    def _check_dat_file(
+        self, draft: _Draft, ref: tuple[str, str], what: str, *, allow_empty: bool
+    ) -> None:
+        name, path = ref
+        problem = self._file_problem(path, allow_empty=allow_empty)
+        if problem:
+            self._error(draft.record, name, f"{what} {problem}")
+
+    def _image_paths(self, rows: list[OptRow]) -> dict[str, tuple[OptRow, int]]:
+        """Each distinct image path with the first row naming it and how many more do."""
+        paths: dict[str, tuple[OptRow, int]] = {}
+        for row in rows:
+            try:
+                path = volume_path(row.path)
+            except UnsafePath as exc:
+                self._opt_error(row, 2, str(exc))
+                continue
+            first, more = paths.get(path, (row, -1))
+            paths[path] = (first, more + 1)
+        return paths
+
+    def _file_problem(self, path: str, *, allow_empty: bool) -> str | None:
+        """Why ``path`` is not a usable file in the volume, or None if it is."""
+        try:
+            if not self.source.exists(path):
+                return f"file {path} does not exist in the volume"
+            if not allow_empty and self.source.size(path) == 0:
+                return f"file {path} is empty"
+        except LoadFileError as exc:
+            return f"file {path}: {exc.reason}"
+        except OSError as exc:
+            return f"file {path} cannot be read: {exc.strerror}"
+        return None
+
+    def _volume_name(self, rows: list[OptRow]) -> str:
+        names: dict[str, OptRow] = {}
+        for row in rows:
+            if row.volume and row.volume not in names:
+                names[row.volume] = row
+        if len(names) > 1:
+            first, *others = names.values()
+            for row in others:
+                self._opt_error(
+                    row,
+                    1,
+                    f"volume {row.volume} differs from {first.volume} on "
+                    f"line {first.line}; ingest one volume at a time",
+                )
+        if names:
+            return next(iter(names))
+        return PurePosixPath(self.dat_path.replace("\\", "/")).stem
+
+
+def _planned(draft: _Draft) -> PlannedDocument:
+    record = draft.record
+    pages = tuple(
+        PlannedPage(bates=row.image_key, path=volume_path(row.path), line=row.line)
+        for row in draft.pages
+    )
+    custodian, title = record.text("custodian"), record.text("title")
+    file_name, date = record.text("file_name"), record.text("date")
+    authors, recipients = record.people("authors"), record.people("to", "cc", "bcc")
+    return PlannedDocument(
+        bates_begin=draft.begin.format(),
+        bates_end=draft.end.format(),
+        page_count=len(pages),
+        family=draft.family,
+        custodian=custodian,
+        designation=draft.designation,
+        title=title,
+        file_name=file_name,
+        authors=authors,
+        recipients=recipients,
+        date=date,
+        native_path=draft.native[1] if draft.native else None,
+        text_path=draft.text[1] if draft.text else None,
+        pages=pages,
+        line=draft.line,
+        extra=record.extra(),  # after the reads above: extra is what no mapping used
+    )

@@ -1,0 +1,1 @@
+"""Matters (cases), their parties, who holds which role, and Exhibit A acknowledgments."""

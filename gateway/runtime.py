@@ -1,0 +1,86 @@
+"""The gateway's services wired together once: database, keys, blobs, policy, clock.
+
+Flask and the command line both build one ``Runtime`` from settings; domain services take
+it (or its parts) as an argument, so none of them imports Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from argon2 import PasswordHasher
+from sqlalchemy.orm import Session
+
+from gateway.audit.chain import ensure_anchor
+from gateway.audit.recorder import record
+from gateway.authz.derive import Authorizer
+from gateway.authz.policy import load_default_policy
+from gateway.clock import Clock, SystemClock
+from gateway.crypto.envelope import EncryptedBlobs
+from gateway.db import Database
+from gateway.errors import GatewayError
+from gateway.keyring import Keyring, load_keyring
+from gateway.storage import make_blob_store
+
+
+class Refused(Exception):
+    """A refusal to be audited after the failed transaction is rolled back."""
+
+    def __init__(self, error: GatewayError, audit: dict[str, Any]) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.audit = audit
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: dict[str, Any],
+        *,
+        clock: Clock | None = None,
+        keyring: Keyring | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.keyring = keyring or load_keyring(settings)
+        self.db = Database(settings["DATABASE_URL"])
+        self.blobs = EncryptedBlobs(make_blob_store(settings, settings["INSTANCE_PATH"]))
+        self.policy = load_default_policy()
+        self.authorizer = Authorizer(self.policy)
+        self.passwords = PasswordHasher(
+            time_cost=int(settings.get("ARGON2_TIME_COST", 3)),
+            memory_cost=int(settings.get("ARGON2_MEMORY_KIB", 65536)),
+            parallelism=int(settings.get("ARGON2_PARALLELISM", 4)),
+        )
+
+    def now(self):  # noqa: ANN201 - a datetime, kept short for call sites
+        return self.clock.now()
+
+    def ensure_audit_anchor(self) -> None:
+        with self.db.session() as session:
+            ensure_anchor(session, self.keyring.audit_signing_key, self.now())
+
+    def audit(self, session: Session, **kwargs: Any) -> None:
+        kwargs.setdefault("at", self.now())
+        record(session, self.keyring.audit_signing_key, **kwargs)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Check, change and audit in one transaction.
+
+        A ``Refused`` raised inside rolls back whatever was done, then records the refusal
+        in a transaction of its own and raises the refusal's error: a denial is always
+        audited, and never half-applies anything.
+        """
+        try:
+            with self.db.session() as session:
+                yield session
+        except Refused as refusal:
+            with self.db.session() as session:
+                self.audit(session, **refusal.audit)
+            raise refusal.error from None
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from gateway.accounts import service as accounts
+from gateway.accounts.models import User
+from gateway.audit import service as audit
+from gateway.documents import service as documents
+from gateway.errors import AcknowledgmentRequired, BadRequest, GatewayError, Invalid
+from gateway.http import client_address, runtime
+from gateway.matters import service as matters
+from gateway.matters.exhibit_a import ExhibitA, blank_text
+from gateway.web import bp
+from gateway.web.auth import SessionUser, rotate_session
+
+
+def me() -> User:
+    return current_user.user  # type: ignore[no-any-return]
+
+
+def _int(name: str, default: int) -> int:
+    try:
+        return int(request.args.get(name, default))
+    except ValueError as exc:
+        raise BadRequest(f"{name}: must be a whole number") from exc
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("web.matter_list")
+
+
+@bp.route("/", methods=["GET"])
+def index() -> Any:
+    return redirect(url_for("web.matter_list"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = ""
+    if request.method == "POST":
+        email = request.form.get("email", "")
+        password = request.form.get("password", "")
+        rt = runtime()
+        try:
+            user = accounts.authenticate(rt, email=email, password=password, address=client_address())
+        except GatewayError as exc:
+            error = exc.message
+        else:
+            rotate_session()
+            session_id = accounts.start_session(rt, user, address=client_address())
+            login_user(SessionUser(user, session_id))
+            accounts.record_login(rt, user, address=client_address(), via="web")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("web/login.html", error=error), (401 if error else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Any:
+    accounts.end_session(runtime(), current_user.session_id, address=client_address())
+    logout_user()
+    rotate_session()
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/matters")
+@login_required
+def matter_list() -> Any:
+    return render_template("web/matters.html", rows=matters.list_matters(runtime(), me()))
+
+
+@bp.route("/matters/<int:matter_id>/documents")
+@login_required
+def document_list(matter_id: int) -> Any:
+    query = documents.DocumentQuery(
+        q=request.args.get("q", ""),
+        bates=request.args.get("bates", ""),
+        bates_from=request.args.get("bates_from", ""),
+        bates_to=request.args.get("bates_to", ""),
+        family=request.args.get("family", ""),
+        custodian=request.args.get("custodian", ""),
+        designation=request.args.get("designation", ""),
+        production=request.args.get("production", ""),
+        page=_int("page", 1),
+        per_page=_int("per_page", 50),
+    )
+    try:
+        page = documents.list_documents(runtime(), me(), matter_id, query, address=client_address())
+    except AcknowledgmentRequired:
+        flash("This matter's protective order binds you only once you sign Exhibit A.")
+        return redirect(url_for("web.acknowledgment", matter_id=matter_id))
+    return render_template("web/documents.html", matter_id=matter_id, page=page, query=query,
+                           pages=max(1, -(-page.total // query.per_page)))
+
+
+@bp.route("/matters/<int:matter_id>/documents/<path:bates>")
+@login_required
+def document_page(matter_id: int, bates: str) -> Any:
+    try:
+        doc = documents.get_document(runtime(), me(), matter_id, bates, address=client_address())
+    except AcknowledgmentRequired:
+        return redirect(url_for("web.acknowledgment", matter_id=matter_id))
+    return render_template("web/document.html", matter_id=matter_id, doc=doc)
+
+
+@bp.route("/matters/<int:matter_id>/documents/<path:bates>/content")
+@login_required
+def document_content(matter_id: int, bates: str) -> Any:
+    download = documents.download_document(runtime(), me(), matter_id, bates, address=client_address())
+    response = Response(stream_with_context(download.chunks), mimetype=download.media_type,
+                        direct_passthrough=True)
+    if download.size is not None:
+        response.headers["Content-Length"] = str(download.size)
+    response.headers["Content-Disposition"] = f'attachment; filename="{download.file_name}"'
+    return response
+
+
+@bp.route("/matters/<int:matter_id>/acknowledgment", methods=["GET", "POST"])
+@login_required
+def acknowledgment(matter_id: int) -> Any:
+    rt = runtime()
+    errors: list[str] = []
+    if request.method == "POST":
+        form = request.form
+        try:
+            signed_on = date.fromisoformat(form.get("signed_on", ""))
+        except ValueError:
+            errors.append("signed_on: a date as YYYY-MM-DD is required")
+            signed_on = date(1900, 1, 1)
+        exhibit = ExhibitA(
+            full_name=form.get("full_name", ""),
+            address=form.get("address", ""),
+            agent_name=form.get("agent_name", ""),
+            agent_address=form.get("agent_address", ""),
+            signed_city=form.get("signed_city", ""),
+            signed_on=signed_on,
+            signature=form.get("signature", ""),
+            agree=form.get("agree") == "yes",
+        )
+        if not errors:
+            try:
+                matters.sign_acknowledgment(rt, me(), matter_id, exhibit, address=client_address())
+            except Invalid as exc:
+                errors = exc.message.split("; ")
+            else:
+                flash("Exhibit A signed. Its text and your signature are on record.")
+                return redirect(url_for("web.document_list", matter_id=matter_id))
+    with rt.transaction() as session:
+        access = matters.resolve_access(rt, session, me(), matter_id, address=client_address())
+        text = blank_text(access.matter)
+        today = matters.court_today(access.matter, rt.now())
+    signed = matters.acknowledgment_of(rt, me(), matter_id)
+    return render_template("web/acknowledgment.html", matter=access.matter, text=text,
+                           signed=signed, errors=errors, today=today, form=request.form), (
+        422 if errors else 200)
+
+
+@bp.route("/matters/<int:matter_id>/audit")
+@login_required
+def audit_view(matter_id: int) -> Any:
+    query = audit.AuditQuery(
+        user=request.args.get("user", ""),
+        document=request.args.get("document", ""),
+        since=request.args.get("since", ""),
+        until=request.args.get("until", ""),
+        page=_int("page", 1),
+        per_page=_int("per_page", 50),
+    )
+    if request.args.get("format") == "csv":
+        rows = audit.export_csv(runtime(), me(), matter_id, query, address=client_address())
+        response = Response(stream_with_context(rows), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="audit-matter-{matter_id}.csv"'
+        return response
+    items, total, scope = audit.read_audit(runtime(), me(), matter_id, query, address=client_address())
+    return render_template("web/audit.html", matter_id=matter_id, items=items, total=total,
+                           scope=scope, query=query, pages=max(1, -(-total // query.per_page)))
+
+
+@bp.app_template_filter("page_url")
+def page_url(page_no: int) -> str:
+    args = request.args.to_dict()
+    args["page"] = str(page_no)
+    return url_for(request.endpoint or "web.index", **(request.view_args or {}), **args)
+
+

@@ -1,0 +1,108 @@
+"""Shared fixtures. The suite runs on SQLite, and on PostgreSQL when
+GATEWAY_TEST_DATABASE_URL names one (``scripts/test`` runs both)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from gateway.clock import FixedClock
+from gateway.db import Base, Database
+from gateway.keyring import init_keys
+from gateway.runtime import Runtime
+
+PG_URL = os.environ.get("GATEWAY_TEST_DATABASE_URL", "")
+START = datetime(2020, 6, 26, 17, 0, tzinfo=UTC)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {'PostgreSQL ' + PG_URL.rsplit('@', 1)[-1] if PG_URL else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str | None]:
+    """On PostgreSQL the schema is created once; each test empties the tables."""
+    if not PG_URL:
+        yield None
+        return
+    db = Database(PG_URL)
+    import gateway.models  # noqa: F401
+
+    Base.metadata.drop_all(db.engine)
+    Base.metadata.create_all(db.engine)
+    db.dispose()
+    yield PG_URL
+
+
+def _empty_tables(url: str) -> None:
+    db = Database(url)
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    db.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, pg_schema: str | None) -> dict[str, Any]:
+    from gateway.config import load_settings
+
+    keys = tmp_path / "keys"
+    init_keys(keys)
+    if pg_schema:
+        _empty_tables(pg_schema)
+        url = pg_schema
+    else:
+        url = f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
+    return load_settings(
+        {
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "KEYS_PATH": str(keys),
+            "DATABASE_URL": url,
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_KIB": 8192,
+            "ARGON2_PARALLELISM": 1,
+        },
+        environ={},
+    )
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def rt(settings: dict[str, Any], clock: FixedClock, pg_schema: str | None) -> Iterator[Runtime]:
+    runtime = Runtime(settings, clock=clock)
+    if not pg_schema:
+        runtime.db.create_all()
+    runtime.ensure_audit_anchor()
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def demo(rt: Runtime) -> int:
+    from gateway.demo import load_demo
+
+    return load_demo(rt, say=lambda _line: None)
+
+
+@pytest.fixture
+def app(rt: Runtime) -> Any:
+    from gateway import create_app
+
+    application = create_app(rt.settings, runtime=rt)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()

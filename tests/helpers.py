@@ -1,0 +1,29 @@
+"""Small helpers for functional tests (not fixtures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.demo import DEMO_PASSWORD
+
+BASE = "https://localhost"
+
+
+def token_for(client: Any, email: str, password: str = DEMO_PASSWORD) -> str:
+    response = client.post(f"{BASE}/api/v1/auth/token", json={"email": email, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["token"]
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def api_get(client: Any, token: str, path: str, **params: Any) -> Any:
+    return client.get(f"{BASE}/api/v1{path}", headers=auth(token), query_string=params)
+
+
+def all_bates(client: Any, token: str, matter_id: int, **params: Any) -> list[str]:
+    response = api_get(client, token, f"/matters/{matter_id}/documents", per_page=500, **params)
+    assert response.status_code == 200, response.get_json()
+    return [item["bates_begin"] for item in response.get_json()["items"]]
