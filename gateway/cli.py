@@ -36,7 +36,18 @@ def main(ctx: click.Context, **options: Any) -> None:
 
 
 def _fail(error: GatewayError) -> None:
-    click.secho(f"error: {error.message}", fg="red", err=True)
+    problems = error.details.get("errors") if isinstance(error.details, dict) else None
+    if problems:
+        from gateway.ingest.errors import LoadFileError
+
+        count = error.details.get("total", len(problems))
+        click.secho(f"error: {count} problem(s); nothing was ingested", fg="red", err=True)
+        for item in problems:
+            message = LoadFileError(item["reason"], file=item["file"], line=item["line"],
+                                    field=item["field"]).message
+            click.echo(f"  {message}", err=True)
+    else:
+        click.secho(f"error: {error.message}", fg="red", err=True)
     sys.exit(2)
 
 

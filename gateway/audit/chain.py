@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.audit.models import AuditAnchor, AuditEntry
+from gateway.errors import IntegrityFailure
 
 GENESIS = "0" * 64
 ANCHOR_ID = 1
@@ -80,7 +81,8 @@ def append(session: Session, signer: Ed25519PrivateKey, entry: AuditEntry) -> Au
         select(AuditAnchor).where(AuditAnchor.id == ANCHOR_ID).with_for_update()
     ).scalar_one_or_none()
     if anchor is None:
-        raise RuntimeError("the audit chain has no anchor: run `pogw init` or `pogw migrate`")
+        # refusing here stops the action: nothing is served that is not recorded
+        raise IntegrityFailure("the audit chain has no signed head: run `pogw init`")
     entry.seq = anchor.count + 1
     entry.prev_hash = anchor.head_hash
     entry.hash = entry_hash(entry, anchor.head_hash)

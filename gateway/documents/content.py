@@ -62,6 +62,7 @@ class _Readable:
     blob_key: str
     data_key: bytes
     identity: bytes
+    ciphertext_size: int
 
 
 def _readables(rt: Runtime, matter: Matter, files: list[DocumentFile]) -> list[_Readable]:
@@ -71,6 +72,7 @@ def _readables(rt: Runtime, matter: Matter, files: list[DocumentFile]) -> list[_
             blob_key=f.blob_key,
             data_key=unwrap_key(mkey, f.wrapped_data_key, context=data_key_context(f.blob_key)),
             identity=identity(matter, f.blob_key),
+            ciphertext_size=f.ciphertext_size,
         )
         for f in files
     ]

@@ -34,6 +34,7 @@ from gateway.ingest.plan import (
     designations_from_tiers,
     parse_bates,
 )
+from gateway.ingest.errors import LoadFileError
 from gateway.ingest.source import VolumeSource
 from gateway.matters.models import Matter, Party
 from gateway.matters.service import matter_key
@@ -162,7 +163,11 @@ def _ingest(
     written: list[str] = []
     try:
         for item in _files(plan):
-            result = store_file(rt, matter, mkey, _chunks(source.open(item.path)))
+            try:
+                result = store_file(rt, matter, mkey, _chunks(source.open(item.path)))
+            except OSError as exc:
+                raise LoadFileError(f"cannot read: {exc.strerror or exc}",
+                                    file=source.describe(item.path)) from exc
             written.append(result.blob_key)
             stored.setdefault(item.doc_index, []).append((item, result))
             if progress:

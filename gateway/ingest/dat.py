@@ -165,13 +165,14 @@ class _Scanner:
         return not self.text[self.pos :].replace(CRLF, "")
 
     def _record(self) -> tuple[int, list[str]] | None:
-        line, values = self.line, list[str]()
+        line = self.line
+        values: list[str] = []
         while True:
             value = self._field(line, len(values))
             if value is None:
                 return None
             values.append(value)
-            end = self._after_field(line, values)
+            end = self._after_field(values)
             if end is None:
                 return None
             if end:
@@ -193,7 +194,7 @@ class _Scanner:
         self.pos = close + 1
         return raw.replace(NEWLINE, "\n")
 
-    def _after_field(self, record_line: int, values: list[str]) -> bool | None:
+    def _after_field(self, values: list[str]) -> bool | None:
         """True at the end of a record, False before another field, None on an error."""
         text, pos = self.text, self.pos
         if pos >= len(text):

@@ -288,6 +288,7 @@ class _Planner:
         for spelling, code in designations.items():
             _add_spelling(self.designations, spelling, code)
         self.errors = ErrorCollector()
+        self.page_paths: dict[int, str] = {}  # OPT line -> normalised image path
         # False once some DAT row could not be placed: then OPT pages that match no document
         # may belong to that row, and calling them orphans would mislead.
         self.dat_complete = True
@@ -309,7 +310,9 @@ class _Planner:
         self._check_files(drafts, opt_rows)
         name = self._volume_name(opt_rows)
         self.errors.raise_if_any()
-        return ProductionPlan(volume=volume or name, documents=tuple(_planned(d) for d in drafts))
+        return ProductionPlan(
+            volume=volume or name, documents=tuple(_planned(d, self.page_paths) for d in drafts)
+        )
 
     def _read(self, path: str, what: str) -> bytes | None:
         file = self.source.describe(path)
@@ -659,6 +662,7 @@ class _Planner:
             except UnsafePath as exc:
                 self._opt_error(row, 2, str(exc))
                 continue
+            self.page_paths[row.line] = path
             first, more = paths.get(path, (row, -1))
             paths[path] = (first, more + 1)
         return paths
@@ -695,10 +699,10 @@ class _Planner:
         return PurePosixPath(self.dat_path.replace("\\", "/")).stem
 
 
-def _planned(draft: _Draft) -> PlannedDocument:
+def _planned(draft: _Draft, page_paths: Mapping[int, str]) -> PlannedDocument:
     record = draft.record
     pages = tuple(
-        PlannedPage(bates=row.image_key, path=volume_path(row.path), line=row.line)
+        PlannedPage(bates=row.image_key, path=page_paths[row.line], line=row.line)
         for row in draft.pages
     )
     custodian, title = record.text("custodian"), record.text("title")

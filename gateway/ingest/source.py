@@ -19,6 +19,7 @@ from typing import BinaryIO, Protocol
 from gateway.ingest.errors import LoadFileError
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class UnsafePath(ValueError):
@@ -29,7 +30,7 @@ def volume_path(raw: str) -> str:
     """``raw`` as a ``/``-separated path relative to the volume folder, or :class:`UnsafePath`."""
     if not raw.strip():
         raise UnsafePath("the path is empty")
-    if any(ord(ch) < 0x20 or ch == "\x7f" for ch in raw):
+    if _CONTROL.search(raw):
         raise UnsafePath(f"the path {raw!r} contains control characters")
     path = raw.replace("\\", "/")
     if path.startswith("/"):

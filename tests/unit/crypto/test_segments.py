@@ -507,7 +507,6 @@ def _peak_while_streaming(path: Path, mebibytes: int) -> int:
     return peak
 
 
-@pytest.mark.slow
 def test_memory_does_not_grow_with_document_size(tmp_path: Path) -> None:
     small = _peak_while_streaming(tmp_path / "small", 8)
     large = _peak_while_streaming(tmp_path / "large", 32)

@@ -142,6 +142,12 @@ def test_refuses_duplicate_and_blank_field_names() -> None:
     assert errors.errors[1].reason == "field 3 of the header has no name"
 
 
+def test_refuses_a_file_whose_encoding_cannot_be_determined() -> None:
+    file, line, field, reason = only(problems("Señor Pérez escribió.\r\n", "cp1252"))
+    assert (file, line, field) == (FILE, 1, None)
+    assert reason.startswith("cannot determine the encoding: a Concordance DAT starts with")
+
+
 def test_refuses_an_empty_file() -> None:
     assert only(problems("")) == (FILE, None, None, "the file is empty")
 

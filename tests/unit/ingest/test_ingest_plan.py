@@ -419,30 +419,63 @@ def test_a_backslash_path_missing_on_disk_is_named(volume, problem: Problem) -> 
     )
 
 
-def test_refuses_a_symlink_escaping_the_volume_folder(
-    volume, problem: Problem, tmp_path: Path
-) -> None:
-    root = tmp_path / "VOL001"
+def write_to_disk(volume, root: Path) -> DirectorySource:
     for name, data in volume.source()._files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(data)
+    return DirectorySource(root)
+
+
+def plan_on_disk(source: DirectorySource):
+    return build_plan(
+        source,
+        dat_path="DATA\\VOL001.dat",
+        opt_path="DATA\\VOL001.opt",
+        designations=DEFAULT_DESIGNATIONS,
+    )
+
+
+def test_plans_a_volume_folder_on_disk(volume, tmp_path: Path) -> None:
+    plan = plan_on_disk(write_to_disk(volume, tmp_path / "VOL001"))
+    assert [doc.page_count for doc in plan.documents] == [5, 1, 1, 2, 17]
+
+
+def test_refuses_a_symlink_escaping_the_volume_folder(
+    volume, problem: Problem, tmp_path: Path
+) -> None:
+    source = write_to_disk(volume, tmp_path / "VOL001")
     (tmp_path / "elsewhere.tif").write_bytes(b"someone else's file")
-    victim = root / "IMAGES" / "0001" / f"{bates(556915)}.tif"
+    victim = tmp_path / "VOL001" / "IMAGES" / "0001" / f"{bates(556915)}.tif"
     victim.unlink()
     victim.symlink_to(tmp_path / "elsewhere.tif")
     with pytest.raises(LoadFileErrors) as caught:
-        build_plan(
-            DirectorySource(root),
-            dat_path="DATA\\VOL001.dat",
-            opt_path="DATA\\VOL001.opt",
-            designations=DEFAULT_DESIGNATIONS,
-        )
+        plan_on_disk(source)
     problem(
         caught.value,
         file=OPT_FILE,
         line=2,
         field="image path",
-        reason="resolves outside the volume folder",
+        reason=f"image file IMAGES/0001/{bates(556915)}.tif: the path resolves outside the "
+        "volume folder",
+    )
+
+
+def test_refuses_a_bad_image_key(volume, problem: Problem) -> None:
+    volume.opt[1] = replace(volume.opt[1], image_key="AOL-DEF-0055691X")
+    errors = volume.problems()
+    problem(
+        errors,
+        file=OPT_FILE,
+        line=2,
+        field="image key",
+        reason="'AOL-DEF-0055691X' is not a Bates number",
+    )
+    problem(
+        errors,
+        file=DAT_FILE,
+        line=2,
+        field="BEGBATES",
+        reason=f"the first missing is {bates(556915)}",
     )
 
 
@@ -474,6 +507,17 @@ def test_refuses_a_missing_dat(volume, problem: Problem) -> None:
         line=None,
         field=None,
         reason="the DAT file does not exist in the volume",
+    )
+
+
+def test_a_key_of_another_width_is_another_series(volume, problem: Problem) -> None:
+    volume.opt[1] = replace(volume.opt[1], image_key="AOL-DEF-556915")
+    problem(
+        volume.problems(),
+        file=OPT_FILE,
+        line=2,
+        field="image key",
+        reason=f"page AOL-DEF-556915 belongs to no document in {DAT_FILE}",
     )
 
 
