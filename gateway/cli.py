@@ -24,7 +24,17 @@ def _runtime(ctx: click.Context) -> Any:
     return Runtime(_settings(ctx))
 
 
-@click.group()
+class _Group(click.Group):
+    """Every command's GatewayError becomes a clear message and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GatewayError as error:
+            _fail(error)
+
+
+@click.group(cls=_Group)
 @click.option("--instance", "INSTANCE_PATH", type=click.Path(path_type=Path),
               help="instance folder (database, blobs); default ./instance or GATEWAY_INSTANCE_PATH")
 @click.option("--keys", "KEYS_PATH", type=click.Path(path_type=Path),
@@ -79,10 +89,7 @@ def _safe_url(url: str) -> str:
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Create missing keys (never overwrites one) and bring the database up to date."""
-    try:
-        init_instance(_settings(ctx))
-    except GatewayError as error:
-        _fail(error)
+    init_instance(_settings(ctx))
 
 
 @main.command()
@@ -92,13 +99,10 @@ def init(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None:
     """Serve the gateway (gunicorn). Refuses to start without keys."""
-    try:
-        settings = _settings(ctx)
-        from gateway.keyring import load_keyring
+    settings = _settings(ctx)
+    from gateway.keyring import load_keyring
 
-        load_keyring(settings)
-    except GatewayError as error:
-        _fail(error)
+    load_keyring(settings)
     _serve(settings, host, port, workers)
 
 
@@ -127,21 +131,19 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     settings["SECURE_COOKIES"] = False  # plain http on loopback only
     if host not in {"127.0.0.1", "localhost", "::1"}:
         raise click.UsageError("the demo serves plain http and listens on loopback only")
-    try:
-        init_instance(settings)
-        rt = Runtime(settings)
-        from sqlalchemy import select
+    init_instance(settings)
+    rt = Runtime(settings)
+    from sqlalchemy import select
 
-        with rt.db.session() as session:
-            loaded = session.scalar(select(Matter.id).where(Matter.case_number == CASE_NUMBER))
-        if loaded:
-            click.echo(f"demo data already loaded in {settings['INSTANCE_PATH']}")
-        else:
-            click.echo("loading the reference case (generated stand-in documents, encrypted in memory):")
-            load_demo(rt, say=click.echo)
-        rt.close()
-    except GatewayError as error:
-        _fail(error)
+    with rt.db.session() as session:
+        loaded = session.scalar(select(Matter.id).where(Matter.case_number == CASE_NUMBER))
+    if loaded:
+        click.echo(f"demo data already loaded in {settings['INSTANCE_PATH']}")
+    else:
+        click.echo("loading the reference case (generated stand-in documents, "
+                   "encrypted in memory):")
+        load_demo(rt, say=click.echo)
+    rt.close()
     click.secho(f"WARNING: demo accounts only; every one has the password {DEMO_PASSWORD!r}",
                 fg="yellow")
     for user in USERS:
@@ -172,24 +174,23 @@ def ingest(ctx: click.Context, volume_dir: Path, case_number: str, party_name: s
     from gateway.ingest.source import DirectorySource
     from gateway.matters.models import Matter, Party
 
-    try:
-        rt = _runtime(ctx)
-        with rt.db.session() as session:
-            matter = session.scalar(select(Matter).where(Matter.case_number == case_number))
-            if matter is None:
-                raise click.UsageError(f"no matter {case_number}")
-            party = session.scalar(select(Party).where(Party.matter_id == matter.id, Party.name == party_name))
-            if party is None:
-                raise click.UsageError(f"no party {party_name!r} in {case_number}")
-        source = DirectorySource(volume_dir)
-        plan = build_plan(source, dat_path=dat_path, opt_path=opt_path,
-                          designations=designation_spellings(rt), encoding=encoding,
-                          volume=volume or volume_dir.name)
-        with click.progressbar(length=len(_files(plan)), label=f"encrypting {plan.volume}") as bar:
-            production = run_ingest(rt, Actor.command_line(), matter_id=matter.id, party_id=party.id,
-                                    plan=plan, source=source, progress=bar.update)
-    except GatewayError as error:
-        _fail(error)
+    rt = _runtime(ctx)
+    with rt.db.session() as session:
+        matter = session.scalar(select(Matter).where(Matter.case_number == case_number))
+        if matter is None:
+            raise click.UsageError(f"no matter {case_number}")
+        party = session.scalar(
+            select(Party).where(Party.matter_id == matter.id, Party.name == party_name)
+        )
+        if party is None:
+            raise click.UsageError(f"no party {party_name!r} in {case_number}")
+    source = DirectorySource(volume_dir)
+    plan = build_plan(source, dat_path=dat_path, opt_path=opt_path,
+                      designations=designation_spellings(rt), encoding=encoding,
+                      volume=volume or volume_dir.name)
+    with click.progressbar(length=len(_files(plan)), label=f"encrypting {plan.volume}") as bar:
+        production = run_ingest(rt, Actor.command_line(), matter_id=matter.id, party_id=party.id,
+                                plan=plan, source=source, progress=bar.update)
     click.echo(f"ingested {production.volume}: {production.document_count} documents")
 
 
@@ -208,11 +209,8 @@ def users_create(ctx: click.Context, email: str, name: str, operator: bool, pass
     from gateway.accounts.service import create_user
     from gateway.audit.recorder import Actor
 
-    try:
-        create_user(_runtime(ctx), Actor.command_line(), email=email, full_name=name,
-                    password=password, is_operator=operator)
-    except GatewayError as error:
-        _fail(error)
+    create_user(_runtime(ctx), Actor.command_line(), email=email, full_name=name,
+                password=password, is_operator=operator)
     click.echo(f"created {email}")
 
 
@@ -224,10 +222,7 @@ def users_disable(ctx: click.Context, email: str) -> None:
     from gateway.accounts.service import set_disabled
     from gateway.audit.recorder import Actor
 
-    try:
-        set_disabled(_runtime(ctx), Actor.command_line(), email=email, disabled=True)
-    except GatewayError as error:
-        _fail(error)
+    set_disabled(_runtime(ctx), Actor.command_line(), email=email, disabled=True)
     click.echo(f"disabled {email}")
 
 
@@ -241,7 +236,8 @@ def users_list(ctx: click.Context) -> None:
     rt = _runtime(ctx)
     with rt.db.session() as session:
         for user in session.scalars(select(User).order_by(User.email)):
-            flags = ("operator " if user.is_operator else "") + ("disabled" if user.disabled else "")
+            flags = ("operator " if user.is_operator else "")
+            flags += "disabled" if user.disabled else ""
             click.echo(f"{user.email:40} {user.full_name:30} {flags}")
 
 

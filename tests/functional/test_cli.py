@@ -1,0 +1,107 @@
+"""The operator's command line: keys are created only on request, never silently."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from gateway.cli import main
+from gateway.db import Database
+
+
+@pytest.fixture
+def cli_env(tmp_path):
+    """A fresh database for commands that migrate it themselves."""
+    pg = os.environ.get("GATEWAY_TEST_DATABASE_URL")
+    if pg:
+        db = Database(pg)
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.execute(text("DROP SCHEMA IF EXISTS cli_check CASCADE"))
+            conn.execute(text("CREATE SCHEMA cli_check"))
+        db.dispose()
+        url = f"{pg}{'&' if '?' in pg else '?'}options=-csearch_path%3Dcli_check"
+    else:
+        url = f"sqlite:///{tmp_path / 'instance' / 'gateway.sqlite3'}"
+    return {
+        "GATEWAY_INSTANCE_PATH": str(tmp_path / "instance"),
+        "GATEWAY_KEYS_PATH": str(tmp_path / "keys"),
+        "GATEWAY_DATABASE_URL": url,
+        "GATEWAY_ARGON2_TIME_COST": "1",
+    }
+
+
+def run(env, *args):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_serve_refuses_to_start_without_keys(cli_env, tmp_path):
+    result = run(cli_env, "serve")
+    assert result.exit_code == 2
+    assert "missing key file" in result.output and "pogw init" in result.output
+    assert not (tmp_path / "keys").exists(), "a key was generated silently"
+
+
+def test_init_creates_private_keys_and_never_overwrites(cli_env, tmp_path):
+    first = run(cli_env, "init")
+    assert first.exit_code == 0, first.output
+    keys = sorted((tmp_path / "keys").iterdir())
+    assert [k.name for k in keys] == ["audit-signing.key", "master.key", "session.key"]
+    for key in keys:
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+        assert str(key) in first.output
+    before = {k.name: k.read_bytes() for k in keys}
+    second = run(cli_env, "init")
+    assert "keys already present" in second.output
+    assert {k.name: k.read_bytes() for k in sorted((tmp_path / "keys").iterdir())} == before
+
+
+def test_keys_readable_by_others_are_refused(cli_env, tmp_path):
+    run(cli_env, "init")
+    os.chmod(tmp_path / "keys" / "master.key", 0o644)
+    result = run(cli_env, "audit", "verify")
+    assert result.exit_code == 2
+    assert "readable by others" in result.output
+
+
+def test_demo_loads_once_and_audit_verifies(cli_env, tmp_path):
+    result = run(cli_env, "demo", "--no-serve")
+    assert result.exit_code == 0, result.output
+    assert "created key" in result.output
+    assert "produced AOL-DEF-VOL001: 19 documents" in result.output
+    assert "produced AOL-PLTF-VOL001: 2 documents" in result.output
+    assert "counsel@plaintiffs.example" in result.output and "WARNING" in result.output
+    again = run(cli_env, "demo", "--no-serve")
+    assert "demo data already loaded" in again.output
+    verified = run(cli_env, "audit", "verify")
+    assert verified.exit_code == 0 and "audit chain intact" in verified.output
+    # no plaintext of any demo document anywhere under the instance folder
+    for path in (tmp_path / "instance").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"GENERATED STAND-IN" not in data and b"%PDF" not in data, path
+    db = Database(cli_env["GATEWAY_DATABASE_URL"])
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entries SET reason = 'edited' WHERE seq = 3"))
+    db.dispose()
+    broken = run(cli_env, "audit", "verify")
+    assert broken.exit_code == 1
+    assert "entry 3" in broken.output
+
+
+def test_users_create_and_disable(cli_env):
+    run(cli_env, "init")
+    created = CliRunner().invoke(main, ["users", "create", "new@firm.example", "--name", "New Person"],
+                                 input="a-long-password-1\na-long-password-1\n", env=cli_env)
+    assert created.exit_code == 0, created.output
+    short = CliRunner().invoke(main, ["users", "create", "x@firm.example", "--name", "X"],
+                               input="short\nshort\n", env=cli_env)
+    assert short.exit_code == 2 and "at least 12 characters" in short.output
+    assert run(cli_env, "users", "disable", "new@firm.example").exit_code == 0
+    listing = run(cli_env, "users", "list").output
+    assert "new@firm.example" in listing and "disabled" in listing
+    assert "x@firm.example" not in listing
