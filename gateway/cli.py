@@ -35,10 +35,18 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group)
-@click.option("--instance", "INSTANCE_PATH", type=click.Path(path_type=Path),
-              help="instance folder (database, blobs); default ./instance or GATEWAY_INSTANCE_PATH")
-@click.option("--keys", "KEYS_PATH", type=click.Path(path_type=Path),
-              help="keys folder; default ./keys or GATEWAY_KEYS_PATH")
+@click.option(
+    "--instance",
+    "INSTANCE_PATH",
+    type=click.Path(path_type=Path),
+    help="instance folder (database, blobs); default ./instance or GATEWAY_INSTANCE_PATH",
+)
+@click.option(
+    "--keys",
+    "KEYS_PATH",
+    type=click.Path(path_type=Path),
+    help="keys folder; default ./keys or GATEWAY_KEYS_PATH",
+)
 @click.pass_context
 def main(ctx: click.Context, **options: Any) -> None:
     """Protective-order gateway."""
@@ -53,8 +61,9 @@ def _fail(error: GatewayError) -> None:
         count = error.details.get("total", len(problems))
         click.secho(f"error: {count} problem(s); nothing was ingested", fg="red", err=True)
         for item in problems:
-            message = LoadFileError(item["reason"], file=item["file"], line=item["line"],
-                                    field=item["field"]).message
+            message = LoadFileError(
+                item["reason"], file=item["file"], line=item["line"], field=item["field"]
+            ).message
             click.echo(f"  {message}", err=True)
     else:
         click.secho(f"error: {error.message}", fg="red", err=True)
@@ -140,15 +149,19 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     if loaded:
         click.echo(f"demo data already loaded in {settings['INSTANCE_PATH']}")
     else:
-        click.echo("loading the reference case (generated stand-in documents, "
-                   "encrypted in memory):")
+        click.echo(
+            "loading the reference case (generated stand-in documents, encrypted in memory):"
+        )
         load_demo(rt, say=click.echo)
     rt.close()
-    click.secho(f"WARNING: demo accounts only; every one has the password {DEMO_PASSWORD!r}",
-                fg="yellow")
+    click.secho(
+        f"WARNING: demo accounts only; every one has the password {DEMO_PASSWORD!r}", fg="yellow"
+    )
     for user in USERS:
-        click.echo(f"  {user.email:32} {user.role or 'operator'}"
-                   f"{' (Exhibit A signed)' if user.signed else ''}")
+        click.echo(
+            f"  {user.email:32} {user.role or 'operator'}"
+            f"{' (Exhibit A signed)' if user.signed else ''}"
+        )
     if not no_serve:
         _serve(settings, host, port, None)
 
@@ -162,13 +175,21 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
 @click.option("--volume", default=None, help="volume name (default: the folder's name)")
 @click.option("--encoding", default=None, help="DAT encoding, only when detection cannot tell")
 @click.pass_context
-def ingest(ctx: click.Context, volume_dir: Path, case_number: str, party_name: str,
-           dat_path: str, opt_path: str | None, volume: str | None, encoding: str | None) -> None:
+def ingest(
+    ctx: click.Context,
+    volume_dir: Path,
+    case_number: str,
+    party_name: str,
+    dat_path: str,
+    opt_path: str | None,
+    volume: str | None,
+    encoding: str | None,
+) -> None:
     """Ingest a production volume from a DAT/OPT load-file set."""
     from sqlalchemy import select
 
     from gateway.audit.recorder import Actor
-    from gateway.documents.ingest import _files, designation_spellings
+    from gateway.documents.ingest import designation_spellings, files_of
     from gateway.documents.ingest import ingest as run_ingest
     from gateway.ingest.plan import build_plan
     from gateway.ingest.source import DirectorySource
@@ -185,12 +206,24 @@ def ingest(ctx: click.Context, volume_dir: Path, case_number: str, party_name: s
         if party is None:
             raise click.UsageError(f"no party {party_name!r} in {case_number}")
     source = DirectorySource(volume_dir)
-    plan = build_plan(source, dat_path=dat_path, opt_path=opt_path,
-                      designations=designation_spellings(rt), encoding=encoding,
-                      volume=volume or volume_dir.name)
-    with click.progressbar(length=len(_files(plan)), label=f"encrypting {plan.volume}") as bar:
-        production = run_ingest(rt, Actor.command_line(), matter_id=matter.id, party_id=party.id,
-                                plan=plan, source=source, progress=bar.update)
+    plan = build_plan(
+        source,
+        dat_path=dat_path,
+        opt_path=opt_path,
+        designations=designation_spellings(rt),
+        encoding=encoding,
+        volume=volume or volume_dir.name,
+    )
+    with click.progressbar(length=len(files_of(plan)), label=f"encrypting {plan.volume}") as bar:
+        production = run_ingest(
+            rt,
+            Actor.command_line(),
+            matter_id=matter.id,
+            party_id=party.id,
+            plan=plan,
+            source=source,
+            progress=bar.update,
+        )
     click.echo(f"ingested {production.volume}: {production.document_count} documents")
 
 
@@ -209,8 +242,14 @@ def users_create(ctx: click.Context, email: str, name: str, operator: bool, pass
     from gateway.accounts.service import create_user
     from gateway.audit.recorder import Actor
 
-    create_user(_runtime(ctx), Actor.command_line(), email=email, full_name=name,
-                password=password, is_operator=operator)
+    create_user(
+        _runtime(ctx),
+        Actor.command_line(),
+        email=email,
+        full_name=name,
+        password=password,
+        is_operator=operator,
+    )
     click.echo(f"created {email}")
 
 
@@ -236,7 +275,7 @@ def users_list(ctx: click.Context) -> None:
     rt = _runtime(ctx)
     with rt.db.session() as session:
         for user in session.scalars(select(User).order_by(User.email)):
-            flags = ("operator " if user.is_operator else "")
+            flags = "operator " if user.is_operator else ""
             flags += "disabled" if user.disabled else ""
             click.echo(f"{user.email:40} {user.full_name:30} {flags}")
 

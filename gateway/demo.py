@@ -29,7 +29,11 @@ from gateway.runtime import Runtime
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - demo accounts only, printed with a warning
 CASE_NUMBER = "3:17-cv-2366-BAS-KSC"
-LEGENDS = {"AEO": "HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY", "CONFIDENTIAL": "CONFIDENTIAL", "PUBLIC": ""}
+LEGENDS = {
+    "AEO": "HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY",
+    "CONFIDENTIAL": "CONFIDENTIAL",
+    "PUBLIC": "",
+}
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,9 @@ class DemoUser:
 
 
 USERS = (
-    DemoUser("counsel@plaintiffs.example", "Pat Plaintiff-Counsel", "outside_counsel", "plaintiffs"),
+    DemoUser(
+        "counsel@plaintiffs.example", "Pat Plaintiff-Counsel", "outside_counsel", "plaintiffs"
+    ),
     DemoUser("staff@alotrolado.example", "Sam Staff", "party_employee", "plaintiffs", signed=True),
     DemoUser("expert@plaintiffs.example", "Erin Expert", "expert", "plaintiffs"),
     DemoUser("court@casd.example", "Chambers Clerk", "court", None),
@@ -69,33 +75,72 @@ class DemoDoc:
 def defendants_documents() -> list[DemoDoc]:
     fam, fam_end = 556914, 556934
     docs = [
-        DemoDoc(556914, 556918, "AEO", "E-mail re revocation of a SENTRI card (Gov't Ex. 1)",
-                "CBP Office of Field Operations", fam, fam_end,
-                author="officer.a@cbp.example", recipients="supervisor.b@cbp.example"),
+        DemoDoc(
+            556914,
+            556918,
+            "AEO",
+            "E-mail re revocation of a SENTRI card (Gov't Ex. 1)",
+            "CBP Office of Field Operations",
+            fam,
+            fam_end,
+            author="officer.a@cbp.example",
+            recipients="supervisor.b@cbp.example",
+        ),
     ]
     for exhibit in range(2, 18):
         number = 556917 + exhibit
-        kind = {2: "\"lookout\" record", 5: "excerpt of the field information report"}.get(
-            exhibit, "public social-media post" if exhibit >= 14 else "embedded image")
-        docs.append(
-            DemoDoc(number, number, "AEO" if exhibit <= 5 else "CONFIDENTIAL",
-                    f"Image embedded in Gov't Ex. 1: {kind} (Gov't Ex. {exhibit})",
-                    "CBP Office of Field Operations", fam, fam_end)
+        kind = {2: '"lookout" record', 5: "excerpt of the field information report"}.get(
+            exhibit, "public social-media post" if exhibit >= 14 else "embedded image"
         )
-    docs.append(DemoDoc(528691, 528707, "AEO", "Border Patrol field information report (Gov't Ex. 18)",
-                        "U.S. Border Patrol Intelligence"))
-    docs.append(DemoDoc(516605, 516623, "AEO",
-                        "Briefing presentation, December 2018 operations (Gov't Ex. 19; "
-                        "re-designated from CONFIDENTIAL)", "CBP Leadership Briefings"))
+        docs.append(
+            DemoDoc(
+                number,
+                number,
+                "AEO" if exhibit <= 5 else "CONFIDENTIAL",
+                f"Image embedded in Gov't Ex. 1: {kind} (Gov't Ex. {exhibit})",
+                "CBP Office of Field Operations",
+                fam,
+                fam_end,
+            )
+        )
+    docs.append(
+        DemoDoc(
+            528691,
+            528707,
+            "AEO",
+            "Border Patrol field information report (Gov't Ex. 18)",
+            "U.S. Border Patrol Intelligence",
+        )
+    )
+    docs.append(
+        DemoDoc(
+            516605,
+            516623,
+            "AEO",
+            "Briefing presentation, December 2018 operations (Gov't Ex. 19; "
+            "re-designated from CONFIDENTIAL)",
+            "CBP Leadership Briefings",
+        )
+    )
     return docs
 
 
 def plaintiffs_documents() -> list[DemoDoc]:
     return [
-        DemoDoc(1, 3, "AEO", "Key linking the 67 pseudonymous declarants to their identities",
-                "Al Otro Lado Legal Team"),
-        DemoDoc(4, 5, "PUBLIC", "Index of pseudonymous declarations as filed (Dkt. 390)",
-                "Al Otro Lado Legal Team"),
+        DemoDoc(
+            1,
+            3,
+            "AEO",
+            "Key linking the 67 pseudonymous declarants to their identities",
+            "Al Otro Lado Legal Team",
+        ),
+        DemoDoc(
+            4,
+            5,
+            "PUBLIC",
+            "Index of pseudonymous declarations as filed (Dkt. 390)",
+            "Al Otro Lado Legal Team",
+        ),
     ]
 
 
@@ -108,14 +153,21 @@ def _pdf(prefix: str, doc: DemoDoc) -> bytes:
         pdf.setFont("Helvetica-Bold", 14)
         pdf.drawString(72, height - 90, doc.title[:80])
         pdf.setFont("Helvetica", 11)
-        pdf.drawString(72, height - 120, "GENERATED STAND-IN DOCUMENT FOR DEMONSTRATION. NOT REAL CONTENT.")
-        pdf.drawString(72, height - 140, f"Page {number - doc.begin + 1} of {doc.end - doc.begin + 1}")
+        pdf.drawString(
+            72, height - 120, "GENERATED STAND-IN DOCUMENT FOR DEMONSTRATION. NOT REAL CONTENT."
+        )
+        pdf.drawString(
+            72, height - 140, f"Page {number - doc.begin + 1} of {doc.end - doc.begin + 1}"
+        )
         if "Key linking" in doc.title:
             for row in range(20):
                 declarant = (number - doc.begin) * 23 + row + 1
                 if declarant <= 67:
-                    pdf.drawString(72, height - 180 - row * 16,
-                                   f"Declarant {declarant:02d}  ->  [stand-in identity {declarant:02d}]")
+                    pdf.drawString(
+                        72,
+                        height - 180 - row * 16,
+                        f"Declarant {declarant:02d}  ->  [stand-in identity {declarant:02d}]",
+                    )
         pdf.setFont("Helvetica-Bold", 9)
         pdf.drawString(72, 40, LEGENDS[doc.designation])
         pdf.drawRightString(width - 72, 40, f"{prefix}{number:08d}")
@@ -125,28 +177,42 @@ def _pdf(prefix: str, doc: DemoDoc) -> bytes:
 
 
 def _volume(prefix: str, volume: str, docs: list[DemoDoc]) -> tuple[MemorySource, bytes]:
-    fields = ["BEGBATES", "ENDBATES", "BEGATTACH", "ENDATTACH", "CUSTODIAN", "CONFIDENTIALITY",
-              "TITLE", "FROM", "TO", "FILENAME", "NATIVELINK", "PAGECOUNT"]
+    fields = [
+        "BEGBATES",
+        "ENDBATES",
+        "BEGATTACH",
+        "ENDATTACH",
+        "CUSTODIAN",
+        "CONFIDENTIALITY",
+        "TITLE",
+        "FROM",
+        "TO",
+        "FILENAME",
+        "NATIVELINK",
+        "PAGECOUNT",
+    ]
     rows = []
     files: dict[str, bytes] = {}
     for doc in docs:
         begin = f"{prefix}{doc.begin:08d}"
         native = f"NATIVES/{begin}.pdf"
         files[native] = _pdf(prefix, doc)
-        rows.append([
-            begin,
-            f"{prefix}{doc.end:08d}",
-            f"{prefix}{doc.family:08d}" if doc.family else "",
-            f"{prefix}{doc.family_end:08d}" if doc.family_end else "",
-            doc.custodian,
-            LEGENDS[doc.designation],
-            doc.title,
-            doc.author,
-            doc.recipients,
-            f"{begin}.pdf",
-            native,
-            str(doc.end - doc.begin + 1),
-        ])
+        rows.append(
+            [
+                begin,
+                f"{prefix}{doc.end:08d}",
+                f"{prefix}{doc.family:08d}" if doc.family else "",
+                f"{prefix}{doc.family_end:08d}" if doc.family_end else "",
+                doc.custodian,
+                LEGENDS[doc.designation],
+                doc.title,
+                doc.author,
+                doc.recipients,
+                f"{begin}.pdf",
+                native,
+                str(doc.end - doc.begin + 1),
+            ]
+        )
     dat = write_dat(fields, rows)
     files[f"DATA/{volume}.dat"] = dat
     return MemorySource(files, name=volume), dat
@@ -156,8 +222,14 @@ def load_demo(rt: Runtime, say: Callable[[str], None] = print) -> int:
     """Create the reference matter, its users and both productions. Returns the matter id."""
     operator = Actor.command_line("demo-loader")
     for user in USERS:
-        accounts.create_user(rt, operator, email=user.email, full_name=user.name,
-                             password=DEMO_PASSWORD, is_operator=user.operator)
+        accounts.create_user(
+            rt,
+            operator,
+            email=user.email,
+            full_name=user.name,
+            password=DEMO_PASSWORD,
+            is_operator=user.operator,
+        )
     matter = matters.create_matter(
         rt,
         operator,
@@ -171,23 +243,40 @@ def load_demo(rt: Runtime, say: Callable[[str], None] = print) -> int:
         order_docket="276",
         forum_state="California",
     )
-    plaintiffs = matters.add_party(rt, operator, matter.id, name="Al Otro Lado, Inc., et al. (Plaintiffs)", kind="plaintiff")
-    defendants = matters.add_party(rt, operator, matter.id, name="Chad F. Wolf, et al. (Defendants)", kind="defendant")
+    plaintiffs = matters.add_party(
+        rt, operator, matter.id, name="Al Otro Lado, Inc., et al. (Plaintiffs)", kind="plaintiff"
+    )
+    defendants = matters.add_party(
+        rt, operator, matter.id, name="Chad F. Wolf, et al. (Defendants)", kind="defendant"
+    )
     party_ids = {"plaintiffs": plaintiffs.id, "defendants": defendants.id}
     for user in USERS:
         if user.role:
-            matters.add_member(rt, operator, matter.id, email=user.email, role=user.role,
-                               party_id=party_ids.get(user.party or ""))
+            matters.add_member(
+                rt,
+                operator,
+                matter.id,
+                email=user.email,
+                role=user.role,
+                party_id=party_ids.get(user.party or ""),
+            )
     for user in USERS:
         if user.signed:
             signer = accounts.get_user(rt, user.email)
             matters.sign_acknowledgment(
-                rt, signer, matter.id,
-                ExhibitA(full_name=user.name, address="1 Demo Street, San Diego, CA",
-                         agent_name="Demo Agent", agent_address="2 Demo Street, San Diego, CA",
-                         signed_city="San Diego, California",
-                         signed_on=matters.court_today(matter, rt.now()),
-                         signature=f"/s/ {user.name}", agree=True),
+                rt,
+                signer,
+                matter.id,
+                ExhibitA(
+                    full_name=user.name,
+                    address="1 Demo Street, San Diego, CA",
+                    agent_name="Demo Agent",
+                    agent_address="2 Demo Street, San Diego, CA",
+                    signed_city="San Diego, California",
+                    signed_on=matters.court_today(matter, rt.now()),
+                    signature=f"/s/ {user.name}",
+                    agree=True,
+                ),
                 address="demo",
             )
     spellings = designation_spellings(rt)
@@ -196,9 +285,18 @@ def load_demo(rt: Runtime, say: Callable[[str], None] = print) -> int:
         ("AOL-PLTF-", "AOL-PLTF-VOL001", plaintiffs.id, plaintiffs_documents()),
     ):
         source, _dat = _volume(prefix, volume, docs)
-        plan = build_plan(source, dat_path=f"DATA/{volume}.dat", opt_path=None,
-                          designations=spellings, volume=volume)
-        production = ingest(rt, operator, matter_id=matter.id, party_id=party_id, plan=plan, source=source)
-        say(f"  produced {production.volume}: {production.document_count} documents, "
-            f"{production.page_count} pages")
+        plan = build_plan(
+            source,
+            dat_path=f"DATA/{volume}.dat",
+            opt_path=None,
+            designations=spellings,
+            volume=volume,
+        )
+        production = ingest(
+            rt, operator, matter_id=matter.id, party_id=party_id, plan=plan, source=source
+        )
+        say(
+            f"  produced {production.volume}: {production.document_count} documents, "
+            f"{production.page_count} pages"
+        )
     return matter.id

@@ -8,8 +8,19 @@ from pathlib import Path
 from gateway.ingest.opt import OptRow
 from gateway.ingest.writer import write_dat, write_opt
 
-FIELDS = ["BEGBATES", "ENDBATES", "BEGATTACH", "ENDATTACH", "CUSTODIAN", "CONFIDENTIALITY",
-          "TITLE", "FROM", "TO", "NATIVELINK", "TEXTLINK"]
+FIELDS = [
+    "BEGBATES",
+    "ENDBATES",
+    "BEGATTACH",
+    "ENDATTACH",
+    "CUSTODIAN",
+    "CONFIDENTIALITY",
+    "TITLE",
+    "FROM",
+    "TO",
+    "NATIVELINK",
+    "TEXTLINK",
+]
 
 
 @dataclass
@@ -26,8 +37,14 @@ def page_bytes(prefix: str, number: int) -> bytes:
     return f"II*\x00 image of page {prefix}{number:08d}\n".encode() * 20
 
 
-def build_volume(root: Path, docs: list[Doc], *, prefix: str = "TST-", volume: str = "VOL001",
-                 encoding: str = "utf-16") -> Path:
+def build_volume(
+    root: Path,
+    docs: list[Doc],
+    *,
+    prefix: str = "TST-",
+    volume: str = "VOL001",
+    encoding: str = "utf-16",
+) -> Path:
     folder = root / volume
     (folder / "IMAGES").mkdir(parents=True)
     (folder / "NATIVES").mkdir()
@@ -45,14 +62,33 @@ def build_volume(root: Path, docs: list[Doc], *, prefix: str = "TST-", volume: s
         for number in range(doc.begin, doc.end + 1):
             image = f"IMAGES/{prefix}{number:08d}.tif"
             (folder / image).write_bytes(page_bytes(prefix, number))
-            opt.append(OptRow(image_key=f"{prefix}{number:08d}", volume=volume,
-                              path=image.replace("/", "\\"), document_break=number == doc.begin,
-                              folder_break=False, box_break=False,
-                              page_count=doc.end - doc.begin + 1 if number == doc.begin else None))
+            opt.append(
+                OptRow(
+                    image_key=f"{prefix}{number:08d}",
+                    volume=volume,
+                    path=image.replace("/", "\\"),
+                    document_break=number == doc.begin,
+                    folder_break=False,
+                    box_break=False,
+                    page_count=doc.end - doc.begin + 1 if number == doc.begin else None,
+                )
+            )
         fam = doc.family
-        rows.append([begin, f"{prefix}{doc.end:08d}",
-                     f"{prefix}{fam[0]:08d}" if fam else "", f"{prefix}{fam[1]:08d}" if fam else "",
-                     "Custodian A", doc.designation, f"Document {begin}", doc.author, "", native, text])
+        rows.append(
+            [
+                begin,
+                f"{prefix}{doc.end:08d}",
+                f"{prefix}{fam[0]:08d}" if fam else "",
+                f"{prefix}{fam[1]:08d}" if fam else "",
+                "Custodian A",
+                doc.designation,
+                f"Document {begin}",
+                doc.author,
+                "",
+                native,
+                text,
+            ]
+        )
     (folder / "DATA" / f"{volume}.dat").write_bytes(write_dat(FIELDS, rows, encoding=encoding))
     (folder / "DATA" / f"{volume}.opt").write_bytes(write_opt(opt))
     return folder

@@ -53,8 +53,9 @@ def _int_arg(name: str, default: int) -> int:
 
 
 def _stream(download: Download, *, disposition: str = "attachment") -> Response:
-    response = Response(stream_with_context(download.chunks), mimetype=download.media_type,
-                        direct_passthrough=True)
+    response = Response(
+        stream_with_context(download.chunks), mimetype=download.media_type, direct_passthrough=True
+    )
     if download.size is not None:
         response.headers["Content-Length"] = str(download.size)
     response.headers["Content-Disposition"] = f'{disposition}; filename="{download.file_name}"'
@@ -67,10 +68,23 @@ PAGE_PARAMS = (
 )
 
 
-@route(bp, "/auth/token", "POST", "Exchange e-mail and password for a bearer token", auth=False,
-       body={"application/json": {"schema": {"type": "object", "required": ["email", "password"],
-             "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}}},
-       responses={"200": "token and expiry"})
+@route(
+    bp,
+    "/auth/token",
+    "POST",
+    "Exchange e-mail and password for a bearer token",
+    auth=False,
+    body={
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["email", "password"],
+                "properties": {"email": {"type": "string"}, "password": {"type": "string"}},
+            }
+        }
+    },
+    responses={"200": "token and expiry"},
+)
 def issue_token() -> Any:
     body = _json()
     email, password = body.get("email"), body.get("password")
@@ -82,8 +96,13 @@ def issue_token() -> Any:
     return jsonify(token=issued.token, expires_at=issued.expires_at.isoformat())
 
 
-@route(bp, "/auth/token", "DELETE", "Revoke the token this request carries",
-       responses={"204": "revoked"})
+@route(
+    bp,
+    "/auth/token",
+    "DELETE",
+    "Revoke the token this request carries",
+    responses={"204": "revoked"},
+)
 def revoke_token() -> Any:
     accounts.revoke_token(runtime(), current_user(), _bearer(), address=client_address())
     return "", 204
@@ -107,25 +126,32 @@ def _matter_json(m: Any, roles: list[str]) -> dict[str, Any]:
         "caption": m.caption,
         "case_number": m.case_number,
         "court": m.court,
-        "protective_order": {"title": m.order_title, "date": m.order_date.isoformat(),
-                              "docket": m.order_docket},
+        "protective_order": {
+            "title": m.order_title,
+            "date": m.order_date.isoformat(),
+            "docket": m.order_docket,
+        },
         "roles": roles,
     }
 
 
-@route(bp, "/matters/<int:matter_id>/documents", "GET",
-       "Documents the user may see, in Bates order",
-       params=(
-           Param("q", "search Bates number, title, custodian, file name"),
-           Param("bates", "documents containing this Bates number"),
-           Param("bates_from", "start of a Bates range"),
-           Param("bates_to", "end of a Bates range"),
-           Param("family", "an opaque family id"),
-           Param("custodian", "custodian contains"),
-           Param("designation", "PUBLIC, CONFIDENTIAL, AEO or a tier of the matter's order"),
-           Param("production", "production volume name"),
-           *PAGE_PARAMS,
-       ))
+@route(
+    bp,
+    "/matters/<int:matter_id>/documents",
+    "GET",
+    "Documents the user may see, in Bates order",
+    params=(
+        Param("q", "search Bates number, title, custodian, file name"),
+        Param("bates", "documents containing this Bates number"),
+        Param("bates_from", "start of a Bates range"),
+        Param("bates_to", "end of a Bates range"),
+        Param("family", "an opaque family id"),
+        Param("custodian", "custodian contains"),
+        Param("designation", "PUBLIC, CONFIDENTIAL, AEO or a tier of the matter's order"),
+        Param("production", "production volume name"),
+        *PAGE_PARAMS,
+    ),
+)
 def list_documents(matter_id: int) -> Any:
     query = documents.DocumentQuery(
         q=request.args.get("q", ""),
@@ -139,37 +165,55 @@ def list_documents(matter_id: int) -> Any:
         page=_int_arg("page", 1),
         per_page=_int_arg("per_page", 50),
     )
-    page = documents.list_documents(runtime(), current_user(), matter_id, query,
-                                    address=client_address())
+    page = documents.list_documents(
+        runtime(), current_user(), matter_id, query, address=client_address()
+    )
     return jsonify(items=page.items, total=page.total, page=page.page, per_page=page.per_page)
 
 
 @route(bp, "/matters/<int:matter_id>/documents/<path:bates>", "GET", "A document's metadata")
 def get_document(matter_id: int, bates: str) -> Any:
-    return jsonify(documents.get_document(runtime(), current_user(), matter_id, bates,
-                                          address=client_address()))
+    return jsonify(
+        documents.get_document(
+            runtime(), current_user(), matter_id, bates, address=client_address()
+        )
+    )
 
 
-@route(bp, "/matters/<int:matter_id>/documents/<path:bates>/content", "GET",
-       "The document's file, streamed (a ZIP when it has several page images)",
-       produces="application/octet-stream")
+@route(
+    bp,
+    "/matters/<int:matter_id>/documents/<path:bates>/content",
+    "GET",
+    "The document's file, streamed (a ZIP when it has several page images)",
+    produces="application/octet-stream",
+)
 def get_content(matter_id: int, bates: str) -> Any:
-    download = documents.download_document(runtime(), current_user(), matter_id, bates,
-                                           address=client_address())
+    download = documents.download_document(
+        runtime(), current_user(), matter_id, bates, address=client_address()
+    )
     return _stream(download)
 
 
-@route(bp, "/matters/<int:matter_id>/productions/<volume>/download", "GET",
-       "Every document of a production volume the user may download, as a streamed ZIP",
-       produces="application/zip")
+@route(
+    bp,
+    "/matters/<int:matter_id>/productions/<volume>/download",
+    "GET",
+    "Every document of a production volume the user may download, as a streamed ZIP",
+    produces="application/zip",
+)
 def download_volume(matter_id: int, volume: str) -> Any:
-    download = documents.download_volume(runtime(), current_user(), matter_id, volume,
-                                         address=client_address())
+    download = documents.download_volume(
+        runtime(), current_user(), matter_id, volume, address=client_address()
+    )
     return _stream(download)
 
 
-@route(bp, "/matters/<int:matter_id>/acknowledgment", "GET",
-       "Exhibit A: the text to sign, and whether this user has signed it")
+@route(
+    bp,
+    "/matters/<int:matter_id>/acknowledgment",
+    "GET",
+    "Exhibit A: the text to sign, and whether this user has signed it",
+)
 def get_acknowledgment(matter_id: int) -> Any:
     rt = runtime()
     user = current_user()
@@ -182,15 +226,27 @@ def get_acknowledgment(matter_id: int) -> Any:
         signed=signed is not None,
         signed_at=signed.signed_at.isoformat() if signed else None,
         text=signed.text if signed else text,
-        fields=["full_name", "address", "agent_name", "agent_address", "signed_city",
-                "signed_on", "signature", "agree"],
+        fields=[
+            "full_name",
+            "address",
+            "agent_name",
+            "agent_address",
+            "signed_city",
+            "signed_on",
+            "signature",
+            "agree",
+        ],
     )
 
 
-@route(bp, "/matters/<int:matter_id>/acknowledgment", "POST",
-       "Sign Exhibit A under penalty of perjury",
-       body={"application/json": {"schema": {"type": "object"}}},
-       responses={"201": "signed"})
+@route(
+    bp,
+    "/matters/<int:matter_id>/acknowledgment",
+    "POST",
+    "Sign Exhibit A under penalty of perjury",
+    body={"application/json": {"schema": {"type": "object"}}},
+    responses={"201": "signed"},
+)
 def sign_acknowledgment(matter_id: int) -> Any:
     body = _json()
     try:
@@ -207,22 +263,27 @@ def sign_acknowledgment(matter_id: int) -> Any:
         signature=str(body.get("signature", "")),
         agree=body.get("agree") is True,
     )
-    ack = matters.sign_acknowledgment(runtime(), current_user(), matter_id, form,
-                                      address=client_address())
+    ack = matters.sign_acknowledgment(
+        runtime(), current_user(), matter_id, form, address=client_address()
+    )
     return jsonify(signed_at=ack.signed_at.isoformat(), text_sha256=ack.text_sha256), 201
 
 
-@route(bp, "/matters/<int:matter_id>/audit", "GET",
-       "The audit trail, newest first: all of it for the neutral auditor, one's own side for "
-       "a party's counsel",
-       params=(
-           Param("user", "actor e-mail"),
-           Param("document", "Bates number"),
-           Param("since", "ISO 8601 date or time"),
-           Param("until", "ISO 8601 date or time"),
-           Param("format", "json (default) or csv"),
-           *PAGE_PARAMS,
-       ))
+@route(
+    bp,
+    "/matters/<int:matter_id>/audit",
+    "GET",
+    "The audit trail, newest first: all of it for the neutral auditor, one's own side for "
+    "a party's counsel",
+    params=(
+        Param("user", "actor e-mail"),
+        Param("document", "Bates number"),
+        Param("since", "ISO 8601 date or time"),
+        Param("until", "ISO 8601 date or time"),
+        Param("format", "json (default) or csv"),
+        *PAGE_PARAMS,
+    ),
+)
 def get_audit(matter_id: int) -> Any:
     query = audit.AuditQuery(
         user=request.args.get("user", ""),
@@ -239,7 +300,9 @@ def get_audit(matter_id: int) -> Any:
     if fmt == "csv":
         rows = audit.export_csv(rt, user, matter_id, query, address=client_address())
         response = Response(stream_with_context(rows), mimetype="text/csv")
-        response.headers["Content-Disposition"] = f'attachment; filename="audit-matter-{matter_id}.csv"'
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="audit-matter-{matter_id}.csv"'
+        )
         return response
     items, total, scope = audit.read_audit(rt, user, matter_id, query, address=client_address())
     return jsonify(items=items, total=total, page=query.page, per_page=query.per_page, scope=scope)
@@ -248,3 +311,49 @@ def get_audit(matter_id: int) -> Any:
 @route(bp, "/openapi.json", "GET", "This API's OpenAPI document", auth=False)
 def openapi() -> Any:
     return jsonify(build_document(bp.url_prefix or ""))
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/productions/<volume>/documents",
+    "POST",
+    "Produce one document as the caller's party: the request body is the file, streamed",
+    params=(
+        Param("bates_begin", "first Bates number", required=True),
+        Param("bates_end", "last Bates number (default: bates_begin)"),
+        Param("designation", "PUBLIC, CONFIDENTIAL, AEO or a tier of the matter's order"),
+        Param("file_name", "the file's name as produced", required=True),
+        Param("title", "title or subject"),
+        Param("custodian", "custodian"),
+    ),
+    body={"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    responses={"201": "produced"},
+)
+def upload_document(matter_id: int, volume: str) -> Any:
+    from gateway.documents.upload import UploadMeta
+    from gateway.documents.upload import upload_document as produce
+
+    meta = UploadMeta(
+        volume=volume,
+        bates_begin=request.args.get("bates_begin", ""),
+        bates_end=request.args.get("bates_end", ""),
+        designation=request.args.get("designation", ""),
+        file_name=request.args.get("file_name", ""),
+        title=request.args.get("title", ""),
+        custodian=request.args.get("custodian", ""),
+    )
+    user = current_user()
+    doc = produce(runtime(), user, matter_id, meta, _body_chunks(), address=client_address())
+    return jsonify(
+        bates_begin=doc.bates_begin,
+        bates_end=doc.bates_end,
+        designation=doc.designation,
+        production=volume,
+    ), 201
+
+
+def _body_chunks() -> Any:
+    """The request body in 1 MiB pieces, never spooled to a temporary file."""
+    stream = request.stream
+    while chunk := stream.read(1 << 20):
+        yield chunk

@@ -88,6 +88,11 @@ ERROR_SCHEMA = {
 }
 
 
+def _operation_id(op: Operation) -> str:
+    words = re.sub(r"[^a-z0-9]+", "_", openapi_path(op.rule).lower()).strip("_")
+    return f"{op.method.lower()}_{words}"
+
+
 def build_document(prefix: str) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for op in OPERATIONS:
@@ -111,7 +116,7 @@ def build_document(prefix: str) -> dict[str, Any]:
         }
         entry: dict[str, Any] = {
             "summary": op.summary,
-            "operationId": f"{op.method.lower()}_{openapi_path(op.rule).strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+            "operationId": _operation_id(op),
             "parameters": parameters,
             "responses": responses,
         }

@@ -9,8 +9,8 @@ class Tag(StrEnum):
     LOGIN = "auth:login"
     LOGIN_FAILED = "auth:login_failed"
     LOGOUT = "auth:logout"
-    TOKEN_ISSUED = "auth:token_issued"
-    TOKEN_REVOKED = "auth:token_revoked"
+    TOKEN_ISSUED = "auth:token_issued"  # noqa: S105 - a tag, not a secret
+    TOKEN_REVOKED = "auth:token_revoked"  # noqa: S105
     MATTER_OPENED = "matter:open"
     DOCUMENT_LIST = "document:list"
     DOCUMENT_VIEW = "document:view"

@@ -28,13 +28,13 @@ from gateway.documents.models import (
     Production,
 )
 from gateway.errors import Conflict, GatewayError, Invalid, NotFound
+from gateway.ingest.errors import LoadFileError
 from gateway.ingest.plan import (
     PlannedDocument,
     ProductionPlan,
     designations_from_tiers,
     parse_bates,
 )
-from gateway.ingest.errors import LoadFileError
 from gateway.ingest.source import VolumeSource
 from gateway.matters.models import Matter, Party
 from gateway.matters.service import matter_key
@@ -60,26 +60,26 @@ def _chunks(handle: BinaryIO) -> Iterator[bytes]:
 
 
 @dataclass(frozen=True)
-class _FileToStore:
+class FileToStore:
     doc_index: int
     role: str
     page_no: int | None
     path: str
 
 
-def _files(plan: ProductionPlan) -> list[_FileToStore]:
-    files: list[_FileToStore] = []
+def files_of(plan: ProductionPlan) -> list[FileToStore]:
+    files: list[FileToStore] = []
     for index, doc in enumerate(plan.documents):
         if doc.native_path:
-            files.append(_FileToStore(index, "native", None, doc.native_path))
+            files.append(FileToStore(index, "native", None, doc.native_path))
         for number, page in enumerate(doc.pages, start=1):
-            files.append(_FileToStore(index, "image", number, page.path))
+            files.append(FileToStore(index, "image", number, page.path))
         if doc.text_path:
-            files.append(_FileToStore(index, "text", None, doc.text_path))
+            files.append(FileToStore(index, "text", None, doc.text_path))
     return files
 
 
-def _collisions(session: Session, matter_id: int, plan: ProductionPlan) -> list[str]:
+def bates_collisions(session: Session, matter_id: int, plan: ProductionPlan) -> list[str]:
     problems = []
     for doc in plan.documents:
         prefix, low, _ = parse_bates(doc.bates_begin)
@@ -159,15 +159,16 @@ def _ingest(
             raise Invalid(f"party: no party {party_id} in matter {matter.case_number}")
         _check_free(session, matter_id, plan)
     mkey = matter_key(rt, matter)
-    stored: dict[int, list[tuple[_FileToStore, StoredFile]]] = {}
+    stored: dict[int, list[tuple[FileToStore, StoredFile]]] = {}
     written: list[str] = []
     try:
-        for item in _files(plan):
+        for item in files_of(plan):
             try:
                 result = store_file(rt, matter, mkey, _chunks(source.open(item.path)))
             except OSError as exc:
-                raise LoadFileError(f"cannot read: {exc.strerror or exc}",
-                                    file=source.describe(item.path)) from exc
+                raise LoadFileError(
+                    f"cannot read: {exc.strerror or exc}", file=source.describe(item.path)
+                ) from exc
             written.append(result.blob_key)
             stored.setdefault(item.doc_index, []).append((item, result))
             if progress:
@@ -186,7 +187,7 @@ def _check_free(session: Session, matter_id: int, plan: ProductionPlan) -> None:
         )
     ):
         raise Conflict(f"volume {plan.volume} was already produced in this matter")
-    problems = _collisions(session, matter_id, plan)
+    problems = bates_collisions(session, matter_id, plan)
     if problems:
         raise Conflict("; ".join(problems[:20]))
 
@@ -198,7 +199,7 @@ def _commit(
     party: Party,
     plan: ProductionPlan,
     mkey: bytes,
-    stored: dict[int, list[tuple[_FileToStore, StoredFile]]],
+    stored: dict[int, list[tuple[FileToStore, StoredFile]]],
 ) -> Production:
     now = rt.now()
     with rt.transaction() as session:
@@ -214,7 +215,7 @@ def _commit(
         session.add(production)
         session.flush()
         for index, planned in enumerate(plan.documents):
-            _add_document(
+            add_document(
                 session, matter, party, production, planned, mkey, stored.get(index, []), now
             )
         rt.audit(
@@ -235,17 +236,20 @@ def _commit(
 
 
 def _pages(planned: PlannedDocument) -> int:
-    return planned.page_count or parse_bates(planned.bates_end).number - parse_bates(planned.bates_begin).number + 1
+    return (
+        planned.page_count
+        or parse_bates(planned.bates_end).number - parse_bates(planned.bates_begin).number + 1
+    )
 
 
-def _add_document(
+def add_document(
     session: Session,
     matter: Matter,
     party: Party,
     production: Production,
     planned: PlannedDocument,
     mkey: bytes,
-    files: list[tuple[_FileToStore, StoredFile]],
+    files: list[tuple[FileToStore, StoredFile]],
     now,  # noqa: ANN001
 ) -> Document:
     prefix, begin_no, _ = parse_bates(planned.bates_begin)

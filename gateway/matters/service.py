@@ -262,8 +262,12 @@ def require_acknowledged(access: MatterAccess, tag: Tag) -> None:
     if not access.acknowledgment_required and not access.grants.document:
         raise Refused(
             Forbidden("your role in this matter gives no access to its documents"),
-            dict(tag=tag, outcome=Outcome.DENIED, reason="no document access for role",
-                 **access.audit_kwargs()),
+            dict(
+                tag=tag,
+                outcome=Outcome.DENIED,
+                reason="no document access for role",
+                **access.audit_kwargs(),
+            ),
         )
     if access.acknowledgment_required:
         raise Refused(

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from gateway.db import Base, make_engine
-
 import gateway.models  # noqa: F401,E402  (registers every table)
+from gateway.db import Base, make_engine
 
 config = context.config
 
@@ -12,8 +11,11 @@ config = context.config
 def run() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata,
-                          render_as_batch=engine.dialect.name == "sqlite")
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=engine.dialect.name == "sqlite",
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

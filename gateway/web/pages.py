@@ -31,7 +31,12 @@ def _int(name: str, default: int) -> int:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("web.matter_list")
 
@@ -49,7 +54,9 @@ def login() -> Any:
         password = request.form.get("password", "")
         rt = runtime()
         try:
-            user = accounts.authenticate(rt, email=email, password=password, address=client_address())
+            user = accounts.authenticate(
+                rt, email=email, password=password, address=client_address()
+            )
         except GatewayError as exc:
             error = exc.message
         else:
@@ -96,8 +103,13 @@ def document_list(matter_id: int) -> Any:
     except AcknowledgmentRequired:
         flash("This matter's protective order binds you only once you sign Exhibit A.")
         return redirect(url_for("web.acknowledgment", matter_id=matter_id))
-    return render_template("web/documents.html", matter_id=matter_id, page=page, query=query,
-                           pages=max(1, -(-page.total // query.per_page)))
+    return render_template(
+        "web/documents.html",
+        matter_id=matter_id,
+        page=page,
+        query=query,
+        pages=max(1, -(-page.total // query.per_page)),
+    )
 
 
 @bp.route("/matters/<int:matter_id>/documents/<path:bates>")
@@ -113,9 +125,12 @@ def document_page(matter_id: int, bates: str) -> Any:
 @bp.route("/matters/<int:matter_id>/documents/<path:bates>/content")
 @login_required
 def document_content(matter_id: int, bates: str) -> Any:
-    download = documents.download_document(runtime(), me(), matter_id, bates, address=client_address())
-    response = Response(stream_with_context(download.chunks), mimetype=download.media_type,
-                        direct_passthrough=True)
+    download = documents.download_document(
+        runtime(), me(), matter_id, bates, address=client_address()
+    )
+    response = Response(
+        stream_with_context(download.chunks), mimetype=download.media_type, direct_passthrough=True
+    )
     if download.size is not None:
         response.headers["Content-Length"] = str(download.size)
     response.headers["Content-Disposition"] = f'attachment; filename="{download.file_name}"'
@@ -157,9 +172,15 @@ def acknowledgment(matter_id: int) -> Any:
         text = blank_text(access.matter)
         today = matters.court_today(access.matter, rt.now())
     signed = matters.acknowledgment_of(rt, me(), matter_id)
-    return render_template("web/acknowledgment.html", matter=access.matter, text=text,
-                           signed=signed, errors=errors, today=today, form=request.form), (
-        422 if errors else 200)
+    return render_template(
+        "web/acknowledgment.html",
+        matter=access.matter,
+        text=text,
+        signed=signed,
+        errors=errors,
+        today=today,
+        form=request.form,
+    ), (422 if errors else 200)
 
 
 @bp.route("/matters/<int:matter_id>/audit")
@@ -176,11 +197,22 @@ def audit_view(matter_id: int) -> Any:
     if request.args.get("format") == "csv":
         rows = audit.export_csv(runtime(), me(), matter_id, query, address=client_address())
         response = Response(stream_with_context(rows), mimetype="text/csv")
-        response.headers["Content-Disposition"] = f'attachment; filename="audit-matter-{matter_id}.csv"'
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="audit-matter-{matter_id}.csv"'
+        )
         return response
-    items, total, scope = audit.read_audit(runtime(), me(), matter_id, query, address=client_address())
-    return render_template("web/audit.html", matter_id=matter_id, items=items, total=total,
-                           scope=scope, query=query, pages=max(1, -(-total // query.per_page)))
+    items, total, scope = audit.read_audit(
+        runtime(), me(), matter_id, query, address=client_address()
+    )
+    return render_template(
+        "web/audit.html",
+        matter_id=matter_id,
+        items=items,
+        total=total,
+        scope=scope,
+        query=query,
+        pages=max(1, -(-total // query.per_page)),
+    )
 
 
 @bp.app_template_filter("page_url")
@@ -188,5 +220,3 @@ def page_url(page_no: int) -> str:
     args = request.args.to_dict()
     args["page"] = str(page_no)
     return url_for(request.endpoint or "web.index", **(request.view_args or {}), **args)
-
-

@@ -22,11 +22,16 @@ def activity(client, demo):
     Defendants' counsel opens the declarant key."""
     plaintiffs = token_for(client, "counsel@plaintiffs.example")
     assert api_get(client, plaintiffs, f"/matters/{demo}/documents/{EX18}").status_code == 200
-    assert api_get(client, plaintiffs, f"/matters/{demo}/documents/{EX18}/content").status_code == 200
+    assert (
+        api_get(client, plaintiffs, f"/matters/{demo}/documents/{EX18}/content").status_code == 200
+    )
     staff = token_for(client, "staff@alotrolado.example")
     assert api_get(client, staff, f"/matters/{demo}/documents/{EX18}").status_code == 404
     defendants = token_for(client, "counsel@defendants.example")
-    assert api_get(client, defendants, f"/matters/{demo}/documents/AOL-PLTF-00000001").status_code == 200
+    assert (
+        api_get(client, defendants, f"/matters/{demo}/documents/AOL-PLTF-00000001").status_code
+        == 200
+    )
     return demo
 
 
@@ -56,7 +61,9 @@ def test_producing_party_never_sees_the_receiving_sides_review_trail(client, act
     users = {e["user"] for e in body["items"]}
     assert "counsel@plaintiffs.example" not in users
     assert "staff@alotrolado.example" not in users
-    assert not any(e["document"] == EX18 for e in body["items"]), "Plaintiffs' review of Ex. 18 leaked"
+    assert not any(e["document"] == EX18 for e in body["items"]), (
+        "Plaintiffs' review of Ex. 18 leaked"
+    )
     assert any(e["document"] == "AOL-PLTF-00000001" for e in body["items"])
 
 
@@ -65,8 +72,10 @@ def test_receiving_counsel_sees_its_own_side_only(client, activity):
     users = {e["user"] for e in body["items"]}
     assert {"counsel@plaintiffs.example", "staff@alotrolado.example"} <= users
     assert "counsel@defendants.example" not in users
-    assert not any(e["document"] == "AOL-PLTF-00000001" and e["user"] == "counsel@defendants.example"
-                   for e in body["items"])
+    assert not any(
+        e["document"] == "AOL-PLTF-00000001" and e["user"] == "counsel@defendants.example"
+        for e in body["items"]
+    )
 
 
 @pytest.mark.parametrize("email", ["staff@alotrolado.example", "court@casd.example"])
@@ -81,9 +90,12 @@ def test_operator_cannot_read_the_trail(client, activity):
 
 
 def test_filters_and_csv_export(client, activity):
-    by_user = _entries(client, "auditor@audit.example", activity,
-                       user="staff@alotrolado.example").get_json()
-    assert by_user["items"] and all(e["user"] == "staff@alotrolado.example" for e in by_user["items"])
+    by_user = _entries(
+        client, "auditor@audit.example", activity, user="staff@alotrolado.example"
+    ).get_json()
+    assert by_user["items"] and all(
+        e["user"] == "staff@alotrolado.example" for e in by_user["items"]
+    )
     by_doc = _entries(client, "auditor@audit.example", activity, document=EX18).get_json()
     assert by_doc["items"] and all(e["document"] == EX18 for e in by_doc["items"])
     future = _entries(client, "auditor@audit.example", activity, since="2030-01-01").get_json()
@@ -91,19 +103,24 @@ def test_filters_and_csv_export(client, activity):
     bad = _entries(client, "auditor@audit.example", activity, since="yesterday")
     assert bad.status_code == 400
     token = token_for(client, "auditor@audit.example")
-    response = client.get(f"{BASE}/api/v1/matters/{activity}/audit?format=csv&document={EX18}",
-                          headers=auth(token))
+    response = client.get(
+        f"{BASE}/api/v1/matters/{activity}/audit?format=csv&document={EX18}", headers=auth(token)
+    )
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert rows and {r["bates"] for r in rows} == {EX18}
-    assert {"counsel@plaintiffs.example", "staff@alotrolado.example"} <= {r["actor_email"] for r in rows}
+    assert {"counsel@plaintiffs.example", "staff@alotrolado.example"} <= {
+        r["actor_email"] for r in rows
+    }
 
 
 def test_reading_the_trail_is_itself_audited(client, activity, rt):
     _entries(client, "auditor@audit.example", activity)
     with rt.db.session() as session:
-        tags = session.scalars(select(AuditEntry.tag).where(AuditEntry.actor_email == "auditor@audit.example")).all()
+        tags = session.scalars(
+            select(AuditEntry.tag).where(AuditEntry.actor_email == "auditor@audit.example")
+        ).all()
     assert "audit:read" in tags
 
 
@@ -120,7 +137,9 @@ def test_intact_chain_verifies(activity, rt):
 
 def test_edited_row_is_found(activity, rt):
     with rt.db.session() as session:
-        session.execute(update(AuditEntry).where(AuditEntry.seq == 5).values(actor_email="someone@else.example"))
+        session.execute(
+            update(AuditEntry).where(AuditEntry.seq == 5).values(actor_email="someone@else.example")
+        )
     report = _verify(rt)
     assert not report.ok
     assert any("entry 5" in p for p in report.problems)
@@ -138,7 +157,13 @@ def test_reordered_rows_are_found(activity, rt):
         a = session.get(AuditEntry, 3)
         b = session.get(AuditEntry, 4)
         a_fields = (a.tag, a.actor_email, a.details, a.hash, a.prev_hash)
-        a.tag, a.actor_email, a.details, a.hash, a.prev_hash = b.tag, b.actor_email, b.details, b.hash, b.prev_hash
+        a.tag, a.actor_email, a.details, a.hash, a.prev_hash = (
+            b.tag,
+            b.actor_email,
+            b.details,
+            b.hash,
+            b.prev_hash,
+        )
         b.tag, b.actor_email, b.details, b.hash, b.prev_hash = a_fields
     assert not _verify(rt).ok
 
@@ -165,7 +190,9 @@ def test_nothing_is_served_when_the_audit_cannot_be_written(client, demo, rt):
     token = token_for(client, "counsel@plaintiffs.example")
     with rt.db.session() as session:
         session.execute(delete(AuditAnchor))
-    response = client.get(f"{BASE}/api/v1/matters/{demo}/documents/{CONF}/content", headers=auth(token))
+    response = client.get(
+        f"{BASE}/api/v1/matters/{demo}/documents/{CONF}/content", headers=auth(token)
+    )
     assert response.status_code == 500
     assert response.get_json()["error"]["code"] == "integrity"
     assert b"%PDF" not in response.data

@@ -47,13 +47,18 @@ def test_expired_token_is_refused(client, demo, clock):
 
 
 def test_wrong_password_and_unknown_user_look_alike_and_are_audited(client, demo, rt):
-    wrong = client.post(f"{BASE}/api/v1/auth/token", json={"email": COUNSEL, "password": "nope-nope-nope"})
-    unknown = client.post(f"{BASE}/api/v1/auth/token", json={"email": "who@x.example", "password": "nope-nope-nope"})
+    wrong = client.post(
+        f"{BASE}/api/v1/auth/token", json={"email": COUNSEL, "password": "nope-nope-nope"}
+    )
+    unknown = client.post(
+        f"{BASE}/api/v1/auth/token", json={"email": "who@x.example", "password": "nope-nope-nope"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.get_json() == unknown.get_json()
     with rt.db.session() as session:
         reasons = session.scalars(
-            select(AuditEntry.reason).where(AuditEntry.tag == "auth:login_failed")).all()
+            select(AuditEntry.reason).where(AuditEntry.tag == "auth:login_failed")
+        ).all()
     assert sorted(reasons) == ["unknown account", "wrong password"]
 
 
@@ -61,14 +66,21 @@ def test_missing_or_malformed_credentials(client, demo):
     assert client.post(f"{BASE}/api/v1/auth/token", data="x").status_code == 400
     assert client.post(f"{BASE}/api/v1/auth/token", json={"email": COUNSEL}).status_code == 400
     assert client.get(f"{BASE}/api/v1/matters").status_code == 401
-    assert client.get(f"{BASE}/api/v1/matters", headers={"Authorization": "Basic abc"}).status_code == 401
+    assert (
+        client.get(f"{BASE}/api/v1/matters", headers={"Authorization": "Basic abc"}).status_code
+        == 401
+    )
 
 
 def test_login_throttling_counts_failures_per_account(client, demo, rt, clock):
     for _ in range(5):
-        client.post(f"{BASE}/api/v1/auth/token", json={"email": COUNSEL, "password": "wrong-password!"})
+        client.post(
+            f"{BASE}/api/v1/auth/token", json={"email": COUNSEL, "password": "wrong-password!"}
+        )
     # even the right password is refused while throttled
-    throttled = client.post(f"{BASE}/api/v1/auth/token", json={"email": COUNSEL, "password": DEMO_PASSWORD})
+    throttled = client.post(
+        f"{BASE}/api/v1/auth/token", json={"email": COUNSEL, "password": DEMO_PASSWORD}
+    )
     assert throttled.status_code == 429
     assert throttled.get_json()["error"]["code"] == "throttled"
     # other accounts are unaffected
@@ -83,7 +95,9 @@ def test_disabled_account_loses_tokens_at_once(client, demo, rt):
     token = token_for(client, COUNSEL)
     accounts.set_disabled(rt, Actor.command_line(), email=COUNSEL, disabled=True)
     assert api_get(client, token, "/me").status_code == 401
-    response = client.post(f"{BASE}/api/v1/auth/token", json={"email": COUNSEL, "password": DEMO_PASSWORD})
+    response = client.post(
+        f"{BASE}/api/v1/auth/token", json={"email": COUNSEL, "password": DEMO_PASSWORD}
+    )
     assert response.status_code == 401
 
 
@@ -95,8 +109,11 @@ def _csrf(client, path="/login"):
 
 
 def _web_login(client, email=COUNSEL, password=DEMO_PASSWORD):
-    return client.post(f"{BASE}/login", data={"email": email, "password": password,
-                                              "csrf_token": _csrf(client)}, headers=SAME_ORIGIN)
+    return client.post(
+        f"{BASE}/login",
+        data={"email": email, "password": password, "csrf_token": _csrf(client)},
+        headers=SAME_ORIGIN,
+    )
 
 
 def test_web_login_sets_a_hardened_cookie_and_logout_ends_the_session(client, demo):
@@ -108,7 +125,10 @@ def test_web_login_sets_a_hardened_cookie_and_logout_ends_the_session(client, de
     assert client.get(f"{BASE}/matters/{demo}/documents").status_code == 200
     page = client.get(f"{BASE}/matters")
     token = re.search(rb'name="csrf_token" value="([^"]+)"', page.data).group(1).decode()
-    assert client.post(f"{BASE}/logout", data={"csrf_token": token}, headers=SAME_ORIGIN).status_code == 302
+    assert (
+        client.post(f"{BASE}/logout", data={"csrf_token": token}, headers=SAME_ORIGIN).status_code
+        == 302
+    )
     # replaying the old cookie after logout gets nowhere: the server-side session is gone
     client.set_cookie("pogw_session", stolen, domain="localhost")
     replay = client.get(f"{BASE}/matters/{demo}/documents")
@@ -119,7 +139,9 @@ def test_session_id_rotates_at_login(client, demo):
     client.get(f"{BASE}/login")
     _web_login(client, "court@casd.example")
     first = client.get_cookie("pogw_session").value
-    client.post(f"{BASE}/logout", data={"csrf_token": _csrf(client, "/matters")}, headers=SAME_ORIGIN)
+    client.post(
+        f"{BASE}/logout", data={"csrf_token": _csrf(client, "/matters")}, headers=SAME_ORIGIN
+    )
     _web_login(client, "court@casd.example")
     assert client.get_cookie("pogw_session").value != first
 
@@ -143,8 +165,9 @@ def test_forms_without_csrf_are_refused(client, demo):
 
 def test_security_headers_and_no_store(client, demo):
     token = token_for(client, COUNSEL)
-    response = client.get(f"{BASE}/api/v1/matters/{demo}/documents/AOL-DEF-00556923/content",
-                          headers=auth(token))
+    response = client.get(
+        f"{BASE}/api/v1/matters/{demo}/documents/AOL-DEF-00556923/content", headers=auth(token)
+    )
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -95,11 +95,19 @@ def test_demo_loads_once_and_audit_verifies(cli_env, tmp_path):
 
 def test_users_create_and_disable(cli_env):
     run(cli_env, "init")
-    created = CliRunner().invoke(main, ["users", "create", "new@firm.example", "--name", "New Person"],
-                                 input="a-long-password-1\na-long-password-1\n", env=cli_env)
+    created = CliRunner().invoke(
+        main,
+        ["users", "create", "new@firm.example", "--name", "New Person"],
+        input="a-long-password-1\na-long-password-1\n",
+        env=cli_env,
+    )
     assert created.exit_code == 0, created.output
-    short = CliRunner().invoke(main, ["users", "create", "x@firm.example", "--name", "X"],
-                               input="short\nshort\n", env=cli_env)
+    short = CliRunner().invoke(
+        main,
+        ["users", "create", "x@firm.example", "--name", "X"],
+        input="short\nshort\n",
+        env=cli_env,
+    )
     assert short.exit_code == 2 and "at least 12 characters" in short.output
     assert run(cli_env, "users", "disable", "new@firm.example").exit_code == 0
     listing = run(cli_env, "users", "list").output

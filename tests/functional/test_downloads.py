@@ -7,7 +7,6 @@ import tracemalloc
 import zipfile
 
 import pytest
-
 from sqlalchemy import select
 
 from gateway.audit.models import AuditEntry
@@ -31,7 +30,9 @@ def _zip_names(data: bytes) -> list[str]:
 
 def test_volume_zip_holds_only_what_the_user_may_download(client, demo):
     staff = token_for(client, "staff@alotrolado.example")
-    response = client.get(f"{BASE}/api/v1/matters/{demo}/productions/{VOLUME}/download", headers=auth(staff))
+    response = client.get(
+        f"{BASE}/api/v1/matters/{demo}/productions/{VOLUME}/download", headers=auth(staff)
+    )
     assert response.status_code == 200 and response.mimetype == "application/zip"
     names = _zip_names(response.data)
     assert len(names) == 12
@@ -39,7 +40,9 @@ def test_volume_zip_holds_only_what_the_user_may_download(client, demo):
     for hidden in ("AOL-DEF-00556914", "AOL-DEF-00556919", "AOL-DEF-00528691", "AOL-DEF-00516605"):
         assert hidden not in " ".join(names), f"{hidden} leaked into the volume ZIP"
     counsel = token_for(client, "counsel@plaintiffs.example")
-    full = client.get(f"{BASE}/api/v1/matters/{demo}/productions/{VOLUME}/download", headers=auth(counsel))
+    full = client.get(
+        f"{BASE}/api/v1/matters/{demo}/productions/{VOLUME}/download", headers=auth(counsel)
+    )
     assert len(_zip_names(full.data)) == 19
 
 
@@ -47,16 +50,23 @@ def test_volume_download_audits_every_document(client, demo, rt):
     staff = token_for(client, "staff@alotrolado.example")
     client.get(f"{BASE}/api/v1/matters/{demo}/productions/{VOLUME}/download", headers=auth(staff))
     with rt.db.session() as session:
-        rows = session.scalars(select(AuditEntry).where(
-            AuditEntry.actor_email == "staff@alotrolado.example",
-            AuditEntry.tag == "document:download")).all()
+        rows = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.actor_email == "staff@alotrolado.example",
+                AuditEntry.tag == "document:download",
+            )
+        ).all()
     assert sorted(r.bates for r in rows) == [f"AOL-DEF-{n:08d}" for n in range(556923, 556935)]
 
 
 def test_unknown_volume_and_other_sides_nothing_are_404(client, demo):
     staff = token_for(client, "staff@alotrolado.example")
-    assert client.get(f"{BASE}/api/v1/matters/{demo}/productions/NOPE/download",
-                      headers=auth(staff)).status_code == 404
+    assert (
+        client.get(
+            f"{BASE}/api/v1/matters/{demo}/productions/NOPE/download", headers=auth(staff)
+        ).status_code
+        == 404
+    )
 
 
 def _ingest_big(rt, demo, tmp_path, size):
@@ -66,28 +76,47 @@ def _ingest_big(rt, demo, tmp_path, size):
         block = bytes(range(256)) * 4096
         for _ in range(size // len(block)):
             handle.write(block)
-    (folder / "BIG.dat").write_bytes(write_dat(
-        ["BEGBATES", "ENDBATES", "CONFIDENTIALITY", "NATIVELINK"],
-        [["BIG-00000001", "BIG-00000001", "CONFIDENTIAL", "NATIVES/big.bin"]]))
+    (folder / "BIG.dat").write_bytes(
+        write_dat(
+            ["BEGBATES", "ENDBATES", "CONFIDENTIALITY", "NATIVELINK"],
+            [["BIG-00000001", "BIG-00000001", "CONFIDENTIAL", "NATIVES/big.bin"]],
+        )
+    )
     from tests.functional.test_ingest import _defendants
 
-    plan = build_plan(DirectorySource(folder), dat_path="BIG.dat", opt_path=None,
-                      designations=designation_spellings(rt), volume="BIG")
-    ingest(rt, Actor.command_line(), matter_id=demo, party_id=_defendants(rt, demo), plan=plan,
-           source=DirectorySource(folder))
+    plan = build_plan(
+        DirectorySource(folder),
+        dat_path="BIG.dat",
+        opt_path=None,
+        designations=designation_spellings(rt),
+        volume="BIG",
+    )
+    ingest(
+        rt,
+        Actor.command_line(),
+        matter_id=demo,
+        party_id=_defendants(rt, demo),
+        plan=plan,
+        source=DirectorySource(folder),
+    )
 
 
 def test_tampered_ciphertext_aborts_the_stream(client, demo, rt, tmp_path):
     _ingest_big(rt, demo, tmp_path, 3 * 1024 * 1024)
     counsel = token_for(client, "counsel@plaintiffs.example")
     with rt.db.session() as session:
-        blob_key = session.scalar(select(DocumentFile.blob_key).where(DocumentFile.file_name == "big.bin"))
+        blob_key = session.scalar(
+            select(DocumentFile.blob_key).where(DocumentFile.file_name == "big.bin")
+        )
     path = rt.settings["INSTANCE_PATH"] / "blobs" / f"{blob_key}.blob"
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01  # inside the second of three segments
     path.write_bytes(bytes(data))
-    response = client.get(f"{BASE}/api/v1/matters/{demo}/documents/BIG-00000001/content",
-                          headers=auth(counsel), buffered=False)
+    response = client.get(
+        f"{BASE}/api/v1/matters/{demo}/documents/BIG-00000001/content",
+        headers=auth(counsel),
+        buffered=False,
+    )
     assert response.status_code == 200
     received = 0
     with pytest.raises(IntegrityFailure):
@@ -101,8 +130,11 @@ def test_download_memory_does_not_grow_with_file_size(client, demo, rt, tmp_path
     _ingest_big(rt, demo, tmp_path, size)
     counsel = token_for(client, "counsel@plaintiffs.example")
     tracemalloc.start()
-    response = client.get(f"{BASE}/api/v1/matters/{demo}/documents/BIG-00000001/content",
-                          headers=auth(counsel), buffered=False)
+    response = client.get(
+        f"{BASE}/api/v1/matters/{demo}/documents/BIG-00000001/content",
+        headers=auth(counsel),
+        buffered=False,
+    )
     received = 0
     for chunk in response.response:
         received += len(chunk)

@@ -21,7 +21,13 @@ from tests.helpers import BASE, all_bates, api_get, auth, token_for
 from tests.volumes import Doc, build_volume, page_bytes
 
 DOCS = [
-    Doc(1, 3, "HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY", family=(1, 5), author="Jane Roe <jane@corp.example>"),
+    Doc(
+        1,
+        3,
+        "HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY",
+        family=(1, 5),
+        author="Jane Roe <jane@corp.example>",
+    ),
     Doc(4, 4, "CONFIDENTIAL", family=(1, 5)),
     Doc(5, 5, "", family=(1, 5)),
     Doc(6, 7, "CONFIDENTIAL", native=True),
@@ -35,8 +41,14 @@ def _state(rt):
 
 
 def _plan(rt, folder, **kwargs):
-    return build_plan(DirectorySource(folder), dat_path="DATA/VOL001.dat", opt_path="DATA/VOL001.opt",
-                      designations=designation_spellings(rt), volume=folder.name, **kwargs)
+    return build_plan(
+        DirectorySource(folder),
+        dat_path="DATA/VOL001.dat",
+        opt_path="DATA/VOL001.opt",
+        designations=designation_spellings(rt),
+        volume=folder.name,
+        **kwargs,
+    )
 
 
 def _defendants(rt, matter_id):
@@ -45,38 +57,65 @@ def _defendants(rt, matter_id):
     from gateway.matters.models import Party
 
     with rt.db.session() as session:
-        return session.scalar(select(Party.id).where(Party.matter_id == matter_id, Party.kind == "defendant"))
+        return session.scalar(
+            select(Party.id).where(Party.matter_id == matter_id, Party.kind == "defendant")
+        )
 
 
 def _cli(rt, *args):
     env = {"GATEWAY_DATABASE_URL": rt.settings["DATABASE_URL"]}
     return CliRunner().invoke(
-        main, ["--instance", str(rt.settings["INSTANCE_PATH"]), "--keys", str(rt.settings["KEYS_PATH"]), *args],
-        env=env, catch_exceptions=False)
+        main,
+        [
+            "--instance",
+            str(rt.settings["INSTANCE_PATH"]),
+            "--keys",
+            str(rt.settings["KEYS_PATH"]),
+            *args,
+        ],
+        env=env,
+        catch_exceptions=False,
+    )
 
 
 def test_cli_ingest_serves_the_volume(rt, demo, tmp_path, client):
     folder = build_volume(tmp_path, DOCS)
-    result = _cli(rt, "ingest", str(folder), "--matter", "3:17-cv-2366-BAS-KSC",
-                  "--party", "Chad F. Wolf, et al. (Defendants)", "--dat", "DATA/VOL001.dat",
-                  "--opt", "DATA/VOL001.opt")
+    result = _cli(
+        rt,
+        "ingest",
+        str(folder),
+        "--matter",
+        "3:17-cv-2366-BAS-KSC",
+        "--party",
+        "Chad F. Wolf, et al. (Defendants)",
+        "--dat",
+        "DATA/VOL001.dat",
+        "--opt",
+        "DATA/VOL001.opt",
+    )
     assert result.exit_code == 0, result.output
     assert "ingested VOL001: 4 documents" in result.output
     counsel = token_for(client, "counsel@plaintiffs.example")
-    assert all_bates(client, counsel, demo, production="VOL001") == [f"TST-0000000{n}" for n in (1, 4, 5, 6)]
+    assert all_bates(client, counsel, demo, production="VOL001") == [
+        f"TST-0000000{n}" for n in (1, 4, 5, 6)
+    ]
     item = api_get(client, counsel, f"/matters/{demo}/documents/TST-00000001").get_json()
     assert item["designation"] == "AEO" and item["page_count"] == 3
     assert item["family"]["members"] == ["TST-00000001", "TST-00000004", "TST-00000005"]
     blank = api_get(client, counsel, f"/matters/{demo}/documents/TST-00000005").get_json()
     assert blank["designation"] == "PUBLIC"
     # several page images are served as a streamed ZIP of the pages
-    response = client.get(f"{BASE}/api/v1/matters/{demo}/documents/TST-00000001/content", headers=auth(counsel))
+    response = client.get(
+        f"{BASE}/api/v1/matters/{demo}/documents/TST-00000001/content", headers=auth(counsel)
+    )
     assert response.status_code == 200 and response.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         assert archive.namelist() == [f"TST-00000001/TST-0000000{n}.tif" for n in (1, 2, 3)]
         assert archive.read("TST-00000001/TST-00000002.tif") == page_bytes("TST-", 2)
     # a native is served as itself
-    native = client.get(f"{BASE}/api/v1/matters/{demo}/documents/TST-00000006/content", headers=auth(counsel))
+    native = client.get(
+        f"{BASE}/api/v1/matters/{demo}/documents/TST-00000006/content", headers=auth(counsel)
+    )
     assert native.data.startswith(b"PK native spreadsheet")
     assert native.headers["Content-Length"] == str(len(native.data))
     meta = api_get(client, counsel, f"/matters/{demo}/documents/TST-00000006").get_json()
@@ -89,12 +128,24 @@ def test_author_named_in_a_document_is_matched_by_email(rt, demo, tmp_path, clie
     from gateway.demo import DEMO_PASSWORD
 
     folder = build_volume(tmp_path, DOCS)
-    ingest(rt, Actor.command_line(), matter_id=demo, party_id=_defendants(rt, demo),
-           plan=_plan(rt, folder), source=DirectorySource(folder))
-    accounts.create_user(rt, Actor.command_line(), email="jane@corp.example", full_name="Jane Roe",
-                         password=DEMO_PASSWORD)
-    matters.add_member(rt, Actor.command_line(), demo, email="jane@corp.example", role="witness",
-                       party_id=None)
+    ingest(
+        rt,
+        Actor.command_line(),
+        matter_id=demo,
+        party_id=_defendants(rt, demo),
+        plan=_plan(rt, folder),
+        source=DirectorySource(folder),
+    )
+    accounts.create_user(
+        rt,
+        Actor.command_line(),
+        email="jane@corp.example",
+        full_name="Jane Roe",
+        password=DEMO_PASSWORD,
+    )
+    matters.add_member(
+        rt, Actor.command_line(), demo, email="jane@corp.example", role="witness", party_id=None
+    )
     token = token_for(client, "jane@corp.example")
     assert _sign(client, token, demo, "Jane Roe").status_code == 201
     seen = all_bates(client, token, demo, production="VOL001")
@@ -105,9 +156,19 @@ def test_author_named_in_a_document_is_matched_by_email(rt, demo, tmp_path, clie
 
 def _sign(client, token, matter_id, name):
     return client.post(
-        f"{BASE}/api/v1/matters/{matter_id}/acknowledgment", headers=auth(token),
-        json={"full_name": name, "address": "1 A St", "agent_name": "Agent", "agent_address": "2 B St",
-              "signed_city": "San Diego, CA", "signed_on": "2020-06-26", "signature": name, "agree": True})
+        f"{BASE}/api/v1/matters/{matter_id}/acknowledgment",
+        headers=auth(token),
+        json={
+            "full_name": name,
+            "address": "1 A St",
+            "agent_name": "Agent",
+            "agent_address": "2 B St",
+            "signed_city": "San Diego, CA",
+            "signed_on": "2020-06-26",
+            "signature": name,
+            "agree": True,
+        },
+    )
 
 
 @pytest.mark.parametrize(
@@ -115,9 +176,18 @@ def _sign(client, token, matter_id, name):
     [
         (lambda f: (f / "IMAGES" / "TST-00000002.tif").unlink(), "TST-00000002.tif"),
         (lambda f: (f / "NATIVES" / "TST-00000006.xlsx").unlink(), "TST-00000006.xlsx"),
-        (lambda f: (f / "DATA" / "VOL001.dat").write_bytes(b"BEGBATES,ENDBATES\r\nA1,A2\r\n"), "encoding"),
-        (lambda f: (f / "DATA" / "VOL001.opt").write_bytes(
-            (f / "DATA" / "VOL001.opt").read_bytes().replace(b"IMAGES\\TST-00000004", b"..\\..\\etc\\passwd")), ".."),
+        (
+            lambda f: (f / "DATA" / "VOL001.dat").write_bytes(b"BEGBATES,ENDBATES\r\nA1,A2\r\n"),
+            "encoding",
+        ),
+        (
+            lambda f: (f / "DATA" / "VOL001.opt").write_bytes(
+                (f / "DATA" / "VOL001.opt")
+                .read_bytes()
+                .replace(b"IMAGES\\TST-00000004", b"..\\..\\etc\\passwd")
+            ),
+            "..",
+        ),
     ],
     ids=["missing-image", "missing-native", "not-a-dat", "path-escape"],
 )
@@ -125,9 +195,19 @@ def test_bad_volume_is_refused_and_changes_nothing(rt, demo, tmp_path, breakage,
     folder = build_volume(tmp_path, DOCS)
     breakage(folder)
     before = _state(rt)
-    result = _cli(rt, "ingest", str(folder), "--matter", "3:17-cv-2366-BAS-KSC",
-                  "--party", "Chad F. Wolf, et al. (Defendants)", "--dat", "DATA/VOL001.dat",
-                  "--opt", "DATA/VOL001.opt")
+    result = _cli(
+        rt,
+        "ingest",
+        str(folder),
+        "--matter",
+        "3:17-cv-2366-BAS-KSC",
+        "--party",
+        "Chad F. Wolf, et al. (Defendants)",
+        "--dat",
+        "DATA/VOL001.dat",
+        "--opt",
+        "DATA/VOL001.opt",
+    )
     assert result.exit_code == 2
     assert expected in result.output
     assert "VOL001" in result.output  # names the file
@@ -136,16 +216,31 @@ def test_bad_volume_is_refused_and_changes_nothing(rt, demo, tmp_path, breakage,
 
 def test_overlap_with_an_earlier_production_changes_nothing(rt, demo, tmp_path):
     first = build_volume(tmp_path / "a", DOCS)
-    ingest(rt, Actor.command_line(), matter_id=demo, party_id=_defendants(rt, demo),
-           plan=_plan(rt, first), source=DirectorySource(first))
+    ingest(
+        rt,
+        Actor.command_line(),
+        matter_id=demo,
+        party_id=_defendants(rt, demo),
+        plan=_plan(rt, first),
+        source=DirectorySource(first),
+    )
     second = build_volume(tmp_path / "b", [Doc(7, 9)], volume="VOL002")
     before = _state(rt)
     with pytest.raises(Conflict, match="TST-00000007-TST-00000009 overlaps TST-00000006"):
-        ingest(rt, Actor.command_line(), matter_id=demo, party_id=_defendants(rt, demo),
-               plan=build_plan(DirectorySource(second), dat_path="DATA/VOL002.dat",
-                               opt_path="DATA/VOL002.opt", designations=designation_spellings(rt),
-                               volume="VOL002"),
-               source=DirectorySource(second))
+        ingest(
+            rt,
+            Actor.command_line(),
+            matter_id=demo,
+            party_id=_defendants(rt, demo),
+            plan=build_plan(
+                DirectorySource(second),
+                dat_path="DATA/VOL002.dat",
+                opt_path="DATA/VOL002.opt",
+                designations=designation_spellings(rt),
+                volume="VOL002",
+            ),
+            source=DirectorySource(second),
+        )
     assert _state(rt) == before
 
 
@@ -167,8 +262,14 @@ def test_read_failure_midway_leaves_no_orphan_blob(rt, demo, tmp_path):
     folder = build_volume(tmp_path, DOCS)
     before = _state(rt)
     with pytest.raises(Invalid, match="cannot read: Input/output error"):
-        ingest(rt, Actor.command_line(), matter_id=demo, party_id=_defendants(rt, demo),
-               plan=_plan(rt, folder), source=FailingSource(folder, fail_after=4))
+        ingest(
+            rt,
+            Actor.command_line(),
+            matter_id=demo,
+            party_id=_defendants(rt, demo),
+            plan=_plan(rt, folder),
+            source=FailingSource(folder, fail_after=4),
+        )
     assert _state(rt) == before
 
 
@@ -179,8 +280,14 @@ def test_failed_ingest_is_audited(rt, demo, tmp_path):
 
     folder = build_volume(tmp_path, DOCS)
     with pytest.raises(Invalid):
-        ingest(rt, Actor.command_line(), matter_id=demo, party_id=_defendants(rt, demo),
-               plan=_plan(rt, folder), source=FailingSource(folder, fail_after=1))
+        ingest(
+            rt,
+            Actor.command_line(),
+            matter_id=demo,
+            party_id=_defendants(rt, demo),
+            plan=_plan(rt, folder),
+            source=FailingSource(folder, fail_after=1),
+        )
     with rt.db.session() as session:
         last = session.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
     assert last.tag == "production:ingest_failed" and "cannot read" in last.reason
@@ -188,10 +295,22 @@ def test_failed_ingest_is_audited(rt, demo, tmp_path):
 
 def test_no_plaintext_reaches_the_blob_store(rt, demo, tmp_path):
     folder = build_volume(tmp_path, DOCS)
-    ingest(rt, Actor.command_line(), matter_id=demo, party_id=_defendants(rt, demo),
-           plan=_plan(rt, folder), source=DirectorySource(folder))
+    ingest(
+        rt,
+        Actor.command_line(),
+        matter_id=demo,
+        party_id=_defendants(rt, demo),
+        plan=_plan(rt, folder),
+        source=DirectorySource(folder),
+    )
     blobs = Path(rt.settings["INSTANCE_PATH"]) / "blobs"
     contents = b"".join(p.read_bytes() for p in blobs.rglob("*") if p.is_file())
     assert contents, "no blobs were written"
-    for marker in (b"image of page", b"PK native spreadsheet", b"extracted text", b"GENERATED STAND-IN", b"%PDF"):
+    for marker in (
+        b"image of page",
+        b"PK native spreadsheet",
+        b"extracted text",
+        b"GENERATED STAND-IN",
+        b"%PDF",
+    ):
         assert marker not in contents

@@ -35,7 +35,9 @@ def test_contract_paths_are_present(client):
         ("/api/v1/matters/{matter_id}/audit", "get"),
     ]:
         assert method in paths[path], f"{method.upper()} {path} missing"
-    params = {p["name"] for p in paths["/api/v1/matters/{matter_id}/documents"]["get"]["parameters"]}
+    params = {
+        p["name"] for p in paths["/api/v1/matters/{matter_id}/documents"]["get"]["parameters"]
+    }
     assert {"q", "bates", "designation", "page", "per_page"} <= params
 
 

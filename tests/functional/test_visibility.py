@@ -48,7 +48,9 @@ def test_aeo_is_absent_from_totals_search_and_family(client, demo):
     assert all(i["designation"] != "AEO" for i in body["items"])
     # search by a hidden document's title text finds nothing
     assert api_get(client, token, f"/matters/{demo}/documents", q="SENTRI").get_json()["total"] == 0
-    assert api_get(client, token, f"/matters/{demo}/documents", q="lookout").get_json()["total"] == 0
+    assert (
+        api_get(client, token, f"/matters/{demo}/documents", q="lookout").get_json()["total"] == 0
+    )
     # a Bates range across the family returns only the CONFIDENTIAL members
     ranged = all_bates(client, token, demo, bates_from=EX1, bates_to=f"{DEF}00556934")
     assert ranged == CONF_IMAGES
@@ -59,7 +61,10 @@ def test_aeo_is_absent_from_totals_search_and_family(client, demo):
     family = all_bates(client, token, demo, family=item["family"]["id"])
     assert family == CONF_IMAGES
     # the designation filter does not reveal a count of hidden AEO documents
-    assert api_get(client, token, f"/matters/{demo}/documents", designation="AEO").get_json()["total"] == 1  # own KEY
+    assert (
+        api_get(client, token, f"/matters/{demo}/documents", designation="AEO").get_json()["total"]
+        == 1
+    )  # own KEY
 
 
 def test_guessing_a_hidden_url_looks_like_a_missing_document(client, demo):
@@ -68,8 +73,12 @@ def test_guessing_a_hidden_url_looks_like_a_missing_document(client, demo):
     missing = api_get(client, token, f"/matters/{demo}/documents/{DEF}99999999")
     assert hidden.status_code == missing.status_code == 404
     assert hidden.get_json() == missing.get_json()
-    hidden_content = client.get(f"{BASE}/api/v1/matters/{demo}/documents/{EX18}/content", headers=auth(token))
-    missing_content = client.get(f"{BASE}/api/v1/matters/{demo}/documents/{DEF}99999999/content", headers=auth(token))
+    hidden_content = client.get(
+        f"{BASE}/api/v1/matters/{demo}/documents/{EX18}/content", headers=auth(token)
+    )
+    missing_content = client.get(
+        f"{BASE}/api/v1/matters/{demo}/documents/{DEF}99999999/content", headers=auth(token)
+    )
     assert hidden_content.status_code == missing_content.status_code == 404
     assert hidden_content.get_json() == missing_content.get_json()
     assert b"%PDF" not in hidden_content.data
@@ -77,8 +86,11 @@ def test_guessing_a_hidden_url_looks_like_a_missing_document(client, demo):
 
 def test_unsigned_expert_is_told_to_sign_and_sees_nothing(client, demo):
     token = token_for(client, "expert@plaintiffs.example")
-    for path in (f"/matters/{demo}/documents", f"/matters/{demo}/documents/{CONF_IMAGES[0]}",
-                 f"/matters/{demo}/documents/{CONF_IMAGES[0]}/content"):
+    for path in (
+        f"/matters/{demo}/documents",
+        f"/matters/{demo}/documents/{CONF_IMAGES[0]}",
+        f"/matters/{demo}/documents/{CONF_IMAGES[0]}/content",
+    ):
         response = api_get(client, token, path)
         assert response.status_code == 403
         assert response.get_json()["error"]["code"] == "acknowledgment_required"
@@ -89,9 +101,16 @@ def _sign(client, token, matter_id, name="Erin Expert", signed_on="2020-06-26"):
     return client.post(
         f"{BASE}/api/v1/matters/{matter_id}/acknowledgment",
         headers=auth(token),
-        json={"full_name": name, "address": "9 Lab Way, San Diego, CA", "agent_name": "Agent A",
-              "agent_address": "1 Main St, San Diego, CA", "signed_city": "San Diego, CA",
-              "signed_on": signed_on, "signature": f"/s/ {name}", "agree": True},
+        json={
+            "full_name": name,
+            "address": "9 Lab Way, San Diego, CA",
+            "agent_name": "Agent A",
+            "agent_address": "1 Main St, San Diego, CA",
+            "signed_city": "San Diego, CA",
+            "signed_on": signed_on,
+            "signature": f"/s/ {name}",
+            "agree": True,
+        },
     )
 
 
@@ -109,11 +128,17 @@ def test_acknowledgment_refuses_incomplete_forms_and_changes_nothing(client, dem
     bad = _sign(client, token, demo, signed_on="2020-06-20")  # not today in San Diego
     assert bad.status_code == 422
     assert "signed_on" in bad.get_json()["error"]["message"]
-    missing = client.post(f"{BASE}/api/v1/matters/{demo}/acknowledgment", headers=auth(token),
-                          json={"full_name": "Erin Expert", "signed_on": "2020-06-26", "agree": False})
+    missing = client.post(
+        f"{BASE}/api/v1/matters/{demo}/acknowledgment",
+        headers=auth(token),
+        json={"full_name": "Erin Expert", "signed_on": "2020-06-26", "agree": False},
+    )
     assert missing.status_code == 422
     assert "agree" in missing.get_json()["error"]["message"]
-    assert matters.acknowledgment_of(rt, accounts.get_user(rt, "expert@plaintiffs.example"), demo) is None
+    assert (
+        matters.acknowledgment_of(rt, accounts.get_user(rt, "expert@plaintiffs.example"), demo)
+        is None
+    )
     assert api_get(client, token, f"/matters/{demo}/documents").status_code == 403
 
 
@@ -131,11 +156,13 @@ def test_court_sees_everything_auditor_and_operator_nothing(client, demo):
 
 def test_declarant_key_is_hidden_from_every_defendants_employee(client, demo, rt):
     actor = Actor.command_line()
-    accounts.create_user(rt, actor, email="officer@cbp.example", full_name="Officer O",
-                         password=DEMO_PASSWORD)
+    accounts.create_user(
+        rt, actor, email="officer@cbp.example", full_name="Officer O", password=DEMO_PASSWORD
+    )
     defendants = _party_id(rt, demo, "Defendants")
-    matters.add_member(rt, actor, demo, email="officer@cbp.example", role="party_employee",
-                       party_id=defendants)
+    matters.add_member(
+        rt, actor, demo, email="officer@cbp.example", role="party_employee", party_id=defendants
+    )
     token = token_for(client, "officer@cbp.example")
     assert _sign(client, token, demo, name="Officer O").status_code == 201
     seen = set(all_bates(client, token, demo))
@@ -154,20 +181,32 @@ def _party_id(rt, matter_id, word):
     from gateway.matters.models import Party
 
     with rt.db.session() as session:
-        return session.scalar(select(Party.id).where(Party.matter_id == matter_id, Party.name.contains(word)))
+        return session.scalar(
+            select(Party.id).where(Party.matter_id == matter_id, Party.name.contains(word))
+        )
 
 
 def test_another_matters_document_is_not_found(client, demo, rt):
     other = matters.create_matter(
-        rt, Actor.command_line(), caption="Other v. Case", case_number="1:23-cv-1", court="Court",
-        court_timezone="America/New_York", order_title="Order", order_date=__import__("datetime").date(2023, 1, 1),
-        order_docket="1", forum_state="New York")
+        rt,
+        Actor.command_line(),
+        caption="Other v. Case",
+        case_number="1:23-cv-1",
+        court="Court",
+        court_timezone="America/New_York",
+        order_title="Order",
+        order_date=__import__("datetime").date(2023, 1, 1),
+        order_docket="1",
+        forum_state="New York",
+    )
     token = token_for(client, "counsel@plaintiffs.example")
     assert api_get(client, token, f"/matters/{other.id}/documents/{EX1}").status_code == 404
     assert api_get(client, token, f"/matters/{other.id}/documents").status_code == 404
 
 
-@pytest.mark.parametrize("params", [{"page": 0}, {"per_page": 501}, {"per_page": "x"}, {"bates": "not bates!"}])
+@pytest.mark.parametrize(
+    "params", [{"page": 0}, {"per_page": 501}, {"per_page": "x"}, {"bates": "not bates!"}]
+)
 def test_bad_list_parameters_are_400(client, demo, params):
     token = token_for(client, "counsel@plaintiffs.example")
     response = api_get(client, token, f"/matters/{demo}/documents", **params)
