@@ -111,6 +111,7 @@ class Authorizer:
         return self.policy.version
 
     def grants(self, roles: Iterable[str], ack: str, disclosure: str) -> Grants:
+        """What a user holding these roles may do; derived once, then served from a cache."""
         key = (frozenset(str(r) for r in roles), str(ack), str(disclosure))
         with self._lock:
             cached = self._grants.get(key)
@@ -140,14 +141,15 @@ class Authorizer:
         names = sorted(self._check_roles(roles))
         with self._lock:
             matches = [(name, self._matches(name)) for name in names]
-        for name, found in matches:
-            if request in found.deny:
-                _, rule = found.deny_enforcer.enforce_ex(name, *request)
-                return Decision(False, DENIED_BY_RULE, ("p", *rule))
-        for name, found in matches:
-            if request in found.allow:
-                _, rule = found.allow_enforcer.enforce_ex(name, *request)
-                return Decision(True, ALLOWED_BY_RULE, ("p", *rule))
+            # Deny overrides: a deny match decides before any allow does.
+            for name, found in matches:
+                if request in found.deny:
+                    _, rule = found.deny_enforcer.enforce_ex(name, *request)
+                    return Decision(False, DENIED_BY_RULE, ("p", *rule))
+            for name, found in matches:
+                if request in found.allow:
+                    _, rule = found.allow_enforcer.enforce_ex(name, *request)
+                    return Decision(True, ALLOWED_BY_RULE, ("p", *rule))
         return Decision(False, NO_RULE_ALLOWS, None)
 
     # --- derivation ------------------------------------------------------------------------
@@ -195,7 +197,7 @@ class Authorizer:
         # the role does not inherit can never match it: leaving it out changes no answer and
         # saves most of the work, since pycasbin evaluates every row for every request.
         links = self._links.get_role_manager()
-        mine = tuple(r for r in self.policy.policy_rules if r[1] == role)
+        mine = tuple(r for r in self.policy.policy_rules if links.has_link(role, r[1]))
         return PolicySource(self.policy.model_text, mine + self.policy.grouping_rules, ())
 
     def _space(self) -> list[Request]:

@@ -68,6 +68,8 @@ class Tier:
 
 @dataclass(frozen=True)
 class PolicySource:
+    """One policy version: the model, the rules in CSV order, the matter's tiers."""
+
     model_text: str
     rules: tuple[Rule, ...]
     tiers: tuple[Tier, ...]
@@ -142,24 +144,21 @@ def parse_policy(
 
 def check_model_text(text: str, *, source_name: str) -> None:
     """Refuse a model the derivation cannot trust to mean what policies/README.md says."""
-    model = _load_model(text, source_name=source_name)
+    where = _Where(source_name)
+    model = _load_model(text, where)
     if tuple(_tokens(model, "r", "r")) != REQUEST_TOKENS:
-        raise _invalid(source_name, None, f"request_definition must be {', '.join(REQUEST_TOKENS)}")
+        raise where.invalid(f"request_definition must be {', '.join(REQUEST_TOKENS)}")
     if tuple(_tokens(model, "p", "p")) != POLICY_TOKENS:
-        raise _invalid(source_name, None, f"policy_definition must be {', '.join(POLICY_TOKENS)}")
-    if (
-        model["g"] is None
-        or "g" not in model["g"]
-        or model["g"]["g"].value.replace(" ", "") != "_,_"
-    ):
-        raise _invalid(source_name, None, "role_definition must be g = _, _")
+        raise where.invalid(f"policy_definition must be {', '.join(POLICY_TOKENS)}")
+    if _assertion_value(model, "g").replace(" ", "") != "_,_":
+        raise where.invalid("role_definition must be g = _, _")
     if _assertion_value(model, "e") != _escaped(ALLOW_AND_DENY):
-        raise _invalid(source_name, None, f"policy_effect must be {ALLOW_AND_DENY}")
+        raise where.invalid(f"policy_effect must be {ALLOW_AND_DENY}")
     matcher = _assertion_value(model, "m")
     if "eval(" in matcher:
-        raise _invalid(source_name, None, "the matcher must not use eval()")
+        raise where.invalid("the matcher must not use eval()")
     if not _requires_role_link(matcher):
-        raise _invalid(source_name, None, "the matcher must be g(r.sub, p.sub) && (...)")
+        raise where.invalid("the matcher must be g(r.sub, p.sub) && (...)")
 
 
 def _requires_role_link(matcher: str) -> bool:
@@ -176,12 +175,12 @@ def _requires_role_link(matcher: str) -> bool:
     return isinstance(tree, ast.Call) and ast.unparse(tree) == "g(r_sub, p_sub)"
 
 
-def _load_model(text: str, *, source_name: str) -> casbin.Model:
+def _load_model(text: str, where: _Where) -> casbin.Model:
     model = casbin.Model()
     try:
         model.load_model_from_text(text)
-    except RuntimeError as error:  # pycasbin's config parser reports syntax errors so
-        raise _invalid(source_name, None, str(error)) from error
+    except RuntimeError as error:  # how pycasbin reports a malformed model line
+        raise where.invalid(str(error)) from error
     return model
 
 
@@ -203,54 +202,71 @@ def _escaped(effect: str) -> str:
     return effect.replace("p.", "p_")
 
 
+# --- where an error is -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Where:
+    """A place in a policy file, for errors that name file and line."""
+
+    source_name: str
+    line: int | None = None
+
+    def invalid(self, why: str) -> Invalid:
+        place = self.source_name if self.line is None else f"{self.source_name}, line {self.line}"
+        details = {"file": self.source_name, "line": self.line, "why": why}
+        return Invalid(f"{place}: {why}", details=details)
+
+
+def _csv_rows(text: str, source_name: str) -> Iterable[tuple[_Where, list[str]]]:
+    """Non-blank, non-comment rows with their place and stripped fields."""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        fields = next(csv.reader([raw], skipinitialspace=True))
+        yield _Where(source_name, number), [field.strip() for field in fields]
+
+
 # --- tiers.csv ---------------------------------------------------------------------------
 
 
 def parse_tiers_csv(text: str, *, source_name: str) -> tuple[Tier, ...]:
     """Parse ``code,rank,legend`` rows (a header first; ``#`` lines are comments)."""
-    rows = list(_csv_rows(text))
+    rows = list(_csv_rows(text, source_name))
     if not rows or rows[0][1] != _TIER_HEADER:
-        line = rows[0][0] if rows else None
-        raise _invalid(
-            source_name, line, f"the first row must be the header {','.join(_TIER_HEADER)}"
-        )
+        at = rows[0][0] if rows else _Where(source_name)
+        raise at.invalid(f"the first row must be the header {','.join(_TIER_HEADER)}")
     tiers: list[Tier] = []
-    for line, fields in rows[1:]:
-        tiers.append(_parse_tier(fields, tiers, source_name=source_name, line=line))
-    _check_tier_set(tiers, source_name=source_name)
+    for at, fields in rows[1:]:
+        tiers.append(_parse_tier(fields, tiers, at))
+    _check_tier_set(tiers, _Where(source_name))
     return tuple(tiers)
 
 
-def _parse_tier(fields: list[str], seen: list[Tier], *, source_name: str, line: int) -> Tier:
+def _parse_tier(fields: list[str], seen: list[Tier], at: _Where) -> Tier:
     if len(fields) != len(_TIER_HEADER):
-        raise _invalid(
-            source_name, line, f"a tier has 3 columns (code, rank, legend), found {len(fields)}"
-        )
+        raise at.invalid(f"a tier has 3 columns (code, rank, legend), found {len(fields)}")
     code, rank_text, legend = fields
     if not _TIER_CODE.match(code):
-        raise _invalid(
-            source_name, line, f"tier code {code!r} must be upper case letters, digits, _"
-        )
+        raise at.invalid(f"tier code {code!r} must be upper case letters, digits, _")
     if not rank_text.isdigit():
-        raise _invalid(
-            source_name, line, f"rank {rank_text!r} of {code} must be a whole number >= 0"
-        )
+        raise at.invalid(f"rank {rank_text!r} of {code} must be a whole number >= 0")
     rank = int(rank_text)
     for other in seen:
         if other.code == code:
-            raise _invalid(source_name, line, f"tier {code} is defined twice")
+            raise at.invalid(f"tier {code} is defined twice")
         if other.rank == rank:
-            raise _invalid(source_name, line, f"rank {rank} of {code} is also {other.code}'s")
+            raise at.invalid(f"rank {rank} of {code} is also {other.code}'s")
     return Tier(code=code, rank=rank, legend=legend)
 
 
-def _check_tier_set(tiers: Sequence[Tier], *, source_name: str) -> None:
+def _check_tier_set(tiers: Sequence[Tier], at: _Where) -> None:
     # A blank designation in a load file means PUBLIC, so every matter needs it, least strict.
     public = [t for t in tiers if t.code == DefaultTier.PUBLIC]
     if not public:
-        raise _invalid(source_name, None, "the tiers must include PUBLIC")
+        raise at.invalid("the tiers must include PUBLIC")
     if any(t.rank < public[0].rank for t in tiers):
-        raise _invalid(source_name, None, "PUBLIC must have the lowest rank")
+        raise at.invalid("PUBLIC must have the lowest rank")
 
 
 # --- rules CSV ---------------------------------------------------------------------------
@@ -265,78 +281,65 @@ def parse_rules_csv(
     """
     designations = {str(t) for t in DefaultTier} if tiers is None else {t.code for t in tiers}
     rules: list[Rule] = []
-    seen: dict[Rule, int] = {}
+    seen: dict[Rule, int | None] = {}
     parents: dict[str, set[str]] = {}
-    for line, fields in _csv_rows(text):
-        rule = _parse_rule(fields, designations, source_name=source_name, line=line)
+    for at, fields in _csv_rows(text, source_name):
+        rule = _parse_rule(fields, designations, at)
         if rule in seen:
-            raise _invalid(source_name, line, f"duplicate of line {seen[rule]}")
+            raise at.invalid(f"duplicate of line {seen[rule]}")
         if rule[0] == "g":
-            _add_inheritance(parents, rule[1], rule[2], source_name=source_name, line=line)
-        seen[rule] = line
+            _add_inheritance(parents, rule[1], rule[2], at)
+        seen[rule] = at.line
         rules.append(rule)
     return tuple(rules)
 
 
-def _parse_rule(fields: list[str], designations: set[str], *, source_name: str, line: int) -> Rule:
+def _parse_rule(fields: list[str], designations: set[str], at: _Where) -> Rule:
     kind = fields[0]
     if kind == "p":
-        _check_count(
-            fields,
-            _P_COLUMNS,
-            "role, ack, disclosure, relation, designation, state, action, effect",
-            source_name=source_name,
-            line=line,
-        )
-        _check_p_values(fields[1:], designations, source_name=source_name, line=line)
+        names = "role, ack, disclosure, relation, designation, state, action, effect"
+        _check_count(fields, _P_COLUMNS, names, at)
+        _check_p_values(fields[1:], designations, at)
     elif kind == "g":
-        _check_count(fields, _G_COLUMNS, "role, inherited role", source_name=source_name, line=line)
+        _check_count(fields, _G_COLUMNS, "role, inherited role", at)
         for value in fields[1:]:
-            _check_value("role", value, Role, source_name=source_name, line=line)
+            _check_value("role", value, Role, at)
         if fields[1] == fields[2]:
-            raise _invalid(source_name, line, f"role {fields[1]} cannot inherit from itself")
+            raise at.invalid(f"role {fields[1]} cannot inherit from itself")
     else:
-        raise _invalid(source_name, line, f"unknown rule type {kind!r} (expected p or g)")
+        raise at.invalid(f"unknown rule type {kind!r} (expected p or g)")
     return tuple(fields)
 
 
-def _check_count(
-    fields: list[str], expected: int, names: str, *, source_name: str, line: int
-) -> None:
+def _check_count(fields: list[str], expected: int, names: str, at: _Where) -> None:
     if len(fields) != expected:
-        raise _invalid(
-            source_name,
-            line,
-            f"a {fields[0]} rule has {expected} columns ({fields[0]}, {names}), "
-            f"found {len(fields)}",
+        kind = fields[0]
+        raise at.invalid(
+            f"a {kind} rule has {expected} columns ({kind}, {names}), found {len(fields)}"
         )
 
 
-def _check_p_values(
-    values: list[str], designations: set[str], *, source_name: str, line: int
-) -> None:
+def _check_p_values(values: list[str], designations: set[str], at: _Where) -> None:
     role, ack, disclosure, relation, designation, state, action, effect = values
-    at = {"source_name": source_name, "line": line}
     # The matcher compares the role through g() only, so "*" there would match nobody.
-    _check_value("role", role, Role, **at)
-    _check_value("ack", ack, Ack, wildcard=True, **at)
-    _check_value("disclosure", disclosure, Disclosure, wildcard=True, **at)
-    _check_value("relation", relation, Relation, wildcard=True, matter=True, **at)
-    _check_value("designation", designation, designations, wildcard=True, matter=True, **at)
-    _check_value("state", state, State, wildcard=True, matter=True, **at)
-    _check_value("action", action, Action, wildcard=True, **at)
+    _check_value("role", role, Role, at)
+    _check_value("ack", ack, Ack, at, wildcard=True)
+    _check_value("disclosure", disclosure, Disclosure, at, wildcard=True)
+    _check_value("relation", relation, Relation, at, wildcard=True, matter=True)
+    _check_value("designation", designation, designations, at, wildcard=True, matter=True)
+    _check_value("state", state, State, at, wildcard=True, matter=True)
+    _check_value("action", action, Action, at, wildcard=True)
     if effect not in set(Effect):
-        raise _invalid(source_name, line, f"bad effect {effect!r} (expected allow or deny)")
-    _check_scope(action, (relation, designation, state), **at)
+        raise at.invalid(f"bad effect {effect!r} (expected allow or deny)")
+    _check_scope(action, (relation, designation, state), at)
 
 
 def _check_value(
     column: str,
     value: str,
     allowed: Iterable[str],
+    at: _Where,
     *,
-    source_name: str,
-    line: int,
     wildcard: bool = False,
     matter: bool = False,
 ) -> None:
@@ -346,32 +349,24 @@ def _check_value(
     if matter:
         choices.add(NOT_APPLICABLE)
     if value not in choices:
-        raise _invalid(
-            source_name,
-            line,
-            f"unknown {column} {value!r} (expected one of {', '.join(sorted(choices))})",
+        raise at.invalid(
+            f"unknown {column} {value!r} (expected one of {', '.join(sorted(choices))})"
         )
 
 
-def _check_scope(
-    action: str, document: tuple[str, str, str], *, source_name: str, line: int
-) -> None:
+def _check_scope(action: str, document: tuple[str, str, str], at: _Where) -> None:
     # A row that can never match any request is a typo, not a rule.
     if action in DOCUMENT_ACTIONS and NOT_APPLICABLE in document:
-        raise _invalid(source_name, line, f"{action} concerns a document: '-' never matches it")
+        raise at.invalid(f"{action} concerns a document: '-' never matches it")
     if action in MATTER_ACTIONS and any(v not in (WILDCARD, NOT_APPLICABLE) for v in document):
-        raise _invalid(
-            source_name,
-            line,
-            f"{action} is a matter-level action: relation, designation and state must be '-'",
+        raise at.invalid(
+            f"{action} is a matter-level action: relation, designation and state must be '-'"
         )
 
 
-def _add_inheritance(
-    parents: dict[str, set[str]], role: str, inherited: str, *, source_name: str, line: int
-) -> None:
+def _add_inheritance(parents: dict[str, set[str]], role: str, inherited: str, at: _Where) -> None:
     if role in _ancestors(parents, inherited):
-        raise _invalid(source_name, line, f"{role} -> {inherited} closes a cycle of inheritance")
+        raise at.invalid(f"{role} -> {inherited} closes a cycle of inheritance")
     parents.setdefault(role, set()).add(inherited)
 
 
@@ -385,23 +380,6 @@ def _ancestors(parents: dict[str, set[str]], role: str) -> set[str]:
         found.add(current)
         todo.extend(parents.get(current, ()))
     return found
-
-
-# --- shared helpers ----------------------------------------------------------------------
-
-
-def _csv_rows(text: str) -> Iterable[tuple[int, list[str]]]:
-    """Non-blank, non-comment rows as (1-based line number, stripped fields)."""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip() or raw.lstrip().startswith("#"):
-            continue
-        fields = next(csv.reader([raw], skipinitialspace=True))
-        yield number, [field.strip() for field in fields]
-
-
-def _invalid(source_name: str, line: int | None, why: str) -> Invalid:
-    where = source_name if line is None else f"{source_name}, line {line}"
-    return Invalid(f"{where}: {why}", details={"file": source_name, "line": line, "why": why})
 
 
 # --- Casbin ------------------------------------------------------------------------------

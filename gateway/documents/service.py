@@ -133,7 +133,7 @@ def list_documents(
             .offset((query.page - 1) * query.per_page)
             .limit(query.per_page)
         ).all()
-        items = _serialize_many(session, access, rows)
+        items = _serialize_many(session, access, rows, _legends(rt))
         filters = {
             k: str(v) for k, v in query.__dict__.items() if v and k not in {"page", "per_page"}
         }
@@ -145,6 +145,10 @@ def list_documents(
             **access.audit_kwargs(),
         )
         return DocumentPage(items, total, query.page, query.per_page, filters)
+
+
+def _legends(rt: Runtime) -> dict[str, str]:
+    return {tier.code: tier.legend for tier in rt.policy.tiers}
 
 
 def _ids_where(session: Session, ids: list[int], clause: Any) -> set[int]:
@@ -170,7 +174,7 @@ def _family_members(
 
 
 def _serialize_many(
-    session: Session, access: MatterAccess, rows: list[Document]
+    session: Session, access: MatterAccess, rows: list[Document], legends: dict[str, str]
 ) -> list[dict[str, Any]]:
     ids = [d.id for d in rows]
     viewable = _ids_where(session, ids, visible_clause(access, VIEW))
@@ -186,7 +190,7 @@ def _serialize_many(
     return [
         serialize(
             d,
-            legend=_legend(access, d.designation),
+            legend=legends.get(d.designation, d.designation),
             volume=volumes.get(d.production_id, ""),
             family_members=families.get(d.family_id, []),
             can_view=d.id in viewable,
@@ -194,20 +198,6 @@ def _serialize_many(
         )
         for d in rows
     ]
-
-
-def _legend(access: MatterAccess, designation: str) -> str:
-    return access_legends(access).get(designation, designation)
-
-
-def access_legends(access: MatterAccess) -> dict[str, str]:
-    return {tier.code: tier.legend for tier in access_tiers(access)}
-
-
-def access_tiers(access: MatterAccess) -> tuple[Any, ...]:
-    from gateway.authz.policy import load_default_policy
-
-    return load_default_policy().tiers
 
 
 def serialize(
@@ -302,7 +292,7 @@ def get_document(
         doc = _find(session, access, bates, visible_clause(access, LIST))
         if doc is None:
             raise _refuse_hidden(session, rt, access, bates, Tag.DOCUMENT_VIEW, VIEW)
-        item = _serialize_many(session, access, [doc])[0]
+        item = _serialize_many(session, access, [doc], _legends(rt))[0]
         if item["can_view"]:
             item["files"] = [
                 {
@@ -363,21 +353,21 @@ def download_document(
         require_acknowledged(access, Tag.DOCUMENT_DOWNLOAD)
         doc = _find(session, access, bates, visible_clause(access, DOWNLOAD))
         if doc is None:
-            if _find(session, access, bates, visible_clause(access, LIST)) is not None:
-                found = _find(session, access, bates, visible_clause(access, LIST))
-                assert found is not None
-                raise Refused(
-                    Forbidden(f"document {bates} is {found.state}: it cannot be downloaded"),
-                    dict(
-                        tag=Tag.DOCUMENT_DOWNLOAD,
-                        outcome=Outcome.DENIED,
-                        bates=bates,
-                        document_id=found.id,
-                        reason=f"state {found.state}",
-                        **access.audit_kwargs(),
-                    ),
-                )
-            raise _refuse_hidden(session, rt, access, bates, Tag.DOCUMENT_DOWNLOAD, DOWNLOAD)
+            listed = _find(session, access, bates, visible_clause(access, LIST))
+            if listed is None:
+                raise _refuse_hidden(session, rt, access, bates, Tag.DOCUMENT_DOWNLOAD, DOWNLOAD)
+            # the user may see the slip sheet, so saying why is no leak
+            raise Refused(
+                Forbidden(f"document {bates} is {listed.state}: it cannot be downloaded"),
+                dict(
+                    tag=Tag.DOCUMENT_DOWNLOAD,
+                    outcome=Outcome.DENIED,
+                    bates=bates,
+                    document_id=listed.id,
+                    reason=f"state {listed.state}",
+                    **access.audit_kwargs(),
+                ),
+            )
         files = _servable(_current_files(session, doc))
         if not files:
             raise NotFound(f"document {bates} has no file to serve")

@@ -12,12 +12,13 @@ from collections import defaultdict
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, select
 
+from gateway.authz.vocabulary import Action
 from gateway.documents.models import Document, DocumentPerson
 from gateway.matters.service import MatterAccess
 
-LIST = "document:list"
-VIEW = "document:view"
-DOWNLOAD = "document:download"
+LIST = str(Action.DOCUMENT_LIST)
+VIEW = str(Action.DOCUMENT_VIEW)
+DOWNLOAD = str(Action.DOCUMENT_DOWNLOAD)
 
 
 def relation_expr(access: MatterAccess) -> ColumnElement[str]:

@@ -212,3 +212,46 @@ def test_bad_list_parameters_are_400(client, demo, params):
     response = api_get(client, token, f"/matters/{demo}/documents", **params)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_request"
+
+
+def _set_state(rt, bates, state):
+    from sqlalchemy import update
+
+    from gateway.documents.models import Document
+
+    with rt.db.session() as session:
+        session.execute(update(Document).where(Document.bates_begin == bates).values(state=state))
+
+
+def test_sequestered_document_shows_a_slip_to_the_receiving_side_only(client, demo, rt):
+    # the claw-back workflow sets this state; here it is set directly to test the rules
+    _set_state(rt, EX18, "sequestered")
+    counsel = token_for(client, "counsel@plaintiffs.example")
+    listing = api_get(client, counsel, f"/matters/{demo}/documents", bates=EX18).get_json()
+    (item,) = listing["items"]
+    assert item["state"] == "sequestered" and item["can_view"] is False
+    assert "title" not in item and "custodian" not in item and "slip" in item
+    meta = api_get(client, counsel, f"/matters/{demo}/documents/{EX18}").get_json()
+    assert "files" not in meta and "title" not in meta
+    content = api_get(client, counsel, f"/matters/{demo}/documents/{EX18}/content")
+    assert content.status_code == 403 and b"%PDF" not in content.data
+    assert "sequestered" in content.get_json()["error"]["message"]
+    # searching by its title finds nothing while it is sequestered
+    assert api_get(client, counsel, f"/matters/{demo}/documents", q="Border Patrol field").get_json()["total"] == 0
+    # the producing party keeps its original; the court may receive it under seal
+    for email in ("counsel@defendants.example", "court@casd.example"):
+        token = token_for(client, email)
+        response = api_get(client, token, f"/matters/{demo}/documents/{EX18}/content")
+        assert response.status_code == 200 and response.data.startswith(b"%PDF"), email
+    # a user who could not see it before sees no slip either
+    staff = token_for(client, "staff@alotrolado.example")
+    assert api_get(client, staff, f"/matters/{demo}/documents/{EX18}").status_code == 404
+
+
+def test_withdrawn_document_keeps_its_bates_number_as_a_slip(client, demo, rt):
+    _set_state(rt, EX19, "withdrawn")
+    counsel = token_for(client, "counsel@plaintiffs.example")
+    assert EX19 in all_bates(client, counsel, demo)
+    assert api_get(client, counsel, f"/matters/{demo}/documents/{EX19}/content").status_code == 403
+    court = token_for(client, "court@casd.example")
+    assert api_get(client, court, f"/matters/{demo}/documents/{EX19}/content").status_code == 403
