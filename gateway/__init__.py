@@ -15,7 +15,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, runtime: Any = N
     from gateway.runtime import Runtime
 
     settings = load_settings(test_config)
-    app = Flask(__name__, instance_path=str(settings["INSTANCE_PATH"]))
+    # static files are served by the web blueprint; the app has none of its own
+    app = Flask(__name__, instance_path=str(settings["INSTANCE_PATH"]), static_folder=None)
     rt = runtime or Runtime(settings)
     http.init_app(app, rt)
     return app

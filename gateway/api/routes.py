@@ -137,6 +137,19 @@ def _matter_json(m: Any, roles: list[str]) -> dict[str, Any]:
 
 @route(
     bp,
+    "/matters/<int:matter_id>/productions",
+    "GET",
+    "Production volumes holding documents the user may see, with visible counts",
+)
+def list_productions(matter_id: int) -> Any:
+    items = documents.list_productions(
+        runtime(), current_user(), matter_id, address=client_address()
+    )
+    return jsonify(items=items)
+
+
+@route(
+    bp,
     "/matters/<int:matter_id>/documents",
     "GET",
     "Documents the user may see, in Bates order",

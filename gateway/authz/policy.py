@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import csv
 import hashlib
-import importlib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -19,7 +18,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from importlib.resources.abc import Traversable
-from pathlib import Path
 
 import casbin
 
@@ -113,14 +111,7 @@ def load_default_policy() -> PolicySource:
 
 
 def _policies_folder() -> Traversable:
-    package = importlib.import_module("policies")
-    try:
-        return resources.files(package)
-    except NotADirectoryError:
-        # An editable install made while policies/ had no __init__.py maps it as a namespace
-        # package with a placeholder path entry, which importlib.resources refuses; the real
-        # folder is still on its __path__ (reinstalling removes the placeholder).
-        return next(Path(p) for p in package.__path__ if Path(p).is_dir())
+    return resources.files("policies")
 
 
 def parse_policy(

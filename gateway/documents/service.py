@@ -440,3 +440,43 @@ def download_volume(
             **access.audit_kwargs(),
         )
     return download
+
+
+def list_productions(
+    rt: Runtime, user: User, matter_id: int, *, address: str
+) -> list[dict[str, Any]]:
+    """Production volumes with at least one document this user may list, and how many.
+
+    Counts are of visible documents only: a volume's full size would reveal how much is
+    hidden from this user, and a volume with nothing visible is not named at all.
+    """
+    from gateway.matters.models import Party
+
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        require_acknowledged(access, Tag.DOCUMENT_LIST)
+        stmt = (
+            select(Production.volume, Party.name, Production.produced_at, func.count(Document.id))
+            .join(Document, Document.production_id == Production.id)
+            .join(Party, Party.id == Production.producing_party_id)
+            .where(Production.matter_id == matter_id, visible_clause(access, LIST))
+            .group_by(Production.id, Production.volume, Party.name, Production.produced_at)
+            .order_by(Production.produced_at, Production.volume)
+        )
+        items = [
+            {
+                "volume": volume,
+                "producing_party": party,
+                "produced_at": at.isoformat(),
+                "documents": count,
+            }
+            for volume, party, at, count in session.execute(stmt)
+        ]
+        rt.audit(
+            session,
+            tag=Tag.DOCUMENT_LIST,
+            outcome=Outcome.ALLOWED,
+            details={"productions": len(items)},
+            **access.audit_kwargs(),
+        )
+        return items

@@ -103,11 +103,13 @@ def document_list(matter_id: int) -> Any:
     except AcknowledgmentRequired:
         flash("This matter's protective order binds you only once you sign Exhibit A.")
         return redirect(url_for("web.acknowledgment", matter_id=matter_id))
+    productions = documents.list_productions(runtime(), me(), matter_id, address=client_address())
     return render_template(
         "web/documents.html",
         matter_id=matter_id,
         page=page,
         query=query,
+        productions=productions,
         pages=max(1, -(-page.total // query.per_page)),
     )
 
@@ -128,6 +130,19 @@ def document_content(matter_id: int, bates: str) -> Any:
     download = documents.download_document(
         runtime(), me(), matter_id, bates, address=client_address()
     )
+    return _attachment(download)
+
+
+@bp.route("/matters/<int:matter_id>/productions/<volume>/download")
+@login_required
+def volume_download(matter_id: int, volume: str) -> Any:
+    download = documents.download_volume(
+        runtime(), me(), matter_id, volume, address=client_address()
+    )
+    return _attachment(download)
+
+
+def _attachment(download: documents.Download) -> Response:
     response = Response(
         stream_with_context(download.chunks), mimetype=download.media_type, direct_passthrough=True
     )

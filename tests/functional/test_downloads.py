@@ -143,3 +143,42 @@ def test_download_memory_does_not_grow_with_file_size(client, demo, rt, tmp_path
     response.close()
     assert received == size
     assert peak < 8 * 1024 * 1024, f"peak {peak} bytes while streaming {size}"
+
+
+def test_productions_list_counts_only_visible_documents(client, demo):
+    from tests.helpers import api_get
+
+    staff = token_for(client, "staff@alotrolado.example")
+    items = api_get(client, staff, f"/matters/{demo}/productions").get_json()["items"]
+    assert {i["volume"]: i["documents"] for i in items} == {
+        "AOL-DEF-VOL001": 12,
+        "AOL-PLTF-VOL001": 2,
+    }
+    counsel = token_for(client, "counsel@plaintiffs.example")
+    items = api_get(client, counsel, f"/matters/{demo}/productions").get_json()["items"]
+    assert {i["volume"]: i["documents"] for i in items} == {
+        "AOL-DEF-VOL001": 19,
+        "AOL-PLTF-VOL001": 2,
+    }
+    assert {i["producing_party"] for i in items} == {
+        "Chad F. Wolf, et al. (Defendants)",
+        "Al Otro Lado, Inc., et al. (Plaintiffs)",
+    }
+
+
+def test_web_volume_download(client, demo):
+    import re
+
+    from gateway.demo import DEMO_PASSWORD
+
+    page = client.get(f"{BASE}/login")
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', page.data).group(1).decode()
+    client.post(
+        f"{BASE}/login",
+        headers={"Referer": f"{BASE}/"},
+        data={"email": "staff@alotrolado.example", "password": DEMO_PASSWORD, "csrf_token": token},
+    )
+    listing = client.get(f"{BASE}/matters/{demo}/documents")
+    assert b"AOL-DEF-VOL001" in listing.data and b"Download ZIP" in listing.data
+    response = client.get(f"{BASE}/matters/{demo}/productions/AOL-DEF-VOL001/download")
+    assert response.status_code == 200 and len(_zip_names(response.data)) == 12

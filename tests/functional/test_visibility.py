@@ -237,7 +237,12 @@ def test_sequestered_document_shows_a_slip_to_the_receiving_side_only(client, de
     assert content.status_code == 403 and b"%PDF" not in content.data
     assert "sequestered" in content.get_json()["error"]["message"]
     # searching by its title finds nothing while it is sequestered
-    assert api_get(client, counsel, f"/matters/{demo}/documents", q="Border Patrol field").get_json()["total"] == 0
+    assert (
+        api_get(client, counsel, f"/matters/{demo}/documents", q="Border Patrol field").get_json()[
+            "total"
+        ]
+        == 0
+    )
     # the producing party keeps its original; the court may receive it under seal
     for email in ("counsel@defendants.example", "court@casd.example"):
         token = token_for(client, email)

@@ -140,3 +140,11 @@ def test_cross_site_form_post_is_refused(client, demo):
     )
     assert response.status_code == 400
     assert client.get(f"{BASE}/matters").status_code == 200  # still signed in
+
+
+def test_stylesheet_is_served_by_the_app(client):
+    page = client.get(f"{BASE}/login")
+    href = re.search(rb'<link rel="stylesheet" href="([^"]+)"', page.data).group(1).decode()
+    with client.get(f"{BASE}{href}") as css:
+        assert css.status_code == 200 and css.mimetype == "text/css"
+        assert b"font" in css.data
