@@ -19,9 +19,10 @@ def _settings(ctx: click.Context) -> dict[str, Any]:
 
 
 def _runtime(ctx: click.Context) -> Any:
+    """A runtime closed (its connections released) when the command ends."""
     from gateway.runtime import Runtime
 
-    return Runtime(_settings(ctx))
+    return ctx.with_resource(Runtime(_settings(ctx)))
 
 
 class _Group(click.Group):
@@ -82,9 +83,8 @@ def init_instance(settings: dict[str, Any], say: Any = click.echo) -> None:
         say(f"keys already present in {settings['KEYS_PATH']}")
     Path(settings["INSTANCE_PATH"]).mkdir(mode=0o700, parents=True, exist_ok=True)
     upgrade(settings["DATABASE_URL"])
-    rt = Runtime(settings)
-    rt.ensure_audit_anchor()
-    rt.close()
+    with Runtime(settings) as rt:
+        rt.ensure_audit_anchor()
     say(f"database ready: {_safe_url(settings['DATABASE_URL'])}")
 
 
@@ -141,19 +141,18 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     if host not in {"127.0.0.1", "localhost", "::1"}:
         raise click.UsageError("the demo serves plain http and listens on loopback only")
     init_instance(settings)
-    rt = Runtime(settings)
     from sqlalchemy import select
 
-    with rt.db.session() as session:
-        loaded = session.scalar(select(Matter.id).where(Matter.case_number == CASE_NUMBER))
-    if loaded:
-        click.echo(f"demo data already loaded in {settings['INSTANCE_PATH']}")
-    else:
-        click.echo(
-            "loading the reference case (generated stand-in documents, encrypted in memory):"
-        )
-        load_demo(rt, say=click.echo)
-    rt.close()
+    with Runtime(settings) as rt:
+        with rt.db.session() as session:
+            loaded = session.scalar(select(Matter.id).where(Matter.case_number == CASE_NUMBER))
+        if loaded:
+            click.echo(f"demo data already loaded in {settings['INSTANCE_PATH']}")
+        else:
+            click.echo(
+                "loading the reference case (generated stand-in documents, encrypted in memory):"
+            )
+            load_demo(rt, say=click.echo)
     click.secho(
         f"WARNING: demo accounts only; every one has the password {DEMO_PASSWORD!r}", fg="yellow"
     )

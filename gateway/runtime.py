@@ -84,3 +84,9 @@ class Runtime:
 
     def close(self) -> None:
         self.db.dispose()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from gateway.accounts.models import ApiToken, LoginFailure, User, WebSession
 from gateway.audit.recorder import Actor
@@ -103,13 +103,11 @@ def _end_all_sessions(session: Session, user_id: int, now: datetime) -> None:
         token.revoked_at = now
 
 
-def _recent_failures(session: Session, column: object, value: str, since: datetime) -> int:
-    return (
-        session.scalar(
-            select(func.count(LoginFailure.id)).where(column == value, LoginFailure.at >= since)
-        )
-        or 0
-    )
+def _recent_failures(
+    session: Session, column: InstrumentedAttribute[str], value: str, since: datetime
+) -> int:
+    stmt = select(func.count(LoginFailure.id)).where(column == value, LoginFailure.at >= since)
+    return session.scalar(stmt) or 0
 
 
 def authenticate(rt: Runtime, *, email: str, password: str, address: str) -> User:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from gateway.crypto.keys import generate_key, unwrap_key, wrap_key
 from gateway.documents.models import Document, DocumentFile, Production
@@ -104,7 +105,7 @@ def document_download(rt: Runtime, matter: Matter, doc: Document, files: list[Do
         Member(
             name=f"{doc.bates_begin}/{f.file_name}",
             modified=doc.created_at,
-            chunks=lambda r=r: _plaintext(rt, r),
+            chunks=partial(_plaintext, rt, r),
         )
         for f, r in zip(files, readables, strict=True)
     ]
@@ -130,7 +131,7 @@ def volume_download(  # noqa: ANN201
                 yield Member(
                     name=f"{production.volume}/{doc.bates_begin}/{f.file_name}",
                     modified=doc.created_at,
-                    chunks=lambda r=r: _plaintext(rt, r),
+                    chunks=partial(_plaintext, rt, r),
                 )
 
     return Download(

@@ -133,7 +133,7 @@ def list_documents(
             .offset((query.page - 1) * query.per_page)
             .limit(query.per_page)
         ).all()
-        items = _serialize_many(session, access, rows, _legends(rt))
+        items = _serialize_many(session, access, list(rows), _legends(rt))
         filters = {
             k: str(v) for k, v in query.__dict__.items() if v and k not in {"page", "per_page"}
         }

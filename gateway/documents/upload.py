@@ -155,7 +155,7 @@ def _commit(
             session.flush()
         production.document_count += 1
         production.page_count += pages
-        party = session.get(Party, access.side_party_id)
+        party = session.get_one(Party, access.side_party_id)
         item = FileToStore(0, "native", None, planned.file_name)
         doc = add_document(
             session, access.matter, party, production, planned, mkey, [(item, stored)], now

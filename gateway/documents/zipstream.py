@@ -39,8 +39,11 @@ class Member:
 def stream_zip(members: Iterable[Member]) -> Iterator[bytes]:
     sink = _Sink()
     with zipfile.ZipFile(
-        sink, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True
-    ) as archive:  # type: ignore[arg-type]
+        sink,  # type: ignore[call-overload]  # any object with write() will do
+        mode="w",
+        compression=zipfile.ZIP_STORED,
+        allowZip64=True,
+    ) as archive:
         for member in members:
             info = zipfile.ZipInfo(member.name, date_time=member.modified.timetuple()[:6])
             info.compress_type = zipfile.ZIP_STORED

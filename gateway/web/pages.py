@@ -232,6 +232,6 @@ def audit_view(matter_id: int) -> Any:
 
 @bp.app_template_filter("page_url")
 def page_url(page_no: int) -> str:
-    args = request.args.to_dict()
-    args["page"] = str(page_no)
-    return url_for(request.endpoint or "web.index", **(request.view_args or {}), **args)
+    values: dict[str, Any] = {**request.args.to_dict(), **(request.view_args or {})}
+    values["page"] = str(page_no)
+    return url_for(request.endpoint or "web.index", **values)
