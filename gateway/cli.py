@@ -299,3 +299,97 @@ def audit_verify(ctx: click.Context) -> None:
         click.echo(f"audit chain NOT intact ({report.checked} entries read)")
         sys.exit(1)
     click.echo(f"audit chain intact: {report.checked} entries, signed head matches")
+
+
+@main.group()
+def matters() -> None:
+    """Set up matters, their parties and who holds which role."""
+
+
+@matters.command("create")
+@click.option("--case-number", required=True)
+@click.option("--caption", required=True)
+@click.option("--court", required=True, help="the court's full name")
+@click.option("--timezone", "court_timezone", required=True, help="e.g. America/Los_Angeles")
+@click.option("--order-title", required=True, help="e.g. 'Stipulated Protective Order'")
+@click.option("--order-date", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--order-docket", required=True, help="docket number of the order")
+@click.option("--forum-state", required=True, help="state for the agent for service of process")
+@click.pass_context
+def matters_create(ctx: click.Context, order_date: Any, **fields: Any) -> None:
+    from gateway.audit.recorder import Actor
+    from gateway.matters.service import create_matter
+
+    matter = create_matter(
+        _runtime(ctx), Actor.command_line(), order_date=order_date.date(), **fields
+    )
+    click.echo(f"created matter {matter.case_number} (id {matter.id})")
+
+
+@matters.command("add-party")
+@click.argument("case_number")
+@click.option("--name", required=True)
+@click.option("--kind", required=True, type=click.Choice(["plaintiff", "defendant", "non_party"]))
+@click.pass_context
+def matters_add_party(ctx: click.Context, case_number: str, name: str, kind: str) -> None:
+    from gateway.audit.recorder import Actor
+    from gateway.matters.service import add_party
+
+    rt = _runtime(ctx)
+    party = add_party(rt, Actor.command_line(), _matter_id(rt, case_number), name=name, kind=kind)
+    click.echo(f"added party {party.name!r} (id {party.id})")
+
+
+@matters.command("add-member")
+@click.argument("case_number")
+@click.option("--email", required=True)
+@click.option("--role", required=True, help="outside_counsel, party_employee, expert, ...")
+@click.option("--party", "party_name", default=None, help="the party the user acts for")
+@click.option("--cleared", is_flag=True, help="§7.4 disclosure cleared (experts, house counsel)")
+@click.pass_context
+def matters_add_member(
+    ctx: click.Context,
+    case_number: str,
+    email: str,
+    role: str,
+    party_name: str | None,
+    cleared: bool,
+) -> None:
+    from sqlalchemy import select
+
+    from gateway.audit.recorder import Actor
+    from gateway.matters.models import Party
+    from gateway.matters.service import add_member
+
+    rt = _runtime(ctx)
+    matter_id = _matter_id(rt, case_number)
+    party_id = None
+    if party_name:
+        with rt.db.session() as session:
+            party_id = session.scalar(
+                select(Party.id).where(Party.matter_id == matter_id, Party.name == party_name)
+            )
+        if party_id is None:
+            raise click.UsageError(f"no party {party_name!r} in {case_number}")
+    add_member(
+        rt,
+        Actor.command_line(),
+        matter_id,
+        email=email,
+        role=role,
+        party_id=party_id,
+        disclosure="cleared" if cleared else "not_cleared",
+    )
+    click.echo(f"{email} is now {role} in {case_number}")
+
+
+def _matter_id(rt: Any, case_number: str) -> int:
+    from sqlalchemy import select
+
+    from gateway.matters.models import Matter
+
+    with rt.db.session() as session:
+        matter_id = session.scalar(select(Matter.id).where(Matter.case_number == case_number))
+    if matter_id is None:
+        raise click.UsageError(f"no matter {case_number}")
+    return matter_id

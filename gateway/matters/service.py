@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,7 +71,10 @@ def create_matter(
     order_docket: str,
     forum_state: str,
 ) -> Matter:
-    ZoneInfo(court_timezone)  # refuse an unknown zone before anything is written
+    try:
+        ZoneInfo(court_timezone)  # refuse an unknown zone before anything is written
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Invalid(f"court_timezone: unknown time zone {court_timezone!r}") from exc
     with rt.transaction() as session:
         if session.scalar(select(Matter.id).where(Matter.case_number == case_number)):
             raise Conflict(f"matter {case_number} exists already")

@@ -113,3 +113,87 @@ def test_users_create_and_disable(cli_env):
     listing = run(cli_env, "users", "list").output
     assert "new@firm.example" in listing and "disabled" in listing
     assert "x@firm.example" not in listing
+
+
+def test_operator_sets_up_a_matter_from_the_command_line(cli_env):
+    run(cli_env, "init")
+    created = run(
+        cli_env,
+        "matters",
+        "create",
+        "--case-number",
+        "5:24-cv-100",
+        "--caption",
+        "Acme v. Widget",
+        "--court",
+        "U.S. District Court, N.D. Cal.",
+        "--timezone",
+        "America/Los_Angeles",
+        "--order-title",
+        "Stipulated Protective Order",
+        "--order-date",
+        "2024-03-01",
+        "--order-docket",
+        "42",
+        "--forum-state",
+        "California",
+    )
+    assert created.exit_code == 0, created.output
+    assert (
+        run(
+            cli_env, "matters", "add-party", "5:24-cv-100", "--name", "Acme", "--kind", "plaintiff"
+        ).exit_code
+        == 0
+    )
+    CliRunner().invoke(
+        main,
+        ["users", "create", "lawyer@acme.example", "--name", "L"],
+        input="a-long-password-1\na-long-password-1\n",
+        env=cli_env,
+    )
+    added = run(
+        cli_env,
+        "matters",
+        "add-member",
+        "5:24-cv-100",
+        "--email",
+        "lawyer@acme.example",
+        "--role",
+        "outside_counsel",
+        "--party",
+        "Acme",
+    )
+    assert added.exit_code == 0, added.output
+    bad_role = run(
+        cli_env,
+        "matters",
+        "add-member",
+        "5:24-cv-100",
+        "--email",
+        "lawyer@acme.example",
+        "--role",
+        "janitor",
+    )
+    assert bad_role.exit_code == 2 and "unknown role" in bad_role.output
+    bad_zone = run(
+        cli_env,
+        "matters",
+        "create",
+        "--case-number",
+        "x",
+        "--caption",
+        "x",
+        "--court",
+        "x",
+        "--timezone",
+        "Mars/Olympus",
+        "--order-title",
+        "x",
+        "--order-date",
+        "2024-01-01",
+        "--order-docket",
+        "1",
+        "--forum-state",
+        "x",
+    )
+    assert bad_zone.exit_code == 2 and "unknown time zone 'Mars/Olympus'" in bad_zone.output
