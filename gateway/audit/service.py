@@ -19,6 +19,8 @@ from sqlalchemy import Select, func, select
 from gateway.accounts.models import User
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
+from gateway.documents.models import Document
+from gateway.documents.visibility import LIST, visible_clause
 from gateway.errors import BadRequest, Forbidden
 from gateway.matters.service import MatterAccess, resolve_access
 from gateway.runtime import Refused, Runtime
@@ -101,8 +103,8 @@ def _authorize(rt: Runtime, session: Any, user: User, matter_id: int, address: s
     return access
 
 
-def as_dict(entry: AuditEntry) -> dict[str, Any]:
-    return {
+def as_dict(entry: AuditEntry, *, hidden: bool = False) -> dict[str, Any]:
+    item = {
         "seq": entry.seq,
         "at": entry.at.isoformat(),
         "tag": entry.tag,
@@ -116,6 +118,53 @@ def as_dict(entry: AuditEntry) -> dict[str, Any]:
         "details": json.loads(entry.details),
         "hash": entry.hash,
     }
+    if hidden:
+        # the reader's own side asked for a document the reader may not see: show the
+        # refusal exactly as if the document did not exist (the neutral auditor sees all)
+        item.update(reason="no such document", rule="", details={})
+    return item
+
+
+def _hidden_documents(session: Any, access: MatterAccess, entries: list[AuditEntry]) -> set[int]:
+    """Documents named in these entries that the reader may not list (side scope only)."""
+    if access.may(READ_ALL):
+        return set()
+    ids = {e.document_id for e in entries if e.document_id is not None}
+    if not ids:
+        return set()
+    listable = set(
+        session.scalars(
+            select(Document.id).where(Document.id.in_(ids), visible_clause(access, LIST))
+        )
+    )
+    return ids - listable
+
+
+def _csv_row(entry: AuditEntry, hidden: bool) -> list[Any]:
+    item = as_dict(entry, hidden=hidden)
+    values = [
+        entry.seq,
+        item["at"],
+        entry.tag,
+        entry.outcome,
+        item["reason"],
+        item["rule"],
+        entry.actor_email,
+        entry.side_party_id or "",
+        "" if hidden else (entry.document_id or ""),
+        entry.bates,
+        entry.address,
+        json.dumps(item["details"], sort_keys=True),
+        entry.hash,
+    ]
+    return [_spreadsheet_safe(v) for v in values]
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet would run as a formula is prefixed so that it stays text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def read_audit(
@@ -133,7 +182,8 @@ def read_audit(
             .offset((query.page - 1) * query.per_page)
             .limit(query.per_page)
         ).all()
-        items = [as_dict(e) for e in rows]
+        hidden = _hidden_documents(session, access, list(rows))
+        items = [as_dict(e, hidden=e.document_id in hidden) for e in rows]
         scope = "all" if access.may(READ_ALL) else "side"
         rt.audit(
             session,
@@ -173,24 +223,9 @@ def export_csv(
                 batch = session.scalars(
                     batch_stmt.order_by(AuditEntry.seq.desc()).limit(CSV_BATCH)
                 ).all()
+                hidden = _hidden_documents(session, access, list(batch))
             for e in batch:
-                writer.writerow(
-                    [
-                        e.seq,
-                        e.at.isoformat(),
-                        e.tag,
-                        e.outcome,
-                        e.reason,
-                        e.rule,
-                        e.actor_email,
-                        e.side_party_id or "",
-                        e.document_id or "",
-                        e.bates,
-                        e.address,
-                        e.details,
-                        e.hash,
-                    ]
-                )
+                writer.writerow(_csv_row(e, e.document_id in hidden))
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

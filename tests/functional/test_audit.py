@@ -196,3 +196,51 @@ def test_nothing_is_served_when_the_audit_cannot_be_written(client, demo, rt):
     assert response.status_code == 500
     assert response.get_json()["error"]["code"] == "integrity"
     assert b"%PDF" not in response.data
+
+
+def _policy_without_counsel_aeo(rt):
+    """A matter whose order keeps AEO from outside counsel (an order may differ)."""
+    from importlib import resources
+
+    from gateway.authz.derive import Authorizer
+    from gateway.authz.policy import parse_policy
+
+    folder = resources.files("policies")
+    rules = "\n".join(
+        line
+        for line in (folder / "default.csv").read_text(encoding="utf-8").splitlines()
+        if not (line.startswith("p, outside_counsel") and "AEO" in line)
+    )
+    policy = parse_policy(
+        model_text=(folder / "model.conf").read_text(encoding="utf-8"),
+        rules_text=rules,
+        tiers_text=(folder / "tiers.csv").read_text(encoding="utf-8"),
+    )
+    rt.policy = policy
+    rt.authorizer = Authorizer(policy)
+
+
+def test_side_trail_never_reveals_a_document_the_reader_cannot_see(client, demo, rt):
+    _policy_without_counsel_aeo(rt)
+    staff = token_for(client, "staff@alotrolado.example")
+    assert api_get(client, staff, f"/matters/{demo}/documents/{EX18}").status_code == 404
+    assert api_get(client, staff, f"/matters/{demo}/documents/AOL-DEF-99999999").status_code == 404
+    counsel = token_for(client, "counsel@plaintiffs.example")
+    assert api_get(client, counsel, f"/matters/{demo}/documents/{EX18}").status_code == 404
+    items = _entries(client, "counsel@plaintiffs.example", demo).get_json()["items"]
+    probes = {
+        e["document"]: e
+        for e in items
+        if e["outcome"] == "denied" and e["user"] == "staff@alotrolado.example"
+    }
+    hidden, missing = probes[EX18], probes["AOL-DEF-99999999"]
+    assert hidden["reason"] == missing["reason"] == "no such document"
+    assert hidden["rule"] == missing["rule"] == ""
+    token = token_for(client, "counsel@plaintiffs.example")
+    exported = client.get(
+        f"{BASE}/api/v1/matters/{demo}/audit?format=csv&document={EX18}", headers=auth(token)
+    ).get_data(as_text=True)
+    assert "deny" not in exported and "AEO" not in exported
+    # the neutral auditor still sees the real reason and rule
+    audited = _entries(client, "auditor@audit.example", demo, document=EX18).get_json()["items"]
+    assert any(e["rule"] and e["reason"] != "no such document" for e in audited)
