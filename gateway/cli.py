@@ -188,9 +188,8 @@ def ingest(
     from sqlalchemy import select
 
     from gateway.audit.recorder import Actor
-    from gateway.documents.ingest import designation_spellings, files_of
+    from gateway.documents.ingest import files_of, plan_volume
     from gateway.documents.ingest import ingest as run_ingest
-    from gateway.ingest.plan import build_plan
     from gateway.ingest.source import DirectorySource
     from gateway.matters.models import Matter, Party
 
@@ -205,13 +204,15 @@ def ingest(
         if party is None:
             raise click.UsageError(f"no party {party_name!r} in {case_number}")
     source = DirectorySource(volume_dir)
-    plan = build_plan(
-        source,
+    plan = plan_volume(
+        rt,
+        Actor.command_line(),
+        matter_id=matter.id,
+        source=source,
         dat_path=dat_path,
         opt_path=opt_path,
-        designations=designation_spellings(rt),
-        encoding=encoding,
         volume=volume or volume_dir.name,
+        encoding=encoding,
     )
     with click.progressbar(length=len(files_of(plan)), label=f"encrypting {plan.volume}") as bar:
         production = run_ingest(

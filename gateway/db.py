@@ -44,7 +44,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else as_utc(value)
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, *, immediate: bool) -> None:
     # pysqlite's own transaction handling defers BEGIN until the first write, so two
     # writers can both read the audit chain's head and then collide. Take the write lock
     # at BEGIN instead (the recipe from SQLAlchemy's SQLite dialect documentation).
@@ -60,13 +60,13 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, immediate: bool = True) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
-        _sqlite_setup(engine)
+        _sqlite_setup(engine, immediate=immediate)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -76,6 +76,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite: reads that will not write take no write lock (WAL lets them run beside
+        # a writer); PostgreSQL needs no such distinction
+        self.read_engine = make_engine(url, immediate=False) if self.is_sqlite else self.engine
+        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -91,6 +95,17 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A transaction for reading only; anything written in it is rolled back."""
+        session = self.read_sessions()
+        try:
+            yield session
+        finally:
+            # close() ends the transaction (nothing is committed) and detaches the objects
+            # with their loaded values; rollback() would expire them
+            session.close()
+
     def create_all(self) -> None:
         import gateway.models  # noqa: F401  (registers every table)
 
@@ -98,3 +113,4 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.read_engine.dispose()

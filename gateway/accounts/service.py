@@ -6,7 +6,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
+from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -15,7 +17,7 @@ from gateway.accounts.models import ApiToken, LoginFailure, User, WebSession
 from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.errors import Conflict, Invalid, NotFound, Throttled, Unauthenticated
-from gateway.runtime import Refused, Runtime
+from gateway.runtime import Runtime
 
 MIN_PASSWORD_LENGTH = 12
 # a fixed hash to verify against when the account does not exist, so that timing does not
@@ -111,29 +113,34 @@ def _recent_failures(
 
 
 def authenticate(rt: Runtime, *, email: str, password: str, address: str) -> User:
-    """Check a password, throttled by recent failures per account and per address."""
+    """Check a password, throttled by recent failures per account and per address.
+
+    The slow password hash runs outside any write transaction, so a flood of sign-ins
+    cannot hold the embedded database's write lock.
+    """
     email = email.strip().lower()
     now = rt.now()
     window = now - timedelta(minutes=rt.settings["LOGIN_FAILURE_WINDOW_MINUTES"])
     limit = rt.settings["LOGIN_MAX_FAILURES"]
     anonymous = Actor(user_id=None, email=email[:320], address=address)
-    with rt.transaction() as session:
+    with rt.db.read_session() as session:
         per_account = _recent_failures(session, LoginFailure.email, email, window)
         per_address = _recent_failures(session, LoginFailure.address, address, window)
-        if per_account >= limit or per_address >= limit * 4:
-            raise Refused(
-                Throttled("too many failed sign-ins; try again later"),
-                dict(
-                    tag=Tag.LOGIN_FAILED,
-                    actor=anonymous,
-                    outcome=Outcome.DENIED,
-                    reason="throttled",
-                    details={"account_failures": per_account, "address_failures": per_address},
-                ),
-            )
         user = session.scalar(select(User).where(User.email == email))
-        reason = _check_password(rt, user, password)
-        if reason:
+    if per_account >= limit or per_address >= limit * 4:
+        with rt.transaction() as session:
+            rt.audit(
+                session,
+                tag=Tag.LOGIN_FAILED,
+                actor=anonymous,
+                outcome=Outcome.DENIED,
+                reason="throttled",
+                details={"account_failures": per_account, "address_failures": per_address},
+            )
+        raise Throttled("too many failed sign-ins; try again later")
+    reason = _check_password(rt, user, password)
+    if reason:
+        with rt.transaction() as session:
             session.add(LoginFailure(email=email[:320], address=address, at=now))
             rt.audit(
                 session,
@@ -142,16 +149,22 @@ def authenticate(rt: Runtime, *, email: str, password: str, address: str) -> Use
                 outcome=Outcome.DENIED,
                 reason=reason,
             )
-    if reason:
-        # committed above: the failure must count even though sign-in is refused
         raise Unauthenticated("wrong e-mail or password")
     assert user is not None
     return user
 
 
+@cache
+def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
+    """Hashed once per parameter set: verifying against it costs what a real check costs."""
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    return hasher.hash(_DUMMY_PASSWORD)
+
+
 def _check_password(rt: Runtime, user: User | None, password: str) -> str:
     if user is None:
-        _verify(rt, rt.passwords.hash(_DUMMY_PASSWORD), password)
+        hasher = rt.passwords
+        _verify(rt, _dummy_hash(hasher.time_cost, hasher.memory_cost, hasher.parallelism), password)
         return "unknown account"
     if not _verify(rt, user.password_hash, password):
         return "wrong password"
@@ -165,17 +178,6 @@ def _verify(rt: Runtime, stored: str, password: str) -> bool:
         return rt.passwords.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-def record_login(rt: Runtime, user: User, *, address: str, via: str) -> None:
-    with rt.transaction() as session:
-        rt.audit(
-            session,
-            tag=Tag.LOGIN,
-            actor=actor_for(user, address),
-            outcome=Outcome.ALLOWED,
-            details={"via": via},
-        )
 
 
 @dataclass(frozen=True)
@@ -204,13 +206,34 @@ def issue_token(rt: Runtime, user: User, *, address: str) -> IssuedToken:
     return IssuedToken(token=token, expires_at=expires)
 
 
-def user_for_token(rt: Runtime, token: str) -> User | None:
-    with rt.db.session() as session:
-        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(token)))
-        if row is None or row.revoked_at is not None or row.expires_at <= rt.now():
-            return None
-        user = session.get(User, row.user_id)
-        return None if user is None or user.disabled else user
+def user_for_token(rt: Runtime, token: str | None, *, address: str) -> User:
+    """The token's user; an unknown, expired or revoked token is refused and audited."""
+    reason, user = "no token", None
+    if token:
+        with rt.db.read_session() as session:
+            row = session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(token)))
+            user = session.get(User, row.user_id) if row else None
+        if row is None or user is None:
+            reason = "unknown token"
+        elif row.revoked_at is not None:
+            reason = "revoked token"
+        elif row.expires_at <= rt.now():
+            reason = "expired token"
+        elif user.disabled:
+            reason = "account disabled"
+        else:
+            return user
+    with rt.transaction() as session:
+        rt.audit(
+            session,
+            tag=Tag.TOKEN_REFUSED,
+            actor=actor_for(user, address) if user else Actor(None, "", address),
+            outcome=Outcome.DENIED,
+            reason=reason,
+        )
+    if reason == "no token":
+        raise Unauthenticated("send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")
+    raise Unauthenticated("the token is unknown, expired or revoked")
 
 
 def revoke_token(rt: Runtime, user: User, token: str, *, address: str) -> None:
@@ -225,7 +248,8 @@ def revoke_token(rt: Runtime, user: User, token: str, *, address: str) -> None:
 
 
 def start_session(rt: Runtime, user: User, *, address: str) -> str:
-    """A new random session id for the cookie; only its hash is stored."""
+    """Sign in on the web: a new random session id for the cookie (only its hash is
+    stored) and the sign-in's audit entry, in one transaction."""
     session_id = secrets.token_urlsafe(32)
     now = rt.now()
     with rt.transaction() as session:
@@ -237,6 +261,13 @@ def start_session(rt: Runtime, user: User, *, address: str) -> str:
                 last_seen_at=now,
                 address=address,
             )
+        )
+        rt.audit(
+            session,
+            tag=Tag.LOGIN,
+            actor=actor_for(user, address),
+            outcome=Outcome.ALLOWED,
+            details={"via": "web"},
         )
     return session_id
 

@@ -4,34 +4,30 @@ from datetime import date
 from typing import Any
 
 from flask import Response, g, jsonify, request, stream_with_context
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.accounts import service as accounts
 from gateway.accounts.models import User
 from gateway.api import bp
 from gateway.api.spec import Param, build_document, route
 from gateway.audit import service as audit
+from gateway.documents import downloads
 from gateway.documents import service as documents
-from gateway.documents.service import Download
-from gateway.errors import BadRequest, Invalid, Unauthenticated
+from gateway.documents.downloads import Download
+from gateway.errors import BadRequest, Invalid, TooLarge
 from gateway.http import client_address, runtime
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
 
 
-def _bearer() -> str:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")
-    return token.strip()
+def _bearer() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 def current_user() -> User:
     if "pogw_user" not in g:
-        user = accounts.user_for_token(runtime(), _bearer())
-        if user is None:
-            raise Unauthenticated("the token is unknown, expired or revoked")
-        g.pogw_user = user
+        g.pogw_user = accounts.user_for_token(runtime(), _bearer(), address=client_address())
     return g.pogw_user
 
 
@@ -104,7 +100,7 @@ def issue_token() -> Any:
     responses={"204": "revoked"},
 )
 def revoke_token() -> Any:
-    accounts.revoke_token(runtime(), current_user(), _bearer(), address=client_address())
+    accounts.revoke_token(runtime(), current_user(), _bearer() or "", address=client_address())
     return "", 204
 
 
@@ -201,7 +197,7 @@ def get_document(matter_id: int, bates: str) -> Any:
     produces="application/octet-stream",
 )
 def get_content(matter_id: int, bates: str) -> Any:
-    download = documents.download_document(
+    download = downloads.download_document(
         runtime(), current_user(), matter_id, bates, address=client_address()
     )
     return _stream(download)
@@ -215,7 +211,7 @@ def get_content(matter_id: int, bates: str) -> Any:
     produces="application/zip",
 )
 def download_volume(matter_id: int, volume: str) -> Any:
-    download = documents.download_volume(
+    download = downloads.download_volume(
         runtime(), current_user(), matter_id, volume, address=client_address()
     )
     return _stream(download)
@@ -367,6 +363,11 @@ def upload_document(matter_id: int, volume: str) -> Any:
 
 def _body_chunks() -> Any:
     """The request body in 1 MiB pieces, never spooled to a temporary file."""
-    stream = request.stream
-    while chunk := stream.read(1 << 20):
-        yield chunk
+    try:
+        stream = request.stream
+        while chunk := stream.read(1 << 20):
+            yield chunk
+    except RequestEntityTooLarge as exc:
+        # raised mid-stream for a body without a length; a GatewayError so the upload
+        # service can audit the refusal and remove what it began to store
+        raise TooLarge(f"the body exceeds {request.max_content_length} bytes") from exc

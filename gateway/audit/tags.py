@@ -11,6 +11,7 @@ class Tag(StrEnum):
     LOGOUT = "auth:logout"
     TOKEN_ISSUED = "auth:token_issued"  # noqa: S105 - a tag, not a secret
     TOKEN_REVOKED = "auth:token_revoked"  # noqa: S105
+    TOKEN_REFUSED = "auth:token_refused"  # noqa: S105
     MATTER_OPENED = "matter:open"
     DOCUMENT_LIST = "document:list"
     DOCUMENT_VIEW = "document:view"

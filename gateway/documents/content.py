@@ -1,37 +1,55 @@
 """Encrypted document files: writing them at ingest, streaming them back out.
 
-Each file gets a fresh data key, wrapped by the matter key; the segment format binds the
-ciphertext to the matter and the blob key, so ciphertext moved between documents fails
-to decrypt.
+Each file gets a fresh data key, wrapped by the matter key. The file's place (matter,
+document, version, role, page) and its blob key are bound into both the segment format's
+identity and the data key's wrapping, so ciphertext or a file row moved to another
+document, version or page fails to decrypt instead of being served under the wrong
+designation.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
 from gateway.crypto.keys import generate_key, unwrap_key, wrap_key
-from gateway.documents.models import Document, DocumentFile, Production
+from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
 from gateway.documents.zipstream import Member, stream_zip
 from gateway.matters.models import Matter
 from gateway.matters.service import matter_key
 from gateway.runtime import Runtime
 
 CHUNK = 1 << 20
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
-def new_blob_key(matter: Matter) -> str:
-    return f"m/{matter.uid}/{secrets.token_hex(16)}"
+def new_uid() -> str:
+    return secrets.token_hex(16)
 
 
-def identity(matter: Matter, blob_key: str) -> bytes:
-    return f"pogw-doc:{matter.uid}:{blob_key}".encode("ascii")
+@dataclass(frozen=True)
+class Place:
+    """Where a file belongs; bound into its encryption."""
+
+    document_uid: str
+    version_uid: str
+    role: str
+    page_no: int | None
+
+    def label(self, matter: Matter, blob_key: str) -> str:
+        page = self.page_no or 0
+        return f"{matter.uid}:{self.document_uid}:{self.version_uid}:{self.role}:{page}:{blob_key}"
 
 
-def data_key_context(blob_key: str) -> bytes:
-    return f"pogw-data-key:{blob_key}".encode("ascii")
+def _identity(matter: Matter, place: Place, blob_key: str) -> bytes:
+    return f"pogw-doc:{place.label(matter, blob_key)}".encode("ascii")
+
+
+def _key_context(matter: Matter, place: Place, blob_key: str) -> bytes:
+    return f"pogw-data-key:{place.label(matter, blob_key)}".encode("ascii")
 
 
 @dataclass(frozen=True)
@@ -43,13 +61,17 @@ class StoredFile:
     sha256: str
 
 
-def store_file(rt: Runtime, matter: Matter, mkey: bytes, chunks: Iterable[bytes]) -> StoredFile:
-    blob_key = new_blob_key(matter)
+def store_file(
+    rt: Runtime, matter: Matter, mkey: bytes, place: Place, chunks: Iterable[bytes]
+) -> StoredFile:
+    blob_key = f"m/{matter.uid}/{new_uid()}"
     data_key = generate_key()
-    stored = rt.blobs.put(blob_key, chunks, data_key=data_key, identity=identity(matter, blob_key))
+    stored = rt.blobs.put(
+        blob_key, chunks, data_key=data_key, identity=_identity(matter, place, blob_key)
+    )
     return StoredFile(
         blob_key=blob_key,
-        wrapped_data_key=wrap_key(mkey, data_key, context=data_key_context(blob_key)),
+        wrapped_data_key=wrap_key(mkey, data_key, context=_key_context(matter, place, blob_key)),
         plaintext_size=stored.plaintext_size,
         ciphertext_size=stored.ciphertext_size,
         sha256=stored.sha256_hex,
@@ -66,22 +88,37 @@ class _Readable:
     ciphertext_size: int
 
 
-def _readables(rt: Runtime, matter: Matter, files: list[DocumentFile]) -> list[_Readable]:
+def place_of(doc: Document, version: DocumentVersion, f: DocumentFile) -> Place:
+    return Place(doc.uid, version.uid, f.role, f.page_no)
+
+
+def readables(
+    rt: Runtime, matter: Matter, doc: Document, version: DocumentVersion, files: list[DocumentFile]
+) -> list[_Readable]:
+    """Unwrap the data keys now, while the rows are at hand."""
     mkey = matter_key(rt, matter)
-    return [
-        _Readable(
-            blob_key=f.blob_key,
-            data_key=unwrap_key(mkey, f.wrapped_data_key, context=data_key_context(f.blob_key)),
-            identity=identity(matter, f.blob_key),
-            ciphertext_size=f.ciphertext_size,
+    result = []
+    for f in files:
+        place = place_of(doc, version, f)
+        result.append(
+            _Readable(
+                blob_key=f.blob_key,
+                data_key=unwrap_key(
+                    mkey, f.wrapped_data_key, context=_key_context(matter, place, f.blob_key)
+                ),
+                identity=_identity(matter, place, f.blob_key),
+                ciphertext_size=f.ciphertext_size,
+            )
         )
-        for f in files
-    ]
+    return result
 
 
 def _plaintext(rt: Runtime, readable: _Readable) -> Iterator[bytes]:
     reader = rt.blobs.open(
-        readable.blob_key, data_key=readable.data_key, identity=readable.identity
+        readable.blob_key,
+        data_key=readable.data_key,
+        identity=readable.identity,
+        ciphertext_size=readable.ciphertext_size,
     )
     try:
         yield from reader.iter_chunks()
@@ -89,59 +126,67 @@ def _plaintext(rt: Runtime, readable: _Readable) -> Iterator[bytes]:
         reader.close()
 
 
-def document_download(rt: Runtime, matter: Matter, doc: Document, files: list[DocumentFile]):  # noqa: ANN201
-    from gateway.documents.service import Download
+def zip_part(name: str) -> str:
+    """One path component of a ZIP member: never a separator, never '..'."""
+    cleaned = _UNSAFE.sub("_", name).strip(" .")
+    return cleaned or "_"
 
-    readables = _readables(rt, matter, files)
+
+@dataclass(frozen=True)
+class Served:
+    file_name: str
+    media_type: str
+    size: int | None  # None when the length is not known up front (a ZIP)
+    chunks: Iterator[bytes]
+
+
+def document_stream(
+    rt: Runtime,
+    matter: Matter,
+    doc: Document,
+    files: list[DocumentFile],
+    keys: list[_Readable],
+) -> Served:
     if len(files) == 1:
         only = files[0]
-        return Download(
+        return Served(
             file_name=f"{doc.bates_begin}{_suffix(only.file_name)}",
             media_type=only.media_type,
             size=only.plaintext_size,
-            chunks=_plaintext(rt, readables[0]),
+            chunks=_plaintext(rt, keys[0]),
         )
     members = [
         Member(
-            name=f"{doc.bates_begin}/{f.file_name}",
+            name=f"{zip_part(doc.bates_begin)}/{zip_part(f.file_name)}",
             modified=doc.created_at,
             chunks=partial(_plaintext, rt, r),
         )
-        for f, r in zip(files, readables, strict=True)
+        for f, r in zip(files, keys, strict=True)
     ]
-    return Download(
-        file_name=f"{doc.bates_begin}.zip",
-        media_type="application/zip",
-        size=None,
-        chunks=stream_zip(members),
-    )
+    return Served(f"{doc.bates_begin}.zip", "application/zip", None, stream_zip(members))
 
 
-def volume_download(  # noqa: ANN201
+def volume_stream(
     rt: Runtime,
-    matter: Matter,
     production: Production,
-    entries: list[tuple[Document, list[DocumentFile]]],
-):
-    from gateway.documents.service import Download
-
+    entries: list[tuple[Document, list[DocumentFile], list[_Readable]]],
+) -> Served:
     def members() -> Iterator[Member]:
-        for doc, files in entries:
-            for f, r in zip(files, _readables(rt, matter, files), strict=True):
+        for doc, files, keys in entries:
+            for f, r in zip(files, keys, strict=True):
                 yield Member(
-                    name=f"{production.volume}/{doc.bates_begin}/{f.file_name}",
+                    name=f"{zip_part(production.volume)}/{zip_part(doc.bates_begin)}/"
+                    f"{zip_part(f.file_name)}",
                     modified=doc.created_at,
                     chunks=partial(_plaintext, rt, r),
                 )
 
-    return Download(
-        file_name=f"{production.volume}.zip",
-        media_type="application/zip",
-        size=None,
-        chunks=stream_zip(members()),
+    return Served(
+        f"{zip_part(production.volume)}.zip", "application/zip", None, stream_zip(members())
     )
 
 
 def _suffix(name: str) -> str:
     dot = name.rfind(".")
-    return name[dot:].lower() if 0 <= dot and len(name) - dot <= 8 else ""
+    suffix = name[dot:].lower() if 0 <= dot and len(name) - dot <= 8 else ""
+    return suffix if re.fullmatch(r"\.[a-z0-9]+", suffix) else ""

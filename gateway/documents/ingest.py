@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import mimetypes
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
-from gateway.documents.content import CHUNK, StoredFile, store_file
+from gateway.documents.content import CHUNK, Place, StoredFile, new_uid, store_file
 from gateway.documents.models import (
     Document,
     DocumentFile,
@@ -32,6 +34,7 @@ from gateway.ingest.errors import LoadFileError
 from gateway.ingest.plan import (
     PlannedDocument,
     ProductionPlan,
+    build_plan,
     designations_from_tiers,
     parse_bates,
 )
@@ -41,6 +44,30 @@ from gateway.matters.service import matter_key
 from gateway.runtime import Runtime
 
 Progress = Callable[[int], None]
+VOLUME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_volume_name(name: str) -> str:
+    """A volume name becomes a folder in every ZIP the receiving side unpacks: letters,
+    digits, '.', '_', '-' only, so it can never climb out of the extraction folder."""
+    if not VOLUME_NAME.fullmatch(name) or ".." in name:
+        raise Invalid(
+            f"volume: {name!r} is not a volume name (letters, digits, '.', '_', '-'; "
+            "at most 100; no '..')"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class DocumentUids:
+    """A new document's and its first version's ids, chosen before any file is stored."""
+
+    document: str
+    version: str
+
+    @classmethod
+    def new(cls) -> DocumentUids:
+        return cls(new_uid(), new_uid())
 
 
 def designation_spellings(rt: Runtime) -> dict[str, str]:
@@ -110,6 +137,49 @@ def count_rows(session: Session) -> dict[str, int]:
     }
 
 
+def audit_failure(
+    rt: Runtime, actor: Actor, matter_id: int, volume: str, error: GatewayError
+) -> None:
+    """A refused production is recorded, with the reason, in a transaction of its own."""
+    with rt.transaction() as session:
+        rt.audit(
+            session,
+            tag=Tag.PRODUCTION_INGEST_FAILED,
+            actor=actor,
+            outcome=Outcome.DENIED,
+            matter_id=matter_id if _matter_exists(session, matter_id) else None,
+            reason=error.message[:300],
+            details={"volume": volume[:100]},
+        )
+
+
+def plan_volume(
+    rt: Runtime,
+    actor: Actor,
+    *,
+    matter_id: int,
+    source: VolumeSource,
+    dat_path: str,
+    opt_path: str | None,
+    volume: str,
+    encoding: str | None = None,
+) -> ProductionPlan:
+    """Parse and check a volume's load files in full; a refusal is audited."""
+    try:
+        check_volume_name(volume)
+        return build_plan(
+            source,
+            dat_path=dat_path,
+            opt_path=opt_path,
+            designations=designation_spellings(rt),
+            encoding=encoding,
+            volume=volume,
+        )
+    except GatewayError as error:
+        audit_failure(rt, actor, matter_id, volume, error)
+        raise
+
+
 def ingest(
     rt: Runtime,
     actor: Actor,
@@ -121,19 +191,10 @@ def ingest(
     progress: Progress | None = None,
 ) -> Production:
     try:
+        check_volume_name(plan.volume)
         return _ingest(rt, actor, matter_id, party_id, plan, source, progress)
     except GatewayError as error:
-        with rt.transaction() as session:
-            rt.audit(
-                session,
-                tag=Tag.PRODUCTION_INGEST_FAILED,
-                actor=actor,
-                outcome=Outcome.DENIED,
-                matter_id=matter_id if _matter_exists(session, matter_id) else None,
-                side_party_id=None,
-                reason=error.message[:300],
-                details={"volume": plan.volume},
-            )
+        audit_failure(rt, actor, matter_id, plan.volume, error)
         raise
 
 
@@ -159,12 +220,15 @@ def _ingest(
             raise Invalid(f"party: no party {party_id} in matter {matter.case_number}")
         _check_free(session, matter_id, plan)
     mkey = matter_key(rt, matter)
+    uids = [DocumentUids.new() for _ in plan.documents]
     stored: dict[int, list[tuple[FileToStore, StoredFile]]] = {}
     written: list[str] = []
     try:
         for item in files_of(plan):
+            ids = uids[item.doc_index]
+            place = Place(ids.document, ids.version, item.role, item.page_no)
             try:
-                result = store_file(rt, matter, mkey, _chunks(source.open(item.path)))
+                result = store_file(rt, matter, mkey, place, _chunks(source.open(item.path)))
             except OSError as exc:
                 raise LoadFileError(
                     f"cannot read: {exc.strerror or exc}", file=source.describe(item.path)
@@ -173,11 +237,17 @@ def _ingest(
             stored.setdefault(item.doc_index, []).append((item, result))
             if progress:
                 progress(1)
-        return _commit(rt, actor, matter, party, plan, mkey, stored)
+        return _commit(rt, actor, matter, party, plan, mkey, uids, stored)
     except BaseException:
         for key in written:
             rt.blobs.delete(key)
         raise
+
+
+def lock_matter(session: Session, matter_id: int) -> None:
+    """Serialize producers within a matter, so two overlapping Bates ranges cannot both pass
+    the overlap check (SQLite's BEGIN IMMEDIATE already serializes every writer)."""
+    session.execute(select(Matter.id).where(Matter.id == matter_id).with_for_update())
 
 
 def _check_free(session: Session, matter_id: int, plan: ProductionPlan) -> None:
@@ -199,11 +269,13 @@ def _commit(
     party: Party,
     plan: ProductionPlan,
     mkey: bytes,
+    uids: list[DocumentUids],
     stored: dict[int, list[tuple[FileToStore, StoredFile]]],
 ) -> Production:
     now = rt.now()
     with rt.transaction() as session:
-        _check_free(session, matter.id, plan)  # again, inside the writing transaction
+        lock_matter(session, matter.id)
+        _check_free(session, matter.id, plan)  # again, now that no one else can produce
         production = Production(
             matter_id=matter.id,
             producing_party_id=party.id,
@@ -216,7 +288,15 @@ def _commit(
         session.flush()
         for index, planned in enumerate(plan.documents):
             add_document(
-                session, matter, party, production, planned, mkey, stored.get(index, []), now
+                session,
+                matter,
+                party,
+                production,
+                planned,
+                mkey,
+                uids[index],
+                stored.get(index, []),
+                now,
             )
         rt.audit(
             session,
@@ -249,12 +329,14 @@ def add_document(
     production: Production,
     planned: PlannedDocument,
     mkey: bytes,
+    uids: DocumentUids,
     files: list[tuple[FileToStore, StoredFile]],
-    now,  # noqa: ANN001
+    now: datetime,
 ) -> Document:
     prefix, begin_no, _ = parse_bates(planned.bates_begin)
     _, end_no, _ = parse_bates(planned.bates_end)
     doc = Document(
+        uid=uids.document,
         matter_id=matter.id,
         production_id=production.id,
         producing_party_id=party.id,
@@ -285,7 +367,7 @@ def add_document(
         session.add(
             DocumentPerson(document_id=doc.id, kind="custodian", value=_email_of(planned.custodian))
         )
-    version = DocumentVersion(document_id=doc.id, kind="original", created_at=now)
+    version = DocumentVersion(uid=uids.version, document_id=doc.id, kind="original", created_at=now)
     session.add(version)
     session.flush()
     doc.current_version_id = version.id

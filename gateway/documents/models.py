@@ -41,6 +41,8 @@ class Document(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # random and permanent, known before the row exists: bound into its files' encryption
+    uid: Mapped[str] = mapped_column(String(32), unique=True)
     matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
     production_id: Mapped[int] = mapped_column(ForeignKey("productions.id"), index=True)
     producing_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
@@ -81,6 +83,7 @@ class DocumentVersion(Base):
     __tablename__ = "document_versions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # original, redacted, public_redacted
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

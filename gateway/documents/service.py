@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +12,7 @@ from gateway.accounts.models import User
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.models import Document, DocumentFile, DocumentPerson, Production
 from gateway.documents.visibility import DOWNLOAD, LIST, VIEW, visible_clause
-from gateway.errors import BadRequest, Forbidden, NotFound
+from gateway.errors import BadRequest, NotFound
 from gateway.ingest.plan import parse_bates
 from gateway.matters.service import MatterAccess, require_acknowledged, resolve_access
 from gateway.runtime import Refused, Runtime
@@ -234,7 +233,9 @@ def serialize(
     return item
 
 
-def _find(session: Session, access: MatterAccess, bates: str, clause: Any) -> Document | None:
+def find_document(
+    session: Session, access: MatterAccess, bates: str, clause: Any
+) -> Document | None:
     return session.scalar(
         select(Document).where(
             Document.matter_id == access.matter.id, Document.bates_begin == bates, clause
@@ -242,27 +243,42 @@ def _find(session: Session, access: MatterAccess, bates: str, clause: Any) -> Do
     )
 
 
-def _relation_of(session: Session, access: MatterAccess, doc: Document) -> str:
-    if access.side_party_id is not None and doc.producing_party_id == access.side_party_id:
-        return "producer"
+def _relation_of(session: Session, access: MatterAccess, doc: Document | None) -> str:
     named = session.scalar(
         select(DocumentPerson.id).where(
-            DocumentPerson.document_id == doc.id,
+            DocumentPerson.document_id == (doc.id if doc else -1),
             DocumentPerson.value == access.user.email.lower(),
         )
     )
+    if doc is not None and access.side_party_id == doc.producing_party_id:
+        return "producer"
     return "named" if named else "other"
 
 
-def _refuse_hidden(
+def refuse_hidden(
     session: Session, rt: Runtime, access: MatterAccess, bates: str, tag: Tag, action: str
 ) -> Refused:
     """A document the user may not see is refused exactly like one that does not exist;
-    only the audit trail says which it was, and by which rule."""
+    only the audit trail says which it was, and by which rule.
+
+    Both cases do the same work (one look-up, one relation query, one policy decision) so
+    that the time taken does not tell them apart either.
+    """
     doc = session.scalar(
         select(Document).where(
             Document.matter_id == access.matter.id, Document.bates_begin == bates
         )
+    )
+    relation = _relation_of(session, access, doc)
+    tiers = rt.policy.tiers
+    decision = rt.authorizer.explain(
+        access.roles,
+        access.ack,
+        access.disclosure,
+        relation,
+        doc.designation if doc else tiers[-1].code,
+        doc.state if doc else "produced",
+        action,
     )
     audit: dict[str, Any] = dict(
         tag=tag, outcome=Outcome.DENIED, bates=bates[:100], **access.audit_kwargs()
@@ -270,15 +286,6 @@ def _refuse_hidden(
     if doc is None:
         audit["reason"] = "no such document"
     else:
-        decision = rt.authorizer.explain(
-            access.roles,
-            access.ack,
-            access.disclosure,
-            _relation_of(session, access, doc),
-            doc.designation,
-            doc.state,
-            action,
-        )
         audit.update(reason=decision.reason, rule=",".join(decision.rule or ()), document_id=doc.id)
     return Refused(NotFound(NOT_FOUND_MESSAGE), audit)
 
@@ -289,9 +296,9 @@ def get_document(
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         require_acknowledged(access, Tag.DOCUMENT_VIEW)
-        doc = _find(session, access, bates, visible_clause(access, LIST))
+        doc = find_document(session, access, bates, visible_clause(access, LIST))
         if doc is None:
-            raise _refuse_hidden(session, rt, access, bates, Tag.DOCUMENT_VIEW, VIEW)
+            raise refuse_hidden(session, rt, access, bates, Tag.DOCUMENT_VIEW, VIEW)
         item = _serialize_many(session, access, [doc], _legends(rt))[0]
         if item["can_view"]:
             item["files"] = [
@@ -303,7 +310,7 @@ def get_document(
                     "size": f.plaintext_size,
                     "sha256": f.sha256,
                 }
-                for f in _current_files(session, doc)
+                for f in current_files(session, doc)
             ]
         rt.audit(
             session,
@@ -317,7 +324,7 @@ def get_document(
         return item
 
 
-def _current_files(session: Session, doc: Document) -> list[DocumentFile]:
+def current_files(session: Session, doc: Document) -> list[DocumentFile]:
     return list(
         session.scalars(
             select(DocumentFile)
@@ -325,121 +332,6 @@ def _current_files(session: Session, doc: Document) -> list[DocumentFile]:
             .order_by(DocumentFile.role, DocumentFile.page_no, DocumentFile.id)
         )
     )
-
-
-@dataclass(frozen=True)
-class Download:
-    file_name: str
-    media_type: str
-    size: int | None  # None when the length is not known up front (a ZIP)
-    chunks: Iterator[bytes]
-
-
-def _servable(files: list[DocumentFile]) -> list[DocumentFile]:
-    natives = [f for f in files if f.role == "native"]
-    if natives:
-        return natives[:1]
-    return [f for f in files if f.role == "image"]
-
-
-def download_document(
-    rt: Runtime, user: User, matter_id: int, bates: str, *, address: str
-) -> Download:
-    """Authorize, audit (committed), and only then hand back the stream."""
-    from gateway.documents.content import document_download
-
-    with rt.transaction() as session:
-        access = resolve_access(rt, session, user, matter_id, address=address)
-        require_acknowledged(access, Tag.DOCUMENT_DOWNLOAD)
-        doc = _find(session, access, bates, visible_clause(access, DOWNLOAD))
-        if doc is None:
-            listed = _find(session, access, bates, visible_clause(access, LIST))
-            if listed is None:
-                raise _refuse_hidden(session, rt, access, bates, Tag.DOCUMENT_DOWNLOAD, DOWNLOAD)
-            # the user may see the slip sheet, so saying why is no leak
-            raise Refused(
-                Forbidden(f"document {bates} is {listed.state}: it cannot be downloaded"),
-                dict(
-                    tag=Tag.DOCUMENT_DOWNLOAD,
-                    outcome=Outcome.DENIED,
-                    bates=bates,
-                    document_id=listed.id,
-                    reason=f"state {listed.state}",
-                    **access.audit_kwargs(),
-                ),
-            )
-        files = _servable(_current_files(session, doc))
-        if not files:
-            raise NotFound(f"document {bates} has no file to serve")
-        download = document_download(rt, access.matter, doc, files)
-        rt.audit(
-            session,
-            tag=Tag.DOCUMENT_DOWNLOAD,
-            outcome=Outcome.ALLOWED,
-            document_id=doc.id,
-            bates=doc.bates_begin,
-            details={"files": [{"name": f.file_name, "sha256": f.sha256} for f in files]},
-            **access.audit_kwargs(),
-        )
-    return download
-
-
-def download_volume(
-    rt: Runtime, user: User, matter_id: int, volume: str, *, address: str
-) -> Download:
-    from gateway.documents.content import volume_download
-
-    with rt.transaction() as session:
-        access = resolve_access(rt, session, user, matter_id, address=address)
-        require_acknowledged(access, Tag.VOLUME_DOWNLOAD)
-        production = session.scalar(
-            select(Production).where(Production.matter_id == matter_id, Production.volume == volume)
-        )
-        docs: list[Document] = []
-        if production is not None:
-            docs = list(
-                session.scalars(
-                    select(Document)
-                    .where(
-                        Document.production_id == production.id, visible_clause(access, DOWNLOAD)
-                    )
-                    .order_by(Document.bates_prefix, Document.bates_begin_no)
-                )
-            )
-        if production is None or not docs:
-            raise Refused(
-                NotFound("no such production volume in this matter"),
-                dict(
-                    tag=Tag.VOLUME_DOWNLOAD,
-                    outcome=Outcome.DENIED,
-                    reason="no such volume" if production is None else "nothing downloadable",
-                    details={"volume": volume[:100]},
-                    **access.audit_kwargs(),
-                ),
-            )
-        entries = [(doc, _servable(_current_files(session, doc))) for doc in docs]
-        download = volume_download(rt, access.matter, production, entries)
-        for doc, files in entries:
-            rt.audit(
-                session,
-                tag=Tag.DOCUMENT_DOWNLOAD,
-                outcome=Outcome.ALLOWED,
-                document_id=doc.id,
-                bates=doc.bates_begin,
-                details={
-                    "volume": volume,
-                    "files": [{"name": f.file_name, "sha256": f.sha256} for f in files],
-                },
-                **access.audit_kwargs(),
-            )
-        rt.audit(
-            session,
-            tag=Tag.VOLUME_DOWNLOAD,
-            outcome=Outcome.ALLOWED,
-            details={"volume": volume, "documents": len(docs)},
-            **access.audit_kwargs(),
-        )
-    return download
 
 
 def list_productions(

@@ -1,22 +1,32 @@
 """One document uploaded through the API by a party producing it (or a non-party).
 
 The uploader's party is the producer. The body is streamed straight into encryption, so
-the plaintext never touches disk; a refused or broken upload leaves no row and no blob.
+the plaintext never touches disk; a refused or broken upload leaves no row and no blob,
+and every refusal is audited.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
 from gateway.audit.tags import Outcome, Tag
-from gateway.documents.content import StoredFile, store_file
-from gateway.documents.ingest import FileToStore, add_document, bates_collisions
+from gateway.documents.content import Place, StoredFile, store_file
+from gateway.documents.ingest import (
+    DocumentUids,
+    FileToStore,
+    add_document,
+    bates_collisions,
+    check_volume_name,
+    lock_matter,
+)
 from gateway.documents.models import Document, Production
-from gateway.errors import Conflict, Forbidden, Invalid
+from gateway.errors import Conflict, Forbidden, GatewayError, Invalid
 from gateway.ingest.plan import PlannedDocument, ProductionPlan, parse_bates
 from gateway.matters.models import Party
 from gateway.matters.service import MatterAccess, matter_key, resolve_access
@@ -37,11 +47,12 @@ class UploadMeta:
 
 
 def _planned(rt: Runtime, meta: UploadMeta) -> PlannedDocument:
-    problems = []
+    check_volume_name(meta.volume)
     try:
         begin, end = parse_bates(meta.bates_begin), parse_bates(meta.bates_end or meta.bates_begin)
     except ValueError as exc:
         raise Invalid(f"bates_begin/bates_end: {exc}") from exc
+    problems = []
     if begin.series != end.series or begin.number > end.number:
         problems.append("bates_end: must follow bates_begin in the same series")
     codes = {tier.code for tier in rt.policy.tiers}
@@ -51,8 +62,6 @@ def _planned(rt: Runtime, meta: UploadMeta) -> PlannedDocument:
     name = meta.file_name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not name or name in {".", ".."}:
         problems.append("file_name: required (the name the document had when produced)")
-    if not meta.volume.strip() or "/" in meta.volume:
-        problems.append("volume: required, without '/'")
     if problems:
         raise Invalid("; ".join(problems))
     return PlannedDocument(
@@ -75,25 +84,27 @@ def _planned(rt: Runtime, meta: UploadMeta) -> PlannedDocument:
     )
 
 
-def _authorize(rt: Runtime, session, user: User, matter_id: int, address: str) -> MatterAccess:  # noqa: ANN001
-    access = resolve_access(rt, session, user, matter_id, address=address)
-    if not access.may(UPLOAD) or access.side_party_id is None:
-        raise Refused(
-            Forbidden("your role in this matter may not produce documents"),
-            dict(
-                tag=Tag.DOCUMENT_UPLOADED,
-                outcome=Outcome.DENIED,
-                reason="no upload permission",
-                **access.audit_kwargs(),
-            ),
+def _refusal(access: MatterAccess, error: GatewayError, meta: UploadMeta) -> Refused:
+    return Refused(
+        error,
+        dict(
+            tag=Tag.DOCUMENT_UPLOADED,
+            outcome=Outcome.DENIED,
+            reason=error.message[:300],
+            bates=meta.bates_begin[:100],
+            details={"volume": meta.volume[:100]},
+            **access.audit_kwargs(),
+        ),
+    )
+
+
+def _check(session: Session, access: MatterAccess, planned: PlannedDocument, volume: str) -> None:
+    if bates_collisions(session, access.matter.id, ProductionPlan(volume, (planned,))):
+        # the clashing document may be one this producer may not see: do not name it
+        raise Conflict(
+            f"Bates range {planned.bates_begin}-{planned.bates_end} overlaps a range already "
+            "produced in this matter"
         )
-    return access
-
-
-def _check(session, access: MatterAccess, planned: PlannedDocument, volume: str) -> None:  # noqa: ANN001
-    clash = bates_collisions(session, access.matter.id, ProductionPlan(volume, (planned,)))
-    if clash:
-        raise Conflict(clash[0].removeprefix("line 0: "))
     existing = session.scalar(
         select(Production).where(
             Production.matter_id == access.matter.id, Production.volume == volume
@@ -112,14 +123,28 @@ def upload_document(
     *,
     address: str,
 ) -> Document:
-    planned = _planned(rt, meta)
     with rt.transaction() as session:
-        access = _authorize(rt, session, user, matter_id, address)
-        _check(session, access, planned, meta.volume)
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        if not access.may(UPLOAD) or access.side_party_id is None:
+            raise _refusal(
+                access, Forbidden("your role in this matter may not produce documents"), meta
+            )
+        try:
+            planned = _planned(rt, meta)
+            _check(session, access, planned, meta.volume)
+        except GatewayError as error:
+            raise _refusal(access, error, meta) from None
+    uids = DocumentUids.new()
     mkey = matter_key(rt, access.matter)
-    stored = store_file(rt, access.matter, mkey, body)
+    place = Place(uids.document, uids.version, "native", None)
     try:
-        return _commit(rt, access, planned, meta.volume, mkey, stored)
+        stored = store_file(rt, access.matter, mkey, place, body)
+    except GatewayError as error:  # e.g. the body was larger than allowed
+        with rt.transaction() as session:
+            rt.audit(session, **_refusal(access, error, meta).audit)
+        raise
+    try:
+        return _commit(rt, access, planned, meta, mkey, uids, stored)
     except BaseException:
         rt.blobs.delete(stored.blob_key)
         raise
@@ -129,16 +154,21 @@ def _commit(
     rt: Runtime,
     access: MatterAccess,
     planned: PlannedDocument,
-    volume: str,
+    meta: UploadMeta,
     mkey: bytes,
+    uids: DocumentUids,
     stored: StoredFile,
 ) -> Document:
     now = rt.now()
     with rt.transaction() as session:
-        _check(session, access, planned, volume)
+        lock_matter(session, access.matter.id)
+        try:
+            _check(session, access, planned, meta.volume)
+        except GatewayError as error:
+            raise _refusal(access, error, meta) from None
         production = session.scalar(
             select(Production).where(
-                Production.matter_id == access.matter.id, Production.volume == volume
+                Production.matter_id == access.matter.id, Production.volume == meta.volume
             )
         )
         pages = parse_bates(planned.bates_end).number - parse_bates(planned.bates_begin).number + 1
@@ -146,7 +176,7 @@ def _commit(
             production = Production(
                 matter_id=access.matter.id,
                 producing_party_id=access.side_party_id,
-                volume=volume,
+                volume=meta.volume,
                 produced_at=now,
                 document_count=0,
                 page_count=0,
@@ -158,15 +188,20 @@ def _commit(
         party = session.get_one(Party, access.side_party_id)
         item = FileToStore(0, "native", None, planned.file_name)
         doc = add_document(
-            session, access.matter, party, production, planned, mkey, [(item, stored)], now
+            session, access.matter, party, production, planned, mkey, uids, [(item, stored)], now
         )
+        details: dict[str, Any] = {
+            "volume": meta.volume,
+            "size": stored.plaintext_size,
+            "sha256": stored.sha256,
+        }
         rt.audit(
             session,
             tag=Tag.DOCUMENT_UPLOADED,
             outcome=Outcome.ALLOWED,
             document_id=doc.id,
             bates=doc.bates_begin,
-            details={"volume": volume, "size": stored.plaintext_size, "sha256": stored.sha256},
+            details=details,
             **access.audit_kwargs(),
         )
         return doc

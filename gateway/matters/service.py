@@ -147,6 +147,10 @@ def add_member(
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None:
             raise NotFound(f"no user {email}")
+        if user.is_operator:
+            # the operator runs the gateway for both sides: a role in a matter would let it
+            # read documents or a party's review trail through the product
+            raise Invalid(f"{user.email} is an operator account and cannot hold a matter role")
         if party_id is not None:
             party = session.get(Party, party_id)
             if party is None or party.matter_id != matter_id:

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from gateway.accounts import service as accounts
 from gateway.accounts.models import User
 from gateway.audit import service as audit
+from gateway.documents import downloads
 from gateway.documents import service as documents
 from gateway.errors import AcknowledgmentRequired, BadRequest, GatewayError, Invalid
 from gateway.http import client_address, runtime
@@ -63,7 +64,6 @@ def login() -> Any:
             rotate_session()
             session_id = accounts.start_session(rt, user, address=client_address())
             login_user(SessionUser(user, session_id))
-            accounts.record_login(rt, user, address=client_address(), via="web")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("web/login.html", error=error), (401 if error else 200)
 
@@ -127,7 +127,7 @@ def document_page(matter_id: int, bates: str) -> Any:
 @bp.route("/matters/<int:matter_id>/documents/<path:bates>/content")
 @login_required
 def document_content(matter_id: int, bates: str) -> Any:
-    download = documents.download_document(
+    download = downloads.download_document(
         runtime(), me(), matter_id, bates, address=client_address()
     )
     return _attachment(download)
@@ -136,13 +136,13 @@ def document_content(matter_id: int, bates: str) -> Any:
 @bp.route("/matters/<int:matter_id>/productions/<volume>/download")
 @login_required
 def volume_download(matter_id: int, volume: str) -> Any:
-    download = documents.download_volume(
+    download = downloads.download_volume(
         runtime(), me(), matter_id, volume, address=client_address()
     )
     return _attachment(download)
 
 
-def _attachment(download: documents.Download) -> Response:
+def _attachment(download: downloads.Download) -> Response:
     response = Response(
         stream_with_context(download.chunks), mimetype=download.media_type, direct_passthrough=True
     )

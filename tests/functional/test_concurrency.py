@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from gateway.accounts import service as accounts
 from gateway.audit.chain import verify
 from gateway.audit.models import AuditEntry
+from gateway.documents import downloads
 from gateway.documents import service as documents
 
 
@@ -27,7 +28,7 @@ def test_concurrent_downloads_keep_the_chain_intact(rt, demo):
 
     def work(user):
         for _ in range(10):
-            download = documents.download_document(
+            download = downloads.download_document(
                 rt, user, demo, "AOL-DEF-00556923", address="10.0.0.1"
             )
             assert sum(len(c) for c in download.chunks) > 0

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 03:25:13.830842
+Create Date: 2026-11-25 04:14:12.562331
 """
 
 import sqlalchemy as sa
@@ -230,6 +230,7 @@ def upgrade() -> None:
     op.create_table(
         "documents",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("uid", sa.String(length=32), nullable=False),
         sa.Column("matter_id", sa.Integer(), nullable=False),
         sa.Column("production_id", sa.Integer(), nullable=False),
         sa.Column("producing_party_id", sa.Integer(), nullable=False),
@@ -270,6 +271,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
         sa.UniqueConstraint("matter_id", "bates_begin", name=op.f("uq_documents_matter_id")),
+        sa.UniqueConstraint("uid", name=op.f("uq_documents_uid")),
     )
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_documents_designation"), ["designation"], unique=False)
@@ -304,6 +306,7 @@ def upgrade() -> None:
     op.create_table(
         "document_versions",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("uid", sa.String(length=32), nullable=False),
         sa.Column("document_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("created_at", gateway.db.UTCDateTime(timezone=True), nullable=False),
@@ -313,6 +316,7 @@ def upgrade() -> None:
             name=op.f("fk_document_versions_document_id_documents"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_document_versions")),
+        sa.UniqueConstraint("uid", name=op.f("uq_document_versions_uid")),
     )
     with op.batch_alter_table("document_versions", schema=None) as batch_op:
         batch_op.create_index(

@@ -1,0 +1,152 @@
+"""Serving documents: authorize, audit (committed), and only then hand back the stream.
+
+The stream itself runs after the transaction has ended and touches no database; its data
+keys are unwrapped while the rows are at hand.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.accounts.models import User
+from gateway.audit.tags import Outcome, Tag
+from gateway.documents.content import Served, document_stream, readables, volume_stream
+from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
+from gateway.documents.service import current_files, find_document, refuse_hidden
+from gateway.documents.visibility import DOWNLOAD, LIST, visible_clause
+from gateway.errors import Forbidden, NotFound
+from gateway.matters.service import MatterAccess, require_acknowledged, resolve_access
+from gateway.runtime import Refused, Runtime
+
+Download = Served
+
+
+def _servable(files: list[DocumentFile]) -> list[DocumentFile]:
+    """The native if there is one, else the page images (served as a ZIP)."""
+    natives = [f for f in files if f.role == "native"]
+    if natives:
+        return natives[:1]
+    return [f for f in files if f.role == "image"]
+
+
+def _refuse_slip_only(access: MatterAccess, bates: str, listed: Document) -> Refused:
+    # the user may see this document's slip sheet, so saying why is no leak
+    return Refused(
+        Forbidden(f"document {bates} is {listed.state}: it cannot be downloaded"),
+        dict(
+            tag=Tag.DOCUMENT_DOWNLOAD,
+            outcome=Outcome.DENIED,
+            bates=bates,
+            document_id=listed.id,
+            reason=f"state {listed.state}",
+            **access.audit_kwargs(),
+        ),
+    )
+
+
+def _audit_download(
+    rt: Runtime,
+    session: Session,
+    access: MatterAccess,
+    doc: Document,
+    files: list[DocumentFile],
+    volume: str | None = None,
+) -> None:
+    details: dict[str, object] = {
+        "files": [{"name": f.file_name, "sha256": f.sha256} for f in files]
+    }
+    if volume:
+        details["volume"] = volume
+    rt.audit(
+        session,
+        tag=Tag.DOCUMENT_DOWNLOAD,
+        outcome=Outcome.ALLOWED,
+        document_id=doc.id,
+        bates=doc.bates_begin,
+        details=details,
+        **access.audit_kwargs(),
+    )
+
+
+def download_document(
+    rt: Runtime, user: User, matter_id: int, bates: str, *, address: str
+) -> Served:
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        require_acknowledged(access, Tag.DOCUMENT_DOWNLOAD)
+        doc = find_document(session, access, bates, visible_clause(access, DOWNLOAD))
+        if doc is None:
+            listed = find_document(session, access, bates, visible_clause(access, LIST))
+            if listed is None:
+                raise refuse_hidden(session, rt, access, bates, Tag.DOCUMENT_DOWNLOAD, DOWNLOAD)
+            raise _refuse_slip_only(access, bates, listed)
+        files = _servable(current_files(session, doc))
+        version = session.get(DocumentVersion, doc.current_version_id)
+        if not files or version is None:
+            raise Refused(
+                NotFound(f"document {bates} has no file to serve"),
+                dict(
+                    tag=Tag.DOCUMENT_DOWNLOAD,
+                    outcome=Outcome.DENIED,
+                    bates=bates,
+                    document_id=doc.id,
+                    reason="no file",
+                    **access.audit_kwargs(),
+                ),
+            )
+        served = document_stream(
+            rt, access.matter, doc, files, readables(rt, access.matter, doc, version, files)
+        )
+        _audit_download(rt, session, access, doc, files)
+    return served
+
+
+def download_volume(
+    rt: Runtime, user: User, matter_id: int, volume: str, *, address: str
+) -> Served:
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        require_acknowledged(access, Tag.VOLUME_DOWNLOAD)
+        production = session.scalar(
+            select(Production).where(Production.matter_id == matter_id, Production.volume == volume)
+        )
+        docs: list[Document] = []
+        if production is not None:
+            docs = list(
+                session.scalars(
+                    select(Document)
+                    .where(
+                        Document.production_id == production.id, visible_clause(access, DOWNLOAD)
+                    )
+                    .order_by(Document.bates_prefix, Document.bates_begin_no)
+                )
+            )
+        if production is None or not docs:
+            raise Refused(
+                NotFound("no such production volume in this matter"),
+                dict(
+                    tag=Tag.VOLUME_DOWNLOAD,
+                    outcome=Outcome.DENIED,
+                    reason="no such volume" if production is None else "nothing downloadable",
+                    details={"volume": volume[:100]},
+                    **access.audit_kwargs(),
+                ),
+            )
+        entries = []
+        for doc in docs:
+            files = _servable(current_files(session, doc))
+            version = session.get(DocumentVersion, doc.current_version_id)
+            if not files or version is None:
+                continue
+            keys = readables(rt, access.matter, doc, version, files)
+            entries.append((doc, files, keys))
+            _audit_download(rt, session, access, doc, files, volume=volume)
+        rt.audit(
+            session,
+            tag=Tag.VOLUME_DOWNLOAD,
+            outcome=Outcome.ALLOWED,
+            details={"volume": volume, "documents": len(entries)},
+            **access.audit_kwargs(),
+        )
+    return volume_stream(rt, production, entries)

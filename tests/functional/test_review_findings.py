@@ -1,0 +1,168 @@
+"""Regressions for defects found in review: each was reproduced before it was fixed."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from sqlalchemy import select, update
+
+from gateway.audit.models import AuditEntry
+from gateway.audit.recorder import Actor
+from gateway.documents.ingest import count_rows
+from gateway.documents.models import Document, DocumentFile
+from gateway.errors import Invalid
+from gateway.matters import service as matters
+from tests.helpers import BASE, api_get, auth, token_for
+
+
+def _tags(rt, **where):
+    with rt.db.session() as session:
+        stmt = select(AuditEntry)
+        for name, value in where.items():
+            stmt = stmt.where(getattr(AuditEntry, name) == value)
+        return [(e.tag, e.outcome, e.reason) for e in session.scalars(stmt)]
+
+
+def _state(rt):
+    with rt.db.session() as session:
+        return count_rows(session), sorted(rt.blobs.store.iter_keys())
+
+
+@pytest.mark.parametrize("volume", ["..", "..\\..\\Startup", "a..b", ".hidden", "x y"])
+def test_volume_names_cannot_climb_out_of_a_zip(client, demo, rt, volume):
+    counsel = token_for(client, "counsel@defendants.example")
+    before = _state(rt)
+    response = client.post(
+        f"{BASE}/api/v1/matters/{demo}/productions/{volume}/documents",
+        headers={**auth(counsel), "Content-Type": "application/octet-stream"},
+        query_string={"bates_begin": "AOL-DEF-09000001", "file_name": "evil.bat"},
+        data=b"@echo off",
+    )
+    assert response.status_code in (404, 422)
+    assert _state(rt) == before
+
+
+def test_zip_member_names_stay_inside_the_archive(client, demo):
+    counsel = token_for(client, "counsel@plaintiffs.example")
+    data = client.get(
+        f"{BASE}/api/v1/matters/{demo}/productions/AOL-DEF-VOL001/download", headers=auth(counsel)
+    ).data
+    for name in zipfile.ZipFile(io.BytesIO(data)).namelist():
+        assert not name.startswith(("/", "\\")) and ".." not in name and "\\" not in name
+
+
+def test_a_file_row_moved_to_another_document_fails_to_decrypt(client, demo, rt):
+    """Swapping the AEO declarant key's file onto the PUBLIC index must not serve it."""
+    with rt.db.session() as session:
+        key_doc = session.scalar(
+            select(Document).where(Document.bates_begin == "AOL-PLTF-00000001")
+        )
+        public = session.scalar(select(Document).where(Document.bates_begin == "AOL-PLTF-00000004"))
+        key_file = session.scalar(
+            select(DocumentFile).where(DocumentFile.version_id == key_doc.current_version_id)
+        )
+        session.execute(
+            update(DocumentFile)
+            .where(DocumentFile.version_id == public.current_version_id)
+            .values(blob_key=key_file.blob_key + "-x")
+        )
+        session.execute(
+            update(DocumentFile)
+            .where(DocumentFile.id == key_file.id)
+            .values(version_id=public.current_version_id)
+        )
+    staff = token_for(client, "court@casd.example")
+    response = client.get(
+        f"{BASE}/api/v1/matters/{demo}/documents/AOL-PLTF-00000004/content", headers=auth(staff)
+    )
+    assert response.status_code == 500
+    assert response.get_json()["error"]["code"] == "integrity"
+    assert b"Declarant" not in response.data
+
+
+def test_operator_cannot_take_a_role_in_a_matter(rt, demo):
+    with pytest.raises(Invalid, match="operator account"):
+        matters.add_member(
+            rt,
+            Actor.command_line(),
+            demo,
+            email="admin@gateway.example",
+            role="auditor",
+            party_id=None,
+        )
+
+
+def test_refused_tokens_are_audited(client, demo, rt):
+    assert client.get(f"{BASE}/api/v1/matters", headers=auth("not-a-token")).status_code == 401
+    assert client.get(f"{BASE}/api/v1/matters").status_code == 401
+    reasons = [r for tag, outcome, r in _tags(rt, tag="auth:token_refused")]
+    assert sorted(reasons) == ["no token", "unknown token"]
+
+
+def test_refused_uploads_are_audited(client, demo, rt):
+    counsel = token_for(client, "counsel@plaintiffs.example")
+    client.post(
+        f"{BASE}/api/v1/matters/{demo}/productions/VOL9/documents",
+        headers={**auth(counsel), "Content-Type": "application/octet-stream"},
+        query_string={"bates_begin": "AOL-PLTF-00000001", "file_name": "x.pdf"},
+        data=b"x",
+    )
+    refused = [(o, r) for tag, o, r in _tags(rt, tag="production:upload")]
+    assert refused and refused[0][0] == "denied" and "overlaps" in refused[0][1]
+
+
+def test_web_sign_in_writes_its_audit_entry_with_the_session(client, demo, rt):
+    import re
+
+    page = client.get(f"{BASE}/login")
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', page.data).group(1).decode()
+    client.post(
+        f"{BASE}/login",
+        headers={"Referer": f"{BASE}/"},
+        data={"email": "court@casd.example", "password": "demo-password-123", "csrf_token": token},
+    )
+    assert ("auth:login", "allowed", "") in _tags(rt, actor_email="court@casd.example")
+
+
+def test_unknown_accounts_reuse_one_dummy_hash(client, demo):
+    from gateway.accounts.service import _dummy_hash
+
+    _dummy_hash.cache_clear()
+    for n in range(3):
+        client.post(
+            f"{BASE}/api/v1/auth/token",
+            json={"email": f"nobody{n}@x.example", "password": "p" * 12},
+        )
+    assert _dummy_hash.cache_info().misses == 1 and _dummy_hash.cache_info().hits == 2
+
+
+def test_hidden_and_missing_documents_take_the_same_path(client, demo, rt, monkeypatch):
+    """Both refusals ask the policy once, so neither answers measurably sooner."""
+    calls = []
+    original = rt.authorizer.explain
+    monkeypatch.setattr(rt.authorizer, "explain", lambda *a: calls.append(a) or original(*a))
+    staff = token_for(client, "staff@alotrolado.example")
+    api_get(client, staff, f"/matters/{demo}/documents/AOL-DEF-00528691")
+    api_get(client, staff, f"/matters/{demo}/documents/AOL-DEF-99999999")
+    assert len(calls) == 2
+
+
+def test_cli_load_file_errors_are_audited(rt, demo, tmp_path):
+    from gateway.documents.ingest import plan_volume
+    from gateway.ingest.source import DirectorySource
+
+    (tmp_path / "VOL").mkdir()
+    (tmp_path / "VOL" / "x.dat").write_bytes(b"not a load file")
+    with pytest.raises(Invalid):
+        plan_volume(
+            rt,
+            Actor.command_line(),
+            matter_id=demo,
+            source=DirectorySource(tmp_path / "VOL"),
+            dat_path="x.dat",
+            opt_path=None,
+            volume="VOL",
+        )
+    assert any(tag == "production:ingest_failed" for tag, _o, _r in _tags(rt, matter_id=demo))
