@@ -285,21 +285,52 @@ def audit() -> None:
     """Audit trail tools."""
 
 
-@audit.command("verify")
+@audit.command("head")
 @click.pass_context
-def audit_verify(ctx: click.Context) -> None:
-    """Check the hash chain and its signed head; exit 1 on any problem."""
-    from gateway.audit.chain import verify
+def audit_head(ctx: click.Context) -> None:
+    """Print the signed chain head as a receipt to keep outside the gateway."""
+    import json
+
+    from gateway.audit.chain import current_receipt
 
     rt = _runtime(ctx)
-    with rt.db.session() as session:
+    with rt.db.read_session() as session:
+        click.echo(json.dumps(current_receipt(session).as_dict()))
+
+
+@audit.command("verify")
+@click.option(
+    "--receipt",
+    "receipts",
+    multiple=True,
+    type=click.File("r"),
+    help="a receipt from `pogw audit head` (or the auditor's API) to check against",
+)
+@click.pass_context
+def audit_verify(ctx: click.Context, receipts: tuple[Any, ...]) -> None:
+    """Check the hash chain, its signed head and any receipts; exit 1 on any problem."""
+    import json
+
+    from gateway.audit.chain import Receipt, check_receipt, verify
+
+    rt = _runtime(ctx)
+    with rt.db.read_session() as session:
         report = verify(session, rt.keyring.audit_verify_key)
+        for handle in receipts:
+            try:
+                receipt = Receipt(**json.load(handle))
+            except (ValueError, TypeError) as exc:
+                raise click.UsageError(f"{handle.name}: not a receipt ({exc})") from exc
+            report.problems.extend(check_receipt(session, rt.keyring.audit_verify_key, receipt))
     for problem in report.problems:
         click.secho(f"PROBLEM: {problem}", fg="red")
     if not report.ok:
         click.echo(f"audit chain NOT intact ({report.checked} entries read)")
         sys.exit(1)
-    click.echo(f"audit chain intact: {report.checked} entries, signed head matches")
+    click.echo(
+        f"audit chain intact: {report.checked} entries, signed head matches"
+        + (f", {len(receipts)} receipt(s) hold" if receipts else "")
+    )
 
 
 @main.group()

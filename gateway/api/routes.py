@@ -313,8 +313,19 @@ def get_audit(matter_id: int) -> Any:
             f'attachment; filename="audit-matter-{matter_id}.csv"'
         )
         return response
-    items, total, scope = audit.read_audit(rt, user, matter_id, query, address=client_address())
-    return jsonify(items=items, total=total, page=query.page, per_page=query.per_page, scope=scope)
+    items, total, scope, head = audit.read_audit(
+        rt, user, matter_id, query, address=client_address()
+    )
+    body = {
+        "items": items,
+        "total": total,
+        "page": query.page,
+        "per_page": query.per_page,
+        "scope": scope,
+    }
+    if head is not None:
+        body["head"] = head
+    return jsonify(body)
 
 
 @route(bp, "/openapi.json", "GET", "This API's OpenAPI document", auth=False)

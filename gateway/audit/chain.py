@@ -143,3 +143,45 @@ def verify(session: Session, verify_key: Ed25519PublicKey, *, limit: int = 50) -
     elif anchor.head_hash != head:
         report.problems.append("the last entry's hash differs from the signed head")
     return report
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A signed chain head taken away from the database (by the auditor, say).
+
+    The head in ``audit_anchor`` lives beside the entries, so someone able to rewrite the
+    database could cut the newest entries and put back an older signed head. A receipt
+    kept elsewhere defeats that: the chain must still hold the receipt's entry, unchanged.
+    """
+
+    count: int
+    head_hash: str
+    signature: str  # hex
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "head_hash": self.head_hash, "signature": self.signature}
+
+
+def current_receipt(session: Session) -> Receipt:
+    anchor = session.get(AuditAnchor, ANCHOR_ID)
+    if anchor is None:
+        raise IntegrityFailure("the audit chain has no signed head")
+    return Receipt(anchor.count, anchor.head_hash, anchor.signature.hex())
+
+
+def check_receipt(session: Session, verify_key: Ed25519PublicKey, receipt: Receipt) -> list[str]:
+    """Problems showing the chain no longer holds what the receipt saw (empty if none)."""
+    try:
+        verify_key.verify(
+            bytes.fromhex(receipt.signature), head_message(receipt.count, receipt.head_hash)
+        )
+    except (InvalidSignature, ValueError):
+        return [f"receipt for entry {receipt.count}: its signature is not the audit key's"]
+    if receipt.count == 0:
+        return []
+    entry = session.get(AuditEntry, receipt.count)
+    if entry is None:
+        return [f"receipt for entry {receipt.count}: the entry is gone (the chain was cut)"]
+    if entry.hash != receipt.head_hash:
+        return [f"receipt for entry {receipt.count}: the entry differs from the one signed"]
+    return []

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from gateway.accounts.models import User
+from gateway.audit.chain import current_receipt
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.models import Document
@@ -169,8 +170,8 @@ def _spreadsheet_safe(value: Any) -> Any:
 
 def read_audit(
     rt: Runtime, user: User, matter_id: int, query: AuditQuery, *, address: str
-) -> tuple[list[dict[str, Any]], int, str]:
-    """Newest first. Returns (entries, total, scope) where scope is 'all' or 'side'."""
+) -> tuple[list[dict[str, Any]], int, str, dict[str, Any] | None]:
+    """Newest first: (entries, total, scope 'all' or 'side', signed head for the auditor)."""
     if query.page < 1 or not 1 <= query.per_page <= MAX_PER_PAGE:
         raise BadRequest(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
     with rt.transaction() as session:
@@ -185,6 +186,10 @@ def read_audit(
         hidden = _hidden_documents(session, access, list(rows))
         items = [as_dict(e, hidden=e.document_id in hidden) for e in rows]
         scope = "all" if access.may(READ_ALL) else "side"
+        # the neutral auditor takes the signed head away as a receipt (`pogw audit verify
+        # --receipt`); a party's counsel gets none: the count would reveal the other side's
+        # activity
+        head = current_receipt(session).as_dict() if scope == "all" else None
         rt.audit(
             session,
             tag=Tag.AUDIT_READ,
@@ -192,7 +197,7 @@ def read_audit(
             details={"scope": scope, "total": total},
             **access.audit_kwargs(),
         )
-        return items, total, scope
+        return items, total, scope, head
 
 
 def export_csv(

@@ -216,7 +216,7 @@ def audit_view(matter_id: int) -> Any:
             f'attachment; filename="audit-matter-{matter_id}.csv"'
         )
         return response
-    items, total, scope = audit.read_audit(
+    items, total, scope, head = audit.read_audit(
         runtime(), me(), matter_id, query, address=client_address()
     )
     return render_template(

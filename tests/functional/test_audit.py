@@ -244,3 +244,11 @@ def test_side_trail_never_reveals_a_document_the_reader_cannot_see(client, demo,
     # the neutral auditor still sees the real reason and rule
     audited = _entries(client, "auditor@audit.example", demo, document=EX18).get_json()["items"]
     assert any(e["rule"] and e["reason"] != "no such document" for e in audited)
+
+
+def test_auditor_gets_the_signed_head_and_counsel_does_not(client, activity):
+    auditor = _entries(client, "auditor@audit.example", activity).get_json()
+    assert set(auditor["head"]) == {"count", "head_hash", "signature"}
+    assert auditor["head"]["count"] >= auditor["items"][0]["seq"]
+    counsel = _entries(client, "counsel@plaintiffs.example", activity).get_json()
+    assert "head" not in counsel

@@ -197,3 +197,43 @@ def test_operator_sets_up_a_matter_from_the_command_line(cli_env):
         "x",
     )
     assert bad_zone.exit_code == 2 and "unknown time zone 'Mars/Olympus'" in bad_zone.output
+
+
+def test_receipts_catch_a_cut_tail_that_the_stored_head_cannot(cli_env, tmp_path):
+    import json
+
+    assert run(cli_env, "demo", "--no-serve").exit_code == 0
+    old = run(cli_env, "audit", "head").output
+    db = Database(cli_env["GATEWAY_DATABASE_URL"])
+    with db.engine.begin() as conn:
+        old_anchor = conn.execute(
+            text("SELECT count, head_hash, signature FROM audit_anchor")
+        ).one()
+    db.dispose()
+    run(cli_env, "users", "disable", "court@casd.example")  # more entries after the receipt
+    new = run(cli_env, "audit", "head").output
+    assert json.loads(new)["count"] > json.loads(old)["count"]
+    (tmp_path / "old.json").write_text(old)
+    (tmp_path / "new.json").write_text(new)
+    ok = run(
+        cli_env,
+        "audit",
+        "verify",
+        "--receipt",
+        str(tmp_path / "old.json"),
+        "--receipt",
+        str(tmp_path / "new.json"),
+    )
+    assert ok.exit_code == 0 and "2 receipt(s) hold" in ok.output
+    # someone with database access cuts the newest entries and puts the older head back
+    db = Database(cli_env["GATEWAY_DATABASE_URL"])
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_entries WHERE seq > :n"), {"n": old_anchor.count})
+        conn.execute(
+            text("UPDATE audit_anchor SET count = :c, head_hash = :h, signature = :s"),
+            {"c": old_anchor.count, "h": old_anchor.head_hash, "s": old_anchor.signature},
+        )
+    db.dispose()
+    assert run(cli_env, "audit", "verify").exit_code == 0  # the stored head alone is fooled
+    caught = run(cli_env, "audit", "verify", "--receipt", str(tmp_path / "new.json"))
+    assert caught.exit_code == 1 and "the chain was cut" in caught.output
