@@ -18,6 +18,7 @@ from gateway.errors import BadRequest, Invalid, TooLarge
 from gateway.http import client_address, runtime
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
+from gateway.queries import from_args
 
 
 def _bearer() -> str | None:
@@ -36,16 +37,6 @@ def _json() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     return body
-
-
-def _int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise BadRequest(f"{name}: must be a whole number, not {raw!r}") from exc
 
 
 def _stream(download: Download, *, disposition: str = "attachment") -> Response:
@@ -162,18 +153,7 @@ def list_productions(matter_id: int) -> Any:
     ),
 )
 def list_documents(matter_id: int) -> Any:
-    query = documents.DocumentQuery(
-        q=request.args.get("q", ""),
-        bates=request.args.get("bates", ""),
-        bates_from=request.args.get("bates_from", ""),
-        bates_to=request.args.get("bates_to", ""),
-        family=request.args.get("family", ""),
-        custodian=request.args.get("custodian", ""),
-        designation=request.args.get("designation", ""),
-        production=request.args.get("production", ""),
-        page=_int_arg("page", 1),
-        per_page=_int_arg("per_page", 50),
-    )
+    query = from_args(documents.DocumentQuery, request.args)
     page = documents.list_documents(
         runtime(), current_user(), matter_id, query, address=client_address()
     )
@@ -294,14 +274,7 @@ def sign_acknowledgment(matter_id: int) -> Any:
     ),
 )
 def get_audit(matter_id: int) -> Any:
-    query = audit.AuditQuery(
-        user=request.args.get("user", ""),
-        document=request.args.get("document", ""),
-        since=request.args.get("since", ""),
-        until=request.args.get("until", ""),
-        page=_int_arg("page", 1),
-        per_page=_int_arg("per_page", 50),
-    )
+    query = from_args(audit.AuditQuery, request.args)
     fmt = request.args.get("format", "json")
     if fmt not in {"json", "csv"}:
         raise BadRequest("format: json or csv")

@@ -12,23 +12,17 @@ from gateway.accounts.models import User
 from gateway.audit import service as audit
 from gateway.documents import downloads
 from gateway.documents import service as documents
-from gateway.errors import AcknowledgmentRequired, BadRequest, GatewayError, Invalid
+from gateway.errors import AcknowledgmentRequired, GatewayError, Invalid
 from gateway.http import client_address, runtime
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
+from gateway.queries import from_args
 from gateway.web import bp
 from gateway.web.auth import SessionUser, rotate_session
 
 
 def me() -> User:
     return current_user.user  # type: ignore[no-any-return]
-
-
-def _int(name: str, default: int) -> int:
-    try:
-        return int(request.args.get(name, default))
-    except ValueError as exc:
-        raise BadRequest(f"{name}: must be a whole number") from exc
 
 
 def _safe_next(target: str | None) -> str:
@@ -86,18 +80,7 @@ def matter_list() -> Any:
 @bp.route("/matters/<int:matter_id>/documents")
 @login_required
 def document_list(matter_id: int) -> Any:
-    query = documents.DocumentQuery(
-        q=request.args.get("q", ""),
-        bates=request.args.get("bates", ""),
-        bates_from=request.args.get("bates_from", ""),
-        bates_to=request.args.get("bates_to", ""),
-        family=request.args.get("family", ""),
-        custodian=request.args.get("custodian", ""),
-        designation=request.args.get("designation", ""),
-        production=request.args.get("production", ""),
-        page=_int("page", 1),
-        per_page=_int("per_page", 50),
-    )
+    query = from_args(documents.DocumentQuery, request.args)
     try:
         page = documents.list_documents(runtime(), me(), matter_id, query, address=client_address())
     except AcknowledgmentRequired:
@@ -201,14 +184,7 @@ def acknowledgment(matter_id: int) -> Any:
 @bp.route("/matters/<int:matter_id>/audit")
 @login_required
 def audit_view(matter_id: int) -> Any:
-    query = audit.AuditQuery(
-        user=request.args.get("user", ""),
-        document=request.args.get("document", ""),
-        since=request.args.get("since", ""),
-        until=request.args.get("until", ""),
-        page=_int("page", 1),
-        per_page=_int("per_page", 50),
-    )
+    query = from_args(audit.AuditQuery, request.args)
     if request.args.get("format") == "csv":
         rows = audit.export_csv(runtime(), me(), matter_id, query, address=client_address())
         response = Response(stream_with_context(rows), mimetype="text/csv")
