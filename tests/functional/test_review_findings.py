@@ -166,3 +166,14 @@ def test_cli_load_file_errors_are_audited(rt, demo, tmp_path):
             volume="VOL",
         )
     assert any(tag == "production:ingest_failed" for tag, _o, _r in _tags(rt, matter_id=demo))
+
+
+def test_audit_csv_cells_never_start_a_formula(client, demo):
+    staff = token_for(client, "staff@alotrolado.example")
+    api_get(client, staff, f"/matters/{demo}/documents/=HYPERLINK(1)")
+    auditor = token_for(client, "auditor@audit.example")
+    text = client.get(
+        f"{BASE}/api/v1/matters/{demo}/audit?format=csv", headers=auth(auditor)
+    ).get_data(as_text=True)
+    assert "'=HYPERLINK(1)" in text
+    assert ",=HYPERLINK" not in text
