@@ -78,9 +78,8 @@ def _cli(rt, *args):
     )
 
 
-def test_cli_ingest_serves_the_volume(rt, demo, tmp_path, client):
-    folder = build_volume(tmp_path, DOCS)
-    result = _cli(
+def _cli_ingest(rt, folder):
+    return _cli(
         rt,
         "ingest",
         str(folder),
@@ -93,6 +92,11 @@ def test_cli_ingest_serves_the_volume(rt, demo, tmp_path, client):
         "--opt",
         "DATA/VOL001.opt",
     )
+
+
+def test_cli_ingest_serves_the_volume(rt, demo, tmp_path, client):
+    folder = build_volume(tmp_path, DOCS)
+    result = _cli_ingest(rt, folder)
     assert result.exit_code == 0, result.output
     assert "ingested VOL001: 4 documents" in result.output
     counsel = token_for(client, "counsel@plaintiffs.example")
@@ -195,19 +199,7 @@ def test_bad_volume_is_refused_and_changes_nothing(rt, demo, tmp_path, breakage,
     folder = build_volume(tmp_path, DOCS)
     breakage(folder)
     before = _state(rt)
-    result = _cli(
-        rt,
-        "ingest",
-        str(folder),
-        "--matter",
-        "3:17-cv-2366-BAS-KSC",
-        "--party",
-        "Chad F. Wolf, et al. (Defendants)",
-        "--dat",
-        "DATA/VOL001.dat",
-        "--opt",
-        "DATA/VOL001.opt",
-    )
+    result = _cli_ingest(rt, folder)
     assert result.exit_code == 2
     assert expected in result.output
     assert "VOL001" in result.output  # names the file
