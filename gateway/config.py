@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "S3_REGION": None,
     "S3_PREFIX": "",
     "REDIS_URL": None,
+    "REDIS_PREFIX": "pogw:",
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_ABSOLUTE_HOURS": 12,
     "TOKEN_HOURS": 24,

@@ -13,6 +13,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
+from gateway.accounts.throttle import make_counter
 from gateway.audit.chain import ensure_anchor
 from gateway.audit.recorder import record
 from gateway.authz.derive import Authorizer
@@ -49,6 +50,7 @@ class Runtime:
         self.blobs = EncryptedBlobs(make_blob_store(settings, settings["INSTANCE_PATH"]))
         self.policy = load_default_policy()
         self.authorizer = Authorizer(self.policy)
+        self.failures = make_counter(settings, self.db)
         self.passwords = PasswordHasher(
             time_cost=int(settings.get("ARGON2_TIME_COST", 3)),
             memory_cost=int(settings.get("ARGON2_MEMORY_KIB", 65536)),
@@ -84,6 +86,9 @@ class Runtime:
 
     def close(self) -> None:
         self.db.dispose()
+        client = getattr(self.failures, "client", None)
+        if client is not None:
+            client.close()
 
     def __enter__(self) -> Runtime:
         return self

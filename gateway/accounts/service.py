@@ -10,10 +10,10 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from gateway.accounts.models import ApiToken, LoginFailure, User, WebSession
+from gateway.accounts.models import ApiToken, User, WebSession
 from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.errors import Conflict, Invalid, NotFound, Throttled, Unauthenticated
@@ -105,13 +105,6 @@ def _end_all_sessions(session: Session, user_id: int, now: datetime) -> None:
         token.revoked_at = now
 
 
-def _recent_failures(
-    session: Session, column: InstrumentedAttribute[str], value: str, since: datetime
-) -> int:
-    stmt = select(func.count(LoginFailure.id)).where(column == value, LoginFailure.at >= since)
-    return session.scalar(stmt) or 0
-
-
 def authenticate(rt: Runtime, *, email: str, password: str, address: str) -> User:
     """Check a password, throttled by recent failures per account and per address.
 
@@ -123,9 +116,8 @@ def authenticate(rt: Runtime, *, email: str, password: str, address: str) -> Use
     window = now - timedelta(minutes=rt.settings["LOGIN_FAILURE_WINDOW_MINUTES"])
     limit = rt.settings["LOGIN_MAX_FAILURES"]
     anonymous = Actor(user_id=None, email=email[:320], address=address)
+    per_account, per_address = rt.failures.counts(email, address, window)
     with rt.db.read_session() as session:
-        per_account = _recent_failures(session, LoginFailure.email, email, window)
-        per_address = _recent_failures(session, LoginFailure.address, address, window)
         user = session.scalar(select(User).where(User.email == email))
     if per_account >= limit or per_address >= limit * 4:
         with rt.transaction() as session:
@@ -141,7 +133,7 @@ def authenticate(rt: Runtime, *, email: str, password: str, address: str) -> Use
     reason = _check_password(rt, user, password)
     if reason:
         with rt.transaction() as session:
-            session.add(LoginFailure(email=email[:320], address=address, at=now))
+            rt.failures.record(session, email, address, now)
             rt.audit(
                 session,
                 tag=Tag.LOGIN_FAILED,
