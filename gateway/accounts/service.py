@@ -116,10 +116,12 @@ def authenticate(rt: Runtime, *, email: str, password: str, address: str) -> Use
     window = now - timedelta(minutes=rt.settings["LOGIN_FAILURE_WINDOW_MINUTES"])
     limit = rt.settings["LOGIN_MAX_FAILURES"]
     anonymous = Actor(user_id=None, email=email[:320], address=address)
-    per_account, per_address = rt.failures.counts(email, address, window)
     with rt.db.read_session() as session:
         user = session.scalar(select(User).where(User.email == email))
-    if per_account >= limit or per_address >= limit * 4:
+    reservation = rt.failures.reserve(email, address, now)
+    per_account, per_address = rt.failures.counts(email, address, window)  # this one included
+    if per_account > limit or per_address > limit * 4:
+        rt.failures.release(email, address, reservation)  # refused unchecked: not a guess
         with rt.transaction() as session:
             rt.audit(
                 session,
@@ -127,23 +129,23 @@ def authenticate(rt: Runtime, *, email: str, password: str, address: str) -> Use
                 actor=anonymous,
                 outcome=Outcome.DENIED,
                 reason="throttled",
-                details={"account_failures": per_account, "address_failures": per_address},
+                details={"account_failures": per_account - 1, "address_failures": per_address - 1},
             )
         raise Throttled("too many failed sign-ins; try again later")
     reason = _check_password(rt, user, password)
-    if reason:
-        with rt.transaction() as session:
-            rt.failures.record(session, email, address, now)
-            rt.audit(
-                session,
-                tag=Tag.LOGIN_FAILED,
-                actor=anonymous if user is None else actor_for(user, address),
-                outcome=Outcome.DENIED,
-                reason=reason,
-            )
-        raise Unauthenticated("wrong e-mail or password")
-    assert user is not None
-    return user
+    if not reason:
+        rt.failures.release(email, address, reservation)
+        assert user is not None
+        return user
+    with rt.transaction() as session:
+        rt.audit(
+            session,
+            tag=Tag.LOGIN_FAILED,
+            actor=anonymous if user is None else actor_for(user, address),
+            outcome=Outcome.DENIED,
+            reason=reason,
+        )
+    raise Unauthenticated("wrong e-mail or password")
 
 
 @cache

@@ -1,8 +1,13 @@
-"""Counting failed sign-ins, per account and per address, over a sliding window.
+"""Counting sign-in attempts that did not succeed, per account and per address, over a
+sliding window.
+
+An attempt is reserved (counted) before its password is checked, and released when it
+succeeds: concurrent guesses cannot all pass the check before any of them is counted,
+and successes are never counted.
 
 Embedded, the counts live in the database (``login_failures``). Scaled out with
 ``GATEWAY_REDIS_URL``, they live in Redis sorted sets shared by every worker, and expire
-by themselves. Successes are never counted.
+by themselves.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from gateway.accounts.models import LoginFailure
@@ -24,8 +29,12 @@ class FailureCounter(Protocol):
         """(failures for this account, failures from this address) since ``since``."""
         ...
 
-    def record(self, session: Session, email: str, address: str, at: datetime) -> None:
-        """Count one failure; ``session`` is the transaction that audits it."""
+    def reserve(self, email: str, address: str, at: datetime) -> str:
+        """Count one attempt now; returns what ``release`` needs."""
+        ...
+
+    def release(self, email: str, address: str, reservation: str) -> None:
+        """Un-count an attempt that succeeded."""
         ...
 
 
@@ -47,8 +56,16 @@ class DatabaseCounter:
         stmt = select(func.count(LoginFailure.id)).where(column == value, LoginFailure.at >= since)
         return session.scalar(stmt) or 0
 
-    def record(self, session: Session, email: str, address: str, at: datetime) -> None:
-        session.add(LoginFailure(email=email[:320], address=address, at=at))
+    def reserve(self, email: str, address: str, at: datetime) -> str:
+        with self.db.session() as session:
+            row = LoginFailure(email=email[:320], address=address, at=at)
+            session.add(row)
+            session.flush()
+            return str(row.id)
+
+    def release(self, email: str, address: str, reservation: str) -> None:
+        with self.db.session() as session:
+            session.execute(delete(LoginFailure).where(LoginFailure.id == int(reservation)))
 
 
 class RedisCounter:
@@ -71,14 +88,21 @@ class RedisCounter:
         per_account, per_address = pipe.execute()
         return int(per_account), int(per_address)
 
-    def record(self, session: Session, email: str, address: str, at: datetime) -> None:
+    def reserve(self, email: str, address: str, at: datetime) -> str:
         ttl = int(self.window.total_seconds()) + 1
-        member = f"{at.timestamp()}:{secrets.token_hex(4)}"
+        member = f"{at.timestamp()}:{secrets.token_hex(8)}"
         pipe = self.client.pipeline()
         for key in self._keys(email, address):
             pipe.zadd(key, {member: at.timestamp()})
             pipe.zremrangebyscore(key, "-inf", (at - self.window).timestamp())
             pipe.expire(key, ttl)
+        pipe.execute()
+        return member
+
+    def release(self, email: str, address: str, reservation: str) -> None:
+        pipe = self.client.pipeline()
+        for key in self._keys(email, address):
+            pipe.zrem(key, reservation)
         pipe.execute()
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gateway.audit.recorder import Actor
@@ -99,8 +100,12 @@ def files_of(plan: ProductionPlan) -> list[FileToStore]:
     for index, doc in enumerate(plan.documents):
         if doc.native_path:
             files.append(FileToStore(index, "native", None, doc.native_path))
+        seen: set[str] = set()
         for number, page in enumerate(doc.pages, start=1):
-            files.append(FileToStore(index, "image", number, page.path))
+            # a multi-page image named on several OPT lines is one file, stored once
+            if page.path not in seen:
+                seen.add(page.path)
+                files.append(FileToStore(index, "image", number, page.path))
         if doc.text_path:
             files.append(FileToStore(index, "text", None, doc.text_path))
     return files
@@ -192,7 +197,14 @@ def ingest(
 ) -> Production:
     try:
         check_volume_name(plan.volume)
-        return _ingest(rt, actor, matter_id, party_id, plan, source, progress)
+        try:
+            return _ingest(rt, actor, matter_id, party_id, plan, source, progress)
+        except SQLAlchemyError as exc:
+            # validation should have caught it; if the database still refuses, say so plainly
+            raise Invalid(
+                f"the database refused volume {plan.volume}: "
+                f"{type(getattr(exc, 'orig', None) or exc).__name__}"
+            ) from exc
     except GatewayError as error:
         audit_failure(rt, actor, matter_id, plan.volume, error)
         raise

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
@@ -62,6 +63,15 @@ def _planned(rt: Runtime, meta: UploadMeta) -> PlannedDocument:
     name = meta.file_name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not name or name in {".", ".."}:
         problems.append("file_name: required (the name the document had when produced)")
+    for field, value, limit in (
+        ("file_name", name, 500),
+        ("title", meta.title, 1000),
+        ("custodian", meta.custodian, 300),
+    ):
+        if len(value.strip()) > limit:
+            problems.append(f"{field}: at most {limit} characters")
+        if any(ord(c) < 0x20 for c in value):
+            problems.append(f"{field}: contains a control character")
     if problems:
         raise Invalid("; ".join(problems))
     return PlannedDocument(
@@ -111,7 +121,7 @@ def _check(session: Session, access: MatterAccess, planned: PlannedDocument, vol
         )
     )
     if existing is not None and existing.producing_party_id != access.side_party_id:
-        raise Conflict(f"volume {volume} belongs to another producing party")
+        raise Conflict("that volume name is taken in this matter: choose another")
 
 
 def upload_document(
@@ -140,14 +150,33 @@ def upload_document(
     try:
         stored = store_file(rt, access.matter, mkey, place, body)
     except GatewayError as error:  # e.g. the body was larger than allowed
-        with rt.transaction() as session:
-            rt.audit(session, **_refusal(access, error, meta).audit)
+        _audit_refusal(rt, access, error, meta)
         raise
     try:
-        return _commit(rt, access, planned, meta, mkey, uids, stored)
+        if stored.plaintext_size == 0:
+            empty = Invalid("the body is empty: a produced document has content")
+            _audit_refusal(rt, access, empty, meta)
+            raise empty
+        try:
+            return _commit(rt, access, planned, meta, mkey, uids, stored)
+        except SQLAlchemyError as exc:
+            refused = Invalid(f"the database refused the document: {_cause(exc)}")
+            _audit_refusal(rt, access, refused, meta)
+            raise refused from exc
     except BaseException:
         rt.blobs.delete(stored.blob_key)
         raise
+
+
+def _cause(exc: SQLAlchemyError) -> str:
+    return type(getattr(exc, "orig", None) or exc).__name__
+
+
+def _audit_refusal(
+    rt: Runtime, access: MatterAccess, error: GatewayError, meta: UploadMeta
+) -> None:
+    with rt.transaction() as session:
+        rt.audit(session, **_refusal(access, error, meta).audit)
 
 
 def _commit(

@@ -44,8 +44,10 @@ def stream_zip(members: Iterable[Member]) -> Iterator[bytes]:
         compression=zipfile.ZIP_STORED,
         allowZip64=True,
     ) as archive:
+        names: set[str] = set()
         for member in members:
-            info = zipfile.ZipInfo(member.name, date_time=member.modified.timetuple()[:6])
+            name = _unique(member.name, names)
+            info = zipfile.ZipInfo(name, date_time=member.modified.timetuple()[:6])
             info.compress_type = zipfile.ZIP_STORED
             with archive.open(info, mode="w", force_zip64=True) as handle:
                 yield from sink.drain()
@@ -54,3 +56,14 @@ def stream_zip(members: Iterable[Member]) -> Iterator[bytes]:
                     yield from sink.drain()
             yield from sink.drain()
     yield from sink.drain()
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """Two members of one name would leave an unzip tool to pick one; number the later."""
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        stem, dot, suffix = name.rpartition(".")
+        candidate = f"{stem}-{n}.{suffix}" if dot and "/" not in suffix else f"{name}-{n}"
+    taken.add(candidate)
+    return candidate

@@ -52,8 +52,29 @@ def detect_dat_encoding(data: bytes, *, file: str = "<dat>") -> str:
     if data.startswith(_UTF16BE_BOM):
         raise _undetermined("it starts with FE FF, a UTF-16 big-endian byte order mark", file)
     if len(data) >= 2 and data[0] == 0xFE:
-        return "cp1252"
+        return _single_byte(data, file)
     return _refuse_undetermined(data, file)
+
+
+# In a single-byte DAT, þ (FE), ® (AE) and U+0014 (14) sit where cp1252 and Latin-1 put
+# them; every other byte above 7F means a code page that the bytes cannot name.
+_DELIMITER_BYTES = frozenset({0xFE, 0xAE})
+
+
+def _single_byte(data: bytes, file: str) -> str:
+    """cp1252 only when nothing but ASCII and the delimiters is in the file; otherwise the
+    code page (cp1252? cp1251? UTF-8 written as single bytes?) is the producer's to say."""
+    for offset, byte in enumerate(data):
+        if byte > 0x7F and byte not in _DELIMITER_BYTES:
+            line = data.count(b"\r\n", 0, offset) + 1
+            raise LoadFileError(
+                f"cannot determine the encoding: a single-byte file with byte "
+                f"{byte:02X} at offset {offset}, which means different letters in different "
+                "code pages; give the encoding explicitly (e.g. --encoding cp1252)",
+                file=file,
+                line=line,
+            )
+    return "cp1252"
 
 
 def _refuse_undetermined(data: bytes, file: str) -> str:

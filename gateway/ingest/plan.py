@@ -87,6 +87,11 @@ def parse_bates(text: str) -> Bates:
             "without surrounding spaces"
         )
     prefix = match["prefix"]
+    if len(match["digits"]) > 18 or len(prefix) > 80:
+        raise ValueError(
+            f"{text!r} is not a Bates number the gateway can hold: at most 18 "
+            "digits after a prefix of at most 80 characters"
+        )
     if not set(prefix) <= _PREFIX_CHARACTERS or "  " in prefix:
         raise ValueError(
             f"{text!r} is not a Bates number: the prefix may hold only letters, "
@@ -169,6 +174,32 @@ FIELD_ALIASES: Mapping[str, tuple[str, ...]] = {
     "text": ("TEXTLINK", "TEXTPATH", "TEXTFILE", "EXTRACTEDTEXT"),
     "pagecount": ("PAGECOUNT", "PAGES", "PGCOUNT"),
 }
+
+
+# The longest value each role may have (the gateway's columns hold no more).
+FIELD_LIMITS: Mapping[str, int] = {
+    "begbates": 100,
+    "endbates": 100,
+    "begattach": 100,
+    "endattach": 100,
+    "custodian": 300,
+    "title": 1000,
+    "file_name": 500,
+    "date": 40,
+}
+
+# Roles where a second field could silently change what is served or who may see it.
+SINGLE_FIELD_ROLES = (
+    "begbates",
+    "endbates",
+    "begattach",
+    "endattach",
+    "custodian",
+    "confidentiality",
+    "native",
+    "text",
+    "pagecount",
+)
 
 
 def normalize_field_name(name: str) -> str:
@@ -358,7 +389,17 @@ class _Planner:
                 line=1,
                 field=FIELD_ALIASES[role][0],
             )
-        if missing:
+        # Two fields serving one of these roles would leave the choice between them to the
+        # parser (say CONFIDENTIALITY and DESIGNATION, one of them AEO): refuse the header.
+        ambiguous = [role for role in SINGLE_FIELD_ROLES if len(columns.by_role[role]) > 1]
+        for role in ambiguous:
+            self.errors.add(
+                f"fields {', '.join(columns.by_role[role])} all give the {role}: keep one",
+                file=self.dat_file,
+                line=1,
+                field=columns.by_role[role][1],
+            )
+        if missing or ambiguous:
             self.dat_complete = False
             return []
         drafts = [self._draft(_Record(row, columns)) for row in table.rows]
@@ -369,6 +410,7 @@ class _Planner:
         begin = self._bates(record, "begbates")
         end = self._bates(record, "endbates")
         valid = begin is not None and end is not None and self._range_ok(record, begin, end)
+        valid = self._fits(record) and valid
         # Every field is checked even when the range is not, so one pass reports them all.
         designation = self._designation(record)
         native = self._path(record, "native")
@@ -386,6 +428,22 @@ class _Planner:
             text=text,
             page_count=page_count,
         )
+
+    def _fits(self, record: _Record) -> bool:
+        """Every value fits where it will be stored, and holds no NUL or other control
+        character that a database would refuse (tab and newline are text)."""
+        ok = True
+        for name, value in record.row.values.items():
+            bad = next((c for c in value if ord(c) < 0x20 and c not in "\t\n\r"), None)
+            if bad is not None:
+                self._error(record, name, f"contains the control character U+{ord(bad):04X}")
+                ok = False
+        for role, limit in FIELD_LIMITS.items():
+            name, value = record.get(role)
+            if len(value.strip()) > limit:
+                self._error(record, name, f"is {len(value.strip())} characters; at most {limit}")
+                ok = False
+        return ok
 
     def _error(self, record: _Record, name: str, reason: str) -> None:
         self.errors.add(reason, file=self.dat_file, line=record.row.line, field=name)
@@ -508,6 +566,37 @@ class _Planner:
         self._error(later.record, later.record.get("begbates")[0], reason)
 
     def _check_families(self, drafts: list[_Draft]) -> None:
+        self._check_family_ends(drafts)
+        ranges = []
+        for draft in drafts:
+            begin, end = (
+                draft.record.get("begattach")[1].strip(),
+                draft.record.get("endattach")[1].strip(),
+            )
+            if not (begin and end):
+                continue
+            try:
+                low, high = parse_bates(begin), parse_bates(end)
+            except ValueError:
+                continue
+            if low.series == high.series and draft.family == begin:
+                ranges.append((low, high, draft.family, draft.line))
+        for draft in drafts:
+            for low, high, family, line in ranges:
+                inside = (
+                    draft.begin.series == low.series
+                    and low.number <= draft.begin.number <= high.number
+                )
+                if inside and draft.family != family:
+                    self._error(
+                        draft.record,
+                        draft.record.get("begattach")[0],
+                        f"{draft.begin.format()} lies in family {family} (line {line}) but "
+                        f"names {draft.family or 'no family'}",
+                    )
+                    break
+
+    def _check_family_ends(self, drafts: list[_Draft]) -> None:
         ends: dict[str, tuple[str, int]] = {}
         for draft in drafts:
             end = draft.record.get("endattach")[1]

@@ -177,3 +177,47 @@ def test_audit_csv_cells_never_start_a_formula(client, demo):
     ).get_data(as_text=True)
     assert "'=HYPERLINK(1)" in text
     assert ",=HYPERLINK" not in text
+
+
+def test_concurrent_wrong_passwords_get_at_most_the_limit_of_checks(rt, demo, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gateway.accounts import service as accounts
+    from gateway.errors import Throttled, Unauthenticated
+
+    checks = []
+    original = accounts._check_password
+    monkeypatch.setattr(accounts, "_check_password", lambda *a: checks.append(1) or original(*a))
+
+    def guess(n: int) -> str:
+        try:
+            accounts.authenticate(
+                rt,
+                email="counsel@plaintiffs.example",
+                password=f"guess-{n}",
+                address="198.51.100.7",
+            )
+        except Throttled:
+            return "throttled"
+        except Unauthenticated:
+            return "wrong"
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(guess, range(24)))
+    assert len(checks) <= rt.settings["LOGIN_MAX_FAILURES"]
+    assert outcomes.count("wrong") == len(checks) and "signed in" not in outcomes
+
+
+def test_empty_upload_is_refused_and_audited(client, demo, rt):
+    counsel = token_for(client, "counsel@plaintiffs.example")
+    before = _state(rt)
+    response = client.post(
+        f"{BASE}/api/v1/matters/{demo}/productions/VOL7/documents",
+        headers={**auth(counsel), "Content-Type": "application/octet-stream"},
+        query_string={"bates_begin": "AOL-PLTF-00000070", "file_name": "x.pdf"},
+        data=b"",
+    )
+    assert response.status_code == 422 and "empty" in response.get_json()["error"]["message"]
+    assert _state(rt) == before
+    assert any(o == "denied" and "empty" in r for t, o, r in _tags(rt, tag="production:upload"))

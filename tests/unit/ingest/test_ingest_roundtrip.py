@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from gateway.ingest import (
     DAT_ENCODINGS,
+    LoadFileError,
     OptRow,
     detect_dat_encoding,
     parse_dat,
@@ -27,8 +28,15 @@ BOMS = {"utf-8-sig": b"\xef\xbb\xbf", "utf-16": b"\xff\xfe"}
 @pytest.mark.parametrize("encoding", DAT_ENCODINGS)
 def test_dat_round_trip_in_every_encoding(encoding: str) -> None:
     data = write_dat(FIELDS, ROWS, encoding=encoding)
-    assert data.startswith(BOMS.get(encoding, b"")) and detect_dat_encoding(data) == encoding
-    table = parse_dat(data, file="v.dat")
+    assert data.startswith(BOMS.get(encoding, b""))
+    if encoding == "cp1252":
+        # non-ASCII letters in a single-byte file: the code page must be given, not guessed
+        with pytest.raises(LoadFileError, match="give the encoding explicitly"):
+            detect_dat_encoding(data)
+        table = parse_dat(data, file="v.dat", encoding="cp1252")
+    else:
+        assert detect_dat_encoding(data) == encoding
+        table = parse_dat(data, file="v.dat")
     assert table.fields == FIELDS
     assert [[row.values[name] for name in FIELDS] for row in table.rows] == ROWS
     assert [row.line for row in table.rows] == [2, 3]
@@ -83,7 +91,8 @@ def test_dat_round_trip_of_arbitrary_text(rows: list[list[str]], encoding: str) 
 @settings(deadline=None, max_examples=60)
 @given(rows=st.lists(st.lists(_CP1252_TEXT, min_size=2, max_size=2), max_size=5))
 def test_dat_round_trip_of_arbitrary_cp1252_text(rows: list[list[str]]) -> None:
-    table = parse_dat(write_dat(["A", "B"], rows, encoding="cp1252"), file="v.dat")
+    data = write_dat(["A", "B"], rows, encoding="cp1252")
+    table = parse_dat(data, file="v.dat", encoding="cp1252")
     assert [[row.values["A"], row.values["B"]] for row in table.rows] == rows
 
 
@@ -107,3 +116,19 @@ def test_opt_round_trip(encoding: str) -> None:
 def test_the_opt_writer_refuses_commas() -> None:
     with pytest.raises(ValueError, match="image path"):
         write_opt([OptRow("A-1", "V", "IMAGES/a,b.tif", True)])
+
+
+def test_single_byte_ascii_dat_is_detected_as_cp1252() -> None:
+    rows = [["AOL-DEF-00556914", "AOL-DEF-00556918", "plain ascii\nnext line", "Perez"]]
+    data = write_dat(FIELDS, rows, encoding="cp1252")
+    assert detect_dat_encoding(data) == "cp1252"
+    assert parse_dat(data, file="v.dat").rows[0].values["TITLE"] == "plain ascii\nnext line"
+
+
+def test_utf8_body_behind_single_byte_delimiters_is_refused() -> None:
+    """Bytes that are UTF-8 text between cp1252 delimiters would decode as mojibake."""
+    data = "þBEGBATESþ\x14þCUSTODIANþ\r\n".encode("cp1252") + "þA-1þ\x14þ".encode("cp1252")
+    data += "José".encode() + "þ\r\n".encode("cp1252")
+    with pytest.raises(LoadFileError, match="byte C3 at offset .*give the encoding") as caught:
+        detect_dat_encoding(data, file="v.dat")
+    assert caught.value.line == 2
