@@ -173,6 +173,7 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
 @click.option("--opt", "opt_path", default=None, help="OPT path inside the volume folder")
 @click.option("--volume", default=None, help="volume name (default: the folder's name)")
 @click.option("--encoding", default=None, help="DAT encoding, only when detection cannot tell")
+@click.option("--opt-encoding", default=None, help="OPT encoding, when it is not UTF-8")
 @click.pass_context
 def ingest(
     ctx: click.Context,
@@ -183,6 +184,7 @@ def ingest(
     opt_path: str | None,
     volume: str | None,
     encoding: str | None,
+    opt_encoding: str | None,
 ) -> None:
     """Ingest a production volume from a DAT/OPT load-file set."""
     from sqlalchemy import select
@@ -213,6 +215,7 @@ def ingest(
         opt_path=opt_path,
         volume=volume or volume_dir.name,
         encoding=encoding,
+        opt_encoding=opt_encoding,
     )
     with click.progressbar(length=len(files_of(plan)), label=f"encrypting {plan.volume}") as bar:
         production = run_ingest(

@@ -168,6 +168,7 @@ def plan_volume(
     opt_path: str | None,
     volume: str,
     encoding: str | None = None,
+    opt_encoding: str | None = None,
 ) -> ProductionPlan:
     """Parse and check a volume's load files in full; a refusal is audited."""
     try:
@@ -178,6 +179,7 @@ def plan_volume(
             opt_path=opt_path,
             designations=designation_spellings(rt),
             encoding=encoding,
+            opt_encoding=opt_encoding,
             volume=volume,
         )
     except GatewayError as error:

@@ -306,3 +306,32 @@ def test_no_plaintext_reaches_the_blob_store(rt, demo, tmp_path):
         b"%PDF",
     ):
         assert marker not in contents
+
+
+def test_cli_reads_a_cp1252_volume_when_told_the_code_pages(rt, demo, tmp_path):
+    folder = build_volume(tmp_path, [Doc(40, 40, native=True)], encoding="cp1252", volume="CP")
+    (folder / "IMAGES" / "TST-00000040.tif").rename(folder / "IMAGES" / "Müller.tif")
+    opt = (
+        (folder / "DATA" / "CP.opt")
+        .read_bytes()
+        .replace(b"TST-00000040.tif", "Müller.tif".encode("cp1252"))
+    )
+    (folder / "DATA" / "CP.opt").write_bytes(opt)
+    dat = (folder / "DATA" / "CP.dat").read_bytes().replace(b"Custodian A", "José".encode("cp1252"))
+    (folder / "DATA" / "CP.dat").write_bytes(dat)
+    args = [
+        "ingest",
+        str(folder),
+        "--matter",
+        "3:17-cv-2366-BAS-KSC",
+        "--party",
+        "Chad F. Wolf, et al. (Defendants)",
+        "--dat",
+        "DATA/CP.dat",
+        "--opt",
+        "DATA/CP.opt",
+    ]
+    refused = _cli(rt, *args)
+    assert refused.exit_code == 2 and "give the encoding explicitly" in refused.output
+    done = _cli(rt, *args, "--encoding", "cp1252", "--opt-encoding", "cp1252")
+    assert done.exit_code == 0, done.output
