@@ -337,6 +337,41 @@ def audit_verify(ctx: click.Context, receipts: tuple[Any, ...]) -> None:
 
 
 @main.group()
+def storage() -> None:
+    """Blob storage upkeep."""
+
+
+@storage.command("sweep")
+@click.option(
+    "--older-than-hours",
+    default=48.0,
+    show_default=True,
+    help="only blobs written longer ago than this (an ingest may still be running)",
+)
+@click.option("--dry-run", is_flag=True, help="list what would be removed, remove nothing")
+@click.pass_context
+def storage_sweep(ctx: click.Context, older_than_hours: float, dry_run: bool) -> None:
+    """Remove blobs that no document file refers to (left by an ingest killed midway)."""
+    from datetime import timedelta
+
+    from gateway.audit.recorder import Actor
+    from gateway.documents.sweep import sweep_orphans
+
+    report = sweep_orphans(
+        _runtime(ctx),
+        Actor.command_line(),
+        grace=timedelta(hours=older_than_hours),
+        dry_run=dry_run,
+    )
+    for key in report.orphans:
+        click.echo(f"{'would remove' if dry_run else 'removed'} {key}")
+    click.echo(
+        f"{report.examined} blobs examined, {len(report.orphans)} unreferenced, "
+        f"{report.removed} removed"
+    )
+
+
+@main.group()
 def matters() -> None:
     """Set up matters, their parties and who holds which role."""
 

@@ -29,6 +29,7 @@ class Tag(StrEnum):
     USER_CHANGED = "user:change"
     MEMBERSHIP_CHANGED = "membership:change"
     MATTER_CREATED = "matter:create"
+    STORAGE_SWEPT = "storage:sweep"
 
 
 class Outcome(StrEnum):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 # Lower-case ASCII, digits, "/", "_" and "-": no dots (so no ".." and no hidden files), no
@@ -90,4 +91,8 @@ class BlobStore(Protocol):
     def iter_keys(self, prefix: str = "") -> Iterator[str]:
         """Every stored key starting with ``prefix`` (a plain string prefix, not a
         directory), in lexicographic order."""
+        ...
+
+    def modified(self, key: str) -> datetime:
+        """When the blob was last written (aware, UTC)."""
         ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -141,6 +142,10 @@ class S3BlobStore:
 
     def size(self, key: str) -> int:
         return int(self._head(key)["ContentLength"])
+
+    def modified(self, key: str) -> datetime:
+        stamp: datetime = self._head(key)["LastModified"]
+        return stamp.astimezone(UTC)
 
     def _head(self, key: str) -> dict[str, Any]:
         try:

@@ -237,3 +237,11 @@ def test_receipts_catch_a_cut_tail_that_the_stored_head_cannot(cli_env, tmp_path
     assert run(cli_env, "audit", "verify").exit_code == 0  # the stored head alone is fooled
     caught = run(cli_env, "audit", "verify", "--receipt", str(tmp_path / "new.json"))
     assert caught.exit_code == 1 and "the chain was cut" in caught.output
+
+
+def test_storage_sweep_from_the_command_line(cli_env):
+    assert run(cli_env, "demo", "--no-serve").exit_code == 0
+    dry = run(cli_env, "storage", "sweep", "--dry-run")
+    assert dry.exit_code == 0 and "21 blobs examined, 0 unreferenced, 0 removed" in dry.output
+    short = run(cli_env, "storage", "sweep", "--older-than-hours", "0.1")
+    assert short.exit_code == 2 and "grace" in short.output

@@ -117,6 +117,18 @@ def test_missing_key_raises_file_not_found(blob_store: BlobStore) -> None:
     assert blob_store.exists("absent") is False
 
 
+def test_modified_is_an_aware_recent_time(blob_store: BlobStore) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    blob_store.put("dated", [b"x"])
+    stamp = blob_store.modified("dated")
+    assert stamp.tzinfo is not None
+    assert before <= stamp <= datetime.now(UTC) + timedelta(seconds=5)
+    with pytest.raises(FileNotFoundError):
+        blob_store.modified("absent")
+
+
 def test_delete_is_idempotent(blob_store: BlobStore) -> None:
     blob_store.put("a/doc", [b"payload"])
     blob_store.put("a/other", [b"kept"])
