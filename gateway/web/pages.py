@@ -43,7 +43,7 @@ def index() -> Any:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    error = ""
+    error, status = "", 200
     if request.method == "POST":
         email = request.form.get("email", "")
         password = request.form.get("password", "")
@@ -53,13 +53,13 @@ def login() -> Any:
                 rt, email=email, password=password, address=client_address()
             )
         except GatewayError as exc:
-            error = exc.message
+            error, status = exc.message, exc.status
         else:
             rotate_session()
             session_id = accounts.start_session(rt, user, address=client_address())
             login_user(SessionUser(user, session_id))
             return redirect(_safe_next(request.args.get("next")))
-    return render_template("web/login.html", error=error), (401 if error else 200)
+    return render_template("web/login.html", error=error), status
 
 
 @bp.route("/logout", methods=["POST"])
