@@ -8,7 +8,6 @@ silently would encrypt documents nobody can later decrypt.
 from __future__ import annotations
 
 import base64
-import binascii
 import os
 import secrets
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from gateway.crypto.keys import key_from_b64
 from gateway.errors import ConfigurationError
 
 MASTER_KEY_FILE = "master.key"
@@ -34,16 +34,6 @@ class Keyring:
     @property
     def audit_verify_key(self) -> Ed25519PublicKey:
         return self.audit_signing_key.public_key()
-
-
-def _b64_key(text: str, *, origin: str) -> bytes:
-    try:
-        raw = base64.b64decode(text.strip(), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ConfigurationError(f"{origin}: not base64") from exc
-    if len(raw) != 32:
-        raise ConfigurationError(f"{origin}: expected 32 bytes, found {len(raw)}")
-    return raw
 
 
 def _read(keys_path: Path, name: str, settings: dict[str, Any], env_name: str) -> tuple[str, str]:
@@ -72,9 +62,9 @@ def load_keyring(settings: dict[str, Any]) -> Keyring:
     if not isinstance(audit_key, Ed25519PrivateKey):
         raise ConfigurationError(f"{audit_origin}: expected an Ed25519 key")
     return Keyring(
-        master_key=_b64_key(master_text, origin=master_origin),
+        master_key=key_from_b64(master_text, source=master_origin),
         audit_signing_key=audit_key,
-        session_key=_b64_key(session_text, origin=session_origin),
+        session_key=key_from_b64(session_text, source=session_origin),
     )
 
 

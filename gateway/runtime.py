@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -57,7 +58,7 @@ class Runtime:
             parallelism=int(settings.get("ARGON2_PARALLELISM", 4)),
         )
 
-    def now(self):  # noqa: ANN201 - a datetime, kept short for call sites
+    def now(self) -> datetime:
         return self.clock.now()
 
     def ensure_audit_anchor(self) -> None:

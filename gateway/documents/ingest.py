@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -134,8 +134,6 @@ def bates_collisions(session: Session, matter_id: int, plan: ProductionPlan) -> 
 
 def count_rows(session: Session) -> dict[str, int]:
     """Row counts of every table an ingest writes (tests compare before and after)."""
-    from sqlalchemy import func
-
     return {
         model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
         for model in (Production, Document, DocumentPerson, DocumentVersion, DocumentFile)
@@ -296,7 +294,7 @@ def _commit(
             volume=plan.volume,
             produced_at=now,
             document_count=len(plan.documents),
-            page_count=sum(_pages(d) for d in plan.documents),
+            page_count=sum(page_count(d) for d in plan.documents),
         )
         session.add(production)
         session.flush()
@@ -329,7 +327,8 @@ def _commit(
         return production
 
 
-def _pages(planned: PlannedDocument) -> int:
+def page_count(planned: PlannedDocument) -> int:
+    """Imaged pages, or for a native-only document the pages its Bates range counts."""
     return (
         planned.page_count
         or parse_bates(planned.bates_end).number - parse_bates(planned.bates_begin).number + 1
@@ -359,8 +358,7 @@ def add_document(
         bates_prefix=prefix,
         bates_begin_no=begin_no,
         bates_end_no=end_no,
-        # a native-only document has no page images; its Bates range still counts its pages
-        page_count=planned.page_count or end_no - begin_no + 1,
+        page_count=page_count(planned),
         family_id=family_id(mkey, planned.family),
         custodian=planned.custodian,
         title=planned.title,

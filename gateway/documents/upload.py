@@ -25,6 +25,7 @@ from gateway.documents.ingest import (
     bates_collisions,
     check_volume_name,
     lock_matter,
+    page_count,
 )
 from gateway.documents.models import Document, Production
 from gateway.errors import Conflict, Forbidden, GatewayError, Invalid
@@ -200,7 +201,7 @@ def _commit(
                 Production.matter_id == access.matter.id, Production.volume == meta.volume
             )
         )
-        pages = parse_bates(planned.bates_end).number - parse_bates(planned.bates_begin).number + 1
+        pages = page_count(planned)
         if production is None:
             production = Production(
                 matter_id=access.matter.id,

@@ -51,6 +51,17 @@ def _plan(rt, folder, **kwargs):
     )
 
 
+def _ingest_as_defendants(rt, demo, folder, source=None):
+    return ingest(
+        rt,
+        Actor.command_line(),
+        matter_id=demo,
+        party_id=_defendants(rt, demo),
+        plan=_plan(rt, folder),
+        source=source or DirectorySource(folder),
+    )
+
+
 def _defendants(rt, matter_id):
     from sqlalchemy import select
 
@@ -132,14 +143,7 @@ def test_author_named_in_a_document_is_matched_by_email(rt, demo, tmp_path, clie
     from gateway.demo import DEMO_PASSWORD
 
     folder = build_volume(tmp_path, DOCS)
-    ingest(
-        rt,
-        Actor.command_line(),
-        matter_id=demo,
-        party_id=_defendants(rt, demo),
-        plan=_plan(rt, folder),
-        source=DirectorySource(folder),
-    )
+    _ingest_as_defendants(rt, demo, folder)
     accounts.create_user(
         rt,
         Actor.command_line(),
@@ -208,14 +212,7 @@ def test_bad_volume_is_refused_and_changes_nothing(rt, demo, tmp_path, breakage,
 
 def test_overlap_with_an_earlier_production_changes_nothing(rt, demo, tmp_path):
     first = build_volume(tmp_path / "a", DOCS)
-    ingest(
-        rt,
-        Actor.command_line(),
-        matter_id=demo,
-        party_id=_defendants(rt, demo),
-        plan=_plan(rt, first),
-        source=DirectorySource(first),
-    )
+    _ingest_as_defendants(rt, demo, first)
     second = build_volume(tmp_path / "b", [Doc(7, 9)], volume="VOL002")
     before = _state(rt)
     with pytest.raises(Conflict, match="TST-00000007-TST-00000009 overlaps TST-00000006"):
@@ -254,14 +251,7 @@ def test_read_failure_midway_leaves_no_orphan_blob(rt, demo, tmp_path):
     folder = build_volume(tmp_path, DOCS)
     before = _state(rt)
     with pytest.raises(Invalid, match="cannot read: Input/output error"):
-        ingest(
-            rt,
-            Actor.command_line(),
-            matter_id=demo,
-            party_id=_defendants(rt, demo),
-            plan=_plan(rt, folder),
-            source=FailingSource(folder, fail_after=4),
-        )
+        _ingest_as_defendants(rt, demo, folder, source=FailingSource(folder, fail_after=4))
     assert _state(rt) == before
 
 
@@ -272,14 +262,7 @@ def test_failed_ingest_is_audited(rt, demo, tmp_path):
 
     folder = build_volume(tmp_path, DOCS)
     with pytest.raises(Invalid):
-        ingest(
-            rt,
-            Actor.command_line(),
-            matter_id=demo,
-            party_id=_defendants(rt, demo),
-            plan=_plan(rt, folder),
-            source=FailingSource(folder, fail_after=1),
-        )
+        _ingest_as_defendants(rt, demo, folder, source=FailingSource(folder, fail_after=1))
     with rt.db.session() as session:
         last = session.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
     assert last.tag == "production:ingest_failed" and "cannot read" in last.reason
@@ -287,14 +270,7 @@ def test_failed_ingest_is_audited(rt, demo, tmp_path):
 
 def test_no_plaintext_reaches_the_blob_store(rt, demo, tmp_path):
     folder = build_volume(tmp_path, DOCS)
-    ingest(
-        rt,
-        Actor.command_line(),
-        matter_id=demo,
-        party_id=_defendants(rt, demo),
-        plan=_plan(rt, folder),
-        source=DirectorySource(folder),
-    )
+    _ingest_as_defendants(rt, demo, folder)
     blobs = Path(rt.settings["INSTANCE_PATH"]) / "blobs"
     contents = b"".join(p.read_bytes() for p in blobs.rglob("*") if p.is_file())
     assert contents, "no blobs were written"
