@@ -19,10 +19,12 @@ from collections.abc import Sequence
 
 from gateway.authz.derive import Authorizer
 from gateway.authz.policy import PolicySource, build_enforcer, load_default_policy
-from gateway.authz.vocabulary import Ack, Action, Disclosure, Relation, Role, State
+from gateway.authz.vocabulary import Ack, Action, Affiliation, Relation, Role, Standing, State
 
 Document = tuple[str, str, str]  # (relation, designation, state)
 LIST = str(Action.DOCUMENT_LIST)
+# the person the decisions are for: signed Exhibit A, acts for a party, no party's employee
+PERSON = (str(Ack.SIGNED), str(Standing.PARTY), str(Affiliation.UNAFFILIATED))
 
 
 def synthetic_documents(policy: PolicySource, count: int, seed: int) -> list[Document]:
@@ -39,7 +41,7 @@ def naive(policy: PolicySource, documents: Sequence[Document]) -> tuple[float, d
     started = time.perf_counter()
     visible = {
         str(role): sum(
-            enforcer.enforce(str(role), Ack.SIGNED, Disclosure.CLEARED, *doc, LIST)
+            enforcer.enforce(str(role), *PERSON, doc[0], "cleared", *doc[1:], "not_presented", LIST)
             for doc in documents
         )
         for role in Role
@@ -56,15 +58,25 @@ def derived(
     for role in Role:
         role_started = time.perf_counter()
         for ack in Ack:
-            for disclosure in Disclosure:
-                authorizer.grants([role], ack, disclosure)
+            for affiliation in Affiliation:
+                authorizer.grants([role], ack=ack, standing=Standing.PARTY, affiliation=affiliation)
         per_role[str(role)] = time.perf_counter() - role_started
     derive_s = time.perf_counter() - started
     started = time.perf_counter()
     visible = {}
     for role in Role:
-        grants = authorizer.grants([role], Ack.SIGNED, Disclosure.CLEARED)
-        visible[str(role)] = sum(grants.allows(*doc, LIST) for doc in documents)
+        grants = authorizer.grants([role], ack=PERSON[0], standing=PERSON[1], affiliation=PERSON[2])
+        visible[str(role)] = sum(
+            grants.allows(
+                relation=doc[0],
+                clearance="cleared",
+                designation=doc[1],
+                state=doc[2],
+                presented="not_presented",
+                action=LIST,
+            )
+            for doc in documents
+        )
     return derive_s, time.perf_counter() - started, per_role, visible
 
 
@@ -81,7 +93,9 @@ def main() -> None:
 
     derive_s, filter_s, per_role, derived_visible = derived(policy, documents)
     for role, seconds in per_role.items():
-        print(f"  grants() cold, 4 ack/disclosure combinations: {role:16} {seconds * 1000:7.1f} ms")
+        print(
+            f"  grants() cold, 4 ack/affiliation combinations: {role:16} {seconds * 1000:7.1f} ms"
+        )
     print(
         f"derive all roles: {derive_s:.3f} s; filter {len(documents)} docs x 8 roles: "
         f"{filter_s * 1000:.1f} ms"

@@ -36,7 +36,7 @@ MEMBERS = 2_000
 DESIGNATIONS = ("PUBLIC", "CONFIDENTIAL", "AEO")
 
 
-def build(root: Path) -> tuple[Runtime, int, User]:
+def build(root: Path) -> tuple[Runtime, int, User, int]:
     init_keys(root / "keys")
     settings = load_settings(
         {
@@ -89,7 +89,6 @@ def build(root: Path) -> tuple[Runtime, int, User]:
                     "user_id": uid,
                     "party_id": receiver.id,
                     "role": "party_employee" if n % 2 else "outside_counsel",
-                    "disclosure": "not_cleared",
                     "created_at": now,
                 }
                 for n, uid in enumerate(ids)
@@ -112,6 +111,7 @@ def build(root: Path) -> tuple[Runtime, int, User]:
                     "matter_id": matter.id,
                     "production_id": production.id,
                     "producing_party_id": producer.id,
+                    "designating_party_id": producer.id,
                     "bates_begin": f"B-{n:08d}",
                     "bates_end": f"B-{n:08d}",
                     "bates_prefix": "B-",
@@ -154,12 +154,12 @@ def build(root: Path) -> tuple[Runtime, int, User]:
                 signed_from="bench",
             )
         )
-    return rt, matter.id, employee
+    return rt, matter.id, employee, receiver.id
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        rt, matter_id, employee = build(Path(tmp))
+        rt, matter_id, employee, receiver_id = build(Path(tmp))
         query = documents.DocumentQuery(per_page=50)
         documents.list_documents(rt, employee, matter_id, query, address="bench")  # warm
         runs = 20
@@ -173,7 +173,16 @@ def main() -> None:
             rows = session.execute(select(Document.designation, Document.state)).all()
         visible = sum(
             enforcer.enforce(
-                "party_employee", "signed", "not_cleared", "other", d, s, "document:list"
+                "party_employee",
+                "signed",
+                "party",
+                "unaffiliated",
+                "other",
+                "not_cleared",
+                d,
+                s,
+                "not_presented",
+                "document:list",
             )
             for d, s in rows
         )
@@ -193,9 +202,9 @@ def main() -> None:
             rt,
             Actor.command_line(),
             matter_id,
-            email="late@bench.example",
-            role="outside_counsel",
-            party_id=None,
+            matters.NewMember(
+                email="late@bench.example", role="outside_counsel", party_id=receiver_id
+            ),
         )
         late = accounts.get_user(rt, "late@bench.example")
         documents.list_documents(rt, late, matter_id, query, address="bench")

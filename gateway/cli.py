@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -413,9 +414,27 @@ def matters_add_party(ctx: click.Context, case_number: str, name: str, kind: str
 @matters.command("add-member")
 @click.argument("case_number")
 @click.option("--email", required=True)
-@click.option("--role", required=True, help="outside_counsel, party_employee, expert, ...")
+@click.option(
+    "--role",
+    required=True,
+    help="outside_counsel, counsel_staff, party_employee, house_counsel, expert, court, "
+    "vendor, witness or auditor",
+)
 @click.option("--party", "party_name", default=None, help="the party the user acts for")
-@click.option("--cleared", is_flag=True, help="§7.4 disclosure cleared (experts, house counsel)")
+@click.option(
+    "--affiliated-with",
+    "affiliated_with",
+    default=None,
+    help="the party the person is an officer, director or employee of",
+)
+@click.option(
+    "--cleared-by",
+    "cleared_by",
+    multiple=True,
+    help="a designating party whose §7.4 procedure cleared the person (repeatable)",
+)
+@click.option("--from", "active_from", default=None, help="role active from (ISO 8601, offset)")
+@click.option("--until", "active_until", default=None, help="role active until (ISO 8601)")
 @click.pass_context
 def matters_add_member(
     ctx: click.Context,
@@ -423,34 +442,44 @@ def matters_add_member(
     email: str,
     role: str,
     party_name: str | None,
-    cleared: bool,
+    affiliated_with: str | None,
+    cleared_by: tuple[str, ...],
+    active_from: str | None,
+    active_until: str | None,
 ) -> None:
-    from sqlalchemy import select
-
     from gateway.audit.recorder import Actor
-    from gateway.matters.models import Party
-    from gateway.matters.service import add_member
+    from gateway.matters.service import NewMember, add_member, find_party
 
     rt = _runtime(ctx)
     matter_id = _matter_id(rt, case_number)
-    party_id = None
-    if party_name:
-        with rt.db.session() as session:
-            party_id = session.scalar(
-                select(Party.id).where(Party.matter_id == matter_id, Party.name == party_name)
-            )
-        if party_id is None:
-            raise click.UsageError(f"no party {party_name!r} in {case_number}")
-    add_member(
-        rt,
-        Actor.command_line(),
-        matter_id,
+
+    def party(name: str | None) -> int | None:
+        return None if name is None else find_party(rt, matter_id, name).id
+
+    new = NewMember(
         email=email,
         role=role,
-        party_id=party_id,
-        disclosure="cleared" if cleared else "not_cleared",
+        party_id=party(party_name),
+        affiliated_with=party(affiliated_with),
+        cleared_by=tuple(find_party(rt, matter_id, name).id for name in cleared_by),
+        active_from=_instant(active_from, "--from"),
+        active_until=_instant(active_until, "--until"),
     )
+    add_member(rt, Actor.command_line(), matter_id, new)
     click.echo(f"{email} is now {role} in {case_number}")
+
+
+def _instant(text: str | None, option: str) -> datetime | None:
+    """An ISO 8601 instant with its offset; a bare local time would be ambiguous."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.UsageError(f"{option}: not an ISO 8601 instant: {text!r}") from None
+    if value.tzinfo is None:
+        raise click.UsageError(f"{option}: give the offset too, e.g. {text}-07:00")
+    return value
 
 
 def _matter_id(rt: Any, case_number: str) -> int:

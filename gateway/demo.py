@@ -256,9 +256,11 @@ def load_demo(rt: Runtime, say: Callable[[str], None] = print) -> int:
                 rt,
                 operator,
                 matter.id,
-                email=user.email,
-                role=user.role,
-                party_id=party_ids.get(user.party or ""),
+                matters.NewMember(
+                    email=user.email,
+                    role=user.role,
+                    party_id=party_ids.get(user.party or ""),
+                ),
             )
     for user in USERS:
         if user.signed:

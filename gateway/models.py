@@ -9,13 +9,21 @@ from gateway.documents.models import (
     DocumentVersion,
     Production,
 )
-from gateway.matters.models import Acknowledgment, Matter, Membership, Party
+from gateway.matters.models import (
+    Acknowledgment,
+    Clearance,
+    Matter,
+    Membership,
+    Party,
+    PartyAffiliation,
+)
 
 __all__ = [
     "Acknowledgment",
     "ApiToken",
     "AuditAnchor",
     "AuditEntry",
+    "Clearance",
     "Document",
     "DocumentFile",
     "DocumentPerson",
@@ -24,6 +32,7 @@ __all__ = [
     "Matter",
     "Membership",
     "Party",
+    "PartyAffiliation",
     "Production",
     "User",
     "WebSession",

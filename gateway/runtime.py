@@ -50,7 +50,7 @@ class Runtime:
         self.db = Database(settings["DATABASE_URL"])
         self.blobs = EncryptedBlobs(make_blob_store(settings, settings["INSTANCE_PATH"]))
         self.policy = load_default_policy()
-        self.authorizer = Authorizer(self.policy)
+        self.authorizer = Authorizer.shared(self.policy)
         self.failures = make_counter(settings, self.db)
         self.passwords = PasswordHasher(
             time_cost=int(settings.get("ARGON2_TIME_COST", 3)),

@@ -11,6 +11,7 @@ from gateway.accounts.models import User
 from gateway.api import bp
 from gateway.api.spec import Param, build_document, route
 from gateway.audit import service as audit
+from gateway.authz.vocabulary import Ack
 from gateway.documents import downloads
 from gateway.documents import service as documents
 from gateway.documents.downloads import Download
@@ -157,7 +158,13 @@ def list_documents(matter_id: int) -> Any:
     page = documents.list_documents(
         runtime(), current_user(), matter_id, query, address=client_address()
     )
-    return jsonify(items=page.items, total=page.total, page=page.page, per_page=page.per_page)
+    body: dict[str, Any] = dict(
+        items=page.items, total=page.total, page=page.page, per_page=page.per_page
+    )
+    if page.acknowledgment_required:
+        body["acknowledgment_required"] = True
+        body["notice"] = matters.SIGN_FOR_MORE
+    return jsonify(body)
 
 
 @route(bp, "/matters/<int:matter_id>/documents/<path:bates>", "GET", "A document's metadata")
@@ -211,7 +218,7 @@ def get_acknowledgment(matter_id: int) -> Any:
         text = blank_text(access.matter)
     signed = matters.acknowledgment_of(rt, user, matter_id)
     return jsonify(
-        required=access.acknowledgment_required or access.ack == "signed",
+        required=access.acknowledgment_required or access.ack == Ack.SIGNED,
         signed=signed is not None,
         signed_at=signed.signed_at.isoformat() if signed else None,
         text=signed.text if signed else text,

@@ -8,7 +8,6 @@ path as the shipped default in ``policies/``.
 
 from __future__ import annotations
 
-import ast
 import csv
 import hashlib
 import json
@@ -28,11 +27,14 @@ from gateway.authz.vocabulary import (
     WILDCARD,
     Ack,
     Action,
+    Affiliation,
+    Clearance,
     DefaultTier,
-    Disclosure,
     Effect,
+    Presented,
     Relation,
     Role,
+    Standing,
     State,
 )
 from gateway.errors import Invalid
@@ -45,7 +47,20 @@ SOME_ALLOW = "some(where (p.eft == allow))"
 # False when at least one deny row matches (allow rows are ignored).
 NO_DENY = "!some(where (p.eft == deny))"
 
-REQUEST_TOKENS = ("sub", "ack", "disclosure", "relation", "designation", "state", "action")
+REQUEST_TOKENS = (
+    "sub",
+    "ack",
+    "standing",
+    "affiliation",
+    "relation",
+    "clearance",
+    "designation",
+    "state",
+    "presented",
+    "action",
+)
+# The columns that describe a document; matter-level actions carry "-" in each of them.
+DOCUMENT_COLUMNS = ("relation", "clearance", "designation", "state", "presented")
 POLICY_TOKENS = (*REQUEST_TOKENS, "eft")
 _P_COLUMNS = len(POLICY_TOKENS) + 1
 _G_COLUMNS = 3
@@ -148,22 +163,25 @@ def check_model_text(text: str, *, source_name: str) -> None:
     matcher = _assertion_value(model, "m")
     if "eval(" in matcher:
         raise where.invalid("the matcher must not use eval()")
-    if not _requires_role_link(matcher):
-        raise where.invalid("the matcher must be g(r.sub, p.sub) && (...)")
+    if not _is_canonical(matcher):
+        raise where.invalid(
+            'the matcher must be g(r.sub, p.sub) && (p.x == "*" || r.x == p.x) for each '
+            "attribute x in request order (policies/model.conf)"
+        )
 
 
-def _requires_role_link(matcher: str) -> bool:
-    """Whether no row can match unless ``g(r.sub, p.sub)`` holds (derive.py relies on it)."""
-    # The same rewriting pycasbin applies before it evaluates the matcher.
-    expression = matcher.replace("&&", " and ").replace("||", " or ")
-    expression = re.sub(r"!(?!=)", " not ", expression)
-    try:
-        tree = ast.parse(expression.strip(), mode="eval").body
-    except SyntaxError:
-        return False
-    if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And):
-        tree = tree.values[0]
-    return isinstance(tree, ast.Call) and ast.unparse(tree) == "g(r_sub, p_sub)"
+def canonical_matcher() -> str:
+    """The one matcher the derivation relies on: the role link, then each attribute compared
+    with its rule value or matched by "*" (written as pycasbin stores it: ``r_x``, ``p_x``)."""
+    terms = [f'(p_{t} == "*" || r_{t} == p_{t})' for t in REQUEST_TOKENS[1:]]
+    return " && ".join(["g(r_sub, p_sub)", *terms])
+
+
+def _is_canonical(matcher: str) -> bool:
+    # Whitespace does not count; anything else does. With this matcher an attribute value no
+    # rule names behaves exactly like any other such value (it only matches "*"), which lets
+    # derive.py ask Casbin once for one of them and answer for all.
+    return "".join(matcher.split()) == "".join(canonical_matcher().split())
 
 
 def _load_model(text: str, where: _Where) -> casbin.Model:
@@ -288,7 +306,7 @@ def parse_rules_csv(
 def _parse_rule(fields: list[str], designations: set[str], at: _Where) -> Rule:
     kind = fields[0]
     if kind == "p":
-        names = "role, ack, disclosure, relation, designation, state, action, effect"
+        names = ", ".join(("role", *REQUEST_TOKENS[1:], "effect"))
         _check_count(fields, _P_COLUMNS, names, at)
         _check_p_values(fields[1:], designations, at)
     elif kind == "g":
@@ -311,18 +329,22 @@ def _check_count(fields: list[str], expected: int, names: str, at: _Where) -> No
 
 
 def _check_p_values(values: list[str], designations: set[str], at: _Where) -> None:
-    role, ack, disclosure, relation, designation, state, action, effect = values
+    role, ack, standing, affiliation, *document, action, effect = values
+    relation, clearance, designation, state, presented = document
     # The matcher compares the role through g() only, so "*" there would match nobody.
     _check_value("role", role, Role, at)
     _check_value("ack", ack, Ack, at, wildcard=True)
-    _check_value("disclosure", disclosure, Disclosure, at, wildcard=True)
+    _check_value("standing", standing, Standing, at, wildcard=True)
+    _check_value("affiliation", affiliation, Affiliation, at, wildcard=True)
     _check_value("relation", relation, Relation, at, wildcard=True, matter=True)
+    _check_value("clearance", clearance, Clearance, at, wildcard=True, matter=True)
     _check_value("designation", designation, designations, at, wildcard=True, matter=True)
     _check_value("state", state, State, at, wildcard=True, matter=True)
+    _check_value("presented", presented, Presented, at, wildcard=True, matter=True)
     _check_value("action", action, Action, at, wildcard=True)
     if effect not in set(Effect):
         raise at.invalid(f"bad effect {effect!r} (expected allow or deny)")
-    _check_scope(action, (relation, designation, state), at)
+    _check_scope(action, tuple(document), at)
 
 
 def _check_value(
@@ -345,13 +367,13 @@ def _check_value(
         )
 
 
-def _check_scope(action: str, document: tuple[str, str, str], at: _Where) -> None:
+def _check_scope(action: str, document: tuple[str, ...], at: _Where) -> None:
     # A row that can never match any request is a typo, not a rule.
     if action in DOCUMENT_ACTIONS and NOT_APPLICABLE in document:
         raise at.invalid(f"{action} concerns a document: '-' never matches it")
     if action in MATTER_ACTIONS and any(v not in (WILDCARD, NOT_APPLICABLE) for v in document):
         raise at.invalid(
-            f"{action} is a matter-level action: relation, designation and state must be '-'"
+            f"{action} is a matter-level action: {', '.join(DOCUMENT_COLUMNS)} must be '-'"
         )
 
 

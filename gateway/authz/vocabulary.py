@@ -19,6 +19,7 @@ class Role(StrEnum):
     """A user's role in one matter (from the database; a user may hold several)."""
 
     OUTSIDE_COUNSEL = "outside_counsel"
+    COUNSEL_STAFF = "counsel_staff"
     PARTY_EMPLOYEE = "party_employee"
     HOUSE_COUNSEL = "house_counsel"
     EXPERT = "expert"
@@ -35,19 +36,49 @@ class Ack(StrEnum):
     UNSIGNED = "unsigned"
 
 
-class Disclosure(StrEnum):
-    """Whether the §7.4 disclosure procedure cleared (no timely objection, or the court allowed)."""
+class Standing(StrEnum):
+    """For whom the user acts in the matter: a party, a non-party (which may produce under
+    the order but is not a Receiving Party), or nobody (the court, the auditor, neutrals)."""
 
-    CLEARED = "cleared"
-    NOT_CLEARED = "not_cleared"
+    PARTY = "party"
+    NON_PARTY = "non_party"
+    NEUTRAL = "neutral"
+
+
+class Affiliation(StrEnum):
+    """Whether the person is now an officer, director or employee of a party of the matter.
+
+    A fact about the person, not about a role: a bar on a party's people holds whatever
+    role the person is enrolled under.
+    """
+
+    AFFILIATED = "affiliated"
+    UNAFFILIATED = "unaffiliated"
 
 
 class Relation(StrEnum):
     """The user's relation to one document, computed in SQL per document."""
 
-    PRODUCER = "producer"
-    NAMED = "named"
+    PRODUCER = "producer"  # the user's party produced it
+    DESIGNATOR = "designator"  # the user's party designated it (material another produced)
+    NAMED = "named"  # the user wrote, received or kept it
     OTHER = "other"
+
+
+class Clearance(StrEnum):
+    """Whether the §7.4 procedure cleared the user for the document's designating party
+    (no timely objection, or the court allowed); computed in SQL per document."""
+
+    CLEARED = "cleared"
+    NOT_CLEARED = "not_cleared"
+
+
+class Presented(StrEnum):
+    """Whether the document was presented or lodged with the court under seal
+    (FRCP 26(b)(5)(B)); computed in SQL per document."""
+
+    PRESENTED = "presented"
+    NOT_PRESENTED = "not_presented"
 
 
 class State(StrEnum):
@@ -84,3 +115,16 @@ DOCUMENT_ACTIONS: frozenset[Action] = frozenset(
     {Action.DOCUMENT_LIST, Action.DOCUMENT_VIEW, Action.DOCUMENT_DOWNLOAD}
 )
 MATTER_ACTIONS: frozenset[Action] = frozenset(set(Action) - DOCUMENT_ACTIONS)
+
+# Roles that act for a party (or a non-party) and so must name one; roles that act for
+# nobody and must not. Vendors and witnesses may do either.
+PARTY_ROLES: frozenset[Role] = frozenset(
+    {Role.OUTSIDE_COUNSEL, Role.COUNSEL_STAFF, Role.PARTY_EMPLOYEE, Role.HOUSE_COUNSEL, Role.EXPERT}
+)
+NEUTRAL_ROLES: frozenset[Role] = frozenset({Role.COURT, Role.AUDITOR})
+# Roles that are by definition officers or employees of the party they act for.
+EMPLOYEE_ROLES: frozenset[Role] = frozenset({Role.PARTY_EMPLOYEE, Role.HOUSE_COUNSEL})
+# Roles the §7.4 procedure clears for a designating party's material.
+DISCLOSURE_ROLES: frozenset[Role] = frozenset({Role.EXPERT, Role.HOUSE_COUNSEL})
+# Roles whose access is bounded by a recorded window (the deposition, ¶7.2(f)).
+WINDOWED_ROLES: frozenset[Role] = frozenset({Role.WITNESS})

@@ -32,8 +32,12 @@ def _servable(files: list[DocumentFile]) -> list[DocumentFile]:
 
 def _refuse_slip_only(access: MatterAccess, bates: str, listed: Document) -> Refused:
     # the user may see this document's slip sheet, so saying why is no leak
+    if listed.state in ("sequestered", "withdrawn"):
+        why = f"document {bates} is {listed.state}: it cannot be downloaded"
+    else:
+        why = f"document {bates} may be shown to you, not downloaded, under your role"
     return Refused(
-        Forbidden(f"document {bates} is {listed.state}: it cannot be downloaded"),
+        Forbidden(why),
         dict(
             tag=Tag.DOCUMENT_DOWNLOAD,
             outcome=Outcome.DENIED,

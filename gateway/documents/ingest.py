@@ -353,6 +353,7 @@ def add_document(
         matter_id=matter.id,
         production_id=production.id,
         producing_party_id=party.id,
+        designating_party_id=party.id,
         bates_begin=planned.bates_begin,
         bates_end=planned.bates_end,
         bates_prefix=prefix,

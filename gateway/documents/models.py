@@ -46,6 +46,9 @@ class Document(Base):
     matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
     production_id: Mapped[int] = mapped_column(ForeignKey("productions.id"), index=True)
     producing_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    # the party whose designation this is: the producing party unless another party
+    # designated material a non-party produced; the rules and clearance refer to it
+    designating_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
     bates_begin: Mapped[str] = mapped_column(String(100))
     bates_end: Mapped[str] = mapped_column(String(100))
     bates_prefix: Mapped[str] = mapped_column(String(80))
@@ -60,6 +63,9 @@ class Document(Base):
     doc_date: Mapped[str] = mapped_column(String(40), default="")
     designation: Mapped[str] = mapped_column(String(40), index=True)
     state: Mapped[str] = mapped_column(String(20), default="produced")
+    # presented or lodged with the court under seal (FRCP 26(b)(5)(B)): only then does the
+    # court open a sequestered document
+    presented_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("document_versions.id", use_alter=True), nullable=True
     )

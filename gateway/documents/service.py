@@ -10,11 +10,16 @@ from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
 from gateway.audit.tags import Outcome, Tag
-from gateway.documents.models import Document, DocumentFile, DocumentPerson, Production
-from gateway.documents.visibility import DOWNLOAD, LIST, VIEW, visible_clause
+from gateway.documents.models import Document, DocumentFile, Production
+from gateway.documents.visibility import DOWNLOAD, LIST, VIEW, facts_of, visible_clause
 from gateway.errors import BadRequest, NotFound
 from gateway.ingest.plan import parse_bates
-from gateway.matters.service import MatterAccess, require_acknowledged, resolve_access
+from gateway.matters.service import (
+    SIGN_FOR_MORE,
+    MatterAccess,
+    require_acknowledged,
+    resolve_access,
+)
 from gateway.runtime import Refused, Runtime
 
 MAX_PER_PAGE = 500
@@ -48,6 +53,8 @@ class DocumentPage:
     page: int
     per_page: int
     filters: dict[str, str] = field(default_factory=dict)
+    # the user has not signed Exhibit A, and signing it would show more
+    acknowledgment_required: bool = False
 
 
 def _bates_number(text: str, name: str) -> tuple[str, int]:
@@ -143,7 +150,14 @@ def list_documents(
             details={"filters": filters, "total": total, "page": query.page},
             **access.audit_kwargs(),
         )
-        return DocumentPage(items, total, query.page, query.per_page, filters)
+        return DocumentPage(
+            items,
+            total,
+            query.page,
+            query.per_page,
+            filters,
+            acknowledgment_required=access.acknowledgment_required,
+        )
 
 
 def _legends(rt: Runtime) -> dict[str, str]:
@@ -243,18 +257,6 @@ def find_document(
     )
 
 
-def _relation_of(session: Session, access: MatterAccess, doc: Document | None) -> str:
-    named = session.scalar(
-        select(DocumentPerson.id).where(
-            DocumentPerson.document_id == (doc.id if doc else -1),
-            DocumentPerson.value == access.user.email.lower(),
-        )
-    )
-    if doc is not None and access.side_party_id == doc.producing_party_id:
-        return "producer"
-    return "named" if named else "other"
-
-
 def refuse_hidden(
     session: Session, rt: Runtime, access: MatterAccess, bates: str, tag: Tag, action: str
 ) -> Refused:
@@ -269,16 +271,24 @@ def refuse_hidden(
             Document.matter_id == access.matter.id, Document.bates_begin == bates
         )
     )
-    relation = _relation_of(session, access, doc)
-    tiers = rt.policy.tiers
+    facts = facts_of(session, access, doc.id if doc else -1)
+    designations = rt.policy.designations
+    designation = doc.designation if doc else designations[-1]
     decision = rt.authorizer.explain(
         access.roles,
-        access.ack,
-        access.disclosure,
-        relation,
-        doc.designation if doc else tiers[-1].code,
-        doc.state if doc else "produced",
-        action,
+        (
+            access.ack,
+            access.standing,
+            access.affiliation,
+            facts.relation,
+            facts.clearance,
+            # a value outside the policy (a row changed behind the product's back) is
+            # explained as the strictest tier: it is refused either way
+            designation if designation in designations else designations[-1],
+            doc.state if doc else "produced",
+            facts.presented,
+            action,
+        ),
     )
     audit: dict[str, Any] = dict(
         tag=tag, outcome=Outcome.DENIED, bates=bates[:100], **access.audit_kwargs()
@@ -287,7 +297,15 @@ def refuse_hidden(
         audit["reason"] = "no such document"
     else:
         audit.update(reason=decision.reason, rule=",".join(decision.rule or ()), document_id=doc.id)
-    return Refused(NotFound(NOT_FOUND_MESSAGE), audit)
+    return Refused(NotFound(not_found_message(access)), audit)
+
+
+def not_found_message(access: MatterAccess) -> str:
+    """The same words for a hidden and a missing document; a user who has not signed
+    Exhibit A is reminded that signing may show more (true of every Bates number alike)."""
+    if access.acknowledgment_required:
+        return f"{NOT_FOUND_MESSAGE}; {SIGN_FOR_MORE}"
+    return NOT_FOUND_MESSAGE
 
 
 def get_document(

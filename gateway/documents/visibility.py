@@ -1,18 +1,21 @@
 """Turn a user's derived grants into one SQL condition over documents.
 
-Casbin decides the protective order's rules once per policy version (gateway.authz);
-here those permitted (relation, designation, state) sets become a WHERE clause, so a
-list of ten thousand documents costs one query, not ten thousand decisions. Each
-document's relation to the user is computed in SQL as well.
+Casbin decides the protective order's rules once per policy version (gateway.authz); here
+those permitted (relation, clearance, designation, state, presented) sets become a WHERE
+clause, so a list of ten thousand documents costs one query, not ten thousand decisions.
+Each attribute of a document as this user stands to it is computed in SQL as well, by the
+expressions below, which are the only definition of those attributes.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, select, true
+from sqlalchemy.orm import Session
 
-from gateway.authz.vocabulary import Action
+from gateway.authz.vocabulary import Action, Clearance, Presented, Relation, State
 from gateway.documents.models import Document, DocumentPerson
 from gateway.matters.service import MatterAccess
 
@@ -22,9 +25,9 @@ DOWNLOAD = str(Action.DOCUMENT_DOWNLOAD)
 
 
 def relation_expr(access: MatterAccess) -> ColumnElement[str]:
-    """'producer' if the user's party produced it, 'named' if the user is its author,
-    recipient or custodian (matched on e-mail address only: a name can belong to two
-    people), otherwise 'other'."""
+    """'producer' if the user's party produced it, 'designator' if the user's party
+    designated it, 'named' if the user is its author, recipient or custodian (matched on
+    e-mail address only: a name can belong to two people), otherwise 'other'."""
     named = exists(
         select(DocumentPerson.id).where(
             DocumentPerson.document_id == Document.id,
@@ -33,26 +36,125 @@ def relation_expr(access: MatterAccess) -> ColumnElement[str]:
     )
     whens = []
     if access.side_party_id is not None:
-        whens.append((Document.producing_party_id == access.side_party_id, literal("producer")))
-    whens.append((named, literal("named")))
-    return case(*whens, else_=literal("other"))
+        side = access.side_party_id
+        whens.append((Document.producing_party_id == side, literal(str(Relation.PRODUCER))))
+        whens.append((Document.designating_party_id == side, literal(str(Relation.DESIGNATOR))))
+    whens.append((named, literal(str(Relation.NAMED))))
+    return case(*whens, else_=literal(str(Relation.OTHER)))
+
+
+def cleared_expr(access: MatterAccess) -> ColumnElement[bool]:
+    """Whether the §7.4 procedure cleared the user for the document's designating party."""
+    if not access.cleared_by:
+        return false()
+    return Document.designating_party_id.in_(sorted(access.cleared_by))
+
+
+def presented_expr() -> ColumnElement[bool]:
+    return Document.presented_at.is_not(None)
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One attribute of the grants: its values, and the SQL condition for a set of them.
+
+    ``closed``: the SQL expression can only ever take the values of ``domain`` (it is
+    computed), so a column allowed for all of them may drop out of the condition. A stored
+    column (designation, state) is never closed: a value outside the policy's vocabulary,
+    say a row edited behind the product's back, must match nothing.
+    """
+
+    domain: tuple[str, ...]
+    condition: Callable[[Sequence[str]], ColumnElement[bool]]
+    closed: bool = True
+
+
+def _flag(expr: ColumnElement[bool], yes: str) -> Callable[[Sequence[str]], ColumnElement[bool]]:
+    return lambda values: expr if values == [yes] else ~expr
+
+
+def _columns(access: MatterAccess, designations: tuple[str, ...]) -> list[_Column]:
+    relation = relation_expr(access)
+    return [
+        _Column(tuple(str(v) for v in Relation), lambda values: relation.in_(values)),
+        _Column(
+            (str(Clearance.CLEARED), str(Clearance.NOT_CLEARED)),
+            _flag(cleared_expr(access), str(Clearance.CLEARED)),
+        ),
+        _Column(designations, lambda values: Document.designation.in_(values), closed=False),
+        _Column(
+            tuple(str(v) for v in State),
+            lambda values: Document.state.in_(values),
+            closed=False,
+        ),
+        _Column(
+            (str(Presented.PRESENTED), str(Presented.NOT_PRESENTED)),
+            _flag(presented_expr(), str(Presented.PRESENTED)),
+        ),
+    ]
+
+
+def _condition(
+    allowed: frozenset[tuple[str, ...]], columns: Sequence[_Column]
+) -> ColumnElement[bool]:
+    """The smallest-but-exact OR of ANDs for a set of allowed attribute tuples.
+
+    Values of the first column that allow the same rest are grouped into one IN; a column
+    whose every value allows the same rest drops out of the condition altogether.
+    """
+    if not allowed:
+        return false()
+    if not columns:
+        return true()
+    first, rest = columns[0], columns[1:]
+    tails: dict[str, frozenset[tuple[str, ...]]] = {}
+    for value in first.domain:
+        tails[value] = frozenset(t[1:] for t in allowed if t[0] == value)
+    groups: dict[frozenset[tuple[str, ...]], list[str]] = {}
+    for value, tail in tails.items():
+        if tail:
+            groups.setdefault(tail, []).append(value)
+    whole = len(groups) == 1 and len(next(iter(groups.values()))) == len(first.domain)
+    if whole and first.closed:
+        return _condition(next(iter(groups)), rest)
+    return or_(
+        *(and_(first.condition(values), _condition(tail, rest)) for tail, values in groups.items())
+    )
 
 
 def visible_clause(access: MatterAccess, action: str) -> ColumnElement[bool]:
-    relation = relation_expr(access)
-    branches = []
-    for rel, by_action in sorted(access.grants.by_relation().items()):
-        pairs = by_action.get(action) or set()
-        if not pairs:
-            continue
-        states_by_designation: dict[str, set[str]] = defaultdict(set)
-        for designation, state in pairs:
-            states_by_designation[designation].add(state)
-        per_designation = [
-            and_(Document.designation == designation, Document.state.in_(sorted(states)))
-            for designation, states in sorted(states_by_designation.items())
-        ]
-        branches.append(and_(relation == rel, or_(*per_designation)))
-    if not branches:
+    allowed = access.grants.for_action(action)
+    if not allowed:
         return false()
-    return and_(Document.matter_id == access.matter.id, or_(*branches))
+    designations = tuple(sorted({g[2] for g in allowed}))
+    return and_(
+        Document.matter_id == access.matter.id,
+        _condition(allowed, _columns(access, designations)),
+    )
+
+
+@dataclass(frozen=True)
+class DocumentFacts:
+    """One document's attributes as this user stands to it (for explaining a refusal)."""
+
+    relation: str
+    clearance: str
+    presented: str
+
+
+def facts_of(session: Session, access: MatterAccess, document_id: int) -> DocumentFacts:
+    """The same expressions as the SQL filter, evaluated for one document (or for none:
+    a missing document costs the same query, so the two cannot be told apart by time)."""
+    row = session.execute(
+        select(relation_expr(access), cleared_expr(access), presented_expr()).where(
+            Document.id == document_id
+        )
+    ).first()
+    if row is None:
+        return DocumentFacts(str(Relation.OTHER), str(Clearance.NOT_CLEARED), "not_presented")
+    relation, cleared, presented = row
+    return DocumentFacts(
+        relation=str(relation),
+        clearance=str(Clearance.CLEARED if cleared else Clearance.NOT_CLEARED),
+        presented=str(Presented.PRESENTED if presented else Presented.NOT_PRESENTED),
+    )

@@ -49,9 +49,52 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), nullable=True)
     role: Mapped[str] = mapped_column(String(40))
-    # §7.4 disclosure status for experts and Designated House Counsel
-    disclosure: Mapped[str] = mapped_column(String(20), default="not_cleared")
+    # a role held only for a while (a deposition witness, ¶7.2(f)): active from..until
+    active_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    active_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def active_at(self, now: datetime) -> bool:
+        if self.active_from is not None and now < self.active_from:
+            return False
+        return self.active_until is None or now < self.active_until
+
+
+class PartyAffiliation(Base):
+    """The person is an officer, director or employee of a party of the matter.
+
+    A fact about the person, recorded when they are added, whatever role they hold: the
+    order's bar on a party's people (¶7.3) is decided on it, never on a role name.
+    """
+
+    __tablename__ = "party_affiliations"
+    __table_args__ = (UniqueConstraint("matter_id", "user_id", "party_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def current_at(self, now: datetime) -> bool:
+        return self.since <= now and (self.until is None or now < self.until)
+
+
+class Clearance(Base):
+    """The §7.4 procedure cleared the person to see one designating party's material
+    (no timely objection, or the court allowed it): never another party's."""
+
+    __tablename__ = "clearances"
+    __table_args__ = (UniqueConstraint("matter_id", "user_id", "party_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # the designating party that cleared the person
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Acknowledgment(Base):

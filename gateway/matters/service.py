@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,15 +15,39 @@ from gateway.accounts.models import User
 from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.derive import Grants
-from gateway.authz.vocabulary import Action
+from gateway.authz.vocabulary import (
+    DISCLOSURE_ROLES,
+    EMPLOYEE_ROLES,
+    NEUTRAL_ROLES,
+    PARTY_ROLES,
+    WINDOWED_ROLES,
+    Ack,
+    Action,
+    Affiliation,
+    Role,
+    Standing,
+)
 from gateway.crypto.keys import generate_key, unwrap_key, wrap_key
-from gateway.errors import AcknowledgmentRequired, Conflict, Forbidden, Invalid, NotFound
+from gateway.errors import (
+    AcknowledgmentRequired,
+    Conflict,
+    Forbidden,
+    GatewayError,
+    Invalid,
+    NotFound,
+)
 from gateway.matters.exhibit_a import FIELDS, ExhibitA, text_sha256
-from gateway.matters.models import Acknowledgment, Matter, Membership, Party
+from gateway.matters.models import (
+    Acknowledgment,
+    Clearance,
+    Matter,
+    Membership,
+    Party,
+    PartyAffiliation,
+)
 from gateway.runtime import Refused, Runtime
 
 PARTY_KINDS = ("plaintiff", "defendant", "non_party")
-DISCLOSURE_ROLES = ("expert", "house_counsel")
 
 
 def matter_key_context(matter: Matter) -> bytes:
@@ -42,8 +67,11 @@ class MatterAccess:
     actor: Actor
     side_party_id: int | None
     roles: frozenset[str]
-    ack: str
-    disclosure: str
+    ack: Ack
+    standing: Standing
+    affiliation: Affiliation
+    # designating parties whose §7.4 procedure cleared this person
+    cleared_by: frozenset[int]
     grants: Grants
     acknowledgment_required: bool
 
@@ -126,62 +154,197 @@ def add_party(rt: Runtime, actor: Actor, matter_id: int, *, name: str, kind: str
         return party
 
 
-def add_member(
-    rt: Runtime,
-    actor: Actor,
-    matter_id: int,
-    *,
-    email: str,
-    role: str,
-    party_id: int | None,
-    disclosure: str = "not_cleared",
-) -> Membership:
-    from gateway.authz.vocabulary import Disclosure, Role
+@dataclass(frozen=True)
+class NewMember:
+    """What the operator records when adding a person to a matter under one role."""
 
-    if role not in {r.value for r in Role}:
-        raise Invalid(f"role: unknown role {role!r}")
-    if disclosure not in {d.value for d in Disclosure}:
-        raise Invalid(f"disclosure: unknown value {disclosure!r}")
+    email: str
+    role: str
+    party_id: int | None
+    # the party the person is an officer, director or employee of (None: of no party)
+    affiliated_with: int | None = None
+    # designating parties whose §7.4 procedure cleared the person
+    cleared_by: tuple[int, ...] = ()
+    # a role held only for a while, e.g. a deposition witness (¶7.2(f))
+    active_from: datetime | None = None
+    active_until: datetime | None = None
+
+
+def add_member(rt: Runtime, actor: Actor, matter_id: int, new: NewMember) -> Membership:
+    """Enrol a person under one role. Every fact that decides access is checked here and
+    a combination the order does not foresee is refused, never read permissively; each
+    refusal is audited with its reason."""
     with rt.transaction() as session:
-        _matter(session, matter_id)
-        user = session.scalar(select(User).where(User.email == email.strip().lower()))
-        if user is None:
-            raise NotFound(f"no user {email}")
-        if user.is_operator:
-            # the operator runs the gateway for both sides: a role in a matter would let it
-            # read documents or a party's review trail through the product
-            raise Invalid(f"{user.email} is an operator account and cannot hold a matter role")
-        if party_id is not None:
-            party = session.get(Party, party_id)
-            if party is None or party.matter_id != matter_id:
-                raise Invalid(f"party: no party {party_id} in this matter")
-        others = session.scalars(
-            select(Membership.party_id).where(
-                Membership.matter_id == matter_id, Membership.user_id == user.id
-            )
+        try:
+            return _enroll(rt, session, actor, matter_id, new)
+        except GatewayError as error:
+            raise Refused(
+                error,
+                dict(
+                    tag=Tag.MEMBERSHIP_CHANGED,
+                    actor=actor,
+                    outcome=Outcome.DENIED,
+                    matter_id=matter_id if session.get(Matter, matter_id) else None,
+                    reason=error.message[:300],
+                    details={"user": new.email, "role": new.role},
+                ),
+            ) from None
+
+
+def find_party(rt: Runtime, matter_id: int, name: str) -> Party:
+    """A party of the matter by its name as the matter lists it; the error lists them."""
+    with rt.db.session() as session:
+        parties = session.scalars(
+            select(Party).where(Party.matter_id == matter_id).order_by(Party.name)
         ).all()
-        if any(p != party_id for p in others):
-            raise Conflict("a user acts for one party (or none) in a matter")
-        membership = Membership(
-            matter_id=matter_id,
-            user_id=user.id,
-            party_id=party_id,
-            role=role,
-            disclosure=disclosure,
-            created_at=rt.now(),
+    for party in parties:
+        if party.name == name:
+            return party
+    names = "; ".join(p.name for p in parties) or "none yet"
+    raise NotFound(f"party: no party {name!r} in this matter (its parties: {names})")
+
+
+def _enroll(
+    rt: Runtime, session: Session, actor: Actor, matter_id: int, new: NewMember
+) -> Membership:
+    _matter(session, matter_id)
+    role = _member_role(new)
+    user = _enrollable_user(session, new.email)
+    parties = {p.id: p for p in session.scalars(select(Party).where(Party.matter_id == matter_id))}
+    for named in (new.party_id, new.affiliated_with, *new.cleared_by):
+        if named is not None and named not in parties:
+            raise Invalid(f"party: no party {named} in this matter")
+    now = rt.now()
+    existing = session.scalars(
+        select(Membership).where(Membership.matter_id == matter_id, Membership.user_id == user.id)
+    ).all()
+    if any(m.party_id != new.party_id for m in existing):
+        raise Conflict("a user acts for one party (or none) in a matter")
+    if any(m.role == role for m in existing):
+        raise Conflict(f"{user.email} already holds the role {role} in this matter")
+    affiliated_with = _affiliation_for(new, role)
+    held = {Role(m.role) for m in existing} | {role}
+    current = _current_affiliation(session, matter_id, user.id, now)
+    if affiliated_with is not None and current is not None and current.party_id != affiliated_with:
+        raise Conflict(
+            f"{user.email} is recorded as affiliated with {parties[current.party_id].name}"
         )
-        session.add(membership)
-        session.flush()
-        rt.audit(
-            session,
-            tag=Tag.MEMBERSHIP_CHANGED,
-            actor=actor,
-            outcome=Outcome.ALLOWED,
-            matter_id=matter_id,
-            side_party_id=party_id,
-            details={"user": user.email, "role": role, "disclosure": disclosure},
+    if Role.EXPERT in held and (affiliated_with is not None or current is not None):
+        # ¶2 (Expert): not a past or current employee of a party
+        raise Invalid(
+            "role: an expert under the order may not be an officer, director or employee "
+            "of a party; this person is (or is being recorded as) affiliated with one"
         )
-        return membership
+    if new.cleared_by and not held & DISCLOSURE_ROLES:
+        raise Invalid("cleared_by: only experts and Designated House Counsel are cleared (¶7.4)")
+    membership = Membership(
+        matter_id=matter_id,
+        user_id=user.id,
+        party_id=new.party_id,
+        role=role,
+        active_from=new.active_from,
+        active_until=new.active_until,
+        created_at=now,
+    )
+    session.add(membership)
+    if affiliated_with is not None and current is None:
+        session.add(
+            PartyAffiliation(
+                matter_id=matter_id,
+                user_id=user.id,
+                party_id=affiliated_with,
+                since=now,
+                until=None,
+                recorded_at=now,
+            )
+        )
+    already = set(
+        session.scalars(
+            select(Clearance.party_id).where(
+                Clearance.matter_id == matter_id, Clearance.user_id == user.id
+            )
+        )
+    )
+    for party_id in sorted(set(new.cleared_by) - already):
+        session.add(
+            Clearance(matter_id=matter_id, user_id=user.id, party_id=party_id, recorded_at=now)
+        )
+    session.flush()
+    rt.audit(
+        session,
+        tag=Tag.MEMBERSHIP_CHANGED,
+        actor=actor,
+        outcome=Outcome.ALLOWED,
+        matter_id=matter_id,
+        side_party_id=new.party_id,
+        details={
+            "user": user.email,
+            "role": role,
+            "affiliated_with": parties[affiliated_with].name if affiliated_with else None,
+            "cleared_by": sorted(parties[p].name for p in new.cleared_by),
+            "active_from": new.active_from.isoformat() if new.active_from else None,
+            "active_until": new.active_until.isoformat() if new.active_until else None,
+        },
+    )
+    return membership
+
+
+def _member_role(new: NewMember) -> Role:
+    try:
+        role = Role(new.role)
+    except ValueError:
+        raise Invalid(
+            f"role: unknown role {new.role!r} (one of {', '.join(sorted(r.value for r in Role))})"
+        ) from None
+    if role in PARTY_ROLES and new.party_id is None:
+        raise Invalid(f"party: a {role} acts for a party (or a non-party); name it")
+    if role in NEUTRAL_ROLES and (new.party_id is not None or new.affiliated_with is not None):
+        raise Invalid(f"party: the {role} acts for no party and is affiliated with none")
+    window = (new.active_from, new.active_until)
+    if role in WINDOWED_ROLES and None in window:
+        raise Invalid(
+            f"active_from, active_until: a {role} sees documents only during the deposition "
+            "(¶7.2(f)); give the window's start and end"
+        )
+    for instant, name in zip(window, ("active_from", "active_until"), strict=True):
+        if instant is not None and instant.tzinfo is None:
+            raise Invalid(f"{name}: give the instant with its offset (ISO 8601)")
+    if None not in window and not window[0] < window[1]:  # type: ignore[operator]
+        raise Invalid("active_from, active_until: the window must end after it starts")
+    return role
+
+
+def _affiliation_for(new: NewMember, role: Role) -> int | None:
+    if role in EMPLOYEE_ROLES:
+        # an employee of the party they act for, by definition of the role
+        if new.affiliated_with not in (None, new.party_id):
+            raise Invalid(f"affiliated_with: a {role} is affiliated with the party it acts for")
+        return new.party_id
+    if new.affiliated_with is not None and new.affiliated_with != new.party_id:
+        raise Invalid("affiliated_with: a person affiliated with one party cannot act for another")
+    return new.affiliated_with
+
+
+def _enrollable_user(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"no user {email}")
+    if user.is_operator:
+        # the operator runs the gateway for both sides: a role in a matter would let it
+        # read documents or a party's review trail through the product
+        raise Invalid(f"{user.email} is an operator account and cannot hold a matter role")
+    return user
+
+
+def _current_affiliation(
+    session: Session, matter_id: int, user_id: int, now: datetime
+) -> PartyAffiliation | None:
+    rows = session.scalars(
+        select(PartyAffiliation).where(
+            PartyAffiliation.matter_id == matter_id, PartyAffiliation.user_id == user_id
+        )
+    ).all()
+    return next((a for a in rows if a.current_at(now)), None)
 
 
 def _matter(session: Session, matter_id: int) -> Matter:
@@ -212,9 +375,11 @@ def list_matters(rt: Runtime, user: User) -> list[tuple[Matter, list[str]]]:
 def resolve_access(
     rt: Runtime, session: Session, user: User, matter_id: int, *, address: str
 ) -> MatterAccess:
-    """The user's roles, side, acknowledgment and derived grants in one matter.
+    """The user's active roles, side, the facts about the person and the derived grants.
 
-    A matter the user is not a member of is refused exactly like one that does not exist.
+    A matter the user is not a member of is refused exactly like one that does not exist;
+    a member whose every role is outside its window (a witness before or after the
+    deposition) is told so.
     """
     actor = Actor(user_id=user.id, email=user.email, address=address)
     matter = session.get(Matter, matter_id)
@@ -239,49 +404,94 @@ def resolve_access(
             ),
         )
     assert matter is not None
-    roles = frozenset(m.role for m in memberships)
-    cleared = any(m.disclosure == "cleared" for m in memberships if m.role in DISCLOSURE_ROLES)
-    disclosure = "cleared" if cleared else "not_cleared"
+    now = rt.now()
+    active = [m for m in memberships if m.active_at(now)]
+    side_party_id = memberships[0].party_id
+    if not active:
+        raise Refused(
+            Forbidden(
+                "your role in this matter is active only during the window recorded for it "
+                f"({_windows(memberships)})"
+            ),
+            dict(
+                tag=Tag.MATTER_OPENED,
+                actor=actor,
+                outcome=Outcome.DENIED,
+                matter_id=matter_id,
+                side_party_id=side_party_id,
+                reason="outside the role's window",
+            ),
+        )
+    roles = frozenset(m.role for m in active)
     signed = session.scalar(
         select(Acknowledgment.id).where(
             Acknowledgment.matter_id == matter_id, Acknowledgment.user_id == user.id
         )
     )
-    ack = "signed" if signed else "unsigned"
+    ack = Ack.SIGNED if signed else Ack.UNSIGNED
+    standing = _standing(session, side_party_id)
+    affiliated = _current_affiliation(session, matter_id, user.id, now) is not None
+    affiliation = Affiliation.AFFILIATED if affiliated else Affiliation.UNAFFILIATED
+    cleared_by = frozenset(
+        session.scalars(
+            select(Clearance.party_id).where(
+                Clearance.matter_id == matter_id, Clearance.user_id == user.id
+            )
+        )
+    )
+    facts = {"standing": standing, "affiliation": affiliation}
     return MatterAccess(
         matter=matter,
         user=user,
         actor=actor,
-        side_party_id=memberships[0].party_id,
+        side_party_id=side_party_id,
         roles=roles,
         ack=ack,
-        disclosure=disclosure,
-        grants=rt.authorizer.grants(roles, ack, disclosure),
+        standing=standing,
+        affiliation=affiliation,
+        cleared_by=cleared_by,
+        grants=rt.authorizer.grants(roles, ack=ack, **facts),
         acknowledgment_required=(
-            ack == "unsigned" and rt.authorizer.requires_acknowledgment(roles, disclosure)
+            ack == Ack.UNSIGNED and rt.authorizer.requires_acknowledgment(roles, **facts)
         ),
     )
 
 
+def _standing(session: Session, party_id: int | None) -> Standing:
+    if party_id is None:
+        return Standing.NEUTRAL
+    kind = session.scalar(select(Party.kind).where(Party.id == party_id))
+    return Standing.NON_PARTY if kind == "non_party" else Standing.PARTY
+
+
+def _windows(memberships: Sequence[Membership]) -> str:
+    def at(instant: datetime | None) -> str:
+        return instant.isoformat() if instant else "open"
+
+    return "; ".join(
+        f"{m.role} from {at(m.active_from)} until {at(m.active_until)}" for m in memberships
+    )
+
+
+SIGN_FOR_MORE = (
+    "sign the Acknowledgment and Agreement to Be Bound (Exhibit A) for this matter to see "
+    "the material the order discloses only to those who signed it"
+)
+
+
 def require_acknowledged(access: MatterAccess, tag: Tag) -> None:
-    """Refuse document access to a user the order binds only once Exhibit A is signed,
-    and to a role that may never see documents (the auditor sees logs only)."""
-    if not access.acknowledgment_required and not access.grants.document:
-        raise Refused(
-            Forbidden("your role in this matter gives no access to its documents"),
-            dict(
-                tag=tag,
-                outcome=Outcome.DENIED,
-                reason="no document access for role",
-                **access.audit_kwargs(),
-            ),
-        )
+    """Refuse document access only where the rules give this user no document at all.
+
+    An unsigned user sees exactly what the rules grant without Exhibit A (PUBLIC material,
+    their own party's, what they wrote, received or kept) and is told to sign for the rest
+    (``MatterAccess.acknowledgment_required``); only a user the rules give nothing unsigned
+    is refused, and told why. A role that may never see documents (the auditor) is refused.
+    """
+    if access.grants.document:
+        return
     if access.acknowledgment_required:
         raise Refused(
-            AcknowledgmentRequired(
-                "sign the Acknowledgment and Agreement to Be Bound (Exhibit A) for this "
-                "matter before opening its documents"
-            ),
+            AcknowledgmentRequired(SIGN_FOR_MORE.capitalize() + "."),
             dict(
                 tag=tag,
                 outcome=Outcome.DENIED,
@@ -289,6 +499,15 @@ def require_acknowledged(access: MatterAccess, tag: Tag) -> None:
                 **access.audit_kwargs(),
             ),
         )
+    raise Refused(
+        Forbidden("your role in this matter gives no access to its documents"),
+        dict(
+            tag=tag,
+            outcome=Outcome.DENIED,
+            reason="no document access for role",
+            **access.audit_kwargs(),
+        ),
+    )
 
 
 def court_today(matter: Matter, now: datetime) -> date:
@@ -303,7 +522,7 @@ def sign_acknowledgment(
         problems = _exhibit_a_problems(form, access.matter, rt.now())
         if problems:
             raise Invalid("; ".join(problems))
-        if access.ack == "signed":
+        if access.ack == Ack.SIGNED:
             raise Conflict("Exhibit A is already signed for this matter")
         text = form.render(access.matter)
         ack = Acknowledgment(

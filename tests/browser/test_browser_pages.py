@@ -25,6 +25,10 @@ def test_employee_browses_without_ever_seeing_aeo(page, live_url, demo):
 def test_expert_signs_exhibit_a_then_sees_confidential(page, live_url, demo):
     sign_in(page, live_url, "expert@plaintiffs.example")
     page.goto(f"{live_url}/matters/{demo}/documents")
+    # before signing: what needs no Exhibit A, and a link to sign for the rest
+    assert "AOL-PLTF-00000004" in page.inner_text("table.docs")
+    assert "AOL-DEF-00556923" not in page.inner_text("main")
+    page.click("#sign-for-more a")
     assert "/acknowledgment" in page.url
     assert "penalty of perjury" in page.inner_text("pre.exhibit")
     page.fill("input[name=full_name]", "Erin Expert")

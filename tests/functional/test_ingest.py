@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from gateway.documents.ingest import count_rows, designation_spellings, ingest
 from gateway.errors import Conflict, Invalid
 from gateway.ingest.plan import build_plan
 from gateway.ingest.source import DirectorySource
-from gateway.matters import service as matters
+from tests import factories
 from tests.helpers import BASE, all_bates, api_get, auth, token_for
 from tests.volumes import Doc, build_volume, page_bytes
 
@@ -151,8 +152,14 @@ def test_author_named_in_a_document_is_matched_by_email(rt, demo, tmp_path, clie
         full_name="Jane Roe",
         password=DEMO_PASSWORD,
     )
-    matters.add_member(
-        rt, Actor.command_line(), demo, email="jane@corp.example", role="witness", party_id=None
+    # a deposition witness, during her deposition (¶7.2(f))
+    factories.enrol(
+        rt,
+        demo,
+        "jane@corp.example",
+        "witness",
+        active_from=rt.now() - timedelta(hours=1),
+        active_until=rt.now() + timedelta(hours=3),
     )
     token = token_for(client, "jane@corp.example")
     assert _sign(client, token, demo, "Jane Roe").status_code == 201

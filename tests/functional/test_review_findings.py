@@ -88,9 +88,7 @@ def test_operator_cannot_take_a_role_in_a_matter(rt, demo):
             rt,
             Actor.command_line(),
             demo,
-            email="admin@gateway.example",
-            role="auditor",
-            party_id=None,
+            matters.NewMember(email="admin@gateway.example", role="auditor", party_id=None),
         )
 
 

@@ -10,8 +10,9 @@ import pytest
 
 from gateway.accounts import service as accounts
 from gateway.audit.recorder import Actor
-from gateway.demo import DEMO_PASSWORD
 from gateway.matters import service as matters
+from tests import factories
+from tests.factories import DEFENDANTS
 from tests.helpers import BASE, all_bates, api_get, auth, token_for
 
 DEF = "AOL-DEF-"
@@ -84,17 +85,28 @@ def test_guessing_a_hidden_url_looks_like_a_missing_document(client, demo):
     assert b"%PDF" not in hidden_content.data
 
 
-def test_unsigned_expert_is_told_to_sign_and_sees_nothing(client, demo):
+def test_unsigned_expert_sees_only_what_needs_no_exhibit_a_and_is_told_to_sign(client, demo):
     token = token_for(client, "expert@plaintiffs.example")
+    listing = api_get(client, token, f"/matters/{demo}/documents", per_page=500)
+    assert listing.status_code == 200
+    body = listing.get_json()
+    assert [i["bates_begin"] for i in body["items"]] == [PUBLIC_INDEX]
+    assert body["total"] == 1
+    assert body["acknowledgment_required"] is True and "Exhibit A" in body["notice"]
+    # CONFIDENTIAL needs Exhibit A (¶7.2(c)): hidden exactly like a missing document
     for path in (
-        f"/matters/{demo}/documents",
         f"/matters/{demo}/documents/{CONF_IMAGES[0]}",
         f"/matters/{demo}/documents/{CONF_IMAGES[0]}/content",
+        f"/matters/{demo}/documents/AOL-DEF-09999999",
     ):
         response = api_get(client, token, path)
-        assert response.status_code == 403
-        assert response.get_json()["error"]["code"] == "acknowledgment_required"
+        assert response.status_code == 404
+        assert "Exhibit A" in response.get_json()["error"]["message"]
         assert b"%PDF" not in response.data
+    assert (
+        api_get(client, token, f"/matters/{demo}/documents/{CONF_IMAGES[0]}").data
+        == api_get(client, token, f"/matters/{demo}/documents/AOL-DEF-09999999").data
+    )
 
 
 def _sign(client, token, matter_id, name="Erin Expert", signed_on="2020-06-26"):
@@ -139,7 +151,7 @@ def test_acknowledgment_refuses_incomplete_forms_and_changes_nothing(client, dem
         matters.acknowledgment_of(rt, accounts.get_user(rt, "expert@plaintiffs.example"), demo)
         is None
     )
-    assert api_get(client, token, f"/matters/{demo}/documents").status_code == 403
+    assert all_bates(client, token, demo) == [PUBLIC_INDEX]
 
 
 def test_court_sees_everything_auditor_and_operator_nothing(client, demo):
@@ -155,14 +167,7 @@ def test_court_sees_everything_auditor_and_operator_nothing(client, demo):
 
 
 def test_declarant_key_is_hidden_from_every_defendants_employee(client, demo, rt):
-    actor = Actor.command_line()
-    accounts.create_user(
-        rt, actor, email="officer@cbp.example", full_name="Officer O", password=DEMO_PASSWORD
-    )
-    defendants = _party_id(rt, demo, "Defendants")
-    matters.add_member(
-        rt, actor, demo, email="officer@cbp.example", role="party_employee", party_id=defendants
-    )
+    factories.person(rt, demo, "officer@cbp.example", "party_employee", party=DEFENDANTS)
     token = token_for(client, "officer@cbp.example")
     assert _sign(client, token, demo, name="Officer O").status_code == 201
     seen = set(all_bates(client, token, demo))
@@ -173,17 +178,6 @@ def test_declarant_key_is_hidden_from_every_defendants_employee(client, demo, rt
     # Defendants' outside counsel may see the key
     counsel = token_for(client, "counsel@defendants.example")
     assert KEY in all_bates(client, counsel, demo)
-
-
-def _party_id(rt, matter_id, word):
-    from sqlalchemy import select
-
-    from gateway.matters.models import Party
-
-    with rt.db.session() as session:
-        return session.scalar(
-            select(Party.id).where(Party.matter_id == matter_id, Party.name.contains(word))
-        )
 
 
 def test_another_matters_document_is_not_found(client, demo, rt):
@@ -214,18 +208,13 @@ def test_bad_list_parameters_are_400(client, demo, params):
     assert response.get_json()["error"]["code"] == "bad_request"
 
 
-def _set_state(rt, bates, state):
-    from sqlalchemy import update
-
-    from gateway.documents.models import Document
-
-    with rt.db.session() as session:
-        session.execute(update(Document).where(Document.bates_begin == bates).values(state=state))
+def _set_state(rt, matter_id, bates, state):
+    factories.set_document_state(rt, matter_id, bates, state=state)
 
 
 def test_sequestered_document_shows_a_slip_to_the_receiving_side_only(client, demo, rt):
     # the claw-back workflow sets this state; here it is set directly to test the rules
-    _set_state(rt, EX18, "sequestered")
+    _set_state(rt, demo, EX18, "sequestered")
     counsel = token_for(client, "counsel@plaintiffs.example")
     listing = api_get(client, counsel, f"/matters/{demo}/documents", bates=EX18).get_json()
     (item,) = listing["items"]
@@ -243,18 +232,28 @@ def test_sequestered_document_shows_a_slip_to_the_receiving_side_only(client, de
         ]
         == 0
     )
-    # the producing party keeps its original; the court may receive it under seal
-    for email in ("counsel@defendants.example", "court@casd.example"):
-        token = token_for(client, email)
-        response = api_get(client, token, f"/matters/{demo}/documents/{EX18}/content")
-        assert response.status_code == 200 and response.data.startswith(b"%PDF"), email
+    # the producing party keeps its original
+    token = token_for(client, "counsel@defendants.example")
+    response = api_get(client, token, f"/matters/{demo}/documents/{EX18}/content")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    # the court holds no standing access to clawed-back material (leak 4): only once the
+    # receiving party presents it under seal (FRCP 26(b)(5)(B)) does the court open it
+    court = token_for(client, "court@casd.example")
+    before = api_get(client, court, f"/matters/{demo}/documents/{EX18}/content")
+    assert before.status_code in (403, 404) and b"%PDF" not in before.data
+    assert "title" not in api_get(client, court, f"/matters/{demo}/documents/{EX18}").get_json()
+    factories.set_document_state(rt, demo, EX18, presented_at=rt.now())
+    after = api_get(client, court, f"/matters/{demo}/documents/{EX18}/content")
+    assert after.status_code == 200 and after.data.startswith(b"%PDF")
+    # presenting it to the court opens nothing for the receiving side
+    assert api_get(client, counsel, f"/matters/{demo}/documents/{EX18}/content").status_code == 403
     # a user who could not see it before sees no slip either
     staff = token_for(client, "staff@alotrolado.example")
     assert api_get(client, staff, f"/matters/{demo}/documents/{EX18}").status_code == 404
 
 
 def test_withdrawn_document_keeps_its_bates_number_as_a_slip(client, demo, rt):
-    _set_state(rt, EX19, "withdrawn")
+    _set_state(rt, demo, EX19, "withdrawn")
     counsel = token_for(client, "counsel@plaintiffs.example")
     assert EX19 in all_bates(client, counsel, demo)
     assert api_get(client, counsel, f"/matters/{demo}/documents/{EX19}/content").status_code == 403

@@ -74,10 +74,13 @@ def test_document_page_and_download(client, demo):
     assert content.headers["Cache-Control"] == "no-store"
 
 
-def test_unsigned_expert_is_sent_to_exhibit_a_and_can_sign(client, demo):
+def test_unsigned_expert_is_told_to_sign_exhibit_a_and_can_sign(client, demo):
     login(client, "expert@plaintiffs.example")
     response = client.get(f"{BASE}/matters/{demo}/documents")
-    assert response.status_code == 302 and "/acknowledgment" in response.headers["Location"]
+    # what needs no Exhibit A is shown; the rest waits for the signature
+    assert response.status_code == 200 and b'id="sign-for-more"' in response.data
+    assert b"AOL-PLTF-00000004" in response.data
+    assert b"AOL-DEF-00556923" not in response.data
     form = client.get(f"{BASE}/matters/{demo}/acknowledgment")
     assert b"penalty of perjury" in form.data and b"Case No. 3:17-cv-2366-BAS-KSC" in form.data
     token = re.search(rb'name="csrf_token" value="([^"]+)"', form.data).group(1).decode()

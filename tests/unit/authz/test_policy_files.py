@@ -17,11 +17,43 @@ from gateway.authz.policy import (
     parse_rules_csv,
     parse_tiers_csv,
 )
-from gateway.authz.vocabulary import Ack, Action, DefaultTier, Disclosure, Relation, Role, State
+from gateway.authz.vocabulary import (
+    Ack,
+    Action,
+    Affiliation,
+    Clearance,
+    DefaultTier,
+    Presented,
+    Relation,
+    Role,
+    Standing,
+    State,
+)
 from gateway.errors import Invalid
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
-GOOD = "p, expert, signed, *, *, CONFIDENTIAL, produced, document:view, allow"
+GOOD = "p, expert, signed, *, *, *, *, CONFIDENTIAL, produced, *, document:view, allow"
+
+
+def _row(**changes: str) -> str:
+    """GOOD with some columns changed (or dropped, with None)."""
+    names = [
+        "kind",
+        "role",
+        "ack",
+        "standing",
+        "affiliation",
+        "relation",
+        "clearance",
+        "designation",
+        "state",
+        "presented",
+        "action",
+        "effect",
+    ]
+    values = dict(zip(names, [v.strip() for v in GOOD.split(",")], strict=True))
+    values.update(changes)
+    return ", ".join(v for v in values.values() if v != "DROP")
 
 
 def _default_texts() -> dict[str, str]:
@@ -35,19 +67,23 @@ def _default_texts() -> dict[str, str]:
 # --- bad rules ---------------------------------------------------------------------------
 
 BAD_RULES = [
-    ("p, spy, signed, *, *, AEO, produced, document:view, allow", "unknown role 'spy'"),
-    ("p, expert, signed, *, *, AEO, produced, document:print, allow", "unknown action"),
-    ("p, expert, signed, *, *, AEO, shredded, document:view, allow", "unknown state"),
-    ("p, expert, signed, *, cousin, AEO, produced, document:view, allow", "unknown relation"),
-    ("p, expert, maybe, *, *, AEO, produced, document:view, allow", "unknown ack"),
-    ("p, expert, signed, pending, *, AEO, produced, document:view, allow", "unknown disclosure"),
-    ("p, expert, signed, *, *, SECRET, produced, document:view, allow", "unknown designation"),
-    ("p, expert, signed, *, *, AEO, produced, document:view", "has 9 columns"),
-    ("p, expert, signed, *, *, AEO, produced, document:view, allow, extra", "has 9 columns"),
-    ("p, expert, signed, *, *, AEO, produced, document:view, permit", "bad effect"),
-    ("p, *, signed, *, *, AEO, produced, document:view, allow", "unknown role '*'"),
-    ("p, expert, signed, *, -, AEO, produced, document:view, allow", "concerns a document"),
-    ("p, auditor, *, *, -, AEO, -, audit:read_all, allow", "matter-level action"),
+    (_row(role="spy"), "unknown role 'spy'"),
+    (_row(action="document:print"), "unknown action"),
+    (_row(state="shredded"), "unknown state"),
+    (_row(relation="cousin"), "unknown relation"),
+    (_row(ack="maybe"), "unknown ack"),
+    (_row(clearance="pending"), "unknown clearance"),
+    (_row(standing="bystander"), "unknown standing"),
+    (_row(affiliation="friendly"), "unknown affiliation"),
+    (_row(presented="mailed"), "unknown presented"),
+    (_row(designation="SECRET"), "unknown designation"),
+    (_row(effect="DROP"), "has 12 columns"),
+    (GOOD + ", extra", "has 12 columns"),
+    (_row(effect="permit"), "bad effect"),
+    (_row(role="*"), "unknown role '*'"),
+    (_row(standing="-"), "unknown standing"),
+    (_row(relation="-"), "concerns a document"),
+    (_row(role="auditor", state="-", action="audit:read_all"), "matter-level action"),
     ("g, expert", "has 3 columns"),
     ("g, expert, spy", "unknown role 'spy'"),
     ("g, expert, expert", "inherit from itself"),
@@ -75,8 +111,8 @@ def test_inheritance_cycle_is_refused_where_it_closes() -> None:
 
 def test_designation_must_be_one_of_the_matter_tiers() -> None:
     tiers = (Tier("PUBLIC", 0, ""), Tier("OCEO", 5, "OUTSIDE COUNSEL'S EYES ONLY"))
-    row = "p, outside_counsel, *, *, *, OCEO, produced, *, allow"
-    assert parse_rules_csv(row, source_name="x.csv", tiers=tiers)[0][5] == "OCEO"
+    row = _row(role="outside_counsel", designation="OCEO", ack="*", action="*")
+    assert parse_rules_csv(row, source_name="x.csv", tiers=tiers)[0][7] == "OCEO"
     with pytest.raises(Invalid, match="unknown designation 'AEO'"):
         parse_rules_csv(row.replace("OCEO", "AEO"), source_name="x.csv", tiers=tiers)
 
@@ -171,23 +207,36 @@ def test_every_role_and_action_appears_in_the_policy() -> None:
     authorizer = Authorizer(load_default_policy())
     granted: set[str] = set()
     for role in Role:
-        grants = authorizer.grants([role], Ack.SIGNED, Disclosure.CLEARED)
-        granted |= grants.matter | {g[3] for g in grants.document}
+        grants = authorizer.grants(
+            [role], ack=Ack.SIGNED, standing=Standing.PARTY, affiliation=Affiliation.UNAFFILIATED
+        )
+        granted |= grants.matter | {g[5] for g in grants.document}
     assert granted == set(Action)
 
 
 def test_every_value_in_the_policy_is_in_the_vocabulary() -> None:
     tiers = {t.code for t in load_default_policy().tiers}
-    columns = [Role, Ack, Disclosure, Relation, tiers, State, Action]
-    extras = [set(), {"*"}, {"*"}, {"*", "-"}, {"*", "-"}, {"*", "-"}, {"*"}]
+    columns = [Role, Ack, Standing, Affiliation, Relation, Clearance, tiers, State, Presented]
+    extras = [set(), *[{"*"}] * 3, *[{"*", "-"}] * 5]
     for index, (allowed, extra) in enumerate(zip(columns, extras, strict=True), start=1):
         assert _column(index) <= {str(v) for v in allowed} | extra
-    assert _column(8) == {"allow", "deny"}
+    assert _column(10) <= {str(v) for v in Action} | {"*"}
+    assert _column(11) == {"allow", "deny"}
 
 
-def test_default_policy_has_the_employee_deny_row() -> None:
-    deny = [r for r in load_default_policy().policy_rules if r[-1] == "deny"]
-    assert deny == [("p", "party_employee", "*", "*", "other", "AEO", "*", "*", "deny")]
+def test_default_policy_has_the_bars_as_deny_rows() -> None:
+    deny = {r[1:-1] for r in load_default_policy().policy_rules if r[-1] == "deny"}
+    bar = ("*", "*", "affiliated", "other", "*", "AEO", "*", "*", "*")
+    for role in ("outside_counsel", "counsel_staff", "party_employee", "expert", "vendor"):
+        assert (role, *bar) in deny, f"the bar on a party's people misses {role}"
+    assert ("house_counsel", "*", "*", "affiliated", "other", "not_cleared", "AEO") + (
+        "*",
+        "*",
+        "*",
+    ) in deny
+    for role in ("outside_counsel", "party_employee", "expert", "vendor", "witness"):
+        assert (role, "*", "non_party", "*", "other", "*", "*", "*", "*", "*") in deny
+    assert ("witness", "*", "*", "*", "*", "*", "*", "*", "*", "document:download") in deny
 
 
 # --- versions ----------------------------------------------------------------------------
@@ -197,7 +246,20 @@ def test_version_changes_when_a_rule_changes() -> None:
     policy = load_default_policy()
     rules = list(policy.rules)
     index = rules.index(
-        ("p", "witness", "signed", "*", "*", "CONFIDENTIAL", "produced", "*", "allow")
+        (
+            "p",
+            "witness",
+            "signed",
+            "*",
+            "*",
+            "*",
+            "*",
+            "CONFIDENTIAL",
+            "produced",
+            "*",
+            "document:view",
+            "allow",
+        )
     )
     rules[index] = (*rules[index][:2], "*", *rules[index][3:])
     changed = dataclasses.replace(policy, rules=tuple(rules))
@@ -223,24 +285,30 @@ def test_version_is_stable_across_loads() -> None:
 def test_a_matter_adds_a_tier_without_code_change() -> None:
     texts = _default_texts()
     texts["tiers_text"] += "OCEO,3,OUTSIDE COUNSEL'S EYES ONLY\n"
-    texts["rules_text"] += "p, outside_counsel, *, *, *, OCEO, produced, *, allow\n"
+    texts["rules_text"] += "p, outside_counsel, *, *, *, *, *, OCEO, produced, *, *, allow\n"
     policy = parse_policy(**texts)
     authorizer = Authorizer(policy)
-    counsel = authorizer.grants(["outside_counsel"], "unsigned", "not_cleared")
-    assert counsel.allows("other", "OCEO", "produced", "document:download")
-    expert = authorizer.grants(["expert"], "signed", "cleared")
-    assert not expert.allows("other", "OCEO", "produced", "document:list"), "new tier leaked"
+    facts = {"standing": "party", "affiliation": "unaffiliated"}
+    document = {"relation": "other", "designation": "OCEO", "state": "produced"}
+    counsel = authorizer.grants(["outside_counsel"], ack="unsigned", **facts)
+    assert counsel.allows(
+        **document, clearance="not_cleared", presented="not_presented", action="document:download"
+    )
+    expert = authorizer.grants(["expert"], ack="signed", **facts)
+    assert not expert.allows(
+        **document, clearance="cleared", presented="not_presented", action="document:list"
+    ), "new tier leaked"
 
 
 def test_build_enforcer_from_strings_tolerates_duplicate_rules() -> None:
     # pycasbin refuses a whole batch when one rule repeats; build_enforcer must not.
-    court = ("p", "court", "*", "*", "*", "*", "produced", "*", "allow")
+    court = ("p", "court", "*", "*", "*", "*", "*", "*", "produced", "*", "*", "allow")
     policy = PolicySource(
         model_text=_default_texts()["model_text"],
         rules=(court, court, ("g", "vendor", "court")),
         tiers=(Tier("PUBLIC", 0, ""),),
     )
     enforcer = build_enforcer(policy)
-    request = ("unsigned", "cleared", "other", "PUBLIC")
-    assert enforcer.enforce("vendor", *request, "produced", "document:view")
-    assert not enforcer.enforce("vendor", *request, "withdrawn", "document:view")
+    request = ("unsigned", "party", "unaffiliated", "other", "cleared", "PUBLIC")
+    assert enforcer.enforce("vendor", *request, "produced", "not_presented", "document:view")
+    assert not enforcer.enforce("vendor", *request, "withdrawn", "not_presented", "document:view")

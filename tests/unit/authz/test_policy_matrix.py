@@ -2,13 +2,16 @@
 
 Nothing here is computed by the code under test: the tables below are what the N.D. Cal.
 model order says, and every cell is checked both ways (what a role may do, what stays hidden).
+A request is about the person (Exhibit A, standing, affiliation) and about the document as
+the person stands to it (relation, §7.4 clearance by its designating party, tier, state,
+presented to the court).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from gateway.authz.derive import Authorizer
+from gateway.authz.derive import Authorizer, Grants
 from gateway.authz.policy import load_default_policy
 
 LIST, VIEW, DOWNLOAD = "document:list", "document:view", "document:download"
@@ -16,6 +19,7 @@ DOCUMENT_ACTIONS = (LIST, VIEW, DOWNLOAD)
 EVERY = {LIST, VIEW, DOWNLOAD}
 ROLES = (
     "outside_counsel",
+    "counsel_staff",
     "party_employee",
     "house_counsel",
     "expert",
@@ -27,10 +31,14 @@ ROLES = (
 TIERS = ("PUBLIC", "CONFIDENTIAL", "AEO")
 STATES = ("produced", "sequestered", "withdrawn", "replaced")
 ACKS = ("signed", "unsigned")
-DISCLOSURES = ("cleared", "not_cleared")
+CLEARANCES = ("cleared", "not_cleared")
+# The roles that are officers or employees of their party by definition; everyone else is
+# checked as a person of no party and, separately, as one recorded as a party's employee.
+EMPLOYEES = {"party_employee", "house_counsel"}
 
-# Which tiers the order lets each role see, for a document the user neither produced nor
-# wrote, received or kept (relation "other"): (role, Exhibit A, §7.4) -> tiers.
+# Which tiers the order lets each role see, for a document the user neither produced,
+# designated, nor wrote, received or kept (relation "other"), for a person acting for a
+# party: (role, Exhibit A, §7.4 clearance by the document's designating party) -> tiers.
 ALL = {"PUBLIC", "CONFIDENTIAL", "AEO"}
 SEES: dict[tuple[str, str, str], set[str]] = {
     # ¶7.2(a), ¶7.3(a): no Exhibit A needed.
@@ -38,6 +46,11 @@ SEES: dict[tuple[str, str, str], set[str]] = {
     ("outside_counsel", "signed", "not_cleared"): ALL,
     ("outside_counsel", "unsigned", "cleared"): ALL,
     ("outside_counsel", "unsigned", "not_cleared"): ALL,
+    # ¶7.2(a): their staff, once each signed Exhibit A.
+    ("counsel_staff", "signed", "cleared"): ALL,
+    ("counsel_staff", "signed", "not_cleared"): ALL,
+    ("counsel_staff", "unsigned", "cleared"): {"PUBLIC"},
+    ("counsel_staff", "unsigned", "not_cleared"): {"PUBLIC"},
     # ¶7.2(b): CONFIDENTIAL with Exhibit A; never AEO.
     ("party_employee", "signed", "cleared"): {"PUBLIC", "CONFIDENTIAL"},
     ("party_employee", "signed", "not_cleared"): {"PUBLIC", "CONFIDENTIAL"},
@@ -84,13 +97,56 @@ RECEIVING: dict[str, set[str]] = {
     "withdrawn": {LIST},
     "replaced": EVERY,
 }
-# The court also opens sequestered documents: they are presented to it under seal.
-COURT: dict[str, set[str]] = {
-    "produced": EVERY,
-    "sequestered": EVERY,
+# A deposition witness is shown documents and keeps no copy (¶7.2(f)).
+WITNESS: dict[str, set[str]] = {
+    "produced": {LIST, VIEW},
+    "sequestered": {LIST},
     "withdrawn": {LIST},
-    "replaced": EVERY,
+    "replaced": {LIST, VIEW},
 }
+# The court opens a sequestered document only once it was presented or lodged with it
+# under seal (FRCP 26(b)(5)(B)): (state, presented) -> actions.
+COURT: dict[tuple[str, str], set[str]] = {
+    ("produced", "not_presented"): EVERY,
+    ("produced", "presented"): EVERY,
+    ("sequestered", "not_presented"): {LIST},
+    ("sequestered", "presented"): EVERY,
+    ("withdrawn", "not_presented"): {LIST},
+    ("withdrawn", "presented"): {LIST},
+    ("replaced", "not_presented"): EVERY,
+    ("replaced", "presented"): EVERY,
+}
+
+
+def grants(
+    authorizer: Authorizer,
+    roles: list[str],
+    ack: str,
+    *,
+    standing: str = "party",
+    affiliation: str = "unaffiliated",
+) -> Grants:
+    return authorizer.grants(roles, ack=ack, standing=standing, affiliation=affiliation)
+
+
+def allows(
+    found: Grants,
+    relation: str,
+    designation: str,
+    state: str,
+    action: str,
+    *,
+    clearance: str = "not_cleared",
+    presented: str = "not_presented",
+) -> bool:
+    return found.allows(
+        relation=relation,
+        clearance=clearance,
+        designation=designation,
+        state=state,
+        presented=presented,
+        action=action,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,34 +154,49 @@ def authorizer() -> Authorizer:
     return Authorizer(load_default_policy())
 
 
-def _expected(role: str, ack: str, disclosure: str, designation: str, state: str) -> set[str]:
-    if designation not in SEES[(role, ack, disclosure)]:
+def _expected(
+    role: str, ack: str, clearance: str, designation: str, state: str, presented: str
+) -> set[str]:
+    if designation not in SEES[(role, ack, clearance)]:
         return set()
-    return (COURT if role == "court" else RECEIVING)[state]
+    if role == "court":
+        return COURT[(state, presented)]
+    return (WITNESS if role == "witness" else RECEIVING)[state]
 
 
-def _sentence(role: str, ack: str, disclosure: str, verb: str, action: str, cell: str) -> str:
-    return f"{role} ({ack}, {disclosure}) {verb} {action.split(':')[1]} {cell}"
+def _sentence(role: str, facts: str, verb: str, action: str, cell: str) -> str:
+    return f"{role} ({facts}) {verb} {action.split(':')[1]} {cell}"
 
 
-@pytest.mark.parametrize("disclosure", DISCLOSURES)
+@pytest.mark.parametrize("clearance", CLEARANCES)
 @pytest.mark.parametrize("ack", ACKS)
 @pytest.mark.parametrize("role", ROLES)
 def test_relation_other_matches_the_order(
-    authorizer: Authorizer, role: str, ack: str, disclosure: str
+    authorizer: Authorizer, role: str, ack: str, clearance: str
 ) -> None:
-    grants = authorizer.grants([role], ack, disclosure)
+    affiliation = "affiliated" if role in EMPLOYEES else "unaffiliated"
+    found = grants(authorizer, [role], ack, affiliation=affiliation)
     wrong = []
     for designation in TIERS:
         for state in STATES:
-            expected = _expected(role, ack, disclosure, designation, state)
-            for action in DOCUMENT_ACTIONS:
-                allowed = grants.allows("other", designation, state, action)
-                cell = f"a {state} {designation} document"
-                if allowed and action not in expected:
-                    wrong.append(_sentence(role, ack, disclosure, "must not", action, cell))
-                if not allowed and action in expected:
-                    wrong.append(_sentence(role, ack, disclosure, "should", action, cell))
+            for presented in ("presented", "not_presented"):
+                expected = _expected(role, ack, clearance, designation, state, presented)
+                for action in DOCUMENT_ACTIONS:
+                    allowed = allows(
+                        found,
+                        "other",
+                        designation,
+                        state,
+                        action,
+                        clearance=clearance,
+                        presented=presented,
+                    )
+                    cell = f"a {state} ({presented}) {designation} document"
+                    facts = f"{ack}, {clearance}"
+                    if allowed and action not in expected:
+                        wrong.append(_sentence(role, facts, "must not", action, cell))
+                    if not allowed and action in expected:
+                        wrong.append(_sentence(role, facts, "should", action, cell))
     assert wrong == []
 
 
@@ -137,9 +208,64 @@ def test_relation_other_matches_the_order(
 def test_party_employee_signed_must_not_list_view_or_download_aeo(
     authorizer: Authorizer, state: str, action: str
 ) -> None:
-    for disclosure in DISCLOSURES:
-        grants = authorizer.grants(["party_employee"], "signed", disclosure)
-        assert not grants.allows("other", "AEO", state, action), "AEO leaked to a party employee"
+    found = grants(authorizer, ["party_employee"], "signed", affiliation="affiliated")
+    for clearance in CLEARANCES:
+        assert not allows(found, "other", "AEO", state, action, clearance=clearance), (
+            "AEO leaked to a party employee"
+        )
+
+
+@pytest.mark.parametrize("role", ["outside_counsel", "counsel_staff", "expert", "vendor"])
+def test_a_party_employee_enrolled_under_another_role_is_still_barred_from_aeo(
+    authorizer: Authorizer, role: str
+) -> None:
+    # the bar binds the person (¶7.3): an employee of Defendants enrolled as expert, vendor
+    # or even counsel never sees Plaintiffs' AEO; the same role unaffiliated does
+    barred = grants(authorizer, [role], "signed", affiliation="affiliated")
+    free = grants(authorizer, [role], "signed", affiliation="unaffiliated")
+    for action in DOCUMENT_ACTIONS:
+        assert not allows(barred, "other", "AEO", "produced", action, clearance="cleared")
+        assert allows(free, "other", "AEO", "produced", action, clearance="cleared")
+    # CONFIDENTIAL is not barred; their own and their named documents are not "another's"
+    assert allows(barred, "other", "CONFIDENTIAL", "produced", VIEW)
+
+
+def test_witness_affiliated_sees_no_aeo_and_never_downloads(authorizer: Authorizer) -> None:
+    found = grants(authorizer, ["witness", "party_employee"], "signed", affiliation="affiliated")
+    assert not allows(found, "other", "AEO", "produced", VIEW)
+    # "witnesses shall not retain a copy": not even of their own party's documents
+    assert allows(found, "producer", "AEO", "produced", VIEW)
+    assert not allows(found, "producer", "AEO", "produced", DOWNLOAD)
+
+
+def test_cleared_house_counsel_is_the_one_exception_and_only_per_designating_party(
+    authorizer: Authorizer,
+) -> None:
+    found = grants(authorizer, ["house_counsel"], "signed", affiliation="affiliated")
+    assert allows(found, "other", "AEO", "produced", DOWNLOAD, clearance="cleared")
+    # cleared by one designating party is not cleared for another's AEO
+    assert not allows(found, "other", "AEO", "produced", VIEW, clearance="not_cleared")
+    # holding party_employee as well lifts nothing: deny overrides
+    both = grants(
+        authorizer, ["house_counsel", "party_employee"], "signed", affiliation="affiliated"
+    )
+    assert not allows(both, "other", "AEO", "produced", VIEW, clearance="cleared")
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r not in ("court", "auditor")])
+def test_non_party_sees_only_what_it_produced_or_designated(
+    authorizer: Authorizer, role: str
+) -> None:
+    # a non-party producing under the order is not a Receiving Party (¶2, ¶7.1)
+    found = grants(authorizer, [role], "signed", standing="non_party")
+    for designation in TIERS:
+        for action in DOCUMENT_ACTIONS:
+            assert not allows(found, "other", designation, "produced", action), (
+                f"a non-party's {role} reached another's {designation}"
+            )
+    if role in ("outside_counsel", "party_employee", "house_counsel"):
+        assert allows(found, "producer", "AEO", "produced", DOWNLOAD)
+        assert allows(found, "designator", "AEO", "produced", DOWNLOAD)
 
 
 def test_declarant_key_stays_hidden_even_when_another_role_is_added(
@@ -147,99 +273,156 @@ def test_declarant_key_stays_hidden_even_when_another_role_is_added(
 ) -> None:
     # Plaintiffs' key to the 67 declarants (AEO): no officer or employee of Defendants may
     # see it, whatever else they are; Defendants' outside counsel may.
-    employee = authorizer.grants(["party_employee", "outside_counsel"], "signed", "cleared")
-    assert not employee.allows("other", "AEO", "produced", VIEW), "deny must override"
-    assert not employee.allows("other", "AEO", "produced", LIST)
-    counsel = authorizer.grants(["outside_counsel"], "unsigned", "not_cleared")
-    assert counsel.allows("other", "AEO", "produced", DOWNLOAD)
+    employee = grants(
+        authorizer, ["party_employee", "outside_counsel"], "signed", affiliation="affiliated"
+    )
+    assert not allows(employee, "other", "AEO", "produced", VIEW), "deny must override"
+    assert not allows(employee, "other", "AEO", "produced", LIST)
+    counsel = grants(authorizer, ["outside_counsel"], "unsigned")
+    assert allows(counsel, "other", "AEO", "produced", DOWNLOAD)
 
 
 def test_deny_rule_is_named_for_the_audit(authorizer: Authorizer) -> None:
     decision = authorizer.explain(
-        ["party_employee"], "signed", "cleared", "other", "AEO", "produced", LIST
+        ["party_employee"],
+        (
+            "signed",
+            "party",
+            "affiliated",
+            "other",
+            "cleared",
+            "AEO",
+            "produced",
+            "not_presented",
+            LIST,
+        ),
     )
     assert not decision.allowed
     assert decision.reason == "denied by rule"
-    assert decision.rule == ("p", "party_employee", "*", "*", "other", "AEO", "*", "*", "deny")
+    assert decision.rule == (
+        "p",
+        "party_employee",
+        "*",
+        "*",
+        "affiliated",
+        "other",
+        "*",
+        "AEO",
+        "*",
+        "*",
+        "*",
+        "deny",
+    )
 
 
-@pytest.mark.parametrize("relation", ("producer", "named", "other"))
+@pytest.mark.parametrize("relation", ("producer", "designator", "named", "other"))
 def test_auditor_must_not_see_any_document(authorizer: Authorizer, relation: str) -> None:
     for ack in ACKS:
-        for disclosure in DISCLOSURES:
-            grants = authorizer.grants(["auditor"], ack, disclosure)
-            assert grants.document == frozenset(), "the auditor sees logs, not documents"
-            assert not grants.allows(relation, "PUBLIC", "produced", LIST)
+        for standing in ("party", "non_party", "neutral"):
+            found = grants(authorizer, ["auditor"], ack, standing=standing)
+            assert found.document == frozenset(), "the auditor sees logs, not documents"
+            assert not allows(found, relation, "PUBLIC", "produced", LIST)
 
 
 @pytest.mark.parametrize("role", ("expert", "house_counsel"))
 def test_signed_but_not_cleared_must_not_view_aeo(authorizer: Authorizer, role: str) -> None:
-    grants = authorizer.grants([role], "signed", "not_cleared")
+    found = grants(authorizer, [role], "signed")
     for action in DOCUMENT_ACTIONS:
-        assert not grants.allows("other", "AEO", "produced", action)
-    assert grants.allows("other", "CONFIDENTIAL", "produced", VIEW)
+        assert not allows(found, "other", "AEO", "produced", action)
+    assert allows(found, "other", "CONFIDENTIAL", "produced", VIEW)
 
 
 @pytest.mark.parametrize("role", ("expert", "house_counsel"))
 def test_cleared_but_unsigned_must_not_view_aeo(authorizer: Authorizer, role: str) -> None:
-    grants = authorizer.grants([role], "unsigned", "cleared")
-    assert not grants.allows("other", "AEO", "produced", VIEW)
-    assert not grants.allows("other", "CONFIDENTIAL", "produced", VIEW)
+    found = grants(authorizer, [role], "unsigned")
+    assert not allows(found, "other", "AEO", "produced", VIEW, clearance="cleared")
+    assert not allows(found, "other", "CONFIDENTIAL", "produced", VIEW, clearance="cleared")
 
 
 def test_expert_not_cleared_reason_is_deny_by_default(authorizer: Authorizer) -> None:
     decision = authorizer.explain(
-        ["expert"], "signed", "not_cleared", "other", "AEO", "produced", VIEW
+        ["expert"],
+        (
+            "signed",
+            "party",
+            "unaffiliated",
+            "other",
+            "not_cleared",
+            "AEO",
+            "produced",
+            "not_presented",
+            VIEW,
+        ),
     )
     assert decision == decision.__class__(False, "no rule allows", None)
 
 
-# --- the producing party's own team ------------------------------------------------------
+def test_counsel_staff_unsigned_sees_no_designated_material(authorizer: Authorizer) -> None:
+    found = grants(authorizer, ["counsel_staff"], "unsigned")
+    for designation in ("CONFIDENTIAL", "AEO"):
+        for action in DOCUMENT_ACTIONS:
+            assert not allows(found, "other", designation, "produced", action)
+            # not even their own side's (counsel's staff sign before anything designated)
+            assert not allows(found, "producer", designation, "produced", action)
+    assert allows(found, "other", "PUBLIC", "produced", DOWNLOAD)
 
 
+# --- the producing (or designating) party's own team -----------------------------------
+
+
+@pytest.mark.parametrize("relation", ("producer", "designator"))
 @pytest.mark.parametrize("role", ("outside_counsel", "party_employee", "house_counsel"))
-def test_producing_team_keeps_everything_it_produced(authorizer: Authorizer, role: str) -> None:
+def test_producing_team_keeps_everything_it_produced(
+    authorizer: Authorizer, role: str, relation: str
+) -> None:
     # It must preserve clawed-back originals (FRCP 26(b)(5)(B)), AEO included.
-    grants = authorizer.grants([role], "unsigned", "not_cleared")
+    affiliation = "affiliated" if role in EMPLOYEES else "unaffiliated"
+    found = grants(authorizer, [role], "unsigned", affiliation=affiliation)
     for designation in TIERS:
         for state in STATES:
             for action in DOCUMENT_ACTIONS:
-                assert grants.allows("producer", designation, state, action), (
+                assert allows(found, relation, designation, state, action), (
                     f"{role} lost {action} on its own {state} {designation} document"
                 )
 
 
 def test_receiving_counsel_cannot_open_sequestered_or_withdrawn(authorizer: Authorizer) -> None:
-    grants = authorizer.grants(["outside_counsel"], "signed", "cleared")
+    found = grants(authorizer, ["outside_counsel"], "signed")
     for state in ("sequestered", "withdrawn"):
-        assert grants.allows("other", "AEO", state, LIST), "the slip stays in the list"
-        assert not grants.allows("other", "AEO", state, VIEW)
-        assert not grants.allows("other", "AEO", state, DOWNLOAD)
+        for presented in ("presented", "not_presented"):
+            assert allows(found, "other", "AEO", state, LIST, presented=presented)
+            assert not allows(found, "other", "AEO", state, VIEW, presented=presented)
+            assert not allows(found, "other", "AEO", state, DOWNLOAD, presented=presented)
 
 
 # --- author, recipient, custodian (¶7.2(g), ¶7.3(f)) ------------------------------------
 
 
-@pytest.mark.parametrize("role", ("party_employee", "house_counsel", "expert", "vendor", "witness"))
+@pytest.mark.parametrize(
+    "role", ("counsel_staff", "party_employee", "house_counsel", "expert", "vendor", "witness")
+)
 def test_named_person_sees_any_tier_without_exhibit_a(authorizer: Authorizer, role: str) -> None:
-    grants = authorizer.grants([role], "unsigned", "not_cleared")
+    affiliation = "affiliated" if role in EMPLOYEES else "unaffiliated"
+    found = grants(authorizer, [role], "unsigned", affiliation=affiliation)
+    table = WITNESS if role == "witness" else RECEIVING
     for designation in TIERS:
-        for state, allowed in RECEIVING.items():
+        for state, permitted in table.items():
             for action in DOCUMENT_ACTIONS:
-                assert grants.allows("named", designation, state, action) == (action in allowed), (
-                    f"{role} named: {action} {state} {designation}"
-                )
+                assert allows(found, "named", designation, state, action) == (
+                    action in permitted
+                ), f"{role} named: {action} {state} {designation}"
 
 
 def test_named_auditor_still_sees_nothing(authorizer: Authorizer) -> None:
-    grants = authorizer.grants(["auditor"], "signed", "cleared")
-    assert not grants.allows("named", "CONFIDENTIAL", "produced", VIEW)
+    found = grants(authorizer, ["auditor"], "signed")
+    assert not allows(found, "named", "CONFIDENTIAL", "produced", VIEW, clearance="cleared")
 
 
 # --- matter-level actions ----------------------------------------------------------------
 
 MATTER: dict[str, set[str]] = {
     "outside_counsel": {"audit:read_side", "production:upload", "acknowledgment:sign"},
+    "counsel_staff": {"acknowledgment:sign"},
     "party_employee": {"acknowledgment:sign"},
     "house_counsel": {"acknowledgment:sign"},
     "expert": {"acknowledgment:sign"},
@@ -253,18 +436,14 @@ MATTER: dict[str, set[str]] = {
 @pytest.mark.parametrize("role", ROLES)
 def test_matter_actions(authorizer: Authorizer, role: str) -> None:
     for ack in ACKS:
-        for disclosure in DISCLOSURES:
-            grants = authorizer.grants([role], ack, disclosure)
-            assert set(grants.matter) == MATTER[role]
-            for action in MATTER[role]:
-                assert grants.allows("-", "-", "-", action)
+        for affiliation in ("affiliated", "unaffiliated"):
+            found = grants(authorizer, [role], ack, affiliation=affiliation)
+            assert set(found.matter) == MATTER[role]
 
 
 def test_only_the_auditor_reads_every_side(authorizer: Authorizer) -> None:
     readers = [
-        r
-        for r in ROLES
-        if authorizer.grants([r], "signed", "cleared").allows_matter("audit:read_all")
+        r for r in ROLES if grants(authorizer, [r], "signed").allows_matter("audit:read_all")
     ]
     assert readers == ["auditor"]
 
@@ -273,6 +452,7 @@ def test_only_the_auditor_reads_every_side(authorizer: Authorizer) -> None:
 
 NEEDS_EXHIBIT_A = {
     "outside_counsel": False,
+    "counsel_staff": True,
     "party_employee": True,
     "house_counsel": True,
     "expert": True,
@@ -285,5 +465,8 @@ NEEDS_EXHIBIT_A = {
 
 @pytest.mark.parametrize("role", ROLES)
 def test_requires_acknowledgment(authorizer: Authorizer, role: str) -> None:
-    for disclosure in DISCLOSURES:
-        assert authorizer.requires_acknowledgment([role], disclosure) is NEEDS_EXHIBIT_A[role]
+    for affiliation in ("affiliated", "unaffiliated"):
+        assert (
+            authorizer.requires_acknowledgment([role], standing="party", affiliation=affiliation)
+            is NEEDS_EXHIBIT_A[role]
+        )

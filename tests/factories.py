@@ -1,0 +1,168 @@
+"""Test data built through the product's own services, never by raw SQL.
+
+Where a workflow that changes a document's state does not exist yet (claw-back,
+presentation to the court), ``set_document_state`` stands in for it explicitly; every
+other row is made by the service a user or the operator would call.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+
+from gateway.accounts import service as accounts
+from gateway.audit.recorder import Actor
+from gateway.demo import DEMO_PASSWORD
+from gateway.documents.models import Document
+from gateway.matters import service as matters
+from gateway.matters.exhibit_a import ExhibitA
+from gateway.runtime import Runtime
+
+PLAINTIFFS = "Al Otro Lado, Inc., et al. (Plaintiffs)"
+DEFENDANTS = "Chad F. Wolf, et al. (Defendants)"
+OPERATOR = Actor.command_line("test-factory")
+
+
+def party_id(rt: Runtime, matter_id: int, name: str) -> int:
+    return matters.find_party(rt, matter_id, name).id
+
+
+def add_non_party(rt: Runtime, matter_id: int, name: str = "Border Data Vendor LLC") -> int:
+    return matters.add_party(rt, OPERATOR, matter_id, name=name, kind="non_party").id
+
+
+def person(
+    rt: Runtime,
+    matter_id: int,
+    email: str,
+    role: str,
+    *,
+    party: str | None = None,
+    affiliated_with: str | None = None,
+    cleared_by: tuple[str, ...] = (),
+    active_from: datetime | None = None,
+    active_until: datetime | None = None,
+    signed: bool = False,
+    name: str | None = None,
+) -> str:
+    """A new user enrolled in the matter under one role; returns the e-mail address."""
+    full_name = name or email.split("@")[0].replace(".", " ").title()
+    accounts.create_user(rt, OPERATOR, email=email, full_name=full_name, password=DEMO_PASSWORD)
+    enrol(
+        rt,
+        matter_id,
+        email,
+        role,
+        party=party,
+        affiliated_with=affiliated_with,
+        cleared_by=cleared_by,
+        active_from=active_from,
+        active_until=active_until,
+    )
+    if signed:
+        sign_exhibit_a(rt, matter_id, email, full_name)
+    return email
+
+
+def enrol(
+    rt: Runtime,
+    matter_id: int,
+    email: str,
+    role: str,
+    *,
+    party: str | None = None,
+    affiliated_with: str | None = None,
+    cleared_by: tuple[str, ...] = (),
+    active_from: datetime | None = None,
+    active_until: datetime | None = None,
+) -> Any:
+    def pid(name: str | None) -> int | None:
+        return None if name is None else party_id(rt, matter_id, name)
+
+    return matters.add_member(
+        rt,
+        OPERATOR,
+        matter_id,
+        matters.NewMember(
+            email=email,
+            role=role,
+            party_id=pid(party),
+            affiliated_with=pid(affiliated_with),
+            cleared_by=tuple(party_id(rt, matter_id, n) for n in cleared_by),
+            active_from=active_from,
+            active_until=active_until,
+        ),
+    )
+
+
+def sign_exhibit_a(rt: Runtime, matter_id: int, email: str, full_name: str) -> None:
+    user = accounts.get_user(rt, email)
+    matter = matters.list_matters(rt, user)[0][0]
+    matters.sign_acknowledgment(
+        rt,
+        user,
+        matter_id,
+        ExhibitA(
+            full_name=full_name,
+            address="1 Test Street, San Diego, CA",
+            agent_name="Test Agent",
+            agent_address="2 Test Street, San Diego, CA",
+            signed_city="San Diego, California",
+            signed_on=matters.court_today(matter, rt.now()),
+            signature=f"/s/ {full_name}",
+            agree=True,
+        ),
+        address="test",
+    )
+
+
+def set_document_state(
+    rt: Runtime,
+    matter_id: int,
+    bates: str,
+    *,
+    state: str | None = None,
+    presented_at: datetime | None = None,
+    designating_party: str | None = None,
+) -> None:
+    """Stands in for the claw-back and presentation workflows until they exist."""
+    values: dict[str, Any] = {}
+    if state is not None:
+        values["state"] = state
+    if presented_at is not None:
+        values["presented_at"] = presented_at
+    if designating_party is not None:
+        values["designating_party_id"] = party_id(rt, matter_id, designating_party)
+    with rt.db.session() as session:
+        changed = session.execute(
+            update(Document)
+            .where(Document.matter_id == matter_id, Document.bates_begin == bates)
+            .values(**values)
+        )
+        assert changed.rowcount == 1, f"no document {bates}"
+
+
+def produce(rt: Runtime, matter_id: int, party: str, folder: Any, *, volume: str = "VOL001") -> Any:
+    """A volume built by ``tests.volumes.build_volume``, produced by the named party through
+    the same ingest service the command line uses."""
+    from gateway.documents.ingest import designation_spellings, ingest
+    from gateway.ingest.plan import build_plan
+    from gateway.ingest.source import DirectorySource
+
+    plan = build_plan(
+        DirectorySource(folder),
+        dat_path=f"DATA/{volume}.dat",
+        opt_path=f"DATA/{volume}.opt",
+        designations=designation_spellings(rt),
+        volume=volume,
+    )
+    return ingest(
+        rt,
+        OPERATOR,
+        matter_id=matter_id,
+        party_id=party_id(rt, matter_id, party),
+        plan=plan,
+        source=DirectorySource(folder),
+    )
