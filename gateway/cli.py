@@ -492,3 +492,87 @@ def _matter_id(rt: Any, case_number: str) -> int:
     if matter_id is None:
         raise click.UsageError(f"no matter {case_number}")
     return matter_id
+
+
+@main.group()
+def policy() -> None:
+    """A matter's own order: its rules beside the default, and changing them."""
+
+
+def _print_view(view: Any, *, full: bool) -> None:
+    from gateway.matters.order_store import rules_text
+
+    source = "its own variant" if view.variant else "the default rules (policies/)"
+    click.echo(f"revision {view.revision}, version {view.version[:16]}: {source}")
+    click.echo(
+        "tiers: " + ", ".join(f"{t.code} ({t.legend or 'no legend'})" for t in view.policy.tiers)
+    )
+    if full:
+        click.echo(rules_text(view.policy.rules), nl=False)
+        return
+    for rule in view.added:
+        click.echo("+ " + ", ".join(rule))
+    for rule in view.removed:
+        click.echo("- " + ", ".join(rule))
+    if not (view.added or view.removed):
+        click.echo("(the same rules as the default)")
+
+
+@policy.command("show")
+@click.argument("case_number")
+@click.option("--full", is_flag=True, help="print every rule, not only what differs")
+@click.pass_context
+def policy_show(ctx: click.Context, case_number: str, full: bool) -> None:
+    """The matter's rules: what its variant adds to (+) and removes from (-) the default."""
+    from gateway.matters.order_policy import describe
+
+    rt = _runtime(ctx)
+    _print_view(describe(rt, _matter_id(rt, case_number)), full=full)
+
+
+@policy.command("set")
+@click.argument("case_number")
+@click.option("--rules", "rules_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--tiers", "tiers_file", default=None, type=click.Path(exists=True, dir_okay=False))
+@click.option("--reason", required=True, help="why: e.g. the order and its docket number")
+@click.pass_context
+def policy_set(
+    ctx: click.Context, case_number: str, rules_file: str, tiers_file: str | None, reason: str
+) -> None:
+    """Give the matter its own rules (a complete rule file) and tiers (default: the shipped)."""
+    from importlib import resources
+
+    from gateway.audit.recorder import Actor
+    from gateway.matters.order_policy import set_variant
+
+    rt = _runtime(ctx)
+    tiers = (
+        Path(tiers_file).read_text(encoding="utf-8")
+        if tiers_file
+        else resources.files("policies").joinpath("tiers.csv").read_text(encoding="utf-8")
+    )
+    view = set_variant(
+        rt,
+        Actor.command_line(),
+        _matter_id(rt, case_number),
+        rules_text=Path(rules_file).read_text(encoding="utf-8"),
+        tiers_text_=tiers,
+        reason=reason,
+    )
+    _print_view(view, full=False)
+
+
+@policy.command("reset")
+@click.argument("case_number")
+@click.option("--reason", required=True)
+@click.pass_context
+def policy_reset(ctx: click.Context, case_number: str, reason: str) -> None:
+    """Put the matter back on the shipped default rules."""
+    from gateway.audit.recorder import Actor
+    from gateway.matters.order_policy import reset_variant
+
+    rt = _runtime(ctx)
+    _print_view(
+        reset_variant(rt, Actor.command_line(), _matter_id(rt, case_number), reason=reason),
+        full=False,
+    )

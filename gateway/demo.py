@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from importlib import resources
 
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
@@ -23,6 +24,7 @@ from gateway.documents.ingest import designation_spellings, ingest
 from gateway.ingest.plan import build_plan
 from gateway.ingest.source import MemorySource
 from gateway.ingest.writer import write_dat
+from gateway.matters import order_policy
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA
 from gateway.runtime import Runtime
@@ -30,6 +32,7 @@ from gateway.runtime import Runtime
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - demo accounts only, printed with a warning
 CASE_NUMBER = "3:17-cv-2366-BAS-KSC"
 LEGENDS = {
+    "OCEO": "HIGHLY CONFIDENTIAL - OUTSIDE COUNSEL'S EYES ONLY",
     "AEO": "HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY",
     "CONFIDENTIAL": "CONFIDENTIAL",
     "PUBLIC": "",
@@ -130,7 +133,9 @@ def plaintiffs_documents() -> list[DemoDoc]:
         DemoDoc(
             1,
             3,
-            "AEO",
+            # the matter's own stricter tier: no officer or employee of Defendants may ever
+            # see it, not even a cleared Designated House Counsel (BRIEF §3)
+            "OCEO",
             "Key linking the 67 pseudonymous declarants to their identities",
             "Al Otro Lado Legal Team",
         ),
@@ -218,6 +223,16 @@ def _volume(prefix: str, volume: str, docs: list[DemoDoc]) -> tuple[MemorySource
     return MemorySource(files, name=volume), dat
 
 
+def _variant_file(name: str) -> str:
+    return resources.files("policies").joinpath("variants", name).read_text(encoding="utf-8")
+
+
+def reference_rules_text() -> str:
+    """The reference matter's rules: the default set and the order's own additions."""
+    default = resources.files("policies").joinpath("default.csv").read_text(encoding="utf-8")
+    return default + "\n" + _variant_file("casd-dkt-276-rules.csv")
+
+
 def load_demo(rt: Runtime, say: Callable[[str], None] = print) -> int:
     """Create the reference matter, its users and both productions. Returns the matter id."""
     operator = Actor.command_line("demo-loader")
@@ -281,7 +296,15 @@ def load_demo(rt: Runtime, say: Callable[[str], None] = print) -> int:
                 ),
                 address="demo",
             )
-    spellings = designation_spellings(rt)
+    order_policy.set_variant(
+        rt,
+        operator,
+        matter.id,
+        rules_text=reference_rules_text(),
+        tiers_text_=_variant_file("casd-dkt-276-tiers.csv"),
+        reason="Stipulated Protective Order (Dkt. No. 276): outside counsel's eyes only tier",
+    )
+    spellings = designation_spellings(rt, matter.id)
     for prefix, volume, party_id, docs in (
         ("AOL-DEF-", "AOL-DEF-VOL001", defendants.id, defendants_documents()),
         ("AOL-PLTF-", "AOL-PLTF-VOL001", plaintiffs.id, plaintiffs_documents()),

@@ -11,8 +11,10 @@ from gateway.documents.models import (
 )
 from gateway.matters.models import (
     Acknowledgment,
+    CasbinRule,
     Clearance,
     Matter,
+    MatterPolicy,
     Membership,
     Party,
     PartyAffiliation,
@@ -23,6 +25,7 @@ __all__ = [
     "ApiToken",
     "AuditAnchor",
     "AuditEntry",
+    "CasbinRule",
     "Clearance",
     "Document",
     "DocumentFile",
@@ -30,6 +33,7 @@ __all__ = [
     "DocumentVersion",
     "LoginFailure",
     "Matter",
+    "MatterPolicy",
     "Membership",
     "Party",
     "PartyAffiliation",

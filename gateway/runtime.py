@@ -24,6 +24,7 @@ from gateway.crypto.envelope import EncryptedBlobs
 from gateway.db import Database
 from gateway.errors import GatewayError
 from gateway.keyring import Keyring, load_keyring
+from gateway.matters.order_store import PolicyCache
 from gateway.storage import make_blob_store
 
 
@@ -51,6 +52,8 @@ class Runtime:
         self.blobs = EncryptedBlobs(make_blob_store(settings, settings["INSTANCE_PATH"]))
         self.policy = load_default_policy()
         self.authorizer = Authorizer.shared(self.policy)
+        # each matter's own order, checked against its revision on every request
+        self.policies = PolicyCache(self.policy)
         self.failures = make_counter(settings, self.db)
         self.passwords = PasswordHasher(
             time_cost=int(settings.get("ARGON2_TIME_COST", 3)),

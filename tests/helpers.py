@@ -27,3 +27,29 @@ def all_bates(client: Any, token: str, matter_id: int, **params: Any) -> list[st
     response = api_get(client, token, f"/matters/{matter_id}/documents", per_page=500, **params)
     assert response.status_code == 200, response.get_json()
     return [item["bates_begin"] for item in response.get_json()["items"]]
+
+
+SAME_ORIGIN = {"Referer": f"{BASE}/"}
+
+
+def csrf_token(client: Any, url: str) -> str:
+    """The CSRF token of the form on the page at ``url``."""
+    import re
+
+    page = client.get(url)
+    found = re.search(rb'name="csrf_token" value="([^"]+)"', page.data)
+    assert found, page.data[:300]
+    return found.group(1).decode()
+
+
+def web_login(client: Any, email: str, password: str = DEMO_PASSWORD) -> None:
+    response = client.post(
+        f"{BASE}/login",
+        headers=SAME_ORIGIN,
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_token(client, f"{BASE}/login"),
+        },
+    )
+    assert response.status_code == 302, response.data[:500]

@@ -105,11 +105,13 @@ def me() -> Any:
 @route(bp, "/matters", "GET", "Matters the user belongs to")
 def list_matters() -> Any:
     rows = matters.list_matters(runtime(), current_user())
-    return jsonify(items=[_matter_json(m, roles) for m, roles in rows])
+    mine = matters.memberships_of(runtime(), current_user())
+    return jsonify(items=[_matter_json(m, roles, mine.get(m.id)) for m, roles in rows])
 
 
-def _matter_json(m: Any, roles: list[str]) -> dict[str, Any]:
+def _matter_json(m: Any, roles: list[str], membership: Any = None) -> dict[str, Any]:
     return {
+        "membership": membership,
         "id": m.id,
         "caption": m.caption,
         "case_number": m.case_number,

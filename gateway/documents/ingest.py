@@ -71,9 +71,13 @@ class DocumentUids:
         return cls(new_uid(), new_uid())
 
 
-def designation_spellings(rt: Runtime) -> dict[str, str]:
-    """Every accepted spelling of a tier in a load file (its code or legend) -> its code."""
-    return designations_from_tiers(rt.policy.tiers)
+def designation_spellings(rt: Runtime, matter_id: int | None = None) -> dict[str, str]:
+    """Every accepted spelling of a tier in a load file (its code or legend) -> its code,
+    from the matter's own order (the default rules' tiers when no matter is named)."""
+    if matter_id is None:
+        return designations_from_tiers(rt.policy.tiers)
+    with rt.db.session() as session:
+        return designations_from_tiers(rt.policies.for_matter(session, matter_id).policy.tiers)
 
 
 def family_id(mkey: bytes, family: str) -> str:
@@ -175,7 +179,7 @@ def plan_volume(
             source,
             dat_path=dat_path,
             opt_path=opt_path,
-            designations=designation_spellings(rt),
+            designations=designation_spellings(rt, matter_id),
             encoding=encoding,
             opt_encoding=opt_encoding,
             volume=volume,

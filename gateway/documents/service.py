@@ -139,7 +139,7 @@ def list_documents(
             .offset((query.page - 1) * query.per_page)
             .limit(query.per_page)
         ).all()
-        items = _serialize_many(session, access, list(rows), _legends(rt))
+        items = _serialize_many(session, access, list(rows), _legends(access))
         filters = {
             k: str(v) for k, v in query.__dict__.items() if v and k not in {"page", "per_page"}
         }
@@ -160,8 +160,8 @@ def list_documents(
         )
 
 
-def _legends(rt: Runtime) -> dict[str, str]:
-    return {tier.code: tier.legend for tier in rt.policy.tiers}
+def _legends(access: MatterAccess) -> dict[str, str]:
+    return {tier.code: tier.legend for tier in access.policy.tiers}
 
 
 def _ids_where(session: Session, ids: list[int], clause: Any) -> set[int]:
@@ -272,9 +272,9 @@ def refuse_hidden(
         )
     )
     facts = facts_of(session, access, doc.id if doc else -1)
-    designations = rt.policy.designations
+    designations = access.policy.designations
     designation = doc.designation if doc else designations[-1]
-    decision = rt.authorizer.explain(
+    decision = access.authorizer.explain(
         access.roles,
         (
             access.ack,
@@ -317,7 +317,7 @@ def get_document(
         doc = find_document(session, access, bates, visible_clause(access, LIST))
         if doc is None:
             raise refuse_hidden(session, rt, access, bates, Tag.DOCUMENT_VIEW, VIEW)
-        item = _serialize_many(session, access, [doc], _legends(rt))[0]
+        item = _serialize_many(session, access, [doc], _legends(access))[0]
         if item["can_view"]:
             item["files"] = [
                 {

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
 from gateway.audit.tags import Outcome, Tag
+from gateway.authz.policy import PolicySource
+from gateway.authz.vocabulary import Action
 from gateway.documents.content import Place, StoredFile, store_file
 from gateway.documents.ingest import (
     DocumentUids,
@@ -31,10 +33,9 @@ from gateway.documents.models import Document, Production
 from gateway.errors import Conflict, Forbidden, GatewayError, Invalid
 from gateway.ingest.plan import PlannedDocument, ProductionPlan, parse_bates
 from gateway.matters.models import Party
+from gateway.matters.permissions import require
 from gateway.matters.service import MatterAccess, matter_key, resolve_access
 from gateway.runtime import Refused, Runtime
-
-UPLOAD = "production:upload"
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class UploadMeta:
     custodian: str = ""
 
 
-def _planned(rt: Runtime, meta: UploadMeta) -> PlannedDocument:
+def _planned(policy: PolicySource, meta: UploadMeta) -> PlannedDocument:
     check_volume_name(meta.volume)
     try:
         begin, end = parse_bates(meta.bates_begin), parse_bates(meta.bates_end or meta.bates_begin)
@@ -57,7 +58,7 @@ def _planned(rt: Runtime, meta: UploadMeta) -> PlannedDocument:
     problems = []
     if begin.series != end.series or begin.number > end.number:
         problems.append("bates_end: must follow bates_begin in the same series")
-    codes = {tier.code for tier in rt.policy.tiers}
+    codes = {tier.code for tier in policy.tiers}
     designation = meta.designation.strip().upper() or "PUBLIC"
     if designation not in codes:
         problems.append(f"designation: one of {', '.join(sorted(codes))}, not {meta.designation!r}")
@@ -136,12 +137,19 @@ def upload_document(
 ) -> Document:
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
-        if not access.may(UPLOAD) or access.side_party_id is None:
+        require(
+            access,
+            Action.PRODUCTION_UPLOAD,
+            tag=Tag.DOCUMENT_UPLOADED,
+            refusal=Forbidden("your role in this matter may not produce documents"),
+            audit={"bates": meta.bates_begin[:100], "details": {"volume": meta.volume[:100]}},
+        )
+        if access.side_party_id is None:
             raise _refusal(
-                access, Forbidden("your role in this matter may not produce documents"), meta
+                access, Forbidden("only a party or a non-party produces documents"), meta
             )
         try:
-            planned = _planned(rt, meta)
+            planned = _planned(access.policy, meta)
             _check(session, access, planned, meta.volume)
         except GatewayError as error:
             raise _refusal(access, error, meta) from None

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base, UTCDateTime
@@ -117,3 +126,58 @@ class Acknowledgment(Base):
     text_sha256: Mapped[str] = mapped_column(String(64))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     signed_from: Mapped[str] = mapped_column(String(64))
+
+
+class MatterPolicy(Base):
+    """A matter's own order (its variant of the default rules), and its revision.
+
+    The rules themselves are rows of ``casbin_rules`` written and read through pycasbin's
+    SQLAlchemy adapter; the tiers are kept here as their CSV text. A matter with no row
+    follows the shipped default. Every change bumps ``revision``, which every worker checks
+    on every request.
+    """
+
+    __tablename__ = "matter_policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), unique=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    # SHA-256 of the policy's canonical form (gateway.authz.policy.PolicySource.version)
+    version: Mapped[str] = mapped_column(String(64))
+    # True while the matter carries its own rules; False once reset to the default
+    variant: Mapped[bool] = mapped_column(Boolean)
+    tiers_text: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CasbinRule(Base):
+    """One rule of a matter's variant, in the shape pycasbin's SQLAlchemy adapter expects
+    (``ptype``, ``v0``...), with as many value columns as a rule of the model has."""
+
+    __tablename__ = "casbin_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    ptype: Mapped[str] = mapped_column(String(8))
+    v0: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    v1: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    v2: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    v3: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    v4: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    v5: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    v6: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    v7: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    v8: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    v9: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    v10: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+    VALUES = ("v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10")
+
+    def values(self) -> list[str]:
+        found = [getattr(self, name) for name in self.VALUES]
+        return [v for v in found if v is not None]
+
+    def __str__(self) -> str:
+        # the line format pycasbin's adapter hands to casbin.persist.load_policy_line
+        return ", ".join([self.ptype, *self.values()])

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from gateway.accounts.models import User
 from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
-from gateway.authz.derive import Grants
+from gateway.authz.derive import Authorizer, Grants
+from gateway.authz.policy import PolicySource
 from gateway.authz.vocabulary import (
     DISCLOSURE_ROLES,
     EMPLOYEE_ROLES,
@@ -67,6 +68,9 @@ class MatterAccess:
     actor: Actor
     side_party_id: int | None
     roles: frozenset[str]
+    # the matter's own order (its variant, or the default), and what derives from it
+    policy: PolicySource
+    authorizer: Authorizer
     ack: Ack
     standing: Standing
     affiliation: Affiliation
@@ -372,6 +376,42 @@ def list_matters(rt: Runtime, user: User) -> list[tuple[Matter, list[str]]]:
         return list(result.values())
 
 
+def memberships_of(rt: Runtime, user: User) -> dict[int, dict[str, object]]:
+    """Per matter, what the gateway records about the user as a person in it: the party
+    they act for, the party they are an officer, director or employee of, who cleared them
+    under §7.4, and each role's window. Shown to the user on their membership."""
+    with rt.db.session() as session:
+        names = dict(session.execute(select(Party.id, Party.name)).all())
+        found: dict[int, dict[str, object]] = {}
+        for m in session.scalars(select(Membership).where(Membership.user_id == user.id)):
+            entry = found.setdefault(
+                m.matter_id,
+                {
+                    "party": names.get(m.party_id) if m.party_id else None,
+                    "affiliated_with": None,
+                    "cleared_by": [],
+                    "roles": [],
+                },
+            )
+            entry["roles"].append(  # type: ignore[attr-defined]
+                {
+                    "role": m.role,
+                    "active_from": m.active_from.isoformat() if m.active_from else None,
+                    "active_until": m.active_until.isoformat() if m.active_until else None,
+                }
+            )
+        now = rt.now()
+        for a in session.scalars(
+            select(PartyAffiliation).where(PartyAffiliation.user_id == user.id)
+        ):
+            if a.matter_id in found and a.current_at(now):
+                found[a.matter_id]["affiliated_with"] = names.get(a.party_id)
+        for c in session.scalars(select(Clearance).where(Clearance.user_id == user.id)):
+            if c.matter_id in found:
+                found[c.matter_id]["cleared_by"].append(names.get(c.party_id))  # type: ignore[attr-defined]
+        return found
+
+
 def resolve_access(
     rt: Runtime, session: Session, user: User, matter_id: int, *, address: str
 ) -> MatterAccess:
@@ -440,19 +480,23 @@ def resolve_access(
         )
     )
     facts = {"standing": standing, "affiliation": affiliation}
+    policy = rt.policies.for_matter(session, matter_id).policy
+    authorizer = Authorizer.shared(policy)
     return MatterAccess(
         matter=matter,
         user=user,
         actor=actor,
         side_party_id=side_party_id,
         roles=roles,
+        policy=policy,
+        authorizer=authorizer,
         ack=ack,
         standing=standing,
         affiliation=affiliation,
         cleared_by=cleared_by,
-        grants=rt.authorizer.grants(roles, ack=ack, **facts),
+        grants=authorizer.grants(roles, ack=ack, **facts),
         acknowledgment_required=(
-            ack == Ack.UNSIGNED and rt.authorizer.requires_acknowledgment(roles, **facts)
+            ack == Ack.UNSIGNED and authorizer.requires_acknowledgment(roles, **facts)
         ),
     )
 
@@ -519,6 +563,7 @@ def sign_acknowledgment(
 ) -> Acknowledgment:
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
+        _require_sign(access)
         problems = _exhibit_a_problems(form, access.matter, rt.now())
         if problems:
             raise Invalid("; ".join(problems))
@@ -550,6 +595,12 @@ def sign_acknowledgment(
             **access.audit_kwargs(),
         )
         return ack
+
+
+def _require_sign(access: MatterAccess) -> None:
+    from gateway.matters.permissions import require  # the check lives beside MatterAccess
+
+    require(access, Action.ACKNOWLEDGMENT_SIGN, tag=Tag.ACKNOWLEDGMENT_SIGNED)
 
 
 def _exhibit_a_problems(form: ExhibitA, matter: Matter, now: datetime) -> list[str]:

@@ -12,10 +12,12 @@ from gateway.accounts.models import User
 from gateway.audit import service as audit
 from gateway.documents import downloads
 from gateway.documents import service as documents
-from gateway.errors import AcknowledgmentRequired, GatewayError, Invalid
+from gateway.errors import AcknowledgmentRequired, Conflict, GatewayError, Invalid
 from gateway.http import client_address, runtime
+from gateway.matters import order_policy
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
+from gateway.matters.order_store import rules_text, tiers_text
 from gateway.queries import from_args
 from gateway.web import bp
 from gateway.web.auth import SessionUser, rotate_session
@@ -74,7 +76,11 @@ def logout() -> Any:
 @bp.route("/matters")
 @login_required
 def matter_list() -> Any:
-    return render_template("web/matters.html", rows=matters.list_matters(runtime(), me()))
+    return render_template(
+        "web/matters.html",
+        rows=matters.list_matters(runtime(), me()),
+        mine=matters.memberships_of(runtime(), me()),
+    )
 
 
 @bp.route("/matters/<int:matter_id>/documents")
@@ -211,3 +217,40 @@ def page_url(page_no: int) -> str:
     values: dict[str, Any] = {**request.args.to_dict(), **(request.view_args or {})}
     values["page"] = str(page_no)
     return url_for(request.endpoint or "web.index", **values)
+
+
+@bp.route("/matters/<int:matter_id>/policy", methods=["GET", "POST"])
+@login_required
+def order_rules(matter_id: int) -> Any:
+    """The matter's order as rules, beside the default; the operator may change them."""
+    rt, status = runtime(), 200
+    errors: list[str] = []
+    form = {k: request.form.get(k, "") for k in ("rules_text", "tiers_text", "reason")}
+    if request.method == "POST":
+        try:
+            order_policy.edit_variant(
+                rt,
+                me(),
+                matter_id,
+                rules_text=form["rules_text"],
+                tiers_text_=form["tiers_text"],
+                reason=form["reason"],
+                address=client_address(),
+            )
+        except (Invalid, Conflict) as exc:
+            problems = exc.details.get("problems") if isinstance(exc.details, dict) else None
+            errors, status = problems or [exc.message], exc.status
+        else:
+            flash("The matter's rules were changed; they hold from the next request on.")
+            return redirect(url_for("web.order_rules", matter_id=matter_id))
+    view = order_policy.view_for(rt, me(), matter_id, address=client_address())
+    return render_template(
+        "web/policy.html",
+        matter_id=matter_id,
+        view=view,
+        rules_text=form["rules_text"] or rules_text(view.policy.rules),
+        tiers=form["tiers_text"] or tiers_text(view.policy),
+        reason=form["reason"],
+        errors=errors,
+        editable=me().is_operator,
+    ), status

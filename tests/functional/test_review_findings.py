@@ -138,9 +138,13 @@ def test_unknown_accounts_reuse_one_dummy_hash(client, demo):
 
 def test_hidden_and_missing_documents_take_the_same_path(client, demo, rt, monkeypatch):
     """Both refusals ask the policy once, so neither answers measurably sooner."""
+    from gateway.authz.derive import Authorizer
+
     calls = []
-    original = rt.authorizer.explain
-    monkeypatch.setattr(rt.authorizer, "explain", lambda *a: calls.append(a) or original(*a))
+    original = Authorizer.explain
+    monkeypatch.setattr(
+        Authorizer, "explain", lambda self, *a: calls.append(a) or original(self, *a)
+    )
     staff = token_for(client, "staff@alotrolado.example")
     api_get(client, staff, f"/matters/{demo}/documents/AOL-DEF-00528691")
     api_get(client, staff, f"/matters/{demo}/documents/AOL-DEF-99999999")

@@ -21,7 +21,7 @@ AEO_IMAGES = [f"{DEF}{n:08d}" for n in range(556919, 556923)]  # Ex. 2-5
 CONF_IMAGES = [f"{DEF}{n:08d}" for n in range(556923, 556935)]  # Ex. 6-17
 EX18 = f"{DEF}00528691"
 EX19 = f"{DEF}00516605"
-KEY = "AOL-PLTF-00000001"  # the declarant key, AEO
+KEY = "AOL-PLTF-00000001"  # the declarant key, OCEO (the matter's own tier)
 PUBLIC_INDEX = "AOL-PLTF-00000004"
 DEF_AEO = [EX1, *AEO_IMAGES, EX18, EX19]
 EVERYTHING = set(DEF_AEO + CONF_IMAGES + [KEY, PUBLIC_INDEX])
@@ -64,8 +64,10 @@ def test_aeo_is_absent_from_totals_search_and_family(client, demo):
     # the designation filter does not reveal a count of hidden AEO documents
     assert (
         api_get(client, token, f"/matters/{demo}/documents", designation="AEO").get_json()["total"]
-        == 1
-    )  # own KEY
+        == 0
+    )
+    # their own party's key, in the matter's own outside-counsel-only tier
+    assert all_bates(client, token, demo, designation="OCEO") == [KEY]
 
 
 def test_guessing_a_hidden_url_looks_like_a_missing_document(client, demo):

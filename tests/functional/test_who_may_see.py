@@ -14,12 +14,13 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from gateway.accounts import service as accounts
+from gateway.audit.tags import Tag
 from gateway.cli import main
 from gateway.errors import Invalid
 from gateway.matters.models import Membership, PartyAffiliation
 from tests import factories
 from tests.factories import DEFENDANTS, PLAINTIFFS
-from tests.helpers import all_bates, api_get, token_for
+from tests.helpers import BASE, all_bates, api_get, auth, token_for
 from tests.volumes import Doc, build_volume
 
 KEY = "AOL-PLTF-00000001"  # the declarant key (AEO)
@@ -362,3 +363,40 @@ def test_cli_add_member_records_affiliation_clearance_and_window(rt, demo):
     )
     assert naive.exit_code == 2 and "offset" in naive.output
     assert _members(rt) == before
+
+
+# --- one permission check for matter-level actions ---------------------------------------
+
+
+def test_a_refused_matter_action_is_audited_with_its_reason_and_rule(client, demo, rt):
+    from gateway.audit.models import AuditEntry
+    from gateway.authz.vocabulary import Action
+    from gateway.matters import permissions
+    from gateway.matters import service as matters
+    from gateway.runtime import Refused
+
+    expert = accounts.get_user(rt, "expert@plaintiffs.example")
+    with rt.db.session() as session:
+        access = matters.resolve_access(rt, session, expert, demo, address="test")
+    assert permissions.decide(access, Action.ACKNOWLEDGMENT_SIGN).allowed
+    refused = permissions.decide(access, Action.PRODUCTION_UPLOAD)
+    assert (refused.allowed, refused.reason, refused.rule) == (False, "no rule allows", None)
+    with pytest.raises(Refused) as raised:
+        permissions.require(access, Action.AUDIT_READ_ALL, tag=Tag.AUDIT_READ)
+    assert raised.value.audit["reason"] == "audit:read_all: no rule allows"
+    # through the API: an expert may not produce; the refusal is in the trail with its reason
+    token = token_for(client, "expert@plaintiffs.example")
+    response = client.post(
+        f"{BASE}/api/v1/matters/{demo}/productions/VOL9/documents",
+        headers={**auth(token), "Content-Type": "application/octet-stream"},
+        query_string={"bates_begin": "AOL-PLTF-00000100", "file_name": "x.pdf"},
+        data=b"%PDF-1.4 stand-in",
+    )
+    assert response.status_code == 403
+    with rt.db.session() as session:
+        reasons = session.scalars(
+            select(AuditEntry.reason).where(
+                AuditEntry.tag == "production:upload", AuditEntry.actor_email == expert.email
+            )
+        ).all()
+    assert "production:upload: no rule allows" in reasons
