@@ -6,8 +6,9 @@ then shows nothing derived from other sides' entries: the chain's ``seq`` is den
 every side (its gaps would count and time the other side's activity), an entry's hash can
 be matched offline against guessed fields, internal ids count rows the reader cannot see,
 and the signed head counts the whole trail. So a party's entries carry instead ``n``, their
-ordinal within the side: entry ``n`` is the side's n-th entry in this matter, oldest first,
-counting every entry of that side (whatever the filters of the request) and no other.
+ordinal within the side (``side_seq``, given when the entry is written): entry ``n`` is the
+side's n-th entry in this matter, oldest first, counting every entry of that side and no
+other, so an entry keeps its number in every view, whatever the filters.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import aliased
 
 from gateway.accounts.models import User
 from gateway.audit.chain import current_receipt
@@ -86,46 +86,24 @@ def _when(text: str, name: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _numbered(
-    access: MatterAccess, *, below: int | None = None
-) -> tuple[Select[AuditEntry, int], Any]:
-    """Rows of (entry, number) the reader may see, and the entity to filter them on.
-
-    The number is the chain's ``seq`` for the neutral auditor, the ordinal within the side
-    for a party. The ordinal is computed over the side's own entries before any filter, so
-    an entry keeps its number in every view; entries below ``below`` keep theirs too, since
-    an ordinal counts only earlier entries.
-    """
+def _scope(access: MatterAccess) -> Select[AuditEntry]:
+    stmt = select(AuditEntry).where(AuditEntry.matter_id == access.matter.id)
     if access.may(READ_ALL):
-        stmt = select(AuditEntry, AuditEntry.seq).where(AuditEntry.matter_id == access.matter.id)
-        if below is not None:
-            stmt = stmt.where(AuditEntry.seq < below)
-        return stmt, AuditEntry
-    ordinal = func.row_number().over(order_by=AuditEntry.seq).label("n")
-    inner = select(AuditEntry, ordinal).where(
-        AuditEntry.matter_id == access.matter.id,
-        AuditEntry.side_party_id == access.side_party_id,
-    )
-    if below is not None:
-        inner = inner.where(AuditEntry.seq < below)
-    numbered = inner.subquery()
-    entry = aliased(AuditEntry, numbered)
-    return select(entry, numbered.c.n), entry
+        return stmt
+    return stmt.where(AuditEntry.side_party_id == access.side_party_id)
 
 
-def _filtered(
-    access: MatterAccess, query: AuditQuery, *, below: int | None = None
-) -> tuple[Select[AuditEntry, int], Any]:
-    stmt, entry = _numbered(access, below=below)
+def _filtered(access: MatterAccess, query: AuditQuery) -> Select[AuditEntry]:
+    stmt = _scope(access)
     if query.user:
-        stmt = stmt.where(entry.actor_email == query.user.strip().lower())
+        stmt = stmt.where(AuditEntry.actor_email == query.user.strip().lower())
     if query.document:
-        stmt = stmt.where(entry.bates == query.document.strip())
+        stmt = stmt.where(AuditEntry.bates == query.document.strip())
     if query.since:
-        stmt = stmt.where(entry.at >= _when(query.since, "since"))
+        stmt = stmt.where(AuditEntry.at >= _when(query.since, "since"))
     if query.until:
-        stmt = stmt.where(entry.at <= _when(query.until, "until"))
-    return stmt, entry
+        stmt = stmt.where(AuditEntry.at <= _when(query.until, "until"))
+    return stmt
 
 
 def _authorize(rt: Runtime, session: Any, user: User, matter_id: int, address: str) -> MatterAccess:
@@ -170,23 +148,23 @@ def as_dict(entry: AuditEntry, *, hidden: bool = False) -> dict[str, Any]:
     return item
 
 
-def side_dict(entry: AuditEntry, n: int, *, hidden: bool = False) -> dict[str, Any]:
+def side_dict(entry: AuditEntry, *, hidden: bool = False) -> dict[str, Any]:
     """An entry as its own side sees it: numbered within the side, nothing of the chain.
 
     Built from a list of what may be shown, so a field added to the auditor's view never
     reaches a party's view by default.
     """
     item = as_dict(entry, hidden=hidden)
-    return {"n": n, **{name: item[name] for name in _SIDE_FIELDS}}
+    return {"n": entry.side_seq, **{name: item[name] for name in _SIDE_FIELDS}}
 
 
 _SIDE_FIELDS = ("at", "tag", "outcome", "reason", "rule", "user", "document", "address", "details")
 
 
-def _item(access: MatterAccess, entry: AuditEntry, n: int, hidden: bool) -> dict[str, Any]:
+def _item(access: MatterAccess, entry: AuditEntry, hidden: bool) -> dict[str, Any]:
     if access.may(READ_ALL):
         return as_dict(entry, hidden=hidden)
-    return side_dict(entry, n, hidden=hidden)
+    return side_dict(entry, hidden=hidden)
 
 
 def _hidden_documents(session: Any, access: MatterAccess, entries: list[AuditEntry]) -> set[int]:
@@ -204,10 +182,10 @@ def _hidden_documents(session: Any, access: MatterAccess, entries: list[AuditEnt
     return ids - listable
 
 
-def _csv_row(access: MatterAccess, entry: AuditEntry, n: int, hidden: bool) -> list[Any]:
+def _csv_row(access: MatterAccess, entry: AuditEntry, hidden: bool) -> list[Any]:
     item = as_dict(entry, hidden=hidden)
     cells = {
-        "n": n,
+        "n": entry.side_seq,
         "seq": entry.seq,
         "at": item["at"],
         "tag": entry.tag,
@@ -241,15 +219,15 @@ def read_audit(
         raise BadRequest(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
     with rt.transaction() as session:
         access = _authorize(rt, session, user, matter_id, address)
-        stmt, entry = _filtered(access, query)
+        stmt = _filtered(access, query)
         total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = session.execute(
-            stmt.order_by(entry.seq.desc())
+        rows = session.scalars(
+            stmt.order_by(AuditEntry.seq.desc())
             .offset((query.page - 1) * query.per_page)
             .limit(query.per_page)
         ).all()
-        hidden = _hidden_documents(session, access, [e for e, _n in rows])
-        items = [_item(access, e, n, e.document_id in hidden) for e, n in rows]
+        hidden = _hidden_documents(session, access, list(rows))
+        items = [_item(access, e, e.document_id in hidden) for e in rows]
         scope = "all" if access.may(READ_ALL) else "side"
         # the neutral auditor takes the signed head away as a receipt (`pogw audit verify
         # --receipt`); a party's counsel gets none: the count would reveal the other side's
@@ -280,6 +258,7 @@ def export_csv(
             },
             **access.audit_kwargs(),
         )
+    stmt = _filtered(access, query)
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
@@ -288,16 +267,18 @@ def export_csv(
         below: int | None = None
         while True:
             with rt.db.session() as session:
-                stmt, entry = _filtered(access, query, below=below)
-                batch = session.execute(stmt.order_by(entry.seq.desc()).limit(CSV_BATCH)).all()
-                hidden = _hidden_documents(session, access, [e for e, _n in batch])
-            for e, n in batch:
-                writer.writerow(_csv_row(access, e, n, e.document_id in hidden))
+                batch_stmt = stmt if below is None else stmt.where(AuditEntry.seq < below)
+                batch = session.scalars(
+                    batch_stmt.order_by(AuditEntry.seq.desc()).limit(CSV_BATCH)
+                ).all()
+                hidden = _hidden_documents(session, access, list(batch))
+            for e in batch:
+                writer.writerow(_csv_row(access, e, e.document_id in hidden))
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
             if len(batch) < CSV_BATCH:
                 return
-            below = batch[-1][0].seq
+            below = batch[-1].seq
 
     return rows()

@@ -174,3 +174,40 @@ def test_the_auditor_keeps_the_chain(client, demo, interleaved):
     item = body["items"][0]
     assert {"seq", "hash", "side_party_id"} <= set(item) and "n" not in item
     assert len({e["side_party_id"] for e in body["items"]}) >= 2, "every side's entries"
+
+
+def test_verify_finds_an_edited_side_number(client, demo, rt, interleaved):
+    from sqlalchemy import update
+
+    from gateway.audit.chain import verify
+
+    with rt.db.session() as session:
+        assert verify(session, rt.keyring.audit_verify_key).ok
+        target = session.scalar(
+            select(AuditEntry.seq)
+            .where(AuditEntry.side_seq == 2, AuditEntry.matter_id == demo)
+            .limit(1)
+        )
+        session.execute(update(AuditEntry).where(AuditEntry.seq == target).values(side_seq=7))
+    with rt.db.session() as session:
+        report = verify(session, rt.keyring.audit_verify_key)
+    assert report.problems == [f"entry {target}: numbered 7 within its side, expected 2"]
+
+
+def test_verify_reports_a_deleted_side_entry_once(client, demo, rt, interleaved):
+    from sqlalchemy import delete
+
+    from gateway.audit.chain import verify
+
+    with rt.db.session() as session:
+        target = session.scalar(
+            select(AuditEntry.seq)
+            .where(AuditEntry.side_seq == 2, AuditEntry.matter_id == demo)
+            .limit(1)
+        )
+        session.execute(delete(AuditEntry).where(AuditEntry.seq == target))
+    with rt.db.session() as session:
+        problems = verify(session, rt.keyring.audit_verify_key).problems
+    side_problems = [p for p in problems if "within its side" in p]
+    assert len(side_problems) == 1 and "numbered 3 within its side, expected 2" in side_problems[0]
+    assert any(f"entry {target}: missing" in p for p in problems)
