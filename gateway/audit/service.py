@@ -47,6 +47,7 @@ COLUMNS = (
     "rule",
     "actor_email",
     "side_party_id",
+    "side_seq",
     "document_id",
     "bates",
     "address",
@@ -136,6 +137,7 @@ def as_dict(entry: AuditEntry, *, hidden: bool = False) -> dict[str, Any]:
         "rule": entry.rule,
         "user": entry.actor_email,
         "side_party_id": entry.side_party_id,
+        "side_seq": entry.side_seq,  # the number that side knows the entry by
         "document": entry.bates,
         "address": entry.address,
         "details": json.loads(entry.details),
@@ -194,6 +196,7 @@ def _csv_row(access: MatterAccess, entry: AuditEntry, hidden: bool) -> list[Any]
         "rule": item["rule"],
         "actor_email": entry.actor_email,
         "side_party_id": entry.side_party_id or "",
+        "side_seq": entry.side_seq or "",
         "document_id": "" if hidden else (entry.document_id or ""),
         "bates": entry.bates,
         "address": entry.address,

@@ -53,9 +53,14 @@ def _csv(client, token, demo) -> tuple[list[str], list[dict[str, str]], str]:
     return list(reader.fieldnames or []), rows, text
 
 
-def _side_count(rt, demo, kind: str) -> int:
+def _party_id(rt, demo, kind: str) -> int:
     with rt.db.session() as session:
-        party = session.scalar(select(Party.id).where(Party.matter_id == demo, Party.kind == kind))
+        return session.scalar(select(Party.id).where(Party.matter_id == demo, Party.kind == kind))
+
+
+def _side_count(rt, demo, kind: str) -> int:
+    party = _party_id(rt, demo, kind)
+    with rt.db.session() as session:
         return session.scalar(
             select(func.count())
             .select_from(AuditEntry)
@@ -168,11 +173,16 @@ def test_web_page_numbers_within_the_side(client, demo, interleaved):
     assert b"counsel@plaintiffs.example" not in page.data
 
 
-def test_the_auditor_keeps_the_chain(client, demo, interleaved):
+def test_the_auditor_keeps_the_chain(client, demo, rt, interleaved):
     body = _side(client, token_for(client, "auditor@audit.example"), demo)
     assert body["scope"] == "all" and set(body["head"]) == {"count", "head_hash", "signature"}
     item = body["items"][0]
-    assert {"seq", "hash", "side_party_id"} <= set(item) and "n" not in item
+    assert {"seq", "hash", "side_party_id", "side_seq"} <= set(item) and "n" not in item
+    # the auditor can match a party's numbering to the chain
+    theirs = {i["n"]: i["tag"] for i in _side(client, interleaved, demo)["items"]}
+    defendants = _party_id(rt, demo, "defendant")
+    side = {e["side_seq"]: e["tag"] for e in body["items"] if e["side_party_id"] == defendants}
+    assert theirs.items() <= side.items()
     assert len({e["side_party_id"] for e in body["items"]}) >= 2, "every side's entries"
 
 
