@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gateway.accounts.throttle import make_counter
 from gateway.audit.chain import ensure_anchor
+from gateway.audit.models import AuditEntry
 from gateway.audit.recorder import record
 from gateway.authz.derive import Authorizer
 from gateway.authz.policy import load_default_policy
@@ -68,9 +69,9 @@ class Runtime:
         with self.db.session() as session:
             ensure_anchor(session, self.keyring.audit_signing_key, self.now())
 
-    def audit(self, session: Session, **kwargs: Any) -> None:
+    def audit(self, session: Session, **kwargs: Any) -> AuditEntry:
         kwargs.setdefault("at", self.now())
-        record(session, self.keyring.audit_signing_key, **kwargs)
+        return record(session, self.keyring.audit_signing_key, **kwargs)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -4,6 +4,10 @@ Each entry's hash covers its own fields and the previous hash; ``seq`` is dense.
 (entry count and last hash) is signed with the Ed25519 key in ``keys/`` and stored in
 ``audit_anchor``. So an edited row breaks its hash, a deleted or reordered row breaks the
 sequence or the links, and a deleted tail no longer matches the signed head.
+
+An entry of a party's side also gets ``side_seq``, its ordinal among that side's entries in
+the matter, counted from the side's own entries only: the side's view shows it instead of
+``seq``. It is a function of the chain's order, so ``verify`` recomputes and checks it.
 """
 
 from __future__ import annotations
@@ -84,6 +88,8 @@ def append(session: Session, signer: Ed25519PrivateKey, entry: AuditEntry) -> Au
         # refusing here stops the action: nothing is served that is not recorded
         raise IntegrityFailure("the audit chain has no signed head: run `pogw init`")
     entry.seq = anchor.count + 1
+    if entry.matter_id is not None and entry.side_party_id is not None:
+        entry.side_seq = _last_side_seq(session, entry.matter_id, entry.side_party_id) + 1
     entry.prev_hash = anchor.head_hash
     entry.hash = entry_hash(entry, anchor.head_hash)
     session.add(entry)
@@ -93,6 +99,17 @@ def append(session: Session, signer: Ed25519PrivateKey, entry: AuditEntry) -> Au
     anchor.updated_at = entry.at
     session.flush()
     return entry
+
+
+def _last_side_seq(session: Session, matter_id: int, side_party_id: int) -> int:
+    """The side's newest ordinal (0 before its first entry); the head's lock is held."""
+    last = session.scalar(
+        select(AuditEntry.side_seq)
+        .where(AuditEntry.matter_id == matter_id, AuditEntry.side_party_id == side_party_id)
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    )
+    return last or 0
 
 
 @dataclass
@@ -114,9 +131,11 @@ def verify(session: Session, verify_key: Ed25519PublicKey, *, limit: int = 50) -
     report = VerifyReport()
     head = GENESIS
     expected = 1
+    sides: dict[tuple[int, int], tuple[int, int | None]] = {}
     for entry in _entries(session):
         if len(report.problems) >= limit:
             break
+        _check_side_seq(entry, sides, report)
         if entry.seq != expected:
             report.problems.append(
                 f"entry {expected}: missing or out of order (found {entry.seq} next)"
@@ -143,6 +162,28 @@ def verify(session: Session, verify_key: Ed25519PublicKey, *, limit: int = 50) -
     elif anchor.head_hash != head:
         report.problems.append("the last entry's hash differs from the signed head")
     return report
+
+
+def _check_side_seq(
+    entry: AuditEntry, sides: dict[tuple[int, int], tuple[int, int | None]], report: VerifyReport
+) -> None:
+    """The entry's number within its side is its position among the side's entries.
+
+    ``sides`` holds, per side, how many entries were seen and the number the last one bore;
+    a number that merely continues the last one is not reported again, so that a deleted
+    or edited entry is reported once, not as every entry after it.
+    """
+    if entry.matter_id is None or entry.side_party_id is None:
+        if entry.side_seq is not None:
+            report.problems.append(f"entry {entry.seq}: numbered within a side it has not")
+        return
+    key = (entry.matter_id, entry.side_party_id)
+    seen, last = sides.get(key, (0, 0))
+    if entry.side_seq != seen + 1 and (last is None or entry.side_seq != last + 1):
+        report.problems.append(
+            f"entry {entry.seq}: numbered {entry.side_seq} within its side, expected {seen + 1}"
+        )
+    sides[key] = (seen + 1, entry.side_seq)
 
 
 @dataclass(frozen=True)

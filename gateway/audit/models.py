@@ -27,6 +27,10 @@ class AuditEntry(Base):
     actor_email: Mapped[str] = mapped_column(String(320), default="")
     # the side whose work product this entry is (the actor's party in the matter)
     side_party_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the entry's ordinal among its side's entries in its matter (1, 2, ...): what that side
+    # is shown instead of ``seq``, whose gaps count every other side's entries. Not hashed:
+    # the chain's order determines it, and ``verify`` checks it
+    side_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     matter_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     document_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     bates: Mapped[str] = mapped_column(String(100), default="")

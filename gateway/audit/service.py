@@ -1,7 +1,14 @@
 """Reading the audit trail: the neutral auditor sees every side, a party's counsel its own.
 
 Which documents a party's lawyers opened is that party's work product, so entries are
-filtered by the side they belong to before anything else is considered.
+filtered by the side they belong to before anything else is considered. A party's view
+then shows nothing derived from other sides' entries: the chain's ``seq`` is dense over
+every side (its gaps would count and time the other side's activity), an entry's hash can
+be matched offline against guessed fields, internal ids count rows the reader cannot see,
+and the signed head counts the whole trail. So a party's entries carry instead ``n``, their
+ordinal within the side (``side_seq``, given when the entry is written): entry ``n`` is the
+side's n-th entry in this matter, oldest first, counting every entry of that side and no
+other, so an entry keeps its number in every view, whatever the filters.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ READ_ALL = "audit:read_all"
 READ_SIDE = "audit:read_side"
 MAX_PER_PAGE = 500
 CSV_BATCH = 2000
+# the neutral auditor's columns: everything, including the chain's own fields
 COLUMNS = (
     "seq",
     "at",
@@ -39,11 +47,25 @@ COLUMNS = (
     "rule",
     "actor_email",
     "side_party_id",
+    "side_seq",
     "document_id",
     "bates",
     "address",
     "details",
     "hash",
+)
+# a party's columns: its own entries, numbered within its side, no chain fields, no ids
+SIDE_COLUMNS = (
+    "n",
+    "at",
+    "tag",
+    "outcome",
+    "reason",
+    "rule",
+    "actor_email",
+    "bates",
+    "address",
+    "details",
 )
 
 
@@ -65,14 +87,14 @@ def _when(text: str, name: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _scope(access: MatterAccess) -> Select[Any]:
+def _scope(access: MatterAccess) -> Select[AuditEntry]:
     stmt = select(AuditEntry).where(AuditEntry.matter_id == access.matter.id)
     if access.may(READ_ALL):
         return stmt
     return stmt.where(AuditEntry.side_party_id == access.side_party_id)
 
 
-def _filtered(access: MatterAccess, query: AuditQuery) -> Select[Any]:
+def _filtered(access: MatterAccess, query: AuditQuery) -> Select[AuditEntry]:
     stmt = _scope(access)
     if query.user:
         stmt = stmt.where(AuditEntry.actor_email == query.user.strip().lower())
@@ -105,6 +127,7 @@ def _authorize(rt: Runtime, session: Any, user: User, matter_id: int, address: s
 
 
 def as_dict(entry: AuditEntry, *, hidden: bool = False) -> dict[str, Any]:
+    """An entry as the neutral auditor sees it: every field, the chain's own included."""
     item = {
         "seq": entry.seq,
         "at": entry.at.isoformat(),
@@ -114,6 +137,7 @@ def as_dict(entry: AuditEntry, *, hidden: bool = False) -> dict[str, Any]:
         "rule": entry.rule,
         "user": entry.actor_email,
         "side_party_id": entry.side_party_id,
+        "side_seq": entry.side_seq,  # the number that side knows the entry by
         "document": entry.bates,
         "address": entry.address,
         "details": json.loads(entry.details),
@@ -124,6 +148,25 @@ def as_dict(entry: AuditEntry, *, hidden: bool = False) -> dict[str, Any]:
         # refusal exactly as if the document did not exist (the neutral auditor sees all)
         item.update(reason="no such document", rule="", details={})
     return item
+
+
+def side_dict(entry: AuditEntry, *, hidden: bool = False) -> dict[str, Any]:
+    """An entry as its own side sees it: numbered within the side, nothing of the chain.
+
+    Built from a list of what may be shown, so a field added to the auditor's view never
+    reaches a party's view by default.
+    """
+    item = as_dict(entry, hidden=hidden)
+    return {"n": entry.side_seq, **{name: item[name] for name in _SIDE_FIELDS}}
+
+
+_SIDE_FIELDS = ("at", "tag", "outcome", "reason", "rule", "user", "document", "address", "details")
+
+
+def _item(access: MatterAccess, entry: AuditEntry, hidden: bool) -> dict[str, Any]:
+    if access.may(READ_ALL):
+        return as_dict(entry, hidden=hidden)
+    return side_dict(entry, hidden=hidden)
 
 
 def _hidden_documents(session: Any, access: MatterAccess, entries: list[AuditEntry]) -> set[int]:
@@ -141,24 +184,27 @@ def _hidden_documents(session: Any, access: MatterAccess, entries: list[AuditEnt
     return ids - listable
 
 
-def _csv_row(entry: AuditEntry, hidden: bool) -> list[Any]:
+def _csv_row(access: MatterAccess, entry: AuditEntry, hidden: bool) -> list[Any]:
     item = as_dict(entry, hidden=hidden)
-    values = [
-        entry.seq,
-        item["at"],
-        entry.tag,
-        entry.outcome,
-        item["reason"],
-        item["rule"],
-        entry.actor_email,
-        entry.side_party_id or "",
-        "" if hidden else (entry.document_id or ""),
-        entry.bates,
-        entry.address,
-        json.dumps(item["details"], sort_keys=True),
-        entry.hash,
-    ]
-    return [_spreadsheet_safe(v) for v in values]
+    cells = {
+        "n": entry.side_seq,
+        "seq": entry.seq,
+        "at": item["at"],
+        "tag": entry.tag,
+        "outcome": entry.outcome,
+        "reason": item["reason"],
+        "rule": item["rule"],
+        "actor_email": entry.actor_email,
+        "side_party_id": entry.side_party_id or "",
+        "side_seq": entry.side_seq or "",
+        "document_id": "" if hidden else (entry.document_id or ""),
+        "bates": entry.bates,
+        "address": entry.address,
+        "details": json.dumps(item["details"], sort_keys=True),
+        "hash": entry.hash,
+    }
+    columns = COLUMNS if access.may(READ_ALL) else SIDE_COLUMNS
+    return [_spreadsheet_safe(cells[name]) for name in columns]
 
 
 def _spreadsheet_safe(value: Any) -> Any:
@@ -184,7 +230,7 @@ def read_audit(
             .limit(query.per_page)
         ).all()
         hidden = _hidden_documents(session, access, list(rows))
-        items = [as_dict(e, hidden=e.document_id in hidden) for e in rows]
+        items = [_item(access, e, e.document_id in hidden) for e in rows]
         scope = "all" if access.may(READ_ALL) else "side"
         # the neutral auditor takes the signed head away as a receipt (`pogw audit verify
         # --receipt`); a party's counsel gets none: the count would reveal the other side's
@@ -220,7 +266,7 @@ def export_csv(
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(COLUMNS)
+        writer.writerow(COLUMNS if access.may(READ_ALL) else SIDE_COLUMNS)
         below: int | None = None
         while True:
             with rt.db.session() as session:
@@ -230,7 +276,7 @@ def export_csv(
                 ).all()
                 hidden = _hidden_documents(session, access, list(batch))
             for e in batch:
-                writer.writerow(_csv_row(e, e.document_id in hidden))
+                writer.writerow(_csv_row(access, e, e.document_id in hidden))
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

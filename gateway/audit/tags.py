@@ -35,3 +35,4 @@ class Tag(StrEnum):
 class Outcome(StrEnum):
     ALLOWED = "allowed"
     DENIED = "denied"
+    ABORTED = "aborted"  # allowed, then cut short (a stored file failed its check)

@@ -5,19 +5,26 @@ document, version, role, page) and its blob key are bound into both the segment 
 identity and the data key's wrapping, so ciphertext or a file row moved to another
 document, version or page fails to decrypt instead of being served under the wrong
 designation.
+
+Serving opens the first file and decrypts its first piece before the response begins, so a
+stored file that fails there is refused with an error rather than a broken response; any
+later failure raises ``StoredContentFailed`` mid-stream, naming the document to the caller
+(never in its message, which reaches server logs).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
 from gateway.crypto.keys import generate_key, unwrap_key, wrap_key
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
 from gateway.documents.zipstream import Member, stream_zip
+from gateway.errors import IntegrityFailure
 from gateway.matters.models import Matter
 from gateway.matters.service import matter_key
 from gateway.runtime import Runtime
@@ -78,10 +85,23 @@ def store_file(
     )
 
 
+class StoredContentFailed(IntegrityFailure):
+    """A document's stored file cannot be read back intact: a key or a segment fails its
+    authentication, or the blob is gone. The message says why and never names the
+    document, since it may reach a server log; ``document_id`` and ``bates`` say which."""
+
+    def __init__(self, document_id: int, bates: str, reason: str) -> None:
+        super().__init__(reason)
+        self.document_id = document_id
+        self.bates = bates
+
+
 @dataclass(frozen=True)
 class _Readable:
     """What the stream needs after the database transaction has ended."""
 
+    document_id: int
+    bates: str
     blob_key: str
     data_key: bytes
     identity: bytes
@@ -95,35 +115,64 @@ def place_of(doc: Document, version: DocumentVersion, f: DocumentFile) -> Place:
 def readables(
     rt: Runtime, matter: Matter, doc: Document, version: DocumentVersion, files: list[DocumentFile]
 ) -> list[_Readable]:
-    """Unwrap the data keys now, while the rows are at hand."""
-    mkey = matter_key(rt, matter)
-    result = []
-    for f in files:
-        place = place_of(doc, version, f)
-        result.append(
-            _Readable(
-                blob_key=f.blob_key,
-                data_key=unwrap_key(
-                    mkey, f.wrapped_data_key, context=_key_context(matter, place, f.blob_key)
-                ),
-                identity=_identity(matter, place, f.blob_key),
-                ciphertext_size=f.ciphertext_size,
+    """Unwrap the data keys now; ``StoredContentFailed`` if a key fails authentication."""
+    try:
+        mkey = matter_key(rt, matter)
+        result = []
+        for f in files:
+            place = place_of(doc, version, f)
+            data_key = unwrap_key(
+                mkey, f.wrapped_data_key, context=_key_context(matter, place, f.blob_key)
             )
-        )
+            result.append(
+                _Readable(
+                    document_id=doc.id,
+                    bates=doc.bates_begin,
+                    blob_key=f.blob_key,
+                    data_key=data_key,
+                    identity=_identity(matter, place, f.blob_key),
+                    ciphertext_size=f.ciphertext_size,
+                )
+            )
+    except IntegrityFailure as exc:
+        raise StoredContentFailed(doc.id, doc.bates_begin, exc.message) from None
     return result
 
 
 def _plaintext(rt: Runtime, readable: _Readable) -> Iterator[bytes]:
-    reader = rt.blobs.open(
-        readable.blob_key,
-        data_key=readable.data_key,
-        identity=readable.identity,
-        ciphertext_size=readable.ciphertext_size,
-    )
     try:
-        yield from reader.iter_chunks()
-    finally:
-        reader.close()
+        reader = rt.blobs.open(
+            readable.blob_key,
+            data_key=readable.data_key,
+            identity=readable.identity,
+            ciphertext_size=readable.ciphertext_size,
+        )
+        try:
+            yield from reader.iter_chunks()
+        finally:
+            reader.close()
+    except IntegrityFailure as exc:
+        raise StoredContentFailed(readable.document_id, readable.bates, exc.message) from None
+    except FileNotFoundError:
+        # the exception's text may hold the blob's path: say only what happened
+        raise StoredContentFailed(
+            readable.document_id, readable.bates, "the stored file is missing"
+        ) from None
+
+
+def _primed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Produce the first piece now (which opens and checks the file), the rest when asked."""
+    first = next(chunks, None)
+    return iter(()) if first is None else itertools.chain((first,), chunks)
+
+
+def _sources(rt: Runtime, keys: list[_Readable]) -> list[Callable[[], Iterator[bytes]]]:
+    """One plaintext source per file, the first one already opened and checked."""
+    sources: list[Callable[[], Iterator[bytes]]] = [partial(_plaintext, rt, r) for r in keys]
+    if sources:
+        first = _primed(sources[0]())
+        sources[0] = lambda: first
+    return sources
 
 
 def zip_part(name: str) -> str:
@@ -147,21 +196,23 @@ def document_stream(
     files: list[DocumentFile],
     keys: list[_Readable],
 ) -> Served:
+    """The document's one file, or a ZIP of its files; the first file is checked now."""
+    sources = _sources(rt, keys)
     if len(files) == 1:
         only = files[0]
         return Served(
             file_name=f"{doc.bates_begin}{_suffix(only.file_name)}",
             media_type=only.media_type,
             size=only.plaintext_size,
-            chunks=_plaintext(rt, keys[0]),
+            chunks=sources[0](),
         )
     members = [
         Member(
             name=f"{zip_part(doc.bates_begin)}/{zip_part(f.file_name)}",
             modified=doc.created_at,
-            chunks=partial(_plaintext, rt, r),
+            chunks=source,
         )
-        for f, r in zip(files, keys, strict=True)
+        for f, source in zip(files, sources, strict=True)
     ]
     return Served(f"{doc.bates_begin}.zip", "application/zip", None, stream_zip(members))
 
@@ -171,19 +222,19 @@ def volume_stream(
     production: Production,
     entries: list[tuple[Document, list[DocumentFile], list[_Readable]]],
 ) -> Served:
-    def members() -> Iterator[Member]:
-        for doc, files, keys in entries:
-            for f, r in zip(files, keys, strict=True):
-                yield Member(
-                    name=f"{zip_part(production.volume)}/{zip_part(doc.bates_begin)}/"
-                    f"{zip_part(f.file_name)}",
-                    modified=doc.created_at,
-                    chunks=partial(_plaintext, rt, r),
-                )
-
-    return Served(
-        f"{zip_part(production.volume)}.zip", "application/zip", None, stream_zip(members())
-    )
+    """A ZIP of every file of ``entries``, in order; the first file is checked now."""
+    folder = zip_part(production.volume)
+    named = [
+        (f"{folder}/{zip_part(doc.bates_begin)}/{zip_part(f.file_name)}", doc.created_at, key)
+        for doc, files, keys in entries
+        for f, key in zip(files, keys, strict=True)
+    ]
+    sources = _sources(rt, [key for _name, _modified, key in named])
+    members = [
+        Member(name=name, modified=modified, chunks=source)
+        for (name, modified, _key), source in zip(named, sources, strict=True)
+    ]
+    return Served(f"{folder}.zip", "application/zip", None, stream_zip(members))
 
 
 def _suffix(name: str) -> str:

@@ -1,7 +1,8 @@
 """Serving documents: authorize, audit (committed), and only then hand back the stream.
 
-The stream itself runs after the transaction has ended and touches no database; its data
-keys are unwrapped while the rows are at hand.
+The stream is built after the transaction has ended: its data keys are unwrapped and its
+first file opened and checked before the response begins (``aborts.start``), so that a
+stored file failing its integrity check there is answered with an error.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
 from gateway.audit.tags import Outcome, Tag
+from gateway.documents.aborts import Serving, start
 from gateway.documents.content import Served, document_stream, readables, volume_stream
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
 from gateway.documents.service import current_files, find_document, refuse_hidden
@@ -99,11 +101,15 @@ def download_document(
                     **access.audit_kwargs(),
                 ),
             )
-        served = document_stream(
-            rt, access.matter, doc, files, readables(rt, access.matter, doc, version, files)
-        )
         _audit_download(rt, session, access, doc, files)
-    return served
+    return start(
+        rt,
+        access,
+        lambda: document_stream(
+            rt, access.matter, doc, files, readables(rt, access.matter, doc, version, files)
+        ),
+        Serving(Tag.DOCUMENT_DOWNLOAD, f"document {bates}"),
+    )
 
 
 def download_volume(
@@ -112,20 +118,23 @@ def download_volume(
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         require_acknowledged(access, Tag.VOLUME_DOWNLOAD)
+        # both queries run whether or not the volume exists, so that a volume of hidden
+        # documents and a missing volume cost the same (the time taken must not tell)
         production = session.scalar(
             select(Production).where(Production.matter_id == matter_id, Production.volume == volume)
         )
-        docs: list[Document] = []
-        if production is not None:
-            docs = list(
-                session.scalars(
-                    select(Document)
-                    .where(
-                        Document.production_id == production.id, visible_clause(access, DOWNLOAD)
-                    )
-                    .order_by(Document.bates_prefix, Document.bates_begin_no)
+        docs = list(
+            session.scalars(
+                select(Document)
+                .join(Production, Document.production_id == Production.id)
+                .where(
+                    Production.matter_id == matter_id,
+                    Production.volume == volume,
+                    visible_clause(access, DOWNLOAD),
                 )
+                .order_by(Document.bates_prefix, Document.bates_begin_no)
             )
+        )
         if production is None or not docs:
             raise Refused(
                 NotFound("no such production volume in this matter"),
@@ -137,20 +146,33 @@ def download_volume(
                     **access.audit_kwargs(),
                 ),
             )
-        entries = []
+        servable = []
         for doc in docs:
             files = _servable(current_files(session, doc))
             version = session.get(DocumentVersion, doc.current_version_id)
             if not files or version is None:
                 continue
-            keys = readables(rt, access.matter, doc, version, files)
-            entries.append((doc, files, keys))
+            servable.append((doc, version, files))
             _audit_download(rt, session, access, doc, files, volume=volume)
         rt.audit(
             session,
             tag=Tag.VOLUME_DOWNLOAD,
             outcome=Outcome.ALLOWED,
-            details={"volume": volume, "documents": len(entries)},
+            details={"volume": volume, "documents": len(servable)},
             **access.audit_kwargs(),
         )
-    return volume_stream(rt, production, entries)
+
+    def build() -> Served:
+        entries = [
+            (doc, files, readables(rt, access.matter, doc, version, files))
+            for doc, version, files in servable
+        ]
+        return volume_stream(rt, production, entries)
+
+    order = tuple(doc.id for doc, _version, _files in servable)
+    return start(
+        rt,
+        access,
+        build,
+        Serving(Tag.VOLUME_DOWNLOAD, f"production volume {volume}", {"volume": volume}, order),
+    )

@@ -77,9 +77,13 @@ def test_a_file_row_moved_to_another_document_fails_to_decrypt(client, demo, rt)
     response = client.get(
         f"{BASE}/api/v1/matters/{demo}/documents/AOL-PLTF-00000004/content", headers=auth(staff)
     )
-    assert response.status_code == 500
-    assert response.get_json()["error"]["code"] == "integrity"
+    # a stored copy that cannot be served: 409, and the download recorded as aborted
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "conflict"
     assert b"Declarant" not in response.data
+    with rt.db.session() as session:
+        last = session.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
+    assert (last.outcome, last.bates) == ("aborted", "AOL-PLTF-00000004")
 
 
 def test_operator_cannot_take_a_role_in_a_matter(rt, demo):
