@@ -1,15 +1,15 @@
 """audit entries: side_seq, each entry's ordinal within its side
 
-Revision ID: 0002_audit_zip
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 08:30:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_audit_zip"
-down_revision = "0001"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
