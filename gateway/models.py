@@ -19,6 +19,7 @@ from gateway.matters.models import (
     Party,
     PartyAffiliation,
 )
+from gateway.orders.models import Notice, OutboxMessage, PageDesignation
 
 __all__ = [
     "Acknowledgment",
@@ -35,6 +36,9 @@ __all__ = [
     "Matter",
     "MatterPolicy",
     "Membership",
+    "Notice",
+    "OutboxMessage",
+    "PageDesignation",
     "Party",
     "PartyAffiliation",
     "Production",

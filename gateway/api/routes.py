@@ -19,6 +19,8 @@ from gateway.errors import BadRequest, Invalid, TooLarge
 from gateway.http import client_address, runtime
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
+from gateway.orders.notices import notices_for
+from gateway.orders.redesignate import redesignate
 from gateway.queries import from_args
 
 
@@ -364,3 +366,42 @@ def _body_chunks() -> Any:
         # raised mid-stream for a body without a length; a GatewayError so the upload
         # service can audit the refusal and remove what it began to store
         raise TooLarge(f"the body exceeds {request.max_content_length} bytes") from exc
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/documents/<path:bates>/designation",
+    "POST",
+    "Re-designate a document (whole or named pages) as its designating party",
+    body={"application/json": {"schema": {"type": "object"}}},
+)
+def change_designation(matter_id: int, bates: str) -> Any:
+    body = _json()
+    pages = body.get("pages")
+    if pages is not None and not (
+        isinstance(pages, list)
+        and all(isinstance(p, int) and not isinstance(p, bool) for p in pages)
+    ):
+        raise Invalid("pages: a list of page numbers (1 is the document's first page)")
+    result = redesignate(
+        runtime(),
+        current_user(),
+        matter_id,
+        bates,
+        designation=str(body.get("designation", "")),
+        pages=pages,
+        reason=str(body.get("reason", "")),
+        address=client_address(),
+    )
+    return jsonify(
+        document=result.document,
+        before=result.before,
+        designation=result.after,
+        pages=list(result.pages),
+        notified=result.notified,
+    )
+
+
+@route(bp, "/notices", "GET", "The caller's own notices, newest first")
+def list_notices() -> Any:
+    return jsonify(items=notices_for(runtime(), current_user()))

@@ -95,6 +95,7 @@ class Action(StrEnum):
     AUDIT_READ_ALL = "audit:read_all"
     AUDIT_READ_SIDE = "audit:read_side"
     PRODUCTION_UPLOAD = "production:upload"
+    DESIGNATION_CHANGE = "designation:change"
     ACKNOWLEDGMENT_SIGN = "acknowledgment:sign"
 
 

@@ -421,7 +421,12 @@ def test_named_auditor_still_sees_nothing(authorizer: Authorizer) -> None:
 # --- matter-level actions ----------------------------------------------------------------
 
 MATTER: dict[str, set[str]] = {
-    "outside_counsel": {"audit:read_side", "production:upload", "acknowledgment:sign"},
+    "outside_counsel": {
+        "audit:read_side",
+        "production:upload",
+        "designation:change",
+        "acknowledgment:sign",
+    },
     "counsel_staff": {"acknowledgment:sign"},
     "party_employee": {"acknowledgment:sign"},
     "house_counsel": {"acknowledgment:sign"},
