@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway.errors import GatewayError
@@ -34,6 +35,22 @@ def runtime() -> Runtime:
 
 def client_address() -> str:
     return (request.remote_addr or "unknown")[:64]
+
+
+def set_device_cookie(response: BaseResponse, value: str) -> None:
+    """Marks the client as a device that signed in (accounts.devices)."""
+    from gateway.accounts.devices import COOKIE_NAME
+
+    days = runtime().settings["LOGIN_DEVICE_DAYS"]
+    response.set_cookie(
+        COOKIE_NAME,
+        value,
+        max_age=days * 86400,
+        expires=runtime().now() + timedelta(days=days),
+        secure=bool(runtime().settings["SECURE_COOKIES"]),
+        httponly=True,
+        samesite="Strict",
+    )
 
 
 def is_api() -> bool:

@@ -14,6 +14,8 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
+from gateway.accounts.guard import CheckSlots
+from gateway.accounts.refusals import RefusalTally
 from gateway.accounts.throttle import make_counter
 from gateway.audit.chain import ensure_anchor
 from gateway.audit.recorder import record
@@ -52,6 +54,11 @@ class Runtime:
         self.policy = load_default_policy()
         self.authorizer = Authorizer(self.policy)
         self.failures = make_counter(settings, self.db)
+        self.check_slots = CheckSlots(int(settings["LOGIN_MAX_CONCURRENT_CHECKS"]))
+        self.refusals = RefusalTally(
+            interval_seconds=int(settings["UNAUTHENTICATED_INTERVAL_SECONDS"]),
+            limit=int(settings["UNAUTHENTICATED_LIMIT"]),
+        )
         self.passwords = PasswordHasher(
             time_cost=int(settings.get("ARGON2_TIME_COST", 3)),
             memory_cost=int(settings.get("ARGON2_MEMORY_KIB", 65536)),
@@ -86,6 +93,9 @@ class Runtime:
             raise refusal.error from None
 
     def close(self) -> None:
+        from gateway.accounts import refusals
+
+        refusals.write(self, self.refusals.drain())  # the counts of the open interval
         self.db.dispose()
         client = getattr(self.failures, "client", None)
         if client is not None:

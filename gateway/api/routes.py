@@ -6,6 +6,7 @@ from typing import Any
 from flask import Response, g, jsonify, request, stream_with_context
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from gateway.accounts import devices
 from gateway.accounts import service as accounts
 from gateway.accounts.models import User
 from gateway.api import bp
@@ -15,7 +16,7 @@ from gateway.documents import downloads
 from gateway.documents import service as documents
 from gateway.documents.downloads import Download
 from gateway.errors import BadRequest, Invalid, TooLarge
-from gateway.http import client_address, runtime
+from gateway.http import client_address, runtime, set_device_cookie
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
 from gateway.queries import from_args
@@ -78,9 +79,17 @@ def issue_token() -> Any:
     if not isinstance(email, str) or not isinstance(password, str):
         raise BadRequest("email and password: both are required strings")
     rt = runtime()
-    user = accounts.authenticate(rt, email=email, password=password, address=client_address())
-    issued = accounts.issue_token(rt, user, address=client_address())
-    return jsonify(token=issued.token, expires_at=issued.expires_at.isoformat())
+    signed_in = accounts.authenticate(
+        rt,
+        email=email,
+        password=password,
+        address=client_address(),
+        device_cookie=request.cookies.get(devices.COOKIE_NAME),
+    )
+    issued = accounts.issue_token(rt, signed_in.user, address=client_address())
+    response = jsonify(token=issued.token, expires_at=issued.expires_at.isoformat())
+    set_device_cookie(response, signed_in.device_cookie)
+    return response
 
 
 @route(

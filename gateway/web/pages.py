@@ -7,13 +7,14 @@ from urllib.parse import urlsplit
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from gateway.accounts import devices
 from gateway.accounts import service as accounts
 from gateway.accounts.models import User
 from gateway.audit import service as audit
 from gateway.documents import downloads
 from gateway.documents import service as documents
 from gateway.errors import AcknowledgmentRequired, GatewayError, Invalid
-from gateway.http import client_address, runtime
+from gateway.http import client_address, runtime, set_device_cookie
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
 from gateway.queries import from_args
@@ -49,16 +50,22 @@ def login() -> Any:
         password = request.form.get("password", "")
         rt = runtime()
         try:
-            user = accounts.authenticate(
-                rt, email=email, password=password, address=client_address()
+            signed_in = accounts.authenticate(
+                rt,
+                email=email,
+                password=password,
+                address=client_address(),
+                device_cookie=request.cookies.get(devices.COOKIE_NAME),
             )
         except GatewayError as exc:
             error, status = exc.message, exc.status
         else:
             rotate_session()
-            session_id = accounts.start_session(rt, user, address=client_address())
-            login_user(SessionUser(user, session_id))
-            return redirect(_safe_next(request.args.get("next")))
+            session_id = accounts.start_session(rt, signed_in.user, address=client_address())
+            login_user(SessionUser(signed_in.user, session_id))
+            response = redirect(_safe_next(request.args.get("next")))
+            set_device_cookie(response, signed_in.device_cookie)
+            return response
     return render_template("web/login.html", error=error), status
 
 
