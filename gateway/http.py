@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Generator, Iterator
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response as BaseResponse
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
+from werkzeug.wrappers import Response as BaseResponse
 
-from gateway.errors import GatewayError
+from gateway.errors import BadRequest, GatewayError, TooLarge
 from gateway.runtime import Runtime
+
+if TYPE_CHECKING:
+    from gateway.documents.content import Served
 
 csrf = CSRFProtect()
 
@@ -29,12 +44,43 @@ _HTTP_CODES = {
 }
 
 
+MAX_ID = 2**63 - 1
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:...>`` that matches only what a 64-bit signed column can hold."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def runtime() -> Runtime:
     return current_app.extensions["pogw"]
 
 
 def client_address() -> str:
     return (request.remote_addr or "unknown")[:64]
+
+
+def stream_response(download: Served, *, disposition: str = "attachment") -> Response:
+    """A download as a streamed response; on HEAD, its headers only (the stream is never
+    started, so no byte is decrypted)."""
+    head = request.method == "HEAD"
+    if head and isinstance(download.chunks, Generator):
+        download.chunks.close()
+    body = () if head else stream_with_context(download.chunks)
+    response = Response(body, mimetype=download.media_type, direct_passthrough=True)
+    if download.size is not None:
+        response.headers["Content-Length"] = str(download.size)
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{download.file_name}"'
+    return response
+
+
+def refuse_head() -> None:
+    """For a route whose GET would be audited as what HEAD does not do."""
+    if request.method == "HEAD":
+        raise MethodNotAllowed(valid_methods=["GET"])
 
 
 def set_device_cookie(response: BaseResponse, value: str) -> None:
@@ -57,6 +103,50 @@ def is_api() -> bool:
     return request.path.startswith("/api/")
 
 
+def limit_body(limit: int, *, refuse: bool = True) -> None:
+    """Bound the body to ``limit`` bytes (inclusive) before any of it is read.
+
+    A declared length over the limit is refused at once (``refuse``; else by the first
+    read of ``body_chunks``, so that a service can audit it), and counted with the
+    unauthenticated refusals: a flood of them costs one audit entry per interval. A
+    body without a length (chunked) is read through a stream that stops one byte past
+    the limit, so that "exactly the limit" and "over it" differ without reading more.
+    """
+    length = request.content_length
+    if refuse and length is not None and length > limit:
+        from gateway.accounts import refusals
+
+        refusals.count(runtime(), client_address(), f"body over {limit} bytes")
+        raise TooLarge(f"the body exceeds {limit} bytes")
+    request.max_content_length = limit + 1
+
+
+def body_chunks(limit: int, size: int = 1 << 20) -> Iterator[bytes]:
+    """The body in pieces, never spooled to a file; TooLarge once past ``limit``."""
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"the body exceeds {limit} bytes")
+    total = 0
+    try:
+        stream = request.stream
+        while chunk := stream.read(size):
+            total += len(chunk)
+            if total > limit:
+                raise TooLarge(f"the body exceeds {limit} bytes")
+            yield chunk
+    except RequestEntityTooLarge as exc:
+        raise TooLarge(f"the body exceeds {limit} bytes") from exc
+
+
+def read_json(limit: int) -> Any:
+    """The body as JSON, at most ``limit`` bytes; any malformed body is a BadRequest
+    (so is one nested too deep to parse)."""
+    data = b"".join(body_chunks(limit, 1 << 16))
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest("the request body must be a JSON object") from exc
+
+
 def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
@@ -72,10 +162,13 @@ def init_app(app: Flask, rt: Runtime) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings["SESSION_ABSOLUTE_HOURS"]),
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
-        MAX_CONTENT_LENGTH=settings["MAX_UPLOAD_BYTES"],
+        # every body is small (forms, JSON); the upload route sets its own (body_limit)
+        MAX_CONTENT_LENGTH=settings["MAX_JSON_BYTES"],
         WTF_CSRF_TIME_LIMIT=None,
         TEMPLATES_AUTO_RELOAD=False,
     )
+    # ids are 64-bit signed in the database: a larger one matches no route (404)
+    app.url_map.converters["int"] = BoundedInt
     if settings["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"], x_proto=1)  # type: ignore[method-assign]
     csrf.init_app(app)
@@ -143,10 +236,13 @@ def _csrf_error(error: CSRFError) -> tuple[Any, int]:
     return _render_error(400, "bad_request", f"form expired or forged: {error.description}")
 
 
-def _http_error(error: HTTPException) -> tuple[Any, int]:
+def _http_error(error: HTTPException) -> tuple[Any, int] | tuple[Any, int, dict[str, str]]:
     status = error.code or 500
     code = _HTTP_CODES.get(status, "internal")
     message = error.description or error.name
     if status == 404:
         message = "no such resource"
-    return _render_error(status, code, message)
+    body, status = _render_error(status, code, message)
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        return body, status, {"Allow": ", ".join(sorted(error.valid_methods))}
+    return body, status

@@ -106,6 +106,14 @@ def _total(interval: _Interval) -> int:
     )
 
 
+def count(rt: Runtime, address: str, reason: str) -> bool:
+    """Count one refusal; whether the address is past the limit. Intervals that have
+    closed are written to the audit now."""
+    over, closed = rt.refusals.note(address, reason, rt.now())
+    write(rt, closed)
+    return over
+
+
 def write(rt: Runtime, summaries: list[Summary]) -> None:
     """One audit entry per closed interval, all in one transaction."""
     if not summaries:

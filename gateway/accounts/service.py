@@ -184,8 +184,7 @@ def refuse_unauthenticated(rt: Runtime, address: str, reason: str) -> GatewayErr
     """Count a refusal of a request that proved no identity (refusals.py); the error to
     raise: 401, or 429 once the address is past the limit (and for every throttled
     sign-in). Intervals that have closed are written to the audit now."""
-    over, closed = rt.refusals.note(address, reason, rt.now())
-    refusals.write(rt, closed)
+    over = refusals.count(rt, address, reason)
     if reason.startswith("sign-in throttled"):
         return Throttled("too many failed sign-ins; try again later")
     if over:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -14,7 +14,13 @@ from gateway.audit import service as audit
 from gateway.documents import downloads
 from gateway.documents import service as documents
 from gateway.errors import AcknowledgmentRequired, GatewayError, Invalid
-from gateway.http import client_address, runtime, set_device_cookie
+from gateway.http import (
+    client_address,
+    refuse_head,
+    runtime,
+    set_device_cookie,
+    stream_response,
+)
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
 from gateway.queries import from_args
@@ -118,28 +124,19 @@ def document_page(matter_id: int, bates: str) -> Any:
 @login_required
 def document_content(matter_id: int, bates: str) -> Any:
     download = downloads.download_document(
-        runtime(), me(), matter_id, bates, address=client_address()
+        runtime(), me(), matter_id, bates, address=client_address(), head=request.method == "HEAD"
     )
-    return _attachment(download)
+    return stream_response(download)
 
 
 @bp.route("/matters/<int:matter_id>/productions/<volume>/download")
 @login_required
 def volume_download(matter_id: int, volume: str) -> Any:
+    refuse_head()  # its GET audits a download of every document in the volume
     download = downloads.download_volume(
         runtime(), me(), matter_id, volume, address=client_address()
     )
-    return _attachment(download)
-
-
-def _attachment(download: downloads.Download) -> Response:
-    response = Response(
-        stream_with_context(download.chunks), mimetype=download.media_type, direct_passthrough=True
-    )
-    if download.size is not None:
-        response.headers["Content-Length"] = str(download.size)
-    response.headers["Content-Disposition"] = f'attachment; filename="{download.file_name}"'
-    return response
+    return stream_response(download)
 
 
 @bp.route("/matters/<int:matter_id>/acknowledgment", methods=["GET", "POST"])
@@ -215,6 +212,8 @@ def audit_view(matter_id: int) -> Any:
 
 @bp.app_template_filter("page_url")
 def page_url(page_no: int) -> str:
-    values: dict[str, Any] = {**request.args.to_dict(), **(request.view_args or {})}
-    values["page"] = str(page_no)
-    return url_for(request.endpoint or "web.index", **values)
+    """This page's URL for another page number. The query is encoded here, never handed
+    to ``url_for`` as keywords: names like ``_method`` or ``_external`` would steer it."""
+    path = url_for(request.endpoint or "web.index", **(request.view_args or {}))
+    query = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    return f"{path}?{urlencode([*query, ('page', str(page_no))])}"
