@@ -18,9 +18,14 @@ from flask import (
     stream_with_context,
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+)
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.errors import BadRequest, GatewayError, TooLarge
@@ -48,11 +53,15 @@ MAX_ID = 2**63 - 1
 
 
 class BoundedInt(IntegerConverter):
-    """``<int:...>`` that matches only what a 64-bit signed column can hold."""
+    """``<int:...>`` for ids: one past what a 64-bit signed column holds names nothing, so
+    it is a 404 whatever the method (a converter's ValidationError would make it a 405
+    for methods the rule lacks, naming methods that would then answer 404)."""
 
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise NotFound()
+        return number
 
 
 def runtime() -> Runtime:
