@@ -130,6 +130,14 @@ def limit_body(limit: int, *, refuse: bool = True) -> None:
     request.max_content_length = limit + 1
 
 
+def refuse_nul() -> None:
+    """No path or argument may hold a NUL character: PostgreSQL cannot store or compare
+    one, so it would fail deep in a query instead of here, with a reason."""
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    if any("\x00" in value for value in values):
+        raise BadRequest("the request's path or arguments hold a NUL character")
+
+
 def body_chunks(limit: int, size: int = 1 << 20) -> Iterator[bytes]:
     """The body in pieces, never spooled to a file; TooLarge once past ``limit``."""
     if request.content_length is not None and request.content_length > limit:
@@ -199,11 +207,17 @@ def init_app(app: Flask, rt: Runtime) -> None:
             session.execute(text("SELECT 1"))
         return jsonify(status="ok")
 
+    app.before_request(_refuse_nul_on_pages)
     app.after_request(_security_headers)
     app.register_error_handler(GatewayError, _gateway_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.teardown_appcontext(lambda _exc: g.pop("pogw_user", None))
+
+
+def _refuse_nul_on_pages() -> None:
+    if not is_api():  # the API checks after authentication (api.routes)
+        refuse_nul()
 
 
 def _security_headers(response: Response) -> Response:

@@ -20,6 +20,7 @@ from gateway.http import (
     limit_body,
     read_json,
     refuse_head,
+    refuse_nul,
     runtime,
     set_device_cookie,
     stream_response,
@@ -46,6 +47,7 @@ def _authenticate_then_limit() -> None:
     body's size is checked before any of it is read."""
     if requires_auth(request.endpoint):
         current_user()
+    refuse_nul()
     if request.endpoint == "api.upload_document":
         # the upload service audits its own refusal, and removes what it began to store
         limit_body(runtime().settings["MAX_UPLOAD_BYTES"], refuse=False)
