@@ -207,6 +207,9 @@ def init_app(app: Flask, rt: Runtime) -> None:
             session.execute(text("SELECT 1"))
         return jsonify(status="ok")
 
+    from gateway.serverlog import Redact
+
+    app.logger.addFilter(Redact())  # Flask logs an unhandled error with the request's path
     app.before_request(_refuse_nul_on_pages)
     app.after_request(_security_headers)
     app.register_error_handler(GatewayError, _gateway_error)
@@ -248,7 +251,8 @@ def _render_error(status: int, code: str, message: str) -> tuple[Any, int]:
 
 def _gateway_error(error: GatewayError) -> tuple[Any, int]:
     if error.status >= 500:
-        current_app.logger.error("gateway error %s: %s", error.code, error.message)
+        # the code and the route, not the message: it may name a document
+        current_app.logger.error("gateway error %s on %s", error.code, request.endpoint)
         return _render_error(
             error.status, error.code, "the gateway could not complete this request"
         )

@@ -34,5 +34,7 @@ def run(settings: dict[str, Any], *, host: str, port: int, workers: int) -> None
         # paths and queries name the Bates numbers a party's lawyers open or search for:
         # that is the party's work product, and the operator reads these logs
         "access_log_format": '%(h)s "%(m)s" %(s)s %(b)s %(L)ss',
+        # and its error log (a failed stream logs the request's path and a traceback)
+        "logger_class": "gateway.serverlog.RedactingLogger",
     }
     _Server(settings, options).run()
