@@ -21,8 +21,13 @@ _PATH = re.compile(r"(?<![\w.:/])/[^\s\[\]\"']*")
 REDACTED = "[redacted]"
 
 
+_LISTEN = re.compile(r"https?://[\w.\-\[\]:]+/?")  # where the server listens: no path
+
+
 def _safe(value: Any) -> Any:
     if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str) and _LISTEN.fullmatch(value):
         return value
     if isinstance(value, str) and len(value) <= 64 and not any(c in value for c in "/?%"):
         return value  # an address, a pid as text, a signal name

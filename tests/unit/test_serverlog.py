@@ -26,6 +26,7 @@ def test_gunicorn_error_log_keeps_the_failure_and_drops_the_path():
             # what gunicorn's worker logs when a streamed response fails
             logger.exception("Error handling request %s %s", "GET", URI)
         logger.info("Booting worker with pid: %s", 4242)
+        logger.info("Listening at: %s (%s)", "http://127.0.0.1:8000", 4241)
     finally:
         logger.error_log.removeHandler(handler)
     text = out.getvalue()
@@ -33,6 +34,7 @@ def test_gunicorn_error_log_keeps_the_failure_and_drops_the_path():
     assert "ERROR Error handling request GET [redacted] (RuntimeError at " in text
     assert "test_serverlog.py:" in text  # where it failed is kept
     assert "Booting worker with pid: 4242" in text
+    assert "Listening at: http://127.0.0.1:8000 (4241)" in text
 
 
 def test_flask_logs_an_unhandled_error_without_the_path(app, caplog):
