@@ -15,6 +15,9 @@ from sqlalchemy.types import TypeDecorator
 
 from gateway.clock import as_utc
 
+# ids are Integer columns: 32-bit signed on PostgreSQL, so no id is larger than this
+MAX_ID = 2**31 - 1
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -28,6 +28,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response as BaseResponse
 
+from gateway.db import MAX_ID
 from gateway.errors import BadRequest, GatewayError, TooLarge
 from gateway.runtime import Runtime
 
@@ -49,12 +50,9 @@ _HTTP_CODES = {
 }
 
 
-MAX_ID = 2**63 - 1
-
-
 class BoundedInt(IntegerConverter):
-    """``<int:...>`` for ids: one past what a 64-bit signed column holds names nothing, so
-    it is a 404 whatever the method (a converter's ValidationError would make it a 405
+    """``<int:...>`` for ids: one past what an id column holds (``MAX_ID``) names nothing,
+    so it is a 404 whatever the method (a converter's ValidationError would make it a 405
     for methods the rule lacks, naming methods that would then answer 404)."""
 
     def to_python(self, value: str) -> int:
@@ -184,7 +182,7 @@ def init_app(app: Flask, rt: Runtime) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         TEMPLATES_AUTO_RELOAD=False,
     )
-    # ids are 64-bit signed in the database: a larger one matches no route (404)
+    # an id larger than any id column holds names nothing (404)
     app.url_map.converters["int"] = BoundedInt
     if settings["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"], x_proto=1)  # type: ignore[method-assign]

@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Blueprint
 
+from gateway.db import MAX_ID  # http.BoundedInt answers 404 past it
+
 
 @dataclass(frozen=True)
 class Param:
@@ -30,9 +32,6 @@ class Param:
         if self.required and self.schema_type == "string":
             schema["minLength"] = 1
         return schema
-
-
-MAX_ID = 2**63 - 1  # what a 64-bit signed column holds (http.BoundedInt matches no more)
 
 
 @dataclass

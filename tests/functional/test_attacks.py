@@ -116,7 +116,7 @@ def test_ids_past_64_bits_and_huge_pages_answer_4xx_with_the_error_shape(client,
     assert len(with_ids) >= 8
     for path in with_ids:
         for method in spec["paths"][path]:
-            for big in (2**63, 2**64, 10**30):
+            for big in (2**31, 2**63, 2**64, 10**30):
                 url = _fill(path, demo).replace(f"/matters/{demo}", f"/matters/{big}")
                 response = client.open(
                     url, base_url=BASE, method=method.upper(), headers=auth(token)
@@ -311,3 +311,19 @@ def test_head_on_a_volume_is_not_a_download_of_it(client, demo, rt):
 @pytest.mark.parametrize("path", ["/api/v1/openapi.json", "/healthz"])
 def test_open_routes_stay_open(client, path):
     assert client.get(f"{BASE}{path}").status_code == 200
+
+
+def test_nul_characters_are_refused_with_a_reason(client, demo):
+    token = token_for(client, COUNSEL)
+    for path, params in (
+        (f"/matters/{demo}/documents", {"q": "AOL\x00"}),
+        (f"/matters/{demo}/documents/AOL\x00DEF", {}),
+        (f"/matters/{demo}/audit", {"user\x00": "x"}),
+    ):
+        response = api_get(client, token, path, **params)
+        assert (
+            _is_error(response, 400, "bad_request")
+            and "NUL" in response.get_json()["error"]["message"]
+        )
+        assert _is_error(client.get(f"{BASE}/api/v1{path}", query_string=params), 401)
+    assert client.get(f"{BASE}/login?next=%00").status_code == 400
