@@ -141,11 +141,11 @@ def authenticate(
     verdict = guard.judge(rt.settings, counts, trusted=bool(device))
     if verdict.refused:
         rt.failures.release(email, where, reservation)  # refused unchecked: not a guess
-        raise refuse_unauthenticated(rt, address, f"sign-in throttled: {verdict.refused}")
+        raise _throttled(rt, address, verdict.refused)
     with rt.check_slots.held(sha256_hex(email)) as free:
         if not free:
             rt.failures.release(email, where, reservation)
-            raise refuse_unauthenticated(rt, address, "sign-in throttled: checks in flight")
+            raise _throttled(rt, address, "checks in flight")
         rt.clock.sleep(verdict.delay_seconds)
         reason = _check_password(rt, user, password)
     if not reason:
@@ -180,18 +180,18 @@ def _trusted_device(rt: Runtime, user: User | None, cookie: str | None, now: dat
     )
 
 
-def refuse_unauthenticated(rt: Runtime, address: str, reason: str) -> GatewayError:
-    """Count a refusal of a request that proved no identity (refusals.py); the error to
-    raise: 401, or 429 once the address is past the limit (and for every throttled
-    sign-in). Intervals that have closed are written to the audit now."""
-    over = refusals.count(rt, address, reason)
-    if reason.startswith("sign-in throttled"):
-        return Throttled("too many failed sign-ins; try again later")
-    if over:
+def _throttled(rt: Runtime, address: str, why: str) -> Throttled:
+    """A sign-in refused unchecked, counted with the unauthenticated refusals."""
+    refusals.count(rt, address, f"sign-in throttled: {why}")
+    return Throttled("too many failed sign-ins; try again later")
+
+
+def _refuse_token(rt: Runtime, address: str, reason: str, *, hint: str) -> GatewayError:
+    """Count a refused token (refusals.py); 401, or 429 once the address is past the
+    limit. Intervals that have closed are written to the audit now."""
+    if refusals.count(rt, address, reason):
         return Throttled("too many unauthenticated requests from this address; slow down")
-    if reason == "no token":
-        return Unauthenticated("send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")
-    return Unauthenticated("the token is unknown, expired or revoked")
+    return Unauthenticated(hint)
 
 
 @cache
@@ -247,24 +247,30 @@ def issue_token(rt: Runtime, user: User, *, address: str) -> IssuedToken:
 
 
 def user_for_token(rt: Runtime, token: str | None, *, address: str) -> User:
-    """The token's user; an unknown, expired or revoked token is refused and counted
-    (refuse_unauthenticated), never written to the audit one by one."""
-    reason = "no token"
-    if token:
-        with rt.db.read_session() as session:
-            row = session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(token)))
-            user = session.get(User, row.user_id) if row else None
-        if row is None or user is None:
-            reason = "unknown token"
-        elif row.revoked_at is not None:
-            reason = "revoked token"
-        elif row.expires_at <= rt.now():
-            reason = "expired token"
-        elif user.disabled:
-            reason = "account disabled"
-        else:
-            return user
-    raise refuse_unauthenticated(rt, address, reason)
+    """The token's user; a missing, unknown, expired or revoked token is refused and
+    counted per address (refusals.py), never written to the audit one by one; the count
+    names the account whose stale token it was."""
+    if not token:
+        raise _refuse_token(
+            rt,
+            address,
+            "no token",
+            hint="send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)",
+        )
+    with rt.db.read_session() as session:
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(token)))
+        user = session.get(User, row.user_id) if row else None
+    if row is None or user is None:
+        reason = "unknown token"
+    elif row.revoked_at is not None:
+        reason = f"revoked token of {user.email}"
+    elif row.expires_at <= rt.now():
+        reason = f"expired token of {user.email}"
+    elif user.disabled:
+        reason = f"token of disabled account {user.email}"
+    else:
+        return user
+    raise _refuse_token(rt, address, reason, hint="the token is unknown, expired or revoked")
 
 
 def revoke_token(rt: Runtime, user: User, token: str, *, address: str) -> None:

@@ -327,3 +327,15 @@ def test_nul_characters_are_refused_with_a_reason(client, demo):
         )
         assert _is_error(client.get(f"{BASE}/api/v1{path}", query_string=params), 401)
     assert client.get(f"{BASE}/login?next=%00").status_code == 400
+
+
+def test_a_stale_token_is_counted_with_its_account(client, demo, rt, clock):
+    token = token_for(client, COUNSEL)
+    assert client.delete(f"{BASE}/api/v1/auth/token", headers=auth(token)).status_code == 204
+    for _ in range(2):
+        assert _is_error(api_get(client, token, "/me"), 401, "unauthenticated")
+    clock.advance(seconds=rt.settings["UNAUTHENTICATED_INTERVAL_SECONDS"])
+    api_get(client, "not-a-token", "/me")
+    with rt.db.read_session() as session:
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.tag == "auth:refusals"))
+    assert f'"revoked token of {COUNSEL}":2' in entry.details
