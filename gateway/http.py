@@ -208,7 +208,7 @@ def init_app(app: Flask, rt: Runtime) -> None:
     from gateway.serverlog import Redact
 
     app.logger.addFilter(Redact())  # Flask logs an unhandled error with the request's path
-    app.before_request(_refuse_nul_on_pages)
+    app.before_request(_before_request)
     app.after_request(_security_headers)
     app.register_error_handler(GatewayError, _gateway_error)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -216,7 +216,12 @@ def init_app(app: Flask, rt: Runtime) -> None:
     app.teardown_appcontext(lambda _exc: g.pop("pogw_user", None))
 
 
-def _refuse_nul_on_pages() -> None:
+def _before_request() -> None:
+    from gateway.accounts import refusals
+
+    # counts of refusals whose interval has ended reach the audit without waiting for
+    # the next refusal
+    refusals.flush(runtime())
     if not is_api():  # the API checks after authentication (api.routes)
         refuse_nul()
 

@@ -339,3 +339,74 @@ def test_a_stale_token_is_counted_with_its_account(client, demo, rt, clock):
     with rt.db.read_session() as session:
         entry = session.scalar(select(AuditEntry).where(AuditEntry.tag == "auth:refusals"))
     assert f'"revoked token of {COUNSEL}":2' in entry.details
+
+
+def test_counts_reach_the_audit_when_their_interval_ends(client, demo, rt, clock):
+    token = token_for(client, COUNSEL)
+    for _ in range(3):
+        client.get(f"{BASE}/api/v1/matters")
+    assert _entries(rt, tag="auth:refusals") == 0
+    clock.advance(seconds=rt.settings["UNAUTHENTICATED_INTERVAL_SECONDS"])
+    assert api_get(client, token, "/me").status_code == 200  # any request, not a refusal
+    assert _entries(rt, tag="auth:refusals") == 1
+    assert api_get(client, token, "/me").status_code == 200
+    assert _entries(rt, tag="auth:refusals") == 1  # written once
+
+
+def test_head_on_a_page_download_is_audited_as_a_head(client, demo, rt):
+    page = client.get(f"{BASE}/login")
+    csrf = re.search(rb'name="csrf_token" value="([^"]+)"', page.data).group(1).decode()
+    client.post(
+        f"{BASE}/login",
+        data={"email": STAFF, "password": "demo-password-123", "csrf_token": csrf},
+        headers={"Referer": f"{BASE}/login"},
+    )
+    downloads = _entries(rt, tag="document:download")
+    head = client.head(f"{BASE}/matters/{demo}/documents/{VISIBLE}/content")
+    assert head.status_code == 200 and head.data == b"" and int(head.headers["Content-Length"])
+    assert _entries(rt, tag="document:head", bates=VISIBLE) == 1
+    assert _entries(rt, tag="document:download") == downloads
+
+
+class _Body(io.RawIOBase):
+    """``size`` bytes of a PDF header and filler, made as they are read (never held)."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.pos = size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.pos = offset if whence == 0 else self.size + offset
+        return self.pos
+
+    def readinto(self, buffer) -> int:
+        n = max(0, min(len(buffer), self.size - self.pos))
+        chunk = (PDF if self.pos == 0 else b"") + b"%" * n
+        buffer[:n] = chunk[:n]
+        self.pos += n
+        return n
+
+
+@pytest.mark.slow
+def test_an_upload_of_exactly_the_default_maximum_is_accepted(client, demo, rt):
+    """536,870,912 bytes, the default MAX_UPLOAD_BYTES, streamed without a length (as
+    chunked): it was refused as one that "exceeds 536870912 bytes"."""
+    limit = rt.settings["MAX_UPLOAD_BYTES"]
+    assert limit == 536_870_912
+    token = token_for(client, COUNSEL)
+    response = client.post(
+        f"{BASE}/api/v1/matters/{demo}/productions/AOL-PLTF-VOL002/documents",
+        headers={**auth(token), "Content-Type": "application/octet-stream"},
+        query_string={"bates_begin": "AOL-PLTF-00000050", "file_name": "big.pdf"},
+        input_stream=_Body(limit),
+        environ_overrides=CHUNKED,
+    )
+    assert response.status_code == 201, response.get_json()
