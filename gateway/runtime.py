@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from gateway.accounts.guard import CheckSlots
-from gateway.accounts.refusals import RefusalTally
+from gateway.accounts.refusals import make_tally
 from gateway.accounts.throttle import make_counter
 from gateway.audit.chain import ensure_anchor
 from gateway.audit.recorder import record
@@ -55,10 +55,7 @@ class Runtime:
         self.authorizer = Authorizer(self.policy)
         self.failures = make_counter(settings, self.db)
         self.check_slots = CheckSlots(int(settings["LOGIN_MAX_CONCURRENT_CHECKS"]))
-        self.refusals = RefusalTally(
-            interval_seconds=int(settings["UNAUTHENTICATED_INTERVAL_SECONDS"]),
-            limit=int(settings["UNAUTHENTICATED_LIMIT"]),
-        )
+        self.refusals = make_tally(settings)
         self.passwords = PasswordHasher(
             time_cost=int(settings.get("ARGON2_TIME_COST", 3)),
             memory_cost=int(settings.get("ARGON2_MEMORY_KIB", 65536)),
@@ -96,6 +93,7 @@ class Runtime:
         from gateway.accounts import refusals
 
         refusals.write(self, self.refusals.drain())  # the counts of the open interval
+        self.refusals.close()
         self.db.dispose()
         client = getattr(self.failures, "client", None)
         if client is not None:

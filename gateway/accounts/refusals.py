@@ -1,15 +1,21 @@
 """Refusals of requests that prove no identity (no token, a bad token, a throttled
-sign-in), counted per address per interval instead of audited one by one.
+sign-in, a body over its limit), counted per address per interval instead of audited one
+by one.
 
 A flood of such requests must neither grow the audit trail nor hold the embedded
-database's write lock, so each refusal only bumps a counter in memory; when an interval
-has closed, its counts go into the audit as one entry. An address past the limit within
-an interval is answered 429. A worker that dies loses the counts of its open interval
-only (at most one interval); the refusals themselves changed nothing.
+database's write lock, so each refusal only bumps a counter; when an interval has ended,
+its counts go into the audit as one entry, written by whichever worker first sees it
+ended. An address past the limit within an interval is answered 429.
+
+Embedded, the counters live in the worker's memory: each worker applies the limit on its
+own, and a worker that is killed loses the counts of its open interval (one that stops
+writes them). Scaled out with ``GATEWAY_REDIS_URL``, they live in Redis: shared by every
+worker, and kept when a worker dies.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,6 +69,9 @@ class RefusalTally:
         self._lock = threading.Lock()
         self._open: dict[int, _Interval] = {}
 
+    def close(self) -> None:
+        """Nothing to release: the counts are in memory."""
+
     def note(self, address: str, reason: str, now: datetime) -> tuple[bool, list[Summary]]:
         """Count one refusal: (whether the address is past the limit, closed intervals)."""
         start = int(now.timestamp()) // self.interval * self.interval
@@ -88,30 +97,116 @@ class RefusalTally:
             intervals = [self._open.pop(s) for s in sorted(self._open)]
         return [self._summary(i) for i in intervals]
 
-    def pending(self) -> int:
-        with self._lock:
-            return sum(_total(i) for i in self._open.values())
-
     def _summary(self, interval: _Interval) -> Summary:
-        busiest = sorted(interval.by_address.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
-        listed = dict(busiest[:LISTED_ADDRESSES])
-        rest = busiest[LISTED_ADDRESSES:]
-        details: dict[str, Any] = {
-            "interval_seconds": self.interval,
-            "addresses": listed,
-            "other_addresses": len(rest) + (1 if interval.untracked else 0),
-            "other_refusals": sum(sum(r.values()) for _, r in rest)
-            + sum(interval.untracked.values()),
-            "limit_per_address": self.limit,
-        }
-        start = datetime.fromtimestamp(interval.start, UTC)
-        end = datetime.fromtimestamp(interval.start + self.interval, UTC)
-        return Summary(start, end, details, _total(interval))
+        return summarize(
+            interval.start, self.interval, self.limit, interval.by_address, interval.untracked
+        )
 
 
-def _total(interval: _Interval) -> int:
-    return sum(sum(r.values()) for r in interval.by_address.values()) + sum(
-        interval.untracked.values()
+def summarize(
+    start: int,
+    interval: int,
+    limit: int,
+    by_address: dict[str, dict[str, int]],
+    untracked: dict[str, int],
+) -> Summary:
+    busiest = sorted(by_address.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+    rest = busiest[LISTED_ADDRESSES:]
+    details: dict[str, Any] = {
+        "interval_seconds": interval,
+        "addresses": dict(busiest[:LISTED_ADDRESSES]),
+        "other_addresses": len(rest) + (1 if untracked else 0),
+        "other_refusals": sum(sum(r.values()) for _, r in rest) + sum(untracked.values()),
+        "limit_per_address": limit,
+    }
+    total = sum(sum(r.values()) for r in by_address.values()) + sum(untracked.values())
+    return Summary(
+        datetime.fromtimestamp(start, UTC),
+        datetime.fromtimestamp(start + interval, UTC),
+        details,
+        total,
+    )
+
+
+class RedisRefusalTally:
+    """The same counts in Redis hashes, one per interval, shared by every worker."""
+
+    def __init__(self, client: Any, *, prefix: str, interval_seconds: int, limit: int) -> None:
+        if interval_seconds < 1 or limit < 1:
+            raise ValueError("the interval and the limit must be positive")
+        self.client = client
+        self.prefix = f"{prefix}refusals:"
+        self.interval = interval_seconds
+        self.limit = limit
+        # kept until a worker writes them, even across a restart of every worker
+        self.ttl = interval_seconds + 86400
+
+    def _start(self, now: datetime) -> int:
+        return int(now.timestamp()) // self.interval * self.interval
+
+    def note(self, address: str, reason: str, now: datetime) -> tuple[bool, list[Summary]]:
+        start = self._start(now)
+        counts, per_address = f"{self.prefix}{start}", f"{self.prefix}{start}:addresses"
+        pipe = self.client.pipeline()
+        pipe.hincrby(per_address, address, 1)
+        pipe.hlen(per_address)
+        count, tracked = pipe.execute()[:2]
+        field = json.dumps([address, reason])
+        if count == 1 and tracked > MAX_ADDRESSES:  # a new address past the bound
+            self.client.hdel(per_address, address)
+            field, count = json.dumps(["", reason]), None
+        pipe = self.client.pipeline()
+        pipe.hincrby(counts, field, 1)
+        pipe.zadd(f"{self.prefix}open", {str(start): start})
+        for key in (counts, per_address, f"{self.prefix}open"):
+            pipe.expire(key, self.ttl)
+        pipe.execute()
+        over = count is None or count > self.limit
+        return over, self.closed(now)
+
+    def closed(self, now: datetime) -> list[Summary]:
+        ended = self.client.zrangebyscore(f"{self.prefix}open", "-inf", f"({self._start(now)}")
+        summaries = []
+        for raw in ended:
+            start = int(raw)
+            counts = f"{self.prefix}{start}"
+            # whoever sets this writes the interval; every other worker leaves it
+            if not self.client.set(f"{counts}:taken", "1", nx=True, ex=self.ttl):
+                continue
+            pipe = self.client.pipeline()
+            pipe.hgetall(counts)
+            pipe.delete(counts, f"{counts}:addresses")
+            pipe.zrem(f"{self.prefix}open", raw)
+            fields = pipe.execute()[0]
+            by_address: dict[str, dict[str, int]] = {}
+            untracked: dict[str, int] = {}
+            for name, value in fields.items():
+                address, reason = json.loads(name)
+                into = by_address.setdefault(address, {}) if address else untracked
+                into[reason] = int(value)
+            summaries.append(summarize(start, self.interval, self.limit, by_address, untracked))
+        return summaries
+
+    def drain(self) -> list[Summary]:
+        """Nothing: the open interval stays in Redis for the workers that go on."""
+        return []
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def make_tally(settings: dict[str, Any]) -> RefusalTally | RedisRefusalTally:
+    interval = int(settings["UNAUTHENTICATED_INTERVAL_SECONDS"])
+    limit = int(settings["UNAUTHENTICATED_LIMIT"])
+    if not settings.get("REDIS_URL"):
+        return RefusalTally(interval_seconds=interval, limit=limit)
+    import redis
+
+    return RedisRefusalTally(
+        redis.Redis.from_url(settings["REDIS_URL"]),
+        prefix=settings.get("REDIS_PREFIX") or "pogw:",
+        interval_seconds=interval,
+        limit=limit,
     )
 
 
