@@ -11,16 +11,13 @@ from gateway.accounts.models import User
 from gateway.api import bp
 from gateway.api.spec import Param, build_document, requires_auth, route
 from gateway.audit import service as audit
+from gateway.bodies import body_chunks, limit_body, read_json, refuse_nul
 from gateway.documents import downloads
 from gateway.documents import service as documents
 from gateway.errors import BadRequest, Invalid
 from gateway.http import (
-    body_chunks,
     client_address,
-    limit_body,
-    read_json,
     refuse_head,
-    refuse_nul,
     runtime,
     set_device_cookie,
     stream_response,
