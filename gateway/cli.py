@@ -302,6 +302,19 @@ def audit_head(ctx: click.Context) -> None:
         click.echo(json.dumps(current_receipt(session).as_dict()))
 
 
+@audit.command("stats")
+@click.pass_context
+def audit_stats(ctx: click.Context) -> None:
+    """Print one JSON object: ``entries`` (every audit entry in the instance), per tag."""
+    import json
+
+    from gateway.audit.stats import audit_stats as stats
+
+    rt = _runtime(ctx)
+    with rt.db.read_session() as session:
+        click.echo(json.dumps(stats(session)))
+
+
 @audit.command("verify")
 @click.option(
     "--receipt",

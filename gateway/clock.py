@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -9,10 +10,17 @@ from typing import Protocol
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
+    def sleep(self, seconds: float) -> None:
+        """Wait (a sign-in slowed down by failures): real time, or the test's time."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
 class FixedClock:
@@ -28,6 +36,10 @@ class FixedClock:
 
     def advance(self, **kwargs: float) -> None:
         self._now += timedelta(**kwargs)
+
+    def sleep(self, seconds: float) -> None:
+        """Waiting moves this clock on at once, so a delay shows as time passed."""
+        self.advance(seconds=seconds)
 
 
 def as_utc(value: datetime) -> datetime:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from gateway.clock import as_utc
+
+# ids are Integer columns: 32-bit signed on PostgreSQL, so no id is larger than this
+MAX_ID = 2**31 - 1
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -63,9 +67,27 @@ def _sqlite_setup(engine: Engine, *, immediate: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _private_sqlite_file(url: str) -> None:
+    """The database file is created (or tightened to) 0600 before SQLite opens it; SQLite
+    gives its WAL and shared-memory files the main file's mode, so they follow."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        if os.path.exists(name):
+            os.chmod(name, 0o600)
+
+
 def make_engine(url: str, *, immediate: bool = True) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "do_connect")
+        def _before_connect(*_args: Any) -> None:
+            _private_sqlite_file(url)
+
         _sqlite_setup(engine, immediate=immediate)
         return engine
     return create_engine(url, pool_pre_ping=True)

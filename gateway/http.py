@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import (
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+)
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+from werkzeug.wrappers import Response as BaseResponse
 
+from gateway.db import MAX_ID
 from gateway.errors import GatewayError
 from gateway.runtime import Runtime
+
+if TYPE_CHECKING:
+    from gateway.documents.content import Served
 
 csrf = CSRFProtect()
 
@@ -28,12 +48,60 @@ _HTTP_CODES = {
 }
 
 
+class BoundedInt(IntegerConverter):
+    """``<int:...>`` for ids: one past what an id column holds (``MAX_ID``) names nothing,
+    so it is a 404 whatever the method (a converter's ValidationError would make it a 405
+    for methods the rule lacks, naming methods that would then answer 404)."""
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise NotFound()
+        return number
+
+
 def runtime() -> Runtime:
     return current_app.extensions["pogw"]
 
 
 def client_address() -> str:
     return (request.remote_addr or "unknown")[:64]
+
+
+def stream_response(download: Served, *, disposition: str = "attachment") -> Response:
+    """A download as a streamed response; on HEAD, its headers only (the stream is never
+    started, so no byte is decrypted)."""
+    head = request.method == "HEAD"
+    if head and isinstance(download.chunks, Generator):
+        download.chunks.close()
+    body = () if head else stream_with_context(download.chunks)
+    response = Response(body, mimetype=download.media_type, direct_passthrough=True)
+    if download.size is not None:
+        response.headers["Content-Length"] = str(download.size)
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{download.file_name}"'
+    return response
+
+
+def refuse_head() -> None:
+    """For a route whose GET would be audited as what HEAD does not do."""
+    if request.method == "HEAD":
+        raise MethodNotAllowed(valid_methods=["GET"])
+
+
+def set_device_cookie(response: BaseResponse, value: str) -> None:
+    """Marks the client as a device that signed in (accounts.devices)."""
+    from gateway.accounts.devices import COOKIE_NAME
+
+    days = runtime().settings["LOGIN_DEVICE_DAYS"]
+    response.set_cookie(
+        COOKIE_NAME,
+        value,
+        max_age=days * 86400,
+        expires=runtime().now() + timedelta(days=days),
+        secure=bool(runtime().settings["SECURE_COOKIES"]),
+        httponly=True,
+        samesite="Strict",
+    )
 
 
 def is_api() -> bool:
@@ -55,10 +123,13 @@ def init_app(app: Flask, rt: Runtime) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings["SESSION_ABSOLUTE_HOURS"]),
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
-        MAX_CONTENT_LENGTH=settings["MAX_UPLOAD_BYTES"],
+        # every body is small (forms, JSON); the upload route sets its own (body_limit)
+        MAX_CONTENT_LENGTH=settings["MAX_JSON_BYTES"],
         WTF_CSRF_TIME_LIMIT=None,
         TEMPLATES_AUTO_RELOAD=False,
     )
+    # an id larger than any id column holds names nothing (404)
+    app.url_map.converters["int"] = BoundedInt
     if settings["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"], x_proto=1)  # type: ignore[method-assign]
     csrf.init_app(app)
@@ -80,11 +151,26 @@ def init_app(app: Flask, rt: Runtime) -> None:
             session.execute(text("SELECT 1"))
         return jsonify(status="ok")
 
+    from gateway.serverlog import Redact
+
+    app.logger.addFilter(Redact())  # Flask logs an unhandled error with the request's path
+    app.before_request(_before_request)
     app.after_request(_security_headers)
     app.register_error_handler(GatewayError, _gateway_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.teardown_appcontext(lambda _exc: g.pop("pogw_user", None))
+
+
+def _before_request() -> None:
+    from gateway.accounts import refusals
+    from gateway.bodies import refuse_nul
+
+    # counts of refusals whose interval has ended reach the audit without waiting for
+    # the next refusal
+    refusals.flush(runtime())
+    if not is_api():  # the API checks after authentication (api.routes)
+        refuse_nul()
 
 
 def _security_headers(response: Response) -> Response:
@@ -115,7 +201,8 @@ def _render_error(status: int, code: str, message: str) -> tuple[Any, int]:
 
 def _gateway_error(error: GatewayError) -> tuple[Any, int]:
     if error.status >= 500:
-        current_app.logger.error("gateway error %s: %s", error.code, error.message)
+        # the code and the route, not the message: it may name a document
+        current_app.logger.error("gateway error %s on %s", error.code, request.endpoint)
         return _render_error(
             error.status, error.code, "the gateway could not complete this request"
         )
@@ -126,10 +213,13 @@ def _csrf_error(error: CSRFError) -> tuple[Any, int]:
     return _render_error(400, "bad_request", f"form expired or forged: {error.description}")
 
 
-def _http_error(error: HTTPException) -> tuple[Any, int]:
+def _http_error(error: HTTPException) -> tuple[Any, int] | tuple[Any, int, dict[str, str]]:
     status = error.code or 500
     code = _HTTP_CODES.get(status, "internal")
     message = error.description or error.name
     if status == 404:
         message = "no such resource"
-    return _render_error(status, code, message)
+    body, status = _render_error(status, code, message)
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        return body, status, {"Allow": ", ".join(sorted(error.valid_methods))}
+    return body, status

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 from gateway.errors import BadRequest
 
 Q = TypeVar("Q")
+# past this, a page's offset would not fit the database's integers; no list is that long
+MAX_PAGE = 1_000_000
 
 
 def from_args(cls: type[Q], args: Mapping[str, str]) -> Q:
@@ -20,10 +22,19 @@ def from_args(cls: type[Q], args: Mapping[str, str]) -> Q:
         if raw is None or raw == "":
             continue
         if field.type in ("int", int):
-            try:
-                values[field.name] = int(raw)
-            except ValueError as exc:
-                raise BadRequest(f"{field.name}: must be a whole number, not {raw!r}") from exc
+            values[field.name] = _whole_number(field.name, raw)
         else:
             values[field.name] = raw
     return cls(**values)
+
+
+def _whole_number(name: str, raw: str) -> int:
+    if len(raw) > 20:
+        raise BadRequest(f"{name}: must be a whole number from 1 to {MAX_PAGE}")
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise BadRequest(f"{name}: must be a whole number, not {raw!r}") from exc
+    if not 1 <= value <= MAX_PAGE:
+        raise BadRequest(f"{name}: must be a whole number from 1 to {MAX_PAGE}")
+    return value

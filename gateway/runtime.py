@@ -14,6 +14,8 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
+from gateway.accounts.guard import CheckSlots
+from gateway.accounts.refusals import make_tally
 from gateway.accounts.throttle import make_counter
 from gateway.audit.chain import ensure_anchor
 from gateway.audit.models import AuditEntry
@@ -56,6 +58,8 @@ class Runtime:
         # each matter's own order, checked against its revision on every request
         self.policies = PolicyCache(self.policy)
         self.failures = make_counter(settings, self.db)
+        self.check_slots = CheckSlots(int(settings["LOGIN_MAX_CONCURRENT_CHECKS"]))
+        self.refusals = make_tally(settings)
         self.passwords = PasswordHasher(
             time_cost=int(settings.get("ARGON2_TIME_COST", 3)),
             memory_cost=int(settings.get("ARGON2_MEMORY_KIB", 65536)),
@@ -90,6 +94,10 @@ class Runtime:
             raise refusal.error from None
 
     def close(self) -> None:
+        from gateway.accounts import refusals
+
+        refusals.write(self, self.refusals.drain())  # the counts of the open interval
+        self.refusals.close()
         self.db.dispose()
         client = getattr(self.failures, "client", None)
         if client is not None:

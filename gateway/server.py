@@ -23,6 +23,15 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return create_app(self.settings)
 
 
+def _worker_exit(_server: Any, worker: Any) -> None:
+    """A worker that stops writes what it still holds (the open interval's counts of
+    unauthenticated refusals) and releases its connections."""
+    app = getattr(worker, "wsgi", None)
+    runtime = app.extensions.get("pogw") if app is not None else None
+    if runtime is not None:
+        runtime.close()
+
+
 def run(settings: dict[str, Any], *, host: str, port: int, workers: int) -> None:
     options = {
         "bind": f"{host}:{port}",
@@ -34,5 +43,8 @@ def run(settings: dict[str, Any], *, host: str, port: int, workers: int) -> None
         # paths and queries name the Bates numbers a party's lawyers open or search for:
         # that is the party's work product, and the operator reads these logs
         "access_log_format": '%(h)s "%(m)s" %(s)s %(b)s %(L)ss',
+        # and its error log (a failed stream logs the request's path and a traceback)
+        "logger_class": "gateway.serverlog.RedactingLogger",
+        "worker_exit": _worker_exit,
     }
     _Server(settings, options).run()

@@ -13,10 +13,18 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.accounts import devices, guard, refusals
 from gateway.accounts.models import ApiToken, User, WebSession
 from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
-from gateway.errors import Conflict, Invalid, NotFound, Throttled, Unauthenticated
+from gateway.errors import (
+    Conflict,
+    GatewayError,
+    Invalid,
+    NotFound,
+    Throttled,
+    Unauthenticated,
+)
 from gateway.runtime import Runtime
 
 MIN_PASSWORD_LENGTH = 12
@@ -105,47 +113,85 @@ def _end_all_sessions(session: Session, user_id: int, now: datetime) -> None:
         token.revoked_at = now
 
 
-def authenticate(rt: Runtime, *, email: str, password: str, address: str) -> User:
-    """Check a password, throttled by recent failures per account and per address.
+@dataclass(frozen=True)
+class SignIn:
+    user: User
+    device_cookie: str  # to set on the client: it marks this device as trusted
+
+
+def authenticate(
+    rt: Runtime, *, email: str, password: str, address: str, device_cookie: str | None = None
+) -> SignIn:
+    """Check a password, throttled (guard.judge) by recent failures; a device that signed
+    in to this account before (``device_cookie``) is not throttled by failures elsewhere.
 
     The slow password hash runs outside any write transaction, so a flood of sign-ins
     cannot hold the embedded database's write lock.
     """
-    email = email.strip().lower()
+    email = email.strip().lower()[:320]
     now = rt.now()
-    window = now - timedelta(minutes=rt.settings["LOGIN_FAILURE_WINDOW_MINUTES"])
-    limit = rt.settings["LOGIN_MAX_FAILURES"]
-    anonymous = Actor(user_id=None, email=email[:320], address=address)
     with rt.db.read_session() as session:
         user = session.scalar(select(User).where(User.email == email))
-    reservation = rt.failures.reserve(email, address, now)
-    per_account, per_address = rt.failures.counts(email, address, window)  # this one included
-    if per_account > limit or per_address > limit * 4:
-        rt.failures.release(email, address, reservation)  # refused unchecked: not a guess
-        with rt.transaction() as session:
-            rt.audit(
-                session,
-                tag=Tag.LOGIN_FAILED,
-                actor=anonymous,
-                outcome=Outcome.DENIED,
-                reason="throttled",
-                details={"account_failures": per_account - 1, "address_failures": per_address - 1},
-            )
-        raise Throttled("too many failed sign-ins; try again later")
-    reason = _check_password(rt, user, password)
+    device = _trusted_device(rt, user, device_cookie, now)
+    # a trusted device's attempts count against the device, not the address it uses
+    where = f"device:{device}" if device else address
+    reservation = rt.failures.reserve(email, where, now)
+    window = now - timedelta(minutes=rt.settings["LOGIN_FAILURE_WINDOW_MINUTES"])
+    counts = rt.failures.counts(email, where, window)  # this attempt included
+    verdict = guard.judge(rt.settings, counts, trusted=bool(device))
+    if verdict.refused:
+        rt.failures.release(email, where, reservation)  # refused unchecked: not a guess
+        raise _throttled(rt, address, verdict.refused)
+    with rt.check_slots.held(sha256_hex(email)) as free:
+        if not free:
+            rt.failures.release(email, where, reservation)
+            raise _throttled(rt, address, "checks in flight")
+        rt.clock.sleep(verdict.delay_seconds)
+        reason = _check_password(rt, user, password)
     if not reason:
-        rt.failures.release(email, address, reservation)
+        rt.failures.release(email, where, reservation)
         assert user is not None
-        return user
+        cookie = devices.issue(rt.keyring.session_key, user.id, now=rt.now(), device_id=device)
+        return SignIn(user, cookie)
+    details: dict[str, object] = {"delay_seconds": verdict.delay_seconds}
+    if device:
+        details["trusted_device"] = True
     with rt.transaction() as session:
         rt.audit(
             session,
             tag=Tag.LOGIN_FAILED,
-            actor=anonymous if user is None else actor_for(user, address),
+            actor=Actor(None, email, address) if user is None else actor_for(user, address),
             outcome=Outcome.DENIED,
             reason=reason,
+            details=details,
         )
     raise Unauthenticated("wrong e-mail or password")
+
+
+def _trusted_device(rt: Runtime, user: User | None, cookie: str | None, now: datetime) -> str:
+    if user is None:
+        return ""
+    return devices.device_for(
+        rt.keyring.session_key,
+        cookie,
+        user_id=user.id,
+        max_age_days=rt.settings["LOGIN_DEVICE_DAYS"],
+        now=now,
+    )
+
+
+def _throttled(rt: Runtime, address: str, why: str) -> Throttled:
+    """A sign-in refused unchecked, counted with the unauthenticated refusals."""
+    refusals.count(rt, address, f"sign-in throttled: {why}")
+    return Throttled("too many failed sign-ins; try again later")
+
+
+def _refuse_token(rt: Runtime, address: str, reason: str, *, hint: str) -> GatewayError:
+    """Count a refused token (refusals.py); 401, or 429 once the address is past the
+    limit. Intervals that have closed are written to the audit now."""
+    if refusals.count(rt, address, reason):
+        return Throttled("too many unauthenticated requests from this address; slow down")
+    return Unauthenticated(hint)
 
 
 @cache
@@ -201,33 +247,30 @@ def issue_token(rt: Runtime, user: User, *, address: str) -> IssuedToken:
 
 
 def user_for_token(rt: Runtime, token: str | None, *, address: str) -> User:
-    """The token's user; an unknown, expired or revoked token is refused and audited."""
-    reason, user = "no token", None
-    if token:
-        with rt.db.read_session() as session:
-            row = session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(token)))
-            user = session.get(User, row.user_id) if row else None
-        if row is None or user is None:
-            reason = "unknown token"
-        elif row.revoked_at is not None:
-            reason = "revoked token"
-        elif row.expires_at <= rt.now():
-            reason = "expired token"
-        elif user.disabled:
-            reason = "account disabled"
-        else:
-            return user
-    with rt.transaction() as session:
-        rt.audit(
-            session,
-            tag=Tag.TOKEN_REFUSED,
-            actor=actor_for(user, address) if user else Actor(None, "", address),
-            outcome=Outcome.DENIED,
-            reason=reason,
+    """The token's user; a missing, unknown, expired or revoked token is refused and
+    counted per address (refusals.py), never written to the audit one by one; the count
+    names the account whose stale token it was."""
+    if not token:
+        raise _refuse_token(
+            rt,
+            address,
+            "no token",
+            hint="send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)",
         )
-    if reason == "no token":
-        raise Unauthenticated("send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")
-    raise Unauthenticated("the token is unknown, expired or revoked")
+    with rt.db.read_session() as session:
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(token)))
+        user = session.get(User, row.user_id) if row else None
+    if row is None or user is None:
+        reason = "unknown token"
+    elif row.revoked_at is not None:
+        reason = f"revoked token of {user.email}"
+    elif row.expires_at <= rt.now():
+        reason = f"expired token of {user.email}"
+    elif user.disabled:
+        reason = f"token of disabled account {user.email}"
+    else:
+        return user
+    raise _refuse_token(rt, address, reason, hint="the token is unknown, expired or revoked")
 
 
 def revoke_token(rt: Runtime, user: User, token: str, *, address: str) -> None:

@@ -1,5 +1,5 @@
-"""Counting sign-in attempts that did not succeed, per account and per address, over a
-sliding window.
+"""Counting sign-in attempts that did not succeed, per account, per (account, address)
+and per address, over a sliding window.
 
 An attempt is reserved (counted) before its password is checked, and released when it
 succeeds: concurrent guesses cannot all pass the check before any of them is counted,
@@ -15,18 +15,25 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from gateway.accounts.models import LoginFailure
 from gateway.db import Database
 
 
+class Counts(NamedTuple):
+    account: int  # from anywhere
+    pair: int  # for this account from this address (or trusted device)
+    address: int  # for any account from this address
+
+
 class FailureCounter(Protocol):
-    def counts(self, email: str, address: str, since: datetime) -> tuple[int, int]:
-        """(failures for this account, failures from this address) since ``since``."""
+    def counts(self, email: str, address: str, since: datetime) -> Counts:
+        """Failures since ``since``, reservations in flight included."""
         ...
 
     def reserve(self, email: str, address: str, at: datetime) -> str:
@@ -42,19 +49,21 @@ class DatabaseCounter:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def counts(self, email: str, address: str, since: datetime) -> tuple[int, int]:
+    def counts(self, email: str, address: str, since: datetime) -> Counts:
+        email = email[:320]
+        recent = LoginFailure.at >= since
+        by_email = LoginFailure.email == email
+        by_address = LoginFailure.address == address
         with self.db.read_session() as session:
-            return (
-                self._count(session, LoginFailure.email, email, since),
-                self._count(session, LoginFailure.address, address, since),
+            return Counts(
+                account=self._count(session, recent, by_email),
+                pair=self._count(session, recent, by_email, by_address),
+                address=self._count(session, recent, by_address),
             )
 
     @staticmethod
-    def _count(
-        session: Session, column: InstrumentedAttribute[str], value: str, since: datetime
-    ) -> int:
-        stmt = select(func.count(LoginFailure.id)).where(column == value, LoginFailure.at >= since)
-        return session.scalar(stmt) or 0
+    def _count(session: Session, *where: ColumnElement[bool]) -> int:
+        return session.scalar(select(func.count(LoginFailure.id)).where(*where)) or 0
 
     def reserve(self, email: str, address: str, at: datetime) -> str:
         with self.db.session() as session:
@@ -74,19 +83,24 @@ class RedisCounter:
         self.prefix = prefix
         self.window = window
 
-    def _keys(self, email: str, address: str) -> tuple[str, str]:
+    def _keys(self, email: str, address: str) -> tuple[str, str, str]:
         # hashed: the keys would otherwise put e-mail addresses in Redis in the clear
-        account = hashlib.sha256(email.encode("utf-8")).hexdigest()
-        where = hashlib.sha256(address.encode("utf-8")).hexdigest()
-        return f"{self.prefix}fail:account:{account}", f"{self.prefix}fail:address:{where}"
+        email = email[:320]
+        account = _digest(email)
+        pair = _digest(email + "\n" + address)
+        where = _digest(address)
+        return (
+            f"{self.prefix}fail:account:{account}",
+            f"{self.prefix}fail:pair:{pair}",
+            f"{self.prefix}fail:address:{where}",
+        )
 
-    def counts(self, email: str, address: str, since: datetime) -> tuple[int, int]:
-        account, where = self._keys(email, address)
+    def counts(self, email: str, address: str, since: datetime) -> Counts:
         pipe = self.client.pipeline()
-        pipe.zcount(account, since.timestamp(), "+inf")
-        pipe.zcount(where, since.timestamp(), "+inf")
-        per_account, per_address = pipe.execute()
-        return int(per_account), int(per_address)
+        for key in self._keys(email, address):
+            pipe.zcount(key, since.timestamp(), "+inf")
+        account, pair, where = pipe.execute()
+        return Counts(account=int(account), pair=int(pair), address=int(where))
 
     def reserve(self, email: str, address: str, at: datetime) -> str:
         ttl = int(self.window.total_seconds()) + 1
@@ -104,6 +118,10 @@ class RedisCounter:
         for key in self._keys(email, address):
             pipe.zrem(key, reservation)
         pipe.execute()
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def make_counter(settings: dict[str, Any], db: Database) -> FailureCounter:

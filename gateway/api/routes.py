@@ -4,24 +4,30 @@ from datetime import date
 from typing import Any
 
 from flask import Response, g, jsonify, request, stream_with_context
-from werkzeug.exceptions import RequestEntityTooLarge
 
+from gateway.accounts import devices
 from gateway.accounts import service as accounts
 from gateway.accounts.models import User
 from gateway.api import bp
-from gateway.api.spec import Param, build_document, route
+from gateway.api.spec import Param, build_document, requires_auth, route
 from gateway.audit import service as audit
 from gateway.authz.vocabulary import Ack
+from gateway.bodies import body_chunks, limit_body, read_json, refuse_nul
 from gateway.documents import downloads
 from gateway.documents import service as documents
-from gateway.documents.downloads import Download
-from gateway.errors import BadRequest, Invalid, TooLarge
-from gateway.http import client_address, runtime
+from gateway.errors import BadRequest, Invalid
+from gateway.http import (
+    client_address,
+    refuse_head,
+    runtime,
+    set_device_cookie,
+    stream_response,
+)
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
 from gateway.orders.notices import notices_for
 from gateway.orders.redesignate import redesignate
-from gateway.queries import from_args
+from gateway.queries import MAX_PAGE, from_args
 
 
 def _bearer() -> str | None:
@@ -35,26 +41,30 @@ def current_user() -> User:
     return g.pogw_user
 
 
+@bp.before_request
+def _authenticate_then_limit() -> None:
+    """Authentication comes before anything about the request is looked at, then the
+    body's size is checked before any of it is read."""
+    if requires_auth(request.endpoint):
+        current_user()
+    refuse_nul()
+    if request.endpoint == "api.upload_document":
+        # the upload service audits its own refusal, and removes what it began to store
+        limit_body(runtime().settings["MAX_UPLOAD_BYTES"], refuse=False)
+    else:
+        limit_body(runtime().settings["MAX_JSON_BYTES"])
+
+
 def _json() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    body = read_json(runtime().settings["MAX_JSON_BYTES"])
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     return body
 
 
-def _stream(download: Download, *, disposition: str = "attachment") -> Response:
-    response = Response(
-        stream_with_context(download.chunks), mimetype=download.media_type, direct_passthrough=True
-    )
-    if download.size is not None:
-        response.headers["Content-Length"] = str(download.size)
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{download.file_name}"'
-    return response
-
-
 PAGE_PARAMS = (
-    Param("page", "1-based page number", "integer"),
-    Param("per_page", "items per page, default 50, at most 500", "integer"),
+    Param("page", "1-based page number", "integer", minimum=1, maximum=MAX_PAGE),
+    Param("per_page", "items per page, default 50, at most 500", "integer", minimum=1, maximum=500),
 )
 
 
@@ -81,9 +91,17 @@ def issue_token() -> Any:
     if not isinstance(email, str) or not isinstance(password, str):
         raise BadRequest("email and password: both are required strings")
     rt = runtime()
-    user = accounts.authenticate(rt, email=email, password=password, address=client_address())
-    issued = accounts.issue_token(rt, user, address=client_address())
-    return jsonify(token=issued.token, expires_at=issued.expires_at.isoformat())
+    signed_in = accounts.authenticate(
+        rt,
+        email=email,
+        password=password,
+        address=client_address(),
+        device_cookie=request.cookies.get(devices.COOKIE_NAME),
+    )
+    issued = accounts.issue_token(rt, signed_in.user, address=client_address())
+    response = jsonify(token=issued.token, expires_at=issued.expires_at.isoformat())
+    set_device_cookie(response, signed_in.device_cookie)
+    return response
 
 
 @route(
@@ -184,14 +202,20 @@ def get_document(matter_id: int, bates: str) -> Any:
     bp,
     "/matters/<int:matter_id>/documents/<path:bates>/content",
     "GET",
-    "The document's file, streamed (a ZIP when it has several page images)",
-    produces="application/octet-stream",
+    "The document's file, streamed (a ZIP when it has several page images), with the "
+    "media type it was produced with",
+    produces="*/*",
 )
 def get_content(matter_id: int, bates: str) -> Any:
     download = downloads.download_document(
-        runtime(), current_user(), matter_id, bates, address=client_address()
+        runtime(),
+        current_user(),
+        matter_id,
+        bates,
+        address=client_address(),
+        head=request.method == "HEAD",
     )
-    return _stream(download)
+    return stream_response(download)
 
 
 @route(
@@ -202,10 +226,11 @@ def get_content(matter_id: int, bates: str) -> Any:
     produces="application/zip",
 )
 def download_volume(matter_id: int, volume: str) -> Any:
+    refuse_head()  # its GET audits a download of every document in the volume
     download = downloads.download_volume(
         runtime(), current_user(), matter_id, volume, address=client_address()
     )
-    return _stream(download)
+    return stream_response(download)
 
 
 @route(
@@ -283,6 +308,7 @@ def sign_acknowledgment(matter_id: int) -> Any:
         Param("format", "json (default) or csv"),
         *PAGE_PARAMS,
     ),
+    produces=("application/json", "text/csv"),
 )
 def get_audit(matter_id: int) -> Any:
     query = from_args(audit.AuditQuery, request.args)
@@ -357,15 +383,10 @@ def upload_document(matter_id: int, volume: str) -> Any:
 
 
 def _body_chunks() -> Any:
-    """The request body in 1 MiB pieces, never spooled to a temporary file."""
-    try:
-        stream = request.stream
-        while chunk := stream.read(1 << 20):
-            yield chunk
-    except RequestEntityTooLarge as exc:
-        # raised mid-stream for a body without a length; a GatewayError so the upload
-        # service can audit the refusal and remove what it began to store
-        raise TooLarge(f"the body exceeds {request.max_content_length} bytes") from exc
+    """The request body in 1 MiB pieces, never spooled to a temporary file; TooLarge (a
+    GatewayError, so the upload service audits it and removes what it began to store)
+    once past the limit, which is inclusive."""
+    return body_chunks(runtime().settings["MAX_UPLOAD_BYTES"])
 
 
 @route(

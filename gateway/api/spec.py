@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Blueprint
 
+from gateway.db import MAX_ID  # http.BoundedInt answers 404 past it
+
 
 @dataclass(frozen=True)
 class Param:
@@ -18,6 +20,18 @@ class Param:
     schema_type: str = "string"
     location: str = "query"
     required: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": self.schema_type}
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        if self.required and self.schema_type == "string":
+            schema["minLength"] = 1
+        return schema
 
 
 @dataclass
@@ -29,7 +43,8 @@ class Operation:
     body: dict[str, Any] | None = None
     responses: dict[str, str] = field(default_factory=dict)
     auth: bool = True
-    produces: str = "application/json"
+    produces: str | tuple[str, ...] = "application/json"
+    endpoint: str = ""
 
 
 OPERATIONS: list[Operation] = []
@@ -45,18 +60,32 @@ def route(
     body: dict[str, Any] | None = None,
     responses: dict[str, str] | None = None,
     auth: bool = True,
-    produces: str = "application/json",
+    produces: str | tuple[str, ...] = "application/json",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         OPERATIONS.append(
             Operation(
-                rule, method, summary, params, body, responses or {"200": "OK"}, auth, produces
+                rule,
+                method,
+                summary,
+                params,
+                body,
+                responses or {"200": "OK"},
+                auth,
+                produces,
+                f"{bp.name}.{view.__name__}",
             )
         )
         bp.add_url_rule(rule, view.__name__, view, methods=[method])
         return view
 
     return decorate
+
+
+def requires_auth(endpoint: str | None) -> bool:
+    """Whether a request to ``endpoint`` must authenticate; unknown ones must (deny by
+    default)."""
+    return not any(op.endpoint == endpoint and not op.auth for op in OPERATIONS)
 
 
 def openapi_path(rule: str) -> str:
@@ -69,10 +98,28 @@ def _path_params(rule: str) -> list[dict[str, Any]]:
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "integer" if conv == "int" else "string"},
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+            if conv == "int"
+            # a path segment: not empty, and "/" is only in <path:...> (a Bates number
+            # holds none)
+            else {"type": "string", "minLength": 1, "pattern": "^[^/]+$"},
         }
         for conv, name in re.findall(r"<(?:([a-z]+):)?([a-z_]+)>", rule)
     ]
+
+
+def _responses(op: Operation) -> dict[str, Any]:
+    media = (op.produces,) if isinstance(op.produces, str) else op.produces
+    responses: dict[str, Any] = {}
+    for status, text in op.responses.items():
+        responses[status] = {"description": text}
+        if status != "204":
+            responses[status]["content"] = {m: {"schema": {}} for m in media}
+    responses["default"] = {
+        "description": "error",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    return responses
 
 
 ERROR_SCHEMA = {
@@ -102,23 +149,15 @@ def build_document(prefix: str) -> dict[str, Any]:
                 "in": p.location,
                 "required": p.required,
                 "description": p.description,
-                "schema": {"type": p.schema_type},
+                "schema": p.schema(),
             }
             for p in op.params
         ]
-        responses: dict[str, Any] = {
-            status: {"description": text, "content": {op.produces: {"schema": {}}}}
-            for status, text in op.responses.items()
-        }
-        responses["default"] = {
-            "description": "error",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
         entry: dict[str, Any] = {
             "summary": op.summary,
             "operationId": _operation_id(op),
             "parameters": parameters,
-            "responses": responses,
+            "responses": _responses(op),
         }
         if op.body is not None:
             entry["requestBody"] = {"required": True, "content": op.body}

@@ -12,10 +12,13 @@ class Tag(StrEnum):
     TOKEN_ISSUED = "auth:token_issued"  # noqa: S105 - a tag, not a secret
     TOKEN_REVOKED = "auth:token_revoked"  # noqa: S105
     TOKEN_REFUSED = "auth:token_refused"  # noqa: S105
+    # unauthenticated refusals, counted per address over an interval (one entry each)
+    REFUSALS_COUNTED = "auth:refusals"
     MATTER_OPENED = "matter:open"
     DOCUMENT_LIST = "document:list"
     DOCUMENT_VIEW = "document:view"
     DOCUMENT_DOWNLOAD = "document:download"
+    DOCUMENT_HEAD = "document:head"  # HEAD on the content: its size and type, no bytes
     VOLUME_DOWNLOAD = "production:download"
     ACKNOWLEDGMENT_SIGNED = "acknowledgment:sign"
     PRODUCTION_INGESTED = "production:ingest"

@@ -32,7 +32,9 @@ def _servable(files: list[DocumentFile]) -> list[DocumentFile]:
     return [f for f in files if f.role == "image"]
 
 
-def _refuse_slip_only(access: MatterAccess, bates: str, listed: Document) -> Refused:
+def _refuse_slip_only(
+    access: MatterAccess, bates: str, listed: Document, tag: Tag = Tag.DOCUMENT_DOWNLOAD
+) -> Refused:
     # the user may see this document's slip sheet, so saying why is no leak
     if listed.state in ("sequestered", "withdrawn"):
         why = f"document {bates} is {listed.state}: it cannot be downloaded"
@@ -41,7 +43,7 @@ def _refuse_slip_only(access: MatterAccess, bates: str, listed: Document) -> Ref
     return Refused(
         Forbidden(why),
         dict(
-            tag=Tag.DOCUMENT_DOWNLOAD,
+            tag=tag,
             outcome=Outcome.DENIED,
             bates=bates,
             document_id=listed.id,
@@ -58,6 +60,7 @@ def _audit_download(
     doc: Document,
     files: list[DocumentFile],
     volume: str | None = None,
+    tag: Tag = Tag.DOCUMENT_DOWNLOAD,
 ) -> None:
     details: dict[str, object] = {
         "files": [{"name": f.file_name, "sha256": f.sha256} for f in files]
@@ -66,7 +69,7 @@ def _audit_download(
         details["volume"] = volume
     rt.audit(
         session,
-        tag=Tag.DOCUMENT_DOWNLOAD,
+        tag=tag,
         outcome=Outcome.ALLOWED,
         document_id=doc.id,
         bates=doc.bates_begin,
@@ -76,24 +79,27 @@ def _audit_download(
 
 
 def download_document(
-    rt: Runtime, user: User, matter_id: int, bates: str, *, address: str
+    rt: Runtime, user: User, matter_id: int, bates: str, *, address: str, head: bool = False
 ) -> Served:
+    """``head``: only the file's name, type and size are wanted (HTTP HEAD), audited as
+    that; the caller sends no byte of the stream."""
+    tag = Tag.DOCUMENT_HEAD if head else Tag.DOCUMENT_DOWNLOAD
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
-        require_acknowledged(access, Tag.DOCUMENT_DOWNLOAD)
+        require_acknowledged(access, tag)
         doc = find_document(session, access, bates, visible_clause(access, DOWNLOAD))
         if doc is None:
             listed = find_document(session, access, bates, visible_clause(access, LIST))
             if listed is None:
-                raise refuse_hidden(session, rt, access, bates, Tag.DOCUMENT_DOWNLOAD, DOWNLOAD)
-            raise _refuse_slip_only(access, bates, listed)
+                raise refuse_hidden(session, rt, access, bates, tag, DOWNLOAD)
+            raise _refuse_slip_only(access, bates, listed, tag)
         files = _servable(current_files(session, doc))
         version = session.get(DocumentVersion, doc.current_version_id)
         if not files or version is None:
             raise Refused(
                 NotFound(f"document {bates} has no file to serve"),
                 dict(
-                    tag=Tag.DOCUMENT_DOWNLOAD,
+                    tag=tag,
                     outcome=Outcome.DENIED,
                     bates=bates,
                     document_id=doc.id,
@@ -101,14 +107,14 @@ def download_document(
                     **access.audit_kwargs(),
                 ),
             )
-        _audit_download(rt, session, access, doc, files)
+        _audit_download(rt, session, access, doc, files, tag=tag)
     return start(
         rt,
         access,
         lambda: document_stream(
             rt, access.matter, doc, files, readables(rt, access.matter, doc, version, files)
         ),
-        Serving(Tag.DOCUMENT_DOWNLOAD, f"document {bates}"),
+        Serving(tag, f"document {bates}"),
     )
 
 

@@ -2,18 +2,25 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from gateway.accounts import devices
 from gateway.accounts import service as accounts
 from gateway.accounts.models import User
 from gateway.audit import service as audit
 from gateway.documents import downloads
 from gateway.documents import service as documents
 from gateway.errors import AcknowledgmentRequired, Conflict, GatewayError, Invalid
-from gateway.http import client_address, runtime
+from gateway.http import (
+    client_address,
+    refuse_head,
+    runtime,
+    set_device_cookie,
+    stream_response,
+)
 from gateway.matters import order_policy
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
@@ -51,16 +58,22 @@ def login() -> Any:
         password = request.form.get("password", "")
         rt = runtime()
         try:
-            user = accounts.authenticate(
-                rt, email=email, password=password, address=client_address()
+            signed_in = accounts.authenticate(
+                rt,
+                email=email,
+                password=password,
+                address=client_address(),
+                device_cookie=request.cookies.get(devices.COOKIE_NAME),
             )
         except GatewayError as exc:
             error, status = exc.message, exc.status
         else:
             rotate_session()
-            session_id = accounts.start_session(rt, user, address=client_address())
-            login_user(SessionUser(user, session_id))
-            return redirect(_safe_next(request.args.get("next")))
+            session_id = accounts.start_session(rt, signed_in.user, address=client_address())
+            login_user(SessionUser(signed_in.user, session_id))
+            response = redirect(_safe_next(request.args.get("next")))
+            set_device_cookie(response, signed_in.device_cookie)
+            return response
     return render_template("web/login.html", error=error), status
 
 
@@ -117,28 +130,19 @@ def document_page(matter_id: int, bates: str) -> Any:
 @login_required
 def document_content(matter_id: int, bates: str) -> Any:
     download = downloads.download_document(
-        runtime(), me(), matter_id, bates, address=client_address()
+        runtime(), me(), matter_id, bates, address=client_address(), head=request.method == "HEAD"
     )
-    return _attachment(download)
+    return stream_response(download)
 
 
 @bp.route("/matters/<int:matter_id>/productions/<volume>/download")
 @login_required
 def volume_download(matter_id: int, volume: str) -> Any:
+    refuse_head()  # its GET audits a download of every document in the volume
     download = downloads.download_volume(
         runtime(), me(), matter_id, volume, address=client_address()
     )
-    return _attachment(download)
-
-
-def _attachment(download: downloads.Download) -> Response:
-    response = Response(
-        stream_with_context(download.chunks), mimetype=download.media_type, direct_passthrough=True
-    )
-    if download.size is not None:
-        response.headers["Content-Length"] = str(download.size)
-    response.headers["Content-Disposition"] = f'attachment; filename="{download.file_name}"'
-    return response
+    return stream_response(download)
 
 
 @bp.route("/matters/<int:matter_id>/acknowledgment", methods=["GET", "POST"])
@@ -214,9 +218,11 @@ def audit_view(matter_id: int) -> Any:
 
 @bp.app_template_filter("page_url")
 def page_url(page_no: int) -> str:
-    values: dict[str, Any] = {**request.args.to_dict(), **(request.view_args or {})}
-    values["page"] = str(page_no)
-    return url_for(request.endpoint or "web.index", **values)
+    """This page's URL for another page number. The query is encoded here, never handed
+    to ``url_for`` as keywords: names like ``_method`` or ``_external`` would steer it."""
+    path = url_for(request.endpoint or "web.index", **(request.view_args or {}))
+    query = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    return f"{path}?{urlencode([*query, ('page', str(page_no))])}"
 
 
 @bp.route("/matters/<int:matter_id>/policy", methods=["GET", "POST"])

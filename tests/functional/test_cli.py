@@ -245,3 +245,18 @@ def test_storage_sweep_from_the_command_line(cli_env):
     assert dry.exit_code == 0 and "21 blobs examined, 0 unreferenced, 0 removed" in dry.output
     short = run(cli_env, "storage", "sweep", "--older-than-hours", "0.1")
     assert short.exit_code == 2 and "grace" in short.output
+
+
+def test_audit_stats_prints_the_number_of_entries(cli_env):
+    import json
+
+    assert run(cli_env, "demo", "--no-serve").exit_code == 0
+    db = Database(cli_env["GATEWAY_DATABASE_URL"])
+    with db.engine.connect() as conn:
+        total = conn.execute(text("SELECT count(*) FROM audit_entries")).scalar()
+    db.dispose()
+    result = run(cli_env, "audit", "stats")
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.output)  # one JSON object, nothing else
+    assert stats["entries"] == total > 0
+    assert sum(stats["by_tag"].values()) == total

@@ -79,7 +79,7 @@ def test_bad_uploads_change_nothing(client, demo, rt, app):
     assert backwards.status_code == 422
     other_party = _upload(client, counsel, demo, volume="AOL-DEF-VOL001")
     assert other_party.status_code == 409
-    app.config["MAX_CONTENT_LENGTH"] = 1000
+    rt.settings["MAX_UPLOAD_BYTES"] = 1000
     too_big = _upload(client, counsel, demo)
     assert too_big.status_code == 413 and too_big.get_json()["error"]["code"] == "too_large"
     assert _state(rt) == before
