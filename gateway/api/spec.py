@@ -18,6 +18,8 @@ class Param:
     schema_type: str = "string"
     location: str = "query"
     required: bool = False
+    # JSON Schema bounds and formats beside the type, e.g. {"minimum": 1, "maximum": 10}
+    constraints: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -102,7 +104,7 @@ def build_document(prefix: str) -> dict[str, Any]:
                 "in": p.location,
                 "required": p.required,
                 "description": p.description,
-                "schema": {"type": p.schema_type},
+                "schema": {"type": p.schema_type, **p.constraints},
             }
             for p in op.params
         ]
