@@ -66,6 +66,8 @@ class LegalHolidays:
         return self.federal + self.state if after_event else self.federal
 
     def holidays_on(self, day: date, *, after_event: bool) -> list[Holiday]:
+        """The day's holidays. A day whose status a calendar cannot tell is refused unless
+        it is a Saturday or Sunday, where the answer changes nothing."""
         found: list[Holiday] = []
         for calendar in self._applicable(after_event):
             if calendar.covers and not calendar.covers[0] <= day.year <= calendar.covers[1]:
@@ -75,7 +77,7 @@ class LegalHolidays:
                     f"({calendar.source}) covers {first} to {last} only"
                 )
             uncertain = calendar.uncertain.get(day)
-            if uncertain is not None:
+            if uncertain is not None and day.weekday() < 5:
                 raise Invalid(
                     f"{day.isoformat()}: whether this is {uncertain.name} "
                     f"({uncertain.citation}) cannot be told: {uncertain.why}; "
