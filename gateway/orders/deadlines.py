@@ -58,7 +58,7 @@ class Deadline:
         }
 
 
-def _closed(holidays: LegalHolidays, day: date, *, after_event: bool) -> str:
+def why_closed(holidays: LegalHolidays, day: date, *, after_event: bool) -> str:
     """Why ``day`` is not a day the period may end on, or "" when it may."""
     reasons = [f"{_WEEKEND[day.weekday()]} (FRCP 6(a)(1)(C))"] if day.weekday() in _WEEKEND else []
     reasons += [explain(h) for h in holidays.holidays_on(day, after_event=after_event)]
@@ -90,14 +90,14 @@ def compute_deadline(
         counted = 0
         while counted < days:
             day += step
-            why = _closed(holidays, day, after_event=after_event)
+            why = why_closed(holidays, day, after_event=after_event)
             if why:
                 skipped.append(Skipped(day, why))
             else:
                 counted += 1
     else:
         day = trigger + step * days  # 6(a)(1)(B): every day counts
-        while why := _closed(holidays, day, after_event=after_event):
+        while why := why_closed(holidays, day, after_event=after_event):
             skipped.append(Skipped(day, why))  # 6(a)(1)(C) and 6(a)(5)
             day += step
     return Deadline(

@@ -205,3 +205,22 @@ def test_the_openapi_document_declares_the_parameters_and_their_bounds(client):
     assert params["days"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 3650}
     assert params["from"]["schema"]["format"] == "date"
     assert params["business_days"]["schema"]["enum"] == ["0", "1", "true", "false"]
+
+
+def test_the_operators_declared_days_count_through_the_setting(client, token, rt, tmp_path):
+    """GATEWAY_DECLARED_HOLIDAYS: a closing the President declares on July 10, 2020 moves
+    the seed's deadline past the weekend (FRCP 6(a)(6)(B))."""
+    path = tmp_path / "declared.toml"
+    path.write_text(
+        'kind = "declared"\njurisdiction = "US"\nname = "Declared"\n\n[[holiday]]\n'
+        'name = "A closing"\ncitation = "Exec. Order No. 1"\ndates = ["2020-07-10"]\n',
+        encoding="utf-8",
+    )
+    rt.settings["DECLARED_HOLIDAYS"] = str(path)
+    response = api_get(
+        client, token, "/calendar/deadline", court="casd", days=14, **{"from": "2020-06-26"}
+    )
+    body = response.get_json()
+    assert body["due"] == "2020-07-13"
+    assert [s["date"] for s in body["skipped"]] == ["2020-07-10", "2020-07-11", "2020-07-12"]
+    assert "Exec. Order No. 1" in body["skipped"][0]["why"]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from gateway.errors import ConfigurationError
 from gateway.orders.courts import courts
-from gateway.orders.deadlines import _closed, deadline
+from gateway.orders.deadlines import deadline, why_closed
 from gateway.orders.holidays import easter_sunday, load_declared, nth_weekday, parse_calendar
 from gateway.orders.legal import STATE_FILES, LegalHolidays, shipped
 
@@ -137,7 +137,7 @@ DAYS = st.integers(min_value=1, max_value=120)
 
 def _open(court_id: str, day: date, *, after_event: bool) -> bool:
     holidays = LegalHolidays.for_court(courts()[court_id])
-    return _closed(holidays, day, after_event=after_event) == ""
+    return why_closed(holidays, day, after_event=after_event) == ""
 
 
 def _computable(court_id, trigger, days, **flags):
