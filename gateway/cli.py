@@ -589,3 +589,34 @@ def policy_reset(ctx: click.Context, case_number: str, reason: str) -> None:
         reset_variant(rt, Actor.command_line(), _matter_id(rt, case_number), reason=reason),
         full=False,
     )
+
+
+@main.command()
+@click.option("--court", "court_id", required=True, help="the court's PACER id, e.g. casd")
+@click.option("--from", "start", required=True, help="the day of the triggering event, YYYY-MM-DD")
+@click.option("--days", required=True, help="the period in days, as the order states it")
+@click.option("--business-days", is_flag=True, help="count only business days (the order says so)")
+@click.option("--before-event", is_flag=True, help="count backward from a future event")
+@click.pass_context
+def deadline(
+    ctx: click.Context,
+    court_id: str,
+    start: str,
+    days: str,
+    business_days: bool,
+    before_event: bool,
+) -> None:
+    """The last day under FRCP 6(a), as JSON: due date, the instant it ends, skipped days."""
+    import json
+
+    from gateway.audit.recorder import Actor
+    from gateway.orders.service import DeadlineRequest, compute
+
+    request = DeadlineRequest(
+        court=court_id,
+        start=start,
+        days=days,
+        business_days="1" if business_days else "",
+        before_event="1" if before_event else "",
+    )
+    click.echo(json.dumps(compute(_runtime(ctx), Actor.command_line(), request).as_json()))

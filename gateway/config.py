@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_UPLOAD_BYTES": 512 * 1024 * 1024,
     "SECURE_COOKIES": True,
     "TRUSTED_PROXIES": 0,
+    "DECLARED_HOLIDAYS": None,  # an operator's file of declared days (docs/deadlines.md)
 }
 
 _INT_KEYS = {

@@ -25,6 +25,7 @@ from gateway.http import (
 )
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
+from gateway.orders.deadlines import MAX_DAYS
 from gateway.orders.notices import notices_for
 from gateway.orders.redesignate import redesignate
 from gateway.queries import MAX_PAGE, from_args
@@ -426,3 +427,51 @@ def change_designation(matter_id: int, bates: str) -> Any:
 @route(bp, "/notices", "GET", "The caller's own notices, newest first")
 def list_notices() -> Any:
     return jsonify(items=notices_for(runtime(), current_user()))
+
+
+@route(
+    bp,
+    "/calendar/deadline",
+    "GET",
+    "A deadline under FRCP 6(a) in a federal district court: due date, the instant it ends "
+    "(midnight in the court's time zone), and each day skipped with the law that skips it",
+    params=(
+        Param("court", "the court's PACER id, e.g. casd", required=True),
+        Param(
+            "from",
+            "the day of the triggering event (excluded from the count)",
+            required=True,
+            constraints={"format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+        ),
+        Param(
+            "days",
+            "the period in days",
+            "integer",
+            required=True,
+            constraints={"minimum": 1, "maximum": MAX_DAYS},
+        ),
+        Param(
+            "business_days",
+            "1: count only days that are not a Saturday, Sunday or legal holiday",
+            constraints={"enum": ["0", "1", "true", "false"]},
+        ),
+        Param(
+            "before_event",
+            "1: count backward from a future event (FRCP 6(a)(5))",
+            constraints={"enum": ["0", "1", "true", "false"]},
+        ),
+    ),
+)
+def calendar_deadline() -> Any:
+    from gateway.orders.service import DeadlineRequest, compute
+
+    user = current_user()
+    request_ = DeadlineRequest(
+        court=request.args.get("court", ""),
+        start=request.args.get("from", ""),
+        days=request.args.get("days", ""),
+        business_days=request.args.get("business_days", ""),
+        before_event=request.args.get("before_event", ""),
+    )
+    found = compute(runtime(), accounts.actor_for(user, client_address()), request_)
+    return jsonify(found.as_json())

@@ -22,6 +22,8 @@ class Param:
     required: bool = False
     minimum: int | None = None
     maximum: int | None = None
+    # further JSON Schema bounds and formats beside the type, e.g. {"format": "date"}
+    constraints: dict[str, Any] = field(default_factory=dict)
 
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": self.schema_type}
@@ -31,6 +33,7 @@ class Param:
             schema["maximum"] = self.maximum
         if self.required and self.schema_type == "string":
             schema["minLength"] = 1
+        schema.update(self.constraints)
         return schema
 
 

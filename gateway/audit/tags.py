@@ -33,6 +33,7 @@ class Tag(StrEnum):
     MEMBERSHIP_CHANGED = "membership:change"
     MATTER_CREATED = "matter:create"
     STORAGE_SWEPT = "storage:sweep"
+    DEADLINE_COMPUTED = "calendar:deadline"
 
 
 class Outcome(StrEnum):

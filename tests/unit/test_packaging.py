@@ -37,6 +37,9 @@ def test_wheel_carries_policies_migrations_and_templates(tmp_path):
         "gateway/migrations/versions/0001_initial_schema.py",
         "gateway/web/templates/web/base.html",
         "gateway/web/static/gateway.css",
+        "gateway/orders/courts.toml",
+        "gateway/orders/calendars/federal.toml",
+        "gateway/orders/calendars/ca.toml",
     ):
         assert required in names, f"{required} missing from the wheel"
     assert not any(name.startswith(("tests/", "keys/", "instance/")) for name in names)
