@@ -399,6 +399,11 @@ def matters() -> None:
 @click.option("--order-date", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--order-docket", required=True, help="docket number of the order")
 @click.option("--forum-state", required=True, help="state for the agent for service of process")
+@click.option(
+    "--court-id",
+    default=None,
+    help="the court's PACER id (e.g. casd): its calendar counts the order's periods",
+)
 @click.pass_context
 def matters_create(ctx: click.Context, order_date: Any, **fields: Any) -> None:
     from gateway.audit.recorder import Actor

@@ -41,10 +41,16 @@ DEFAULTS: dict[str, Any] = {
     "MAX_UPLOAD_BYTES": 512 * 1024 * 1024,
     "SECURE_COOKIES": True,
     "TRUSTED_PROXIES": 0,
+    # notices by e-mail: SMTP when a host is set, else .eml files in OUTBOX_PATH
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_FROM": "gateway@localhost",
+    "OUTBOX_PATH": None,  # None: <instance>/outbox
     "DECLARED_HOLIDAYS": None,  # an operator's file of declared days (docs/deadlines.md)
 }
 
 _INT_KEYS = {
+    "SMTP_PORT",
     "SESSION_IDLE_MINUTES",
     "SESSION_ABSOLUTE_HOURS",
     "TOKEN_HOURS",

@@ -257,6 +257,7 @@ def load_demo(rt: Runtime, say: Callable[[str], None] = print) -> int:
         order_date=date(2019, 9, 3),
         order_docket="276",
         forum_state="California",
+        court_id="casd",
     )
     plaintiffs = matters.add_party(
         rt, operator, matter.id, name="Al Otro Lado, Inc., et al. (Plaintiffs)", kind="plaintiff"

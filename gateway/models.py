@@ -19,7 +19,16 @@ from gateway.matters.models import (
     Party,
     PartyAffiliation,
 )
-from gateway.orders.models import Notice, OutboxMessage, PageDesignation
+from gateway.orders.models import (
+    Certification,
+    CertificationCopy,
+    Clawback,
+    ClawbackItem,
+    Notice,
+    OutboxMessage,
+    PageDesignation,
+    Presentation,
+)
 
 __all__ = [
     "Acknowledgment",
@@ -27,6 +36,10 @@ __all__ = [
     "AuditAnchor",
     "AuditEntry",
     "CasbinRule",
+    "Certification",
+    "CertificationCopy",
+    "Clawback",
+    "ClawbackItem",
     "Clearance",
     "Document",
     "DocumentFile",
@@ -41,6 +54,7 @@ __all__ = [
     "PageDesignation",
     "Party",
     "PartyAffiliation",
+    "Presentation",
     "Production",
     "User",
     "WebSession",

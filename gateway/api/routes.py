@@ -25,6 +25,7 @@ from gateway.http import (
 )
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
+from gateway.orders import clawback
 from gateway.orders.deadlines import MAX_DAYS
 from gateway.orders.notices import notices_for
 from gateway.orders.redesignate import redesignate
@@ -475,3 +476,111 @@ def calendar_deadline() -> Any:
     )
     found = compute(runtime(), accounts.actor_for(user, client_address()), request_)
     return jsonify(found.as_json())
+
+
+def _strings(body: dict[str, Any], name: str, *, required: bool = True) -> list[str] | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Invalid(f"{name}: a list of Bates numbers")
+    return value
+
+
+def _clawback_json(view: Any) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "documents": view.documents,
+        "privilege": view.privilege,
+        "basis": view.basis,
+        "noticed_at": view.noticed_at,
+    }
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/clawbacks",
+    "POST",
+    "Claw back privileged or protected documents (FRCP 26(b)(5)(B)): sequestered at once",
+    body={"application/json": {"schema": {"type": "object"}}},
+    responses={"201": "sequestered"},
+)
+def notice_clawback(matter_id: int) -> Any:
+    body = _json()
+    view = clawback.claw_back(
+        runtime(),
+        current_user(),
+        matter_id,
+        documents=_strings(body, "documents") or [],
+        privilege=str(body.get("privilege", "")),
+        basis=str(body.get("basis", "")),
+        address=client_address(),
+    )
+    return jsonify(_clawback_json(view)), 201
+
+
+@route(bp, "/matters/<int:matter_id>/clawbacks/<int:clawback_id>", "GET", "A claw-back")
+def get_clawback(matter_id: int, clawback_id: int) -> Any:
+    view = clawback.get_clawback(
+        runtime(), current_user(), matter_id, clawback_id, address=client_address()
+    )
+    return jsonify(_clawback_json(view))
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/clawbacks/<int:clawback_id>/presentations",
+    "POST",
+    "Receiving counsel presents clawed-back documents to the court under seal",
+    body={"application/json": {"schema": {"type": "object"}}},
+    responses={"201": "presented"},
+)
+def present_clawback(matter_id: int, clawback_id: int) -> Any:
+    body = _json()  # {} presents every document of the claw-back not yet presented
+    view = clawback.present(
+        runtime(),
+        current_user(),
+        matter_id,
+        clawback_id,
+        documents=_strings(body, "documents", required=False),
+        address=client_address(),
+    )
+    return jsonify(_clawback_json(view)), 201
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/certifications",
+    "GET",
+    "The caller's party's claw-back certification tasks (never another party's)",
+)
+def list_certifications(matter_id: int) -> Any:
+    items = clawback.certifications_for(
+        runtime(), current_user(), matter_id, address=client_address()
+    )
+    return jsonify(items=items)
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/certifications/<int:certification_id>",
+    "POST",
+    "Certify what became of each copy the party downloaded before the claw-back notice",
+    body={"application/json": {"schema": {"type": "object"}}},
+)
+def sign_certification(matter_id: int, certification_id: int) -> Any:
+    body = _json()
+    copies = body.get("copies")
+    if not isinstance(copies, list) or not all(isinstance(c, dict) for c in copies):
+        raise Invalid("copies: a list of {bates_begin, action}")
+    result = clawback.certify(
+        runtime(),
+        current_user(),
+        matter_id,
+        certification_id,
+        copies=copies,
+        statement=str(body.get("statement", "")),
+        signed_by=str(body.get("signed_by", "")),
+        address=client_address(),
+    )
+    return jsonify(result)

@@ -96,6 +96,9 @@ class Action(StrEnum):
     AUDIT_READ_SIDE = "audit:read_side"
     PRODUCTION_UPLOAD = "production:upload"
     DESIGNATION_CHANGE = "designation:change"
+    CLAWBACK_NOTICE = "clawback:notice"
+    CLAWBACK_PRESENT = "clawback:present"
+    CERTIFICATION_SIGN = "certification:sign"
     ACKNOWLEDGMENT_SIGN = "acknowledgment:sign"
 
 

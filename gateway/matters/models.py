@@ -31,6 +31,10 @@ class Matter(Base):
     order_date: Mapped[date] = mapped_column(Date)
     order_docket: Mapped[str] = mapped_column(String(50))
     forum_state: Mapped[str] = mapped_column(String(50))
+    # the court's PACER id (e.g. casd): its calendar and time zone count the order's periods
+    court_id: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # the order's periods, per matter (model order defaults)
+    clawback_certification_days: Mapped[int] = mapped_column(Integer, default=14)
     # the matter key, wrapped by the master key; it wraps every data key of the matter
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -102,11 +102,20 @@ def create_matter(
     order_date: date,
     order_docket: str,
     forum_state: str,
+    court_id: str | None = None,
 ) -> Matter:
     try:
         ZoneInfo(court_timezone)  # refuse an unknown zone before anything is written
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise Invalid(f"court_timezone: unknown time zone {court_timezone!r}") from exc
+    if court_id is not None:
+        from gateway.orders.courts import court as pacer_court
+
+        found = pacer_court(court_id)  # refuses an unknown PACER id, listing the known ones
+        if found.timezone != court_timezone:
+            raise Invalid(
+                f"court_timezone: {court_id} sits in {found.zone.key}, not {court_timezone}"
+            )
     with rt.transaction() as session:
         if session.scalar(select(Matter.id).where(Matter.case_number == case_number)):
             raise Conflict(f"matter {case_number} exists already")
@@ -120,6 +129,8 @@ def create_matter(
             order_date=order_date,
             order_docket=order_docket,
             forum_state=forum_state,
+            court_id=court_id,
+            clawback_certification_days=14,
             wrapped_key=b"",
             created_at=rt.now(),
         )

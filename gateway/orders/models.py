@@ -54,3 +54,79 @@ class PageDesignation(Base):
     page_no: Mapped[int] = mapped_column(Integer)  # 1-based within the document
     designation: Mapped[str] = mapped_column(String(40))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Clawback(Base):
+    """A notice that produced material is privileged or protected (FRCP 26(b)(5)(B), the
+    order's claw-back clause): the documents are sequestered from its notice on."""
+
+    __tablename__ = "clawbacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    claimant_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    noticed_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    privilege: Mapped[str] = mapped_column(String(200))
+    basis: Mapped[str] = mapped_column(Text)
+    noticed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ClawbackItem(Base):
+    """One document of a claw-back, its state before the notice, and the ruling on it."""
+
+    __tablename__ = "clawback_items"
+    __table_args__ = (UniqueConstraint("clawback_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clawback_id: Mapped[int] = mapped_column(ForeignKey("clawbacks.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    prior_state: Mapped[str] = mapped_column(String(20))
+    # "" while the claim is pending; denied, granted or granted_in_part once ruled
+    outcome: Mapped[str] = mapped_column(String(20), default="")
+
+
+class Presentation(Base):
+    """Receiving counsel presented a sequestered document to the court under seal."""
+
+    __tablename__ = "presentations"
+    __table_args__ = (UniqueConstraint("clawback_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clawback_id: Mapped[int] = mapped_column(ForeignKey("clawbacks.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    presented_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    presented_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Certification(Base):
+    """A receiving party's task: certify what it did with each copy its users downloaded
+    before the notice (returned, sequestered or destroyed). Shown to that party only."""
+
+    __tablename__ = "certifications"
+    __table_args__ = (UniqueConstraint("clawback_id", "party_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    clawback_id: Mapped[int] = mapped_column(ForeignKey("clawbacks.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    certified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    certified_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    signed_by: Mapped[str] = mapped_column(String(200), default="")
+    statement: Mapped[str] = mapped_column(Text, default="")
+
+
+class CertificationCopy(Base):
+    """One copy a receiving party's user downloaded before the notice, and what became of it."""
+
+    __tablename__ = "certification_copies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    certification_id: Mapped[int] = mapped_column(ForeignKey("certifications.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    downloaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # "" until certified; returned, sequestered or destroyed
+    action: Mapped[str] = mapped_column(String(20), default="")

@@ -81,11 +81,12 @@ CHUNKED = {"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True}
 
 
 def _fill(path: str, demo: int) -> str:
-    return (
+    filled = (
         path.replace("{matter_id}", str(demo))
         .replace("{bates}", VISIBLE)
         .replace("{volume}", "AOL-DEF-VOL001")
     )
+    return re.sub(r"\{[a-z_]+_id\}", "1", filled)  # any other id: the first one
 
 
 def test_every_route_refuses_a_request_without_credentials_first(client, demo, rt):

@@ -53,6 +53,23 @@ def people(rt, demo, tmp_path) -> dict[str, str]:
         active_until=later + timedelta(hours=4),
     )
     factories.person(rt, demo, "para@plaintiffs.example", "counsel_staff", party=PLAINTIFFS)
+    # a claw-back with a certification task: Plaintiffs' counsel had downloaded Ex. 18
+    from gateway.accounts import service as accounts
+    from gateway.documents import downloads
+    from gateway.orders import clawback
+
+    counsel = accounts.get_user(rt, "counsel@plaintiffs.example")
+    served = downloads.download_document(rt, counsel, demo, "AOL-DEF-00528691", address="t")
+    b"".join(served.chunks)
+    clawback.claw_back(
+        rt,
+        accounts.get_user(rt, "counsel@defendants.example"),
+        demo,
+        documents=["AOL-DEF-00528691"],
+        privilege="law enforcement privilege",
+        basis="a database identification code",
+        address="t",
+    )
     return {
         "counsel@plaintiffs.example": "receiving counsel",
         "staff@alotrolado.example": "party employee with Exhibit A",
@@ -93,11 +110,12 @@ def _paths(client) -> list[tuple[str, str]]:
 
 def _fill(path: str, matter_id: int, bates: str, volume: str) -> str:
     path = path.removeprefix("/api/v1")
-    return (
+    filled = (
         path.replace("{matter_id}", str(matter_id))
         .replace("{bates}", bates)
         .replace("{volume}", volume)
     )
+    return re.sub(r"\{[a-z_]+_id\}", "1", filled)  # a claw-back's, a certification's
 
 
 def _leaks(body: bytes, hidden: dict[str, str], asked: str) -> list[str]:
