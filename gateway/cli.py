@@ -174,6 +174,28 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
 @click.option("--volume", default=None, help="volume name (default: the folder's name)")
 @click.option("--encoding", default=None, help="DAT encoding, only when detection cannot tell")
 @click.option("--opt-encoding", default=None, help="OPT encoding, when it is not UTF-8")
+@click.option(
+    "--designation-field",
+    default=None,
+    help="the DAT field that holds the designations, when its name is not a known one",
+)
+@click.option(
+    "--designation",
+    default=None,
+    help="the one tier of a volume whose DAT has no designation field (e.g. AEO)",
+)
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    help='map a DAT field to a role, e.g. --field BEGBATES="Bates Beg" (repeatable)',
+)
+@click.option(
+    "--ignore-field",
+    "ignored_fields",
+    multiple=True,
+    help="a DAT field that gives neither designation nor family, though it looks so",
+)
 @click.pass_context
 def ingest(
     ctx: click.Context,
@@ -185,6 +207,10 @@ def ingest(
     volume: str | None,
     encoding: str | None,
     opt_encoding: str | None,
+    designation_field: str | None,
+    designation: str | None,
+    fields: tuple[str, ...],
+    ignored_fields: tuple[str, ...],
 ) -> None:
     """Ingest a production volume from a DAT/OPT load-file set."""
     from sqlalchemy import select
@@ -216,6 +242,10 @@ def ingest(
         volume=volume or volume_dir.name,
         encoding=encoding,
         opt_encoding=opt_encoding,
+        fields=fields,
+        ignored_fields=ignored_fields,
+        designation_field=designation_field,
+        designation=designation,
     )
     with click.progressbar(length=len(files_of(plan)), label=f"encrypting {plan.volume}") as bar:
         production = run_ingest(

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
+from gateway.bates import parse_bates
+from gateway.designations import designations_from_tiers
 from gateway.documents.content import CHUNK, Place, StoredFile, new_uid, store_file
 from gateway.documents.models import (
     Document,
@@ -31,20 +33,16 @@ from gateway.documents.models import (
     Production,
 )
 from gateway.errors import Conflict, GatewayError, Invalid, NotFound
-from gateway.ingest.errors import LoadFileError
-from gateway.ingest.plan import (
-    PlannedDocument,
-    ProductionPlan,
-    build_plan,
-    designations_from_tiers,
-    parse_bates,
-)
+from gateway.ingest.errors import LoadFileError, LoadFileErrors
+from gateway.ingest.fields import FieldChoices
+from gateway.ingest.plan import PlannedDocument, ProductionPlan, build_plan
 from gateway.ingest.source import VolumeSource
 from gateway.matters.models import Matter, Party
 from gateway.matters.service import matter_key
 from gateway.runtime import Runtime
 
 Progress = Callable[[int], None]
+AUDITED_PROBLEMS = 10
 VOLUME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -72,7 +70,7 @@ class DocumentUids:
 
 
 def designation_spellings(rt: Runtime) -> dict[str, str]:
-    """Every accepted spelling of a tier in a load file (its code or legend) -> its code."""
+    """Every accepted spelling of a tier in a load file (code, legend, aliases) -> its code."""
     return designations_from_tiers(rt.policy.tiers)
 
 
@@ -152,8 +150,17 @@ def audit_failure(
             outcome=Outcome.DENIED,
             matter_id=matter_id if _matter_exists(session, matter_id) else None,
             reason=error.message[:300],
-            details={"volume": volume[:100]},
+            details={"volume": volume[:100], **_problems(error)},
         )
+
+
+def _problems(error: GatewayError) -> dict[str, object]:
+    """The first problems of a refused volume, each with its file, line and field, so the
+    audit says why even when the message is longer than the reason column."""
+    if not isinstance(error, LoadFileErrors):
+        return {}
+    shown = [problem.message[:300] for problem in error.errors[:AUDITED_PROBLEMS]]
+    return {"problems": shown, "total": error.total}
 
 
 def plan_volume(
@@ -167,10 +174,24 @@ def plan_volume(
     volume: str,
     encoding: str | None = None,
     opt_encoding: str | None = None,
+    fields: tuple[str, ...] = (),
+    ignored_fields: tuple[str, ...] = (),
+    designation_field: str | None = None,
+    designation: str | None = None,
 ) -> ProductionPlan:
-    """Parse and check a volume's load files in full; a refusal is audited."""
+    """Parse and check a volume's load files in full; a refusal is audited.
+
+    ``fields`` (``ROLE=NAME``), ``ignored_fields``, ``designation_field`` and
+    ``designation`` are the operator's choices (see :class:`FieldChoices`).
+    """
     try:
         check_volume_name(volume)
+        choices = FieldChoices.parse(
+            fields,
+            ignored=ignored_fields,
+            designation_field=designation_field,
+            designation=designation,
+        )
         return build_plan(
             source,
             dat_path=dat_path,
@@ -179,6 +200,7 @@ def plan_volume(
             encoding=encoding,
             opt_encoding=opt_encoding,
             volume=volume,
+            choices=choices,
         )
     except GatewayError as error:
         audit_failure(rt, actor, matter_id, volume, error)
@@ -322,6 +344,7 @@ def _commit(
                 "documents": len(plan.documents),
                 "pages": production.page_count,
                 "files": sum(len(v) for v in stored.values()),
+                **plan.sources,
             },
         )
         return production

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
 from gateway.audit.tags import Outcome, Tag
+from gateway.bates import parse_bates
+from gateway.designations import PUBLIC, lookup, unknown_designation
 from gateway.documents.content import Place, StoredFile, store_file
 from gateway.documents.ingest import (
     DocumentUids,
@@ -24,12 +26,13 @@ from gateway.documents.ingest import (
     add_document,
     bates_collisions,
     check_volume_name,
+    designation_spellings,
     lock_matter,
     page_count,
 )
 from gateway.documents.models import Document, Production
 from gateway.errors import Conflict, Forbidden, GatewayError, Invalid
-from gateway.ingest.plan import PlannedDocument, ProductionPlan, parse_bates
+from gateway.ingest.plan import PlannedDocument, ProductionPlan
 from gateway.matters.models import Party
 from gateway.matters.service import MatterAccess, matter_key, resolve_access
 from gateway.runtime import Refused, Runtime
@@ -57,10 +60,9 @@ def _planned(rt: Runtime, meta: UploadMeta) -> PlannedDocument:
     problems = []
     if begin.series != end.series or begin.number > end.number:
         problems.append("bates_end: must follow bates_begin in the same series")
-    codes = {tier.code for tier in rt.policy.tiers}
-    designation = meta.designation.strip().upper() or "PUBLIC"
-    if designation not in codes:
-        problems.append(f"designation: one of {', '.join(sorted(codes))}, not {meta.designation!r}")
+    designation, problem = _designation(rt, meta.designation)
+    if problem:
+        problems.append(f"designation: {problem}")
     name = meta.file_name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not name or name in {".", ".."}:
         problems.append("file_name: required (the name the document had when produced)")
@@ -93,6 +95,18 @@ def _planned(rt: Runtime, meta: UploadMeta) -> PlannedDocument:
         line=0,
         extra={},
     )
+
+
+def _designation(rt: Runtime, given: str) -> tuple[str, str]:
+    """(tier code, "") or ("", why not). A missing designation never means PUBLIC: the
+    producer says PUBLIC when the material is not designated."""
+    spellings = designation_spellings(rt)
+    if not given.strip():
+        return "", f"required: a tier of the matter's order, {PUBLIC} if not designated"
+    code = lookup(spellings, given)
+    if code is None:
+        return "", unknown_designation(given, spellings)
+    return code, ""
 
 
 def _refusal(access: MatterAccess, error: GatewayError, meta: UploadMeta) -> Refused:

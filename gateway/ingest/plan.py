@@ -9,20 +9,53 @@ naming every problem it found, each with its file, line and field.
 from __future__ import annotations
 
 import bisect
-import re
-import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import NamedTuple, Protocol
 
-from gateway.ingest.dat import DatRow, DatTable, read_dat
+from gateway.bates import Bates, parse_bates
+from gateway.designations import (
+    DEFAULT_DESIGNATIONS,
+    PUBLIC,
+    TierLike,
+    add_spelling,
+    designations_from_tiers,
+    lookup,
+    normalize_designation,
+    unknown_designation,
+)
+from gateway.errors import Invalid
+from gateway.ingest.dat import DatTable, read_dat
 from gateway.ingest.errors import ErrorCollector, LoadFileError
+from gateway.ingest.fields import (
+    DESIGNATION_ROLE,
+    FIELD_ALIASES,
+    FIELD_LIMITS,
+    SINGLE_FIELD_ROLES,
+    Columns,
+    FieldChoices,
+    Record,
+    canonical_name,
+)
 from gateway.ingest.opt import COLUMNS as OPT_COLUMNS
 from gateway.ingest.opt import OptRow, read_opt
 from gateway.ingest.source import UnsafePath, VolumeSource, volume_path
+from gateway.ingest.suspects import suspect_fields
 
-PUBLIC = "PUBLIC"
+__all__ = [  # the Bates, designation and field helpers are re-exported for callers
+    "DEFAULT_DESIGNATIONS",
+    "FIELD_ALIASES",
+    "Bates",
+    "FieldChoices",
+    "PlannedDocument",
+    "PlannedPage",
+    "ProductionPlan",
+    "TierLike",
+    "build_plan",
+    "designations_from_tiers",
+    "normalize_designation",
+    "parse_bates",
+]
 
 
 @dataclass(frozen=True)
@@ -56,200 +89,10 @@ class PlannedDocument:
 class ProductionPlan:
     volume: str
     documents: tuple[PlannedDocument, ...]
-
-
-# --- Bates numbers ---------------------------------------------------------------------
-
-_BATES = re.compile(r"(?P<prefix>.*?)(?P<digits>[0-9]+)")
-_PREFIX_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._- ")
-
-
-class Bates(NamedTuple):
-    prefix: str
-    number: int
-    width: int
-
-    @property
-    def series(self) -> tuple[str, int]:
-        """Numbers are comparable only within one prefix and one zero-padded width."""
-        return self.prefix, self.width
-
-    def format(self, number: int | None = None) -> str:
-        return f"{self.prefix}{(self.number if number is None else number):0{self.width}d}"
-
-
-def parse_bates(text: str) -> Bates:
-    """Split ``AOL-DEF-00556914`` into ``("AOL-DEF-", 556914, 8)``; ``ValueError`` if not Bates."""
-    match = _BATES.fullmatch(text)
-    if match is None or text != text.strip():
-        raise ValueError(
-            f"{text!r} is not a Bates number: a prefix followed by digits, "
-            "without surrounding spaces"
-        )
-    prefix = match["prefix"]
-    if len(match["digits"]) > 18 or len(prefix) > 80:
-        raise ValueError(
-            f"{text!r} is not a Bates number the gateway can hold: at most 18 "
-            "digits after a prefix of at most 80 characters"
-        )
-    if not set(prefix) <= _PREFIX_CHARACTERS or "  " in prefix:
-        raise ValueError(
-            f"{text!r} is not a Bates number: the prefix may hold only letters, "
-            "digits, '.', '_', '-' and single spaces"
-        )
-    return Bates(prefix, int(match["digits"]), len(match["digits"]))
-
-
-# --- Designations ----------------------------------------------------------------------
-
-
-class TierLike(Protocol):
-    @property
-    def code(self) -> str: ...
-
-    @property
-    def legend(self) -> str: ...
-
-
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u2013": "-", "\u2014": "-", "\u2212": "-"})
-
-
-def normalize_designation(text: str) -> str:
-    """Upper case, typographic quotes and dashes made plain, spacing made uniform."""
-    plain = " ".join(text.translate(_QUOTES).upper().split())
-    return re.sub(r"\s*-\s*", " - ", plain)
-
-
-def designations_from_tiers(
-    tiers: Iterable[TierLike], aliases: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """Accepted spellings -> code: each tier's code and legend, plus ``aliases``.
-
-    Variants such as "HIGHLY CONFIDENTIAL - AEO" are accepted only when the matter lists
-    them in ``aliases``: which spellings count is the order's business, not the parser's.
-    """
-    spellings: dict[str, str] = {}
-    pairs = [(t.code, t.code) for t in tiers] + [(t.legend, t.code) for t in tiers if t.legend]
-    for spelling, code in pairs + list((aliases or {}).items()):
-        _add_spelling(spellings, spelling, code)
-    return spellings
-
-
-def _add_spelling(spellings: dict[str, str], spelling: str, code: str) -> None:
-    key = normalize_designation(spelling)
-    if spellings.get(key, code) != code:
-        raise ValueError(f"designation {spelling!r} would mean both {spellings[key]} and {code}")
-    spellings[key] = code
-
-
-#: The model order's three tiers (BRIEF §7), by code and by legend.
-DEFAULT_DESIGNATIONS: Mapping[str, str] = {
-    "PUBLIC": "PUBLIC",
-    "CONFIDENTIAL": "CONFIDENTIAL",
-    "AEO": "AEO",
-    normalize_designation("HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY"): "AEO",
-}
-
-
-# --- Field names -----------------------------------------------------------------------
-
-# Role -> accepted field names (upper case, letters and digits only), in priority order.
-# Per document the first non-blank one wins, so a DAT mixing e-mails (SUBJECT, FROM) and
-# loose files (TITLE, AUTHOR) maps both.
-FIELD_ALIASES: Mapping[str, tuple[str, ...]] = {
-    "begbates": ("BEGBATES", "BEGDOC", "BEGINBATES", "BATESBEGIN", "PRODBEGBATES"),
-    "endbates": ("ENDBATES", "ENDDOC", "BATESEND", "PRODENDBATES"),
-    "begattach": ("BEGATTACH", "BEGATT", "BEGFAMILY"),
-    "endattach": ("ENDATTACH", "ENDATT", "ENDFAMILY"),
-    "custodian": ("CUSTODIAN", "CUSTODIANS"),
-    "confidentiality": ("CONFIDENTIALITY", "DESIGNATION"),
-    "title": ("TITLE", "SUBJECT", "DOCTITLE", "EMAILSUBJECT"),
-    "file_name": ("FILENAME", "ORIGINALFILENAME"),
-    "authors": ("AUTHOR", "FROM", "EMAILFROM"),
-    "to": ("RECIPIENTS", "TO", "EMAILTO"),
-    "cc": ("CC", "EMAILCC"),
-    "bcc": ("BCC", "EMAILBCC"),
-    "date": ("DATESENT", "DATE", "SENTDATE"),
-    "native": ("NATIVELINK", "NATIVE", "NATIVEPATH", "NATIVEFILE"),
-    "text": ("TEXTLINK", "TEXTPATH", "TEXTFILE", "EXTRACTEDTEXT"),
-    "pagecount": ("PAGECOUNT", "PAGES", "PGCOUNT"),
-}
-
-
-# The longest value each role may have (the gateway's columns hold no more).
-FIELD_LIMITS: Mapping[str, int] = {
-    "begbates": 100,
-    "endbates": 100,
-    "begattach": 100,
-    "endattach": 100,
-    "custodian": 300,
-    "title": 1000,
-    "file_name": 500,
-    "date": 40,
-}
-
-# Roles where a second field could silently change what is served or who may see it.
-SINGLE_FIELD_ROLES = (
-    "begbates",
-    "endbates",
-    "begattach",
-    "endattach",
-    "custodian",
-    "confidentiality",
-    "native",
-    "text",
-    "pagecount",
-)
-
-
-def normalize_field_name(name: str) -> str:
-    """``Beg Bates``, ``BEG_BATES`` and ``begbates`` all name the same field."""
-    return re.sub(r"[^0-9A-Z]", "", name.upper())
-
-
-class _Columns:
-    """Which header fields serve which role, in priority order."""
-
-    def __init__(self, fields: list[str]) -> None:
-        by_name: dict[str, list[str]] = {}
-        for name in fields:
-            by_name.setdefault(normalize_field_name(name), []).append(name)
-        self.by_role = {
-            role: [name for alias in aliases for name in by_name.get(alias, [])]
-            for role, aliases in FIELD_ALIASES.items()
-        }
-
-    def label(self, role: str) -> str:
-        """The field name to put in messages about ``role``."""
-        names = self.by_role[role]
-        return names[0] if names else FIELD_ALIASES[role][0]
-
-
-class _Record:
-    """One DAT row seen through the role mapping; remembers which fields it used."""
-
-    def __init__(self, row: DatRow, columns: _Columns) -> None:
-        self.row = row
-        self.columns = columns
-        self.used: set[str] = set()
-
-    def get(self, role: str) -> tuple[str, str]:
-        """(field name, value) of the first non-blank field serving ``role``."""
-        for name in self.columns.by_role[role]:
-            if self.row.values[name].strip():
-                self.used.add(name)
-                return name, self.row.values[name]
-        return self.columns.label(role), ""
-
-    def text(self, role: str) -> str:
-        return self.get(role)[1].strip()
-
-    def people(self, *roles: str) -> tuple[str, ...]:
-        names = [part.strip() for role in roles for part in self.get(role)[1].split(";")]
-        return tuple(dict.fromkeys(name for name in names if name))
-
-    def extra(self) -> dict[str, str]:
-        return {k: v for k, v in self.row.values.items() if k not in self.used and v.strip()}
+    # where each document's designation came from, for the ingest's audit entry:
+    # {"designation_field": "CONFIDENTIALITY"} or {"volume_designation": "AEO"}, and the
+    # operator's field choices
+    sources: Mapping[str, object] = field(default_factory=dict)
 
 
 # --- Planning --------------------------------------------------------------------------
@@ -262,7 +105,7 @@ _PageIndex = dict[tuple[str, int], tuple[list[int], list[OptRow]]]
 class _Draft:
     """A DAT document whose Bates range is valid, on its way to a PlannedDocument."""
 
-    record: _Record
+    record: Record
     begin: Bates
     end: Bates
     family: str = ""
@@ -291,14 +134,17 @@ def build_plan(
     encoding: str | None = None,
     opt_encoding: str | None = None,
     volume: str | None = None,
+    choices: FieldChoices | None = None,
 ) -> ProductionPlan:
     """Validate a volume and plan its documents; :class:`LoadFileErrors` lists every problem.
 
-    ``designations`` maps accepted spellings to tier codes (see :func:`designations_from_tiers`);
-    a blank CONFIDENTIALITY is ``PUBLIC``. ``volume`` defaults to the OPT's volume column,
-    else the DAT's file name without extension.
+    ``designations`` maps accepted spellings to tier codes (see :func:`designations_from_tiers`).
+    Every document's designation must be known: from the DAT's designation field (where a
+    blank value is ``PUBLIC``) or from the operator's ``choices``; a DAT without one is
+    refused, never read as ``PUBLIC``. ``volume`` defaults to the OPT's volume column, else
+    the DAT's file name without extension.
     """
-    planner = _Planner(source, dat_path, opt_path, designations)
+    planner = _Planner(source, dat_path, opt_path, designations, choices or FieldChoices())
     return planner.run(encoding, opt_encoding, volume)
 
 
@@ -309,15 +155,19 @@ class _Planner:
         dat_path: str,
         opt_path: str | None,
         designations: Mapping[str, str],
+        choices: FieldChoices,
     ) -> None:
         self.source = source
+        self.choices = choices
         self.dat_path = dat_path
         self.opt_path = opt_path
         self.dat_file = source.describe(dat_path)
         self.opt_file = source.describe(opt_path) if opt_path else None
         self.designations: dict[str, str] = {}
         for spelling, code in designations.items():
-            _add_spelling(self.designations, spelling, code)
+            add_spelling(self.designations, spelling, code)
+        self.volume_designation = self._volume_designation()
+        self.designation_field: str | None = None
         self.errors = ErrorCollector()
         self.page_paths: dict[int, str] = {}  # OPT line -> normalised image path
         # False once some DAT row could not be placed: then OPT pages that match no document
@@ -342,8 +192,28 @@ class _Planner:
         name = self._volume_name(opt_rows)
         self.errors.raise_if_any()
         return ProductionPlan(
-            volume=volume or name, documents=tuple(_planned(d, self.page_paths) for d in drafts)
+            volume=volume or name,
+            documents=tuple(_planned(d, self.page_paths) for d in drafts),
+            sources=self._sources(),
         )
+
+    def _volume_designation(self) -> str | None:
+        """The tier the operator gave the whole volume, or None; ``Invalid`` if unknown."""
+        given = self.choices.designation
+        if given is None:
+            return None
+        code = lookup(self.designations, given)
+        if code is None:
+            raise Invalid(f"--designation: {unknown_designation(given, self.designations)}")
+        return code
+
+    def _sources(self) -> dict[str, object]:
+        sources = self.choices.describe()
+        if self.volume_designation is not None:
+            sources["volume_designation"] = self.volume_designation
+        if self.designation_field is not None:
+            sources["designation_field"] = self.designation_field
+        return sources
 
     def _read(self, path: str, what: str) -> bytes | None:
         file = self.source.describe(path)
@@ -380,33 +250,61 @@ class _Planner:
     # -- one document at a time
 
     def _drafts(self, table: DatTable) -> list[_Draft]:
-        columns = _Columns(table.fields)
+        columns = Columns(table.fields, self.choices)
         missing = [role for role in ("begbates", "endbates") if not columns.by_role[role]]
         for role in missing:
-            self.errors.add(
+            self._header_error(
+                canonical_name(role),
                 f"required field is missing from the header (fields: {', '.join(table.fields)})",
-                file=self.dat_file,
-                line=1,
-                field=FIELD_ALIASES[role][0],
             )
+        header_ok = self._designation_source(table, columns)
+        for name, reason in columns.problems + suspect_fields(
+            table, columns, self.choices, self.designations
+        ):
+            self._header_error(name, reason)
+            header_ok = False
         # Two fields serving one of these roles would leave the choice between them to the
         # parser (say CONFIDENTIALITY and DESIGNATION, one of them AEO): refuse the header.
         ambiguous = [role for role in SINGLE_FIELD_ROLES if len(columns.by_role[role]) > 1]
         for role in ambiguous:
-            self.errors.add(
+            self._header_error(
+                columns.by_role[role][1],
                 f"fields {', '.join(columns.by_role[role])} all give the {role}: keep one",
-                file=self.dat_file,
-                line=1,
-                field=columns.by_role[role][1],
             )
-        if missing or ambiguous:
+        if missing or ambiguous or not header_ok:
             self.dat_complete = False
             return []
-        drafts = [self._draft(_Record(row, columns)) for row in table.rows]
+        drafts = [self._draft(Record(row, columns)) for row in table.rows]
         self.dat_complete = self.dat_complete and all(d is not None for d in drafts)
         return [d for d in drafts if d is not None]
 
-    def _draft(self, record: _Record) -> _Draft | None:
+    def _header_error(self, name: str, reason: str) -> None:
+        self.errors.add(reason, file=self.dat_file, line=1, field=name)
+
+    def _designation_source(self, table: DatTable, columns: Columns) -> bool:
+        """Whether every document's designation can be known: from one field, or from the
+        operator's tier for the volume. A missing field never means PUBLIC."""
+        names = columns.by_role[DESIGNATION_ROLE]
+        if names and self.volume_designation is not None:
+            self._header_error(
+                names[0],
+                "the DAT designates each document in this field, so --designation cannot "
+                "give the volume one tier: leave --designation out",
+            )
+            return False
+        if names or self.volume_designation is not None:
+            self.designation_field = names[0] if names else None
+            return True
+        self._header_error(
+            canonical_name(DESIGNATION_ROLE),
+            "no designation field in the header, so the documents' designations are unknown "
+            f"(fields: {', '.join(table.fields)}); name the field that holds them with "
+            "--designation-field NAME, or, for a volume produced under one tier, give it "
+            "with --designation TIER",
+        )
+        return False
+
+    def _draft(self, record: Record) -> _Draft | None:
         begin = self._bates(record, "begbates")
         end = self._bates(record, "endbates")
         valid = begin is not None and end is not None and self._range_ok(record, begin, end)
@@ -429,7 +327,7 @@ class _Planner:
             page_count=page_count,
         )
 
-    def _fits(self, record: _Record) -> bool:
+    def _fits(self, record: Record) -> bool:
         """Every value fits where it will be stored, and holds no NUL or other control
         character that a database would refuse (tab and newline are text)."""
         ok = True
@@ -445,10 +343,10 @@ class _Planner:
                 ok = False
         return ok
 
-    def _error(self, record: _Record, name: str, reason: str) -> None:
+    def _error(self, record: Record, name: str, reason: str) -> None:
         self.errors.add(reason, file=self.dat_file, line=record.row.line, field=name)
 
-    def _bates(self, record: _Record, role: str) -> Bates | None:
+    def _bates(self, record: Record, role: str) -> Bates | None:
         name, value = record.get(role)
         if not value:
             self._error(record, name, "is blank")
@@ -459,7 +357,7 @@ class _Planner:
             self._error(record, name, str(exc))
             return None
 
-    def _range_ok(self, record: _Record, begin: Bates, end: Bates) -> bool:
+    def _range_ok(self, record: Record, begin: Bates, end: Bates) -> bool:
         name = record.get("endbates")[0]
         if begin.series != end.series:
             self._error(
@@ -474,7 +372,7 @@ class _Planner:
             return True
         return False
 
-    def _family(self, record: _Record, begin: Bates, end: Bates) -> str:
+    def _family(self, record: Record, begin: Bates, end: Bates) -> str:
         (beg_name, beg_text), (end_name, end_text) = (
             record.get("begattach"),
             record.get("endattach"),
@@ -491,7 +389,7 @@ class _Planner:
         return beg_text
 
     def _check_enclosure(
-        self, record: _Record, family: tuple[Bates, Bates], begin: Bates, end: Bates
+        self, record: Record, family: tuple[Bates, Bates], begin: Bates, end: Bates
     ) -> None:
         first, last = family
         name = record.get("begattach")[0]
@@ -510,18 +408,19 @@ class _Planner:
                 f"enclose the document's range {begin.format()}-{end.format()}",
             )
 
-    def _designation(self, record: _Record) -> str:
-        name, value = record.get("confidentiality")
+    def _designation(self, record: Record) -> str:
+        if self.volume_designation is not None:
+            return self.volume_designation
+        name, value = record.get(DESIGNATION_ROLE)
         if not value.strip():
-            return PUBLIC  # BRIEF §7: a blank designation means PUBLIC
-        code = self.designations.get(normalize_designation(value))
+            return PUBLIC  # BRIEF §7: a blank value in the designation field means PUBLIC
+        code = lookup(self.designations, value)
         if code is None:
-            known = "; ".join(sorted(self.designations)) or "none but a blank (PUBLIC)"
-            self._error(record, name, f"unknown designation {value!r}; accepted: {known}")
-            return PUBLIC
+            self._error(record, name, unknown_designation(value, self.designations))
+            return PUBLIC  # never stored: the error refuses the volume
         return code
 
-    def _path(self, record: _Record, role: str) -> tuple[str, str] | None:
+    def _path(self, record: Record, role: str) -> tuple[str, str] | None:
         name, value = record.get(role)
         if not value:
             return None
@@ -531,7 +430,7 @@ class _Planner:
             self._error(record, name, str(exc))
             return None
 
-    def _page_count(self, record: _Record) -> tuple[str, int] | None:
+    def _page_count(self, record: Record) -> tuple[str, int] | None:
         name, value = record.get("pagecount")
         if not value:
             return None

@@ -6,14 +6,21 @@ import re
 
 import pytest
 
-from gateway.ingest import LoadFileErrors, MemorySource, build_plan, write_dat
+from gateway.ingest import FieldChoices, LoadFileErrors, MemorySource, build_plan, write_dat
 from gateway.ingest.plan import DEFAULT_DESIGNATIONS
 
 
 def _plan(fields, rows, files=None):
     data = write_dat(fields, rows, encoding="utf-8")
     source = MemorySource({"v.dat": data, **(files or {})}, name="VOL")
-    return build_plan(source, dat_path="v.dat", opt_path=None, designations=DEFAULT_DESIGNATIONS)
+    designated = {"CONFIDENTIALITY", "DESIGNATION"} & set(fields)
+    return build_plan(
+        source,
+        dat_path="v.dat",
+        opt_path=None,
+        designations=DEFAULT_DESIGNATIONS,
+        choices=None if designated else FieldChoices(designation="CONFIDENTIAL"),
+    )
 
 
 def test_two_designation_fields_are_refused_not_chosen_between():
