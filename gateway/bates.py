@@ -54,8 +54,10 @@ def parse_bates(text: str) -> Bates:
 
 
 def prefix_key(prefix: str) -> str:
-    """The form in which two prefixes are compared: ``aol-def-`` and ``AOL-DEF-`` are one."""
-    return prefix.casefold()
+    """The form in which two prefixes are compared: ``aol-def-`` and ``AOL-DEF-`` are one.
+
+    Prefixes are ASCII (see :func:`parse_bates`), so this is SQL's ``lower()`` as well."""
+    return prefix.lower()
 
 
 def page_span(begin: Bates, end: Bates) -> int:

@@ -483,6 +483,65 @@ def matters_add_member(
     click.echo(f"{email} is now {role} in {case_number}")
 
 
+@matters.command("prefixes")
+@click.argument("case_number")
+@click.pass_context
+def matters_prefixes(ctx: click.Context, case_number: str) -> None:
+    """List the Bates prefixes registered to each party."""
+    from gateway.matters.series import list_prefixes
+
+    rt = _runtime(ctx)
+    for registration in list_prefixes(rt, _matter_id(rt, case_number)):
+        click.echo(f"{registration.prefix:30} {registration.party}")
+
+
+@matters.command("assign-prefix")
+@click.argument("case_number")
+@click.option("--prefix", required=True, help="e.g. AOL-DEF- (compared without regard to case)")
+@click.option("--party", "party_name", required=True, help="the party that produces in it")
+@click.pass_context
+def matters_assign_prefix(
+    ctx: click.Context, case_number: str, prefix: str, party_name: str
+) -> None:
+    """Register a Bates prefix to a party: no other party may then produce in it."""
+    from gateway.audit.recorder import Actor
+    from gateway.matters.series import assign_prefix
+
+    rt = _runtime(ctx)
+    done = assign_prefix(
+        rt, Actor.command_line(), _matter_id(rt, case_number), prefix=prefix, party_name=party_name
+    )
+    click.echo(f"{done.prefix} is registered to {done.party}")
+
+
+@matters.command("release-prefix")
+@click.argument("case_number")
+@click.option("--prefix", required=True)
+@click.pass_context
+def matters_release_prefix(ctx: click.Context, case_number: str, prefix: str) -> None:
+    """Unregister a Bates prefix in which nothing has been produced."""
+    from gateway.audit.recorder import Actor
+    from gateway.matters.series import release_prefix
+
+    rt = _runtime(ctx)
+    release_prefix(rt, Actor.command_line(), _matter_id(rt, case_number), prefix=prefix)
+    click.echo(f"{prefix} is registered to no party")
+
+
+@matters.command("set-max-pages")
+@click.argument("case_number")
+@click.argument("pages", type=int)
+@click.pass_context
+def matters_set_max_pages(ctx: click.Context, case_number: str, pages: int) -> None:
+    """Set the most pages one document's Bates range may span in the matter."""
+    from gateway.audit.recorder import Actor
+    from gateway.matters.series import set_max_document_pages
+
+    rt = _runtime(ctx)
+    set_max_document_pages(rt, Actor.command_line(), _matter_id(rt, case_number), pages)
+    click.echo(f"documents in {case_number} may span at most {pages} pages")
+
+
 def _matter_id(rt: Any, case_number: str) -> int:
     from sqlalchemy import select
 

@@ -9,13 +9,14 @@ from gateway.documents.models import (
     DocumentVersion,
     Production,
 )
-from gateway.matters.models import Acknowledgment, Matter, Membership, Party
+from gateway.matters.models import Acknowledgment, BatesPrefix, Matter, Membership, Party
 
 __all__ = [
     "Acknowledgment",
     "ApiToken",
     "AuditAnchor",
     "AuditEntry",
+    "BatesPrefix",
     "Document",
     "DocumentFile",
     "DocumentPerson",

@@ -9,11 +9,13 @@ designation.
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import BinaryIO
 
 from gateway.crypto.keys import generate_key, unwrap_key, wrap_key
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
@@ -86,6 +88,22 @@ class _Readable:
     data_key: bytes
     identity: bytes
     ciphertext_size: int
+
+
+def open_stored(
+    rt: Runtime, matter: Matter, mkey: bytes, place: Place, stored: StoredFile
+) -> BinaryIO:
+    """A seekable plaintext reader of a file just stored (to check what was received)."""
+    data_key = unwrap_key(
+        mkey, stored.wrapped_data_key, context=_key_context(matter, place, stored.blob_key)
+    )
+    reader = rt.blobs.open(
+        stored.blob_key,
+        data_key=data_key,
+        identity=_identity(matter, place, stored.blob_key),
+        ciphertext_size=stored.ciphertext_size,
+    )
+    return io.BufferedReader(reader, CHUNK)
 
 
 def place_of(doc: Document, version: DocumentVersion, f: DocumentFile) -> Place:

@@ -38,6 +38,7 @@ from gateway.ingest.fields import FieldChoices
 from gateway.ingest.plan import PlannedDocument, ProductionPlan, build_plan
 from gateway.ingest.source import VolumeSource
 from gateway.matters.models import Matter, Party
+from gateway.matters.series import check_series, check_span, claim_series
 from gateway.matters.service import matter_key
 from gateway.runtime import Runtime
 
@@ -201,10 +202,23 @@ def plan_volume(
             opt_encoding=opt_encoding,
             volume=volume,
             choices=choices,
+            max_document_pages=_max_pages(rt, matter_id),
         )
     except GatewayError as error:
         audit_failure(rt, actor, matter_id, volume, error)
         raise
+
+
+def _max_pages(rt: Runtime, matter_id: int) -> int:
+    with rt.db.session() as session:
+        matter = session.get(Matter, matter_id)
+        if matter is None:
+            raise NotFound(f"no matter {matter_id}")
+        return matter.max_document_pages
+
+
+def prefixes_of(plan: ProductionPlan) -> set[str]:
+    return {parse_bates(doc.bates_begin).prefix for doc in plan.documents}
 
 
 def ingest(
@@ -252,7 +266,7 @@ def _ingest(
         party = session.get(Party, party_id)
         if party is None or party.matter_id != matter_id:
             raise Invalid(f"party: no party {party_id} in matter {matter.case_number}")
-        _check_free(session, matter_id, plan)
+        _check_free(session, matter, party.id, plan)
     mkey = matter_key(rt, matter)
     uids = [DocumentUids.new() for _ in plan.documents]
     stored: dict[int, list[tuple[FileToStore, StoredFile]]] = {}
@@ -284,7 +298,16 @@ def lock_matter(session: Session, matter_id: int) -> None:
     session.execute(select(Matter.id).where(Matter.id == matter_id).with_for_update())
 
 
-def _check_free(session: Session, matter_id: int, plan: ProductionPlan) -> None:
+def _check_free(session: Session, matter: Matter, party_id: int, plan: ProductionPlan) -> None:
+    matter_id = matter.id
+    check_series(session, matter_id, party_id, prefixes_of(plan))
+    too_long = [
+        f"line {doc.line}: {why}"
+        for doc in plan.documents
+        if (why := check_span(matter, doc.bates_begin, doc.bates_end))
+    ]
+    if too_long:
+        raise Invalid("; ".join(too_long[:20]))
     if session.scalar(
         select(Production.id).where(
             Production.matter_id == matter_id, Production.volume == plan.volume
@@ -309,7 +332,8 @@ def _commit(
     now = rt.now()
     with rt.transaction() as session:
         lock_matter(session, matter.id)
-        _check_free(session, matter.id, plan)  # again, now that no one else can produce
+        _check_free(session, matter, party.id, plan)  # again, now that no one else can produce
+        claimed = claim_series(rt, session, matter.id, party.id, prefixes_of(plan))
         production = Production(
             matter_id=matter.id,
             producing_party_id=party.id,
@@ -345,6 +369,7 @@ def _commit(
                 "pages": production.page_count,
                 "files": sum(len(v) for v in stored.values()),
                 **plan.sources,
+                **({"claimed_prefixes": claimed} if claimed else {}),
             },
         )
         return production

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from gateway.bates import Bates, parse_bates
+from gateway.bates import Bates, page_span, parse_bates
 from gateway.designations import (
     DEFAULT_DESIGNATIONS,
     PUBLIC,
@@ -41,6 +41,7 @@ from gateway.ingest.opt import COLUMNS as OPT_COLUMNS
 from gateway.ingest.opt import OptRow, read_opt
 from gateway.ingest.source import UnsafePath, VolumeSource, volume_path
 from gateway.ingest.suspects import suspect_fields
+from gateway.pagecount import PageCountError, count_pages
 
 __all__ = [  # the Bates, designation and field helpers are re-exported for callers
     "DEFAULT_DESIGNATIONS",
@@ -135,6 +136,7 @@ def build_plan(
     opt_encoding: str | None = None,
     volume: str | None = None,
     choices: FieldChoices | None = None,
+    max_document_pages: int | None = None,
 ) -> ProductionPlan:
     """Validate a volume and plan its documents; :class:`LoadFileErrors` lists every problem.
 
@@ -145,6 +147,7 @@ def build_plan(
     the DAT's file name without extension.
     """
     planner = _Planner(source, dat_path, opt_path, designations, choices or FieldChoices())
+    planner.max_pages = max_document_pages
     return planner.run(encoding, opt_encoding, volume)
 
 
@@ -168,6 +171,7 @@ class _Planner:
             add_spelling(self.designations, spelling, code)
         self.volume_designation = self._volume_designation()
         self.designation_field: str | None = None
+        self.max_pages: int | None = None  # the most pages one document may span
         self.errors = ErrorCollector()
         self.page_paths: dict[int, str] = {}  # OPT line -> normalised image path
         # False once some DAT row could not be placed: then OPT pages that match no document
@@ -368,6 +372,13 @@ class _Planner:
             )
         elif end.number < begin.number:
             self._error(record, name, f"{end.format()} comes before BEGBATES {begin.format()}")
+        elif self.max_pages is not None and page_span(begin, end) > self.max_pages:
+            self._error(
+                record,
+                name,
+                f"the range {begin.format()}-{end.format()} spans {page_span(begin, end)} "
+                f"pages; this matter allows at most {self.max_pages} per document",
+            )
         else:
             return True
         return False
@@ -624,7 +635,8 @@ class _Planner:
     def _check_files(self, drafts: list[_Draft], rows: list[OptRow]) -> None:
         for draft in drafts:
             if draft.native is not None:
-                self._check_dat_file(draft, draft.native, "native", allow_empty=False)
+                if self._check_dat_file(draft, draft.native, "native", allow_empty=False):
+                    self._check_native_pages(draft, draft.native)
             if draft.text is not None:
                 self._check_dat_file(draft, draft.text, "text", allow_empty=True)
         for path, (row, more) in self._image_paths(rows).items():
@@ -635,11 +647,36 @@ class _Planner:
 
     def _check_dat_file(
         self, draft: _Draft, ref: tuple[str, str], what: str, *, allow_empty: bool
-    ) -> None:
+    ) -> bool:
         name, path = ref
         problem = self._file_problem(path, allow_empty=allow_empty)
         if problem:
             self._error(draft.record, name, f"{what} {problem}")
+        return problem is None
+
+    def _check_native_pages(self, draft: _Draft, ref: tuple[str, str]) -> None:
+        """A native-only document takes one Bates number (its slip sheet) or one per page
+        of the file: a longer range must be the real page count of a PDF or TIFF."""
+        span = page_span(draft.begin, draft.end)
+        if draft.pages or span == 1 or draft.conflicting:
+            return
+        name, path = ref
+        try:
+            with self.source.open(path) as handle:
+                pages = count_pages(handle)
+        except PageCountError as exc:
+            self._error(draft.record, name, f"native {path}: {exc}, so its pages cannot be counted")
+            return
+        if pages is None:
+            reason = (
+                f"native {path} has no pages to count (not a PDF or TIFF), so document "
+                f"{draft.label} takes one Bates number, not {span}"
+            )
+        elif pages != span:
+            reason = f"native {path} has {pages} page(s) but document {draft.label} spans {span}"
+        else:
+            return
+        self._error(draft.record, name, reason)
 
     def _image_paths(self, rows: list[OptRow]) -> dict[str, tuple[OptRow, int]]:
         """Each distinct image path with the first row naming it and how many more do."""

@@ -7,6 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base, UTCDateTime
 
+#: A Bates range longer than this is refused unless the matter allows more: the longest
+#: documents produced in practice run to a few thousand pages.
+DEFAULT_MAX_DOCUMENT_PAGES = 20_000
+
 
 class Matter(Base):
     __tablename__ = "matters"
@@ -25,6 +29,10 @@ class Matter(Base):
     # the matter key, wrapped by the master key; it wraps every data key of the matter
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the most pages (Bates numbers) one document's range may span in this matter
+    max_document_pages: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_MAX_DOCUMENT_PAGES, server_default=str(DEFAULT_MAX_DOCUMENT_PAGES)
+    )
 
 
 class Party(Base):
@@ -74,3 +82,22 @@ class Acknowledgment(Base):
     text_sha256: Mapped[str] = mapped_column(String(64))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     signed_from: Mapped[str] = mapped_column(String(64))
+
+
+class BatesPrefix(Base):
+    """A Bates prefix registered to the party that produces in that series.
+
+    ``prefix_key`` is the prefix in lower case (prefixes are ASCII), so ``aol-def-`` is the
+    same series as ``AOL-DEF-``; ``prefix`` keeps the registered spelling, the only one
+    accepted afterwards.
+    """
+
+    __tablename__ = "bates_prefixes"
+    __table_args__ = (UniqueConstraint("matter_id", "prefix_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(80))
+    prefix_key: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
