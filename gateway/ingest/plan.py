@@ -39,7 +39,7 @@ from gateway.ingest.fields import (
 )
 from gateway.ingest.opt import COLUMNS as OPT_COLUMNS
 from gateway.ingest.opt import OptRow, read_opt
-from gateway.ingest.source import UnsafePath, VolumeSource, volume_path
+from gateway.ingest.source import UnsafePath, VolumeSource, locate
 from gateway.ingest.suspects import suspect_fields
 from gateway.pagecount import PageCountError, count_pages
 
@@ -115,6 +115,7 @@ class _Draft:
     text: tuple[str, str] | None = None
     page_count: tuple[str, int] | None = None
     conflicting: bool = False  # duplicate or overlapping: its pages cannot be told apart
+    listed_once: bool = False  # one multi-page image on its document-break line, with a count
     pages: list[OptRow] = field(default_factory=list)
 
     @property
@@ -174,6 +175,7 @@ class _Planner:
         self.max_pages: int | None = None  # the most pages one document may span
         self.errors = ErrorCollector()
         self.page_paths: dict[int, str] = {}  # OPT line -> normalised image path
+        self.lines_of: dict[str, list[int]] = {}  # normalised image path -> OPT lines
         # False once some DAT row could not be placed: then OPT pages that match no document
         # may belong to that row, and calling them orphans would mislead.
         self.dat_complete = True
@@ -436,7 +438,7 @@ class _Planner:
         if not value:
             return None
         try:
-            return name, volume_path(value)
+            return name, locate(self.source, value)
         except UnsafePath as exc:
             self._error(record, name, str(exc))
             return None
@@ -569,9 +571,13 @@ class _Planner:
             self._check_native_only(draft)
             return
         expected = draft.end.number - draft.begin.number + 1
+        first = draft.pages[0]
+        if len(draft.pages) == 1 < expected and _lists_all_pages(first, draft, expected):
+            draft.listed_once = True  # its file's real page count is checked with the files
+            self._check_page_counts(draft, expected)
+            return
         if len(draft.pages) != expected:
             self._missing_pages(draft, expected)
-        first = draft.pages[0]
         if first.image_key == draft.begin.format() and not first.document_break:
             self._opt_error(
                 first,
@@ -639,11 +645,39 @@ class _Planner:
                     self._check_native_pages(draft, draft.native)
             if draft.text is not None:
                 self._check_dat_file(draft, draft.text, "text", allow_empty=True)
+        # pages an OPT line stands for beyond its own: a multi-page image listed once
+        beyond = {
+            d.pages[0].line: len(range(d.begin.number, d.end.number))
+            for d in drafts
+            if d.listed_once
+        }
         for path, (row, more) in self._image_paths(rows).items():
             problem = self._file_problem(path, allow_empty=False)
             if problem:
                 also = f" (also referenced on {more} more line(s))" if more else ""
                 self._opt_error(row, 2, f"image {problem}{also}")
+                continue
+            pages = more + 1 + sum(beyond.get(line, 0) for line in self.lines_of[path])
+            if pages > 1:
+                self._check_image_pages(row, path, pages)
+
+    def _check_image_pages(self, row: OptRow, path: str, pages: int) -> None:
+        """An image file standing for several pages must have that many (PDF or TIFF)."""
+        try:
+            with self.source.open(path) as handle:
+                found = count_pages(handle)
+        except PageCountError as exc:
+            self._opt_error(row, 2, f"image {path}: {exc}, so its pages cannot be counted")
+            return
+        if found is None:
+            reason = (
+                f"image {path} has no pages to count (not a PDF or TIFF) but stands for {pages}"
+            )
+        elif found != pages:
+            reason = f"image {path} has {found} page(s) but the OPT gives it {pages}"
+        else:
+            return
+        self._opt_error(row, 2, reason)
 
     def _check_dat_file(
         self, draft: _Draft, ref: tuple[str, str], what: str, *, allow_empty: bool
@@ -683,11 +717,12 @@ class _Planner:
         paths: dict[str, tuple[OptRow, int]] = {}
         for row in rows:
             try:
-                path = volume_path(row.path)
+                path = locate(self.source, row.path)
             except UnsafePath as exc:
                 self._opt_error(row, 2, str(exc))
                 continue
             self.page_paths[row.line] = path
+            self.lines_of.setdefault(path, []).append(row.line)
             first, more = paths.get(path, (row, -1))
             paths[path] = (first, more + 1)
         return paths
@@ -724,12 +759,29 @@ class _Planner:
         return PurePosixPath(self.dat_path.replace("\\", "/")).stem
 
 
+def _lists_all_pages(first: OptRow, draft: _Draft, expected: int) -> bool:
+    """An OPT may list a multi-page PDF or TIFF once, on the document's first page, with
+    the document's page count."""
+    return (
+        first.image_key == draft.begin.format()
+        and first.document_break
+        and first.page_count == expected
+    )
+
+
 def _planned(draft: _Draft, page_paths: Mapping[int, str]) -> PlannedDocument:
     record = draft.record
-    pages = tuple(
-        PlannedPage(bates=row.image_key, path=page_paths[row.line], line=row.line)
-        for row in draft.pages
-    )
+    if draft.listed_once:
+        first = draft.pages[0]
+        pages: tuple[PlannedPage, ...] = tuple(
+            PlannedPage(bates=draft.begin.format(n), path=page_paths[first.line], line=first.line)
+            for n in range(draft.begin.number, draft.end.number + 1)
+        )
+    else:
+        pages = tuple(
+            PlannedPage(bates=row.image_key, path=page_paths[row.line], line=row.line)
+            for row in draft.pages
+        )
     custodian, title = record.text("custodian"), record.text("title")
     file_name, date = record.text("file_name"), record.text("date")
     authors, recipients = record.people("authors"), record.people("to", "cc", "bcc")

@@ -1,0 +1,130 @@
+"""Load files shaped the way vendors write them are read, with the same checks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from gateway.ingest import (
+    DirectorySource,
+    LoadFileErrors,
+    MemorySource,
+    OptRow,
+    UnsafePath,
+    volume_path,
+)
+from gateway.ingest.source import locate
+from tests.helpers import pdf_bytes, tiff_bytes
+from tests.unit.ingest.conftest import OPT_FILE, Volume, bates
+
+
+def _multipage(volume: Volume, first: int, last: int, data: bytes, name: str) -> None:
+    """A document whose pages are one file, listed once with the page count."""
+    volume.rows.append(
+        {"BEGBATES": bates(first), "ENDBATES": bates(last), "CONFIDENTIALITY": "AEO"}
+    )
+    path = f"IMAGES\\0001\\{name}"
+    volume.opt.append(OptRow(bates(first), "VOL001", path, True, page_count=last - first + 1))
+    volume.files[path.replace("\\", "/")] = data
+
+
+def test_a_multi_page_pdf_listed_once_is_planned_page_by_page(volume):
+    _multipage(volume, 600000, 600003, pdf_bytes(4), "report.pdf")
+    doc = volume.plan().documents[-1]
+    assert doc.page_count == 4
+    assert [p.bates for p in doc.pages] == [bates(n) for n in range(600000, 600004)]
+    assert {p.path for p in doc.pages} == {"IMAGES/0001/report.pdf"}
+
+
+def test_a_multi_page_tiff_listed_on_every_line_is_planned(volume):
+    volume.rows.append({"BEGBATES": bates(600000), "ENDBATES": bates(600002)})
+    for number in range(600000, 600003):
+        first = number == 600000
+        volume.opt.append(
+            OptRow(bates(number), "VOL001", "IMAGES\\m.tif", first, page_count=3 if first else None)
+        )
+    volume.files["IMAGES/m.tif"] = tiff_bytes(3)
+    assert volume.plan().documents[-1].page_count == 3
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (pdf_bytes(3), "image IMAGES/0001/report.pdf has 3 page(s) but the OPT gives it 4"),
+        (b"%PDF-1.4 junk", "not a readable PDF, so its pages cannot be counted"),
+        (b"\xff\xd8\xff a jpeg", "has no pages to count (not a PDF or TIFF) but stands for 4"),
+    ],
+)
+def test_a_multi_page_image_must_have_the_pages_the_dat_gives(volume, problem, data, reason):
+    _multipage(volume, 600000, 600003, data, "report.pdf")
+    problem(volume.problems(), file=OPT_FILE, line=27, field="image path", reason=reason)
+
+
+def test_a_page_count_not_matching_the_dat_range_is_refused(volume, problem):
+    _multipage(volume, 600000, 600003, pdf_bytes(4), "report.pdf")
+    volume.rows[-1]["ENDBATES"] = bates(600004)
+    problems = volume.problems()
+    problem(problems, file=OPT_FILE, line=27, field="page count", reason="page count 4 but")
+    assert "spans 5 page(s)" in problems.message
+
+
+def test_volume_rooted_paths_and_paths_starting_with_the_volume_name(volume):
+    volume.opt[0] = OptRow(
+        bates(556914), "VOL001", "\\VOL001\\IMAGES\\0001\\AOL-DEF-00556914.tif", True, page_count=5
+    )
+    volume.opt[1] = OptRow(
+        bates(556915), "VOL001", "vol001\\IMAGES\\0001\\AOL-DEF-00556915.tif", False
+    )
+    pages = volume.plan().documents[0].pages
+    assert [p.path for p in pages[:2]] == [
+        "IMAGES/0001/AOL-DEF-00556914.tif",
+        "IMAGES/0001/AOL-DEF-00556915.tif",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        ("\\OTHER\\IMAGES\\x.tif", "is absolute; it must be relative to the volume folder or"),
+        ("\\VOL001\\..\\secret.txt", "contains '..'"),
+        ("\\VOL001", "is absolute"),
+        ("\\\\VOL001\\IMAGES\\x.tif", "is absolute"),
+    ],
+)
+def test_rooted_paths_outside_the_volume_are_refused(raw, why):
+    with pytest.raises(UnsafePath, match=why):
+        volume_path(raw, "VOL001")
+
+
+def test_a_path_naming_two_files_is_ambiguous():
+    source = MemorySource({"IMAGES/a.tif": b"1", "VOL001/IMAGES/a.tif": b"2"}, name="VOL001")
+    with pytest.raises(UnsafePath, match="names both VOL001/IMAGES/a.tif and IMAGES/a.tif"):
+        locate(source, "VOL001\\IMAGES\\a.tif")
+    assert locate(source, "\\VOL001\\IMAGES\\a.tif") == "IMAGES/a.tif"
+
+
+def test_a_volume_named_path_cannot_follow_a_link_out(tmp_path: Path):
+    root = tmp_path / "VOL001"
+    root.mkdir()
+    (tmp_path / "secret.txt").write_bytes(b"outside")
+    os.symlink(tmp_path, root / "VOL001")
+    with pytest.raises(UnsafePath, match="outside the volume folder"):
+        locate(DirectorySource(root), "VOL001\\secret.txt")
+
+
+def test_lf_load_files_plan_like_crlf_ones(volume):
+    from gateway.ingest import write_dat
+
+    crlf = write_dat(volume.fields, volume.rows)
+    volume.dat_bytes = crlf.replace(b"\r\n", b"\n") + b"\n"
+    assert len(volume.plan().documents) == 5
+    volume.dat_bytes = crlf + b"\n"  # a stray final LF after CRLF records
+    assert len(volume.plan().documents) == 5
+
+
+def test_every_problem_still_names_its_line(volume):
+    volume.opt[0] = OptRow(bates(556914), "VOL001", "\\OTHER\\x.tif", True, page_count=5)
+    with pytest.raises(LoadFileErrors, match=r"VOL001/DATA/VOL001\.opt:1: image path: the path"):
+        volume.plan()
