@@ -63,3 +63,28 @@ def prefix_key(prefix: str) -> str:
 def page_span(begin: Bates, end: Bates) -> int:
     """How many pages (Bates numbers) ``begin``-``end`` counts, both ends included."""
     return end.number - begin.number + 1
+
+
+_RANGE_SEPARATORS = re.compile(r"\s+-\s+|\s*;\s*|\s*,\s*|\s+to\s+|\s+", re.IGNORECASE)
+
+
+def split_range(text: str) -> tuple[str, str] | None:
+    """``"AOL-DEF-00556914 - AOL-DEF-00556922"`` (or joined by a bare ``-``) into its two
+    ends, when exactly one reading gives two Bates numbers of one series; else None."""
+    text = text.strip()
+    readings = set()
+    for match in _RANGE_SEPARATORS.finditer(text):
+        readings.add((text[: match.start()], text[match.end() :]))
+    for index, char in enumerate(text):
+        if char == "-":
+            readings.add((text[:index], text[index + 1 :]))
+    ranges = [(low, high) for low, high in readings if _one_series(low, high)]
+    return ranges[0] if len(ranges) == 1 else None
+
+
+def _one_series(low: str, high: str) -> bool:
+    try:
+        first, last = parse_bates(low), parse_bates(high)
+    except ValueError:
+        return False
+    return first.series == last.series and first.number <= last.number

@@ -213,29 +213,24 @@ def ingest(
     ignored_fields: tuple[str, ...],
 ) -> None:
     """Ingest a production volume from a DAT/OPT load-file set."""
-    from sqlalchemy import select
-
     from gateway.audit.recorder import Actor
-    from gateway.documents.ingest import files_of, plan_volume
+    from gateway.documents.ingest import files_of, plan_volume, resolve_producer
     from gateway.documents.ingest import ingest as run_ingest
     from gateway.ingest.source import DirectorySource
-    from gateway.matters.models import Matter, Party
 
     rt = _runtime(ctx)
-    with rt.db.session() as session:
-        matter = session.scalar(select(Matter).where(Matter.case_number == case_number))
-        if matter is None:
-            raise click.UsageError(f"no matter {case_number}")
-        party = session.scalar(
-            select(Party).where(Party.matter_id == matter.id, Party.name == party_name)
-        )
-        if party is None:
-            raise click.UsageError(f"no party {party_name!r} in {case_number}")
+    producer = resolve_producer(
+        rt,
+        Actor.command_line(),
+        case_number=case_number,
+        party_name=party_name,
+        volume=volume or volume_dir.name,
+    )
     source = DirectorySource(volume_dir)
     plan = plan_volume(
         rt,
         Actor.command_line(),
-        matter_id=matter.id,
+        matter_id=producer.matter_id,
         source=source,
         dat_path=dat_path,
         opt_path=opt_path,
@@ -251,8 +246,8 @@ def ingest(
         production = run_ingest(
             rt,
             Actor.command_line(),
-            matter_id=matter.id,
-            party_id=party.id,
+            matter_id=producer.matter_id,
+            party_id=producer.party_id,
             plan=plan,
             source=source,
             progress=bar.update,
@@ -549,6 +544,9 @@ def _matter_id(rt: Any, case_number: str) -> int:
 
     with rt.db.session() as session:
         matter_id = session.scalar(select(Matter.id).where(Matter.case_number == case_number))
+        cases = list(session.scalars(select(Matter.case_number).order_by(Matter.case_number)))
     if matter_id is None:
-        raise click.UsageError(f"no matter {case_number}")
+        raise click.UsageError(
+            f"no matter {case_number}; the matters: {'; '.join(cases) or 'none'}"
+        )
     return matter_id

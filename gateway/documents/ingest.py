@@ -38,7 +38,7 @@ from gateway.ingest.fields import FieldChoices
 from gateway.ingest.plan import PlannedDocument, ProductionPlan, build_plan
 from gateway.ingest.source import VolumeSource
 from gateway.matters.models import Matter, Party
-from gateway.matters.series import check_series, check_span, claim_series
+from gateway.matters.series import check_series, check_span, claim_series, find_party
 from gateway.matters.service import matter_key
 from gateway.runtime import Runtime
 
@@ -92,6 +92,7 @@ class FileToStore:
     role: str
     page_no: int | None
     path: str
+    data: bytes | None = None  # content given in the load file itself (extracted text)
 
 
 def files_of(plan: ProductionPlan) -> list[FileToStore]:
@@ -107,6 +108,9 @@ def files_of(plan: ProductionPlan) -> list[FileToStore]:
                 files.append(FileToStore(index, "image", number, page.path))
         if doc.text_path:
             files.append(FileToStore(index, "text", None, doc.text_path))
+        elif doc.text_body is not None:
+            body = doc.text_body.encode("utf-8")
+            files.append(FileToStore(index, "text", None, f"{doc.bates_begin}.txt", body))
     return files
 
 
@@ -162,6 +166,32 @@ def _problems(error: GatewayError) -> dict[str, object]:
         return {}
     shown = [problem.message[:300] for problem in error.errors[:AUDITED_PROBLEMS]]
     return {"problems": shown, "total": error.total}
+
+
+@dataclass(frozen=True)
+class Producer:
+    matter_id: int
+    party_id: int
+
+
+def resolve_producer(
+    rt: Runtime, actor: Actor, *, case_number: str, party_name: str, volume: str
+) -> Producer:
+    """The matter and producing party an operator named; a refusal lists the choices and
+    is audited."""
+    matter_id = 0
+    try:
+        with rt.db.session() as session:
+            matter = session.scalar(select(Matter).where(Matter.case_number == case_number))
+            if matter is None:
+                cases = session.scalars(select(Matter.case_number).order_by(Matter.case_number))
+                known = "; ".join(cases) or "none yet"
+                raise NotFound(f"matter: no matter {case_number!r}; the matters: {known}")
+            matter_id = matter.id
+            return Producer(matter_id, find_party(session, matter_id, party_name).id)
+    except GatewayError as error:
+        audit_failure(rt, actor, matter_id, volume, error)
+        raise
 
 
 def plan_volume(
@@ -276,7 +306,10 @@ def _ingest(
             ids = uids[item.doc_index]
             place = Place(ids.document, ids.version, item.role, item.page_no)
             try:
-                result = store_file(rt, matter, mkey, place, _chunks(source.open(item.path)))
+                chunks = (
+                    iter([item.data]) if item.data is not None else _chunks(source.open(item.path))
+                )
+                result = store_file(rt, matter, mkey, place, chunks)
             except OSError as exc:
                 raise LoadFileError(
                     f"cannot read: {exc.strerror or exc}", file=source.describe(item.path)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from gateway.bates import split_range
 from gateway.errors import Invalid
 from gateway.ingest.dat import DatRow
 
@@ -20,10 +21,22 @@ from gateway.ingest.dat import DatRow
 # (SUBJECT, FROM) and loose files (TITLE, AUTHOR) maps both. The first name is the one the
 # operator and the messages use.
 FIELD_ALIASES: Mapping[str, tuple[str, ...]] = {
-    "begbates": ("BEGBATES", "BEGDOC", "BEGINBATES", "BATESBEGIN", "PRODBEGBATES"),
-    "endbates": ("ENDBATES", "ENDDOC", "BATESEND", "PRODENDBATES"),
-    "begattach": ("BEGATTACH", "BEGATT", "BEGFAMILY"),
-    "endattach": ("ENDATTACH", "ENDATT", "ENDFAMILY"),
+    "begbates": (
+        "BEGBATES",
+        "BEGDOC",
+        "BEGINBATES",
+        "BATESBEGIN",
+        "PRODBEGBATES",
+        "BEGNO",
+        "BATESBEG",
+    ),
+    "endbates": ("ENDBATES", "ENDDOC", "BATESEND", "PRODENDBATES", "ENDNO"),
+    "begattach": ("BEGATTACH", "BEGATT", "BEGFAMILY", "BEGATTACHMENT"),
+    "endattach": ("ENDATTACH", "ENDATT", "ENDFAMILY", "ENDATTACHMENT"),
+    # the family as one field: "first - last" of the family's range
+    "attachrange": ("ATTACHRANGE", "ATTACHMENTRANGE", "FAMILYRANGE"),
+    # the family as the parent's BEGBATES (blank on the parent itself)
+    "parent": ("PARENTBATES", "PARENTBEGBATES", "PARENTDOCID"),
     "custodian": ("CUSTODIAN", "CUSTODIANS"),
     "confidentiality": ("CONFIDENTIALITY", "DESIGNATION"),
     "title": ("TITLE", "SUBJECT", "DOCTITLE", "EMAILSUBJECT"),
@@ -34,7 +47,10 @@ FIELD_ALIASES: Mapping[str, tuple[str, ...]] = {
     "bcc": ("BCC", "EMAILBCC"),
     "date": ("DATESENT", "DATE", "SENTDATE"),
     "native": ("NATIVELINK", "NATIVE", "NATIVEPATH", "NATIVEFILE"),
+    # EXTRACTEDTEXT holds a path in some exports and the text itself in others: see
+    # text_is_inline; the TEXT role's other names always hold a path
     "text": ("TEXTLINK", "TEXTPATH", "TEXTFILE", "EXTRACTEDTEXT"),
+    "textbody": ("TEXTBODY", "OCRTEXT", "FULLTEXT", "BODYTEXT"),
     "pagecount": ("PAGECOUNT", "PAGES", "PGCOUNT"),
 }
 
@@ -44,6 +60,8 @@ FIELD_LIMITS: Mapping[str, int] = {
     "endbates": 100,
     "begattach": 100,
     "endattach": 100,
+    "attachrange": 201,
+    "parent": 100,
     "custodian": 300,
     "title": 1000,
     "file_name": 500,
@@ -56,19 +74,42 @@ SINGLE_FIELD_ROLES = (
     "endbates",
     "begattach",
     "endattach",
+    "attachrange",
+    "parent",
     "custodian",
     "confidentiality",
     "native",
     "text",
+    "textbody",
     "pagecount",
 )
+# Fields whose values are stored as encrypted files, not in the database: any text goes.
+FILE_CONTENT_ROLES = ("text", "textbody")
 
 DESIGNATION_ROLE = "confidentiality"
+# The ways a DAT can give a document's family; one DAT uses one of them.
+FAMILY_SOURCES = {
+    "attach": ("begattach", "endattach"),
+    "attachrange": ("attachrange",),
+    "parent": ("parent",),
+}
 
 
 def normalize_field_name(name: str) -> str:
     """``Beg Bates``, ``BEG_BATES`` and ``begbates`` all name the same field."""
     return re.sub(r"[^0-9A-Z]", "", name.upper())
+
+
+_PATH_SHAPE = re.compile(r"[^\r\n]{1,500}\.[A-Za-z0-9]{1,5}")
+
+
+def text_is_inline(name: str, value: str) -> bool:
+    """Whether a TEXT field's value is the text itself rather than the path of a file:
+    only in a field named EXTRACTEDTEXT, and only when the value is not path-shaped (one
+    line ending in a file extension). A path-shaped value naming no file is refused."""
+    if normalize_field_name(name) != "EXTRACTEDTEXT":
+        return False
+    return _PATH_SHAPE.fullmatch(value.strip()) is None
 
 
 def canonical_name(role: str) -> str:
@@ -195,6 +236,19 @@ class Columns:
     def _listing(self) -> str:
         return f" (fields: {', '.join(self.fields)})"
 
+    def family_sources(self) -> list[str]:
+        """Which of :data:`FAMILY_SOURCES` the header has fields for."""
+        return [
+            source
+            for source, roles in FAMILY_SOURCES.items()
+            if any(self.by_role[role] for role in roles)
+        ]
+
+    @property
+    def family_source(self) -> str | None:
+        sources = self.family_sources()
+        return sources[0] if len(sources) == 1 else None
+
     def label(self, role: str) -> str:
         """The field name to put in messages about ``role``."""
         names = self.by_role[role]
@@ -214,7 +268,19 @@ class Record:
         self.used: set[str] = set()
 
     def get(self, role: str) -> tuple[str, str]:
-        """(field name, value) of the first non-blank field serving ``role``."""
+        """(field name, value) of the first non-blank field serving ``role``; the ends of
+        an ATTACHRANGE field stand for BEGATTACH and ENDATTACH."""
+        if role in FAMILY_SOURCES["attach"] and self.columns.family_source == "attachrange":
+            name, value = self.first("attachrange")
+            if not value.strip():
+                return name, ""
+            ends = split_range(value)
+            if ends is None:
+                return name, value  # refused as "not a Bates number", naming the field
+            return name, ends[0] if role == "begattach" else ends[1]
+        return self.first(role)
+
+    def first(self, role: str) -> tuple[str, str]:
         for name in self.columns.by_role[role]:
             if self.row.values[name].strip():
                 self.used.add(name)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from gateway.bates import Bates, page_span, parse_bates
+from gateway.bates import Bates, page_span, parse_bates, split_range
 from gateway.designations import (
     DEFAULT_DESIGNATIONS,
     PUBLIC,
@@ -29,13 +29,16 @@ from gateway.ingest.dat import DatTable, read_dat
 from gateway.ingest.errors import ErrorCollector, LoadFileError
 from gateway.ingest.fields import (
     DESIGNATION_ROLE,
+    FAMILY_SOURCES,
     FIELD_ALIASES,
     FIELD_LIMITS,
+    FILE_CONTENT_ROLES,
     SINGLE_FIELD_ROLES,
     Columns,
     FieldChoices,
     Record,
     canonical_name,
+    text_is_inline,
 )
 from gateway.ingest.opt import COLUMNS as OPT_COLUMNS
 from gateway.ingest.opt import OptRow, read_opt
@@ -84,6 +87,7 @@ class PlannedDocument:
     pages: tuple[PlannedPage, ...]
     line: int  # in the DAT
     extra: dict[str, str] = field(default_factory=dict)  # unmapped non-blank fields, verbatim
+    text_body: str | None = None  # extracted text given in the DAT itself, not as a file
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,7 @@ class _Draft:
     designation: str = PUBLIC
     native: tuple[str, str] | None = None  # (field name, volume path)
     text: tuple[str, str] | None = None
+    text_body: str | None = None  # the text itself, when the DAT holds it
     page_count: tuple[str, int] | None = None
     conflicting: bool = False  # duplicate or overlapping: its pages cannot be told apart
     listed_once: bool = False  # one multi-page image on its document-break line, with a count
@@ -277,6 +282,15 @@ class _Planner:
                 columns.by_role[role][1],
                 f"fields {', '.join(columns.by_role[role])} all give the {role}: keep one",
             )
+        self.columns = columns
+        if len(columns.family_sources()) > 1:
+            ambiguous.append("family")
+            names = [n for s in columns.family_sources() for n in _source_fields(columns, s)]
+            self._header_error(
+                names[-1],
+                f"fields {', '.join(names)} all give the family, in different ways: keep "
+                "one way (--ignore-field the others)",
+            )
         if missing or ambiguous or not header_ok:
             self.dat_complete = False
             return []
@@ -318,7 +332,7 @@ class _Planner:
         # Every field is checked even when the range is not, so one pass reports them all.
         designation = self._designation(record)
         native = self._path(record, "native")
-        text = self._path(record, "text")
+        text, text_body = self._text(record)
         page_count = self._page_count(record)
         if not valid or begin is None or end is None:
             return None
@@ -330,6 +344,7 @@ class _Planner:
             designation=designation,
             native=native,
             text=text,
+            text_body=text_body,
             page_count=page_count,
         )
 
@@ -337,7 +352,10 @@ class _Planner:
         """Every value fits where it will be stored, and holds no NUL or other control
         character that a database would refuse (tab and newline are text)."""
         ok = True
+        stored_as_files = {n for role in FILE_CONTENT_ROLES for n in self.columns.by_role[role]}
         for name, value in record.row.values.items():
+            if name in stored_as_files:
+                continue  # encrypted as a file; a path in it is checked as a path
             bad = next((c for c in value if ord(c) < 0x20 and c not in "\t\n\r"), None)
             if bad is not None:
                 self._error(record, name, f"contains the control character U+{ord(bad):04X}")
@@ -386,6 +404,18 @@ class _Planner:
         return False
 
     def _family(self, record: Record, begin: Bates, end: Bates) -> str:
+        if self.columns.family_source == "parent":
+            return self._parent(record, begin)
+        if self.columns.family_source == "attachrange":
+            name, value = record.first("attachrange")
+            if value.strip() and split_range(value) is None:
+                self._error(
+                    record,
+                    name,
+                    f"{value!r} is not a Bates range: its first and last numbers, of one "
+                    "series, e.g. ABC-0001 - ABC-0009",
+                )
+                return begin.format()
         (beg_name, beg_text), (end_name, end_text) = (
             record.get("begattach"),
             record.get("endattach"),
@@ -400,6 +430,40 @@ class _Planner:
         if first is not None and last is not None:
             self._check_enclosure(record, (first, last), begin, end)
         return beg_text
+
+    def _parent(self, record: Record, begin: Bates) -> str:
+        """The family is the parent's BEGBATES; a parent's own field is blank or itself."""
+        parent = self._bates(record, "parent") if record.text("parent") else None
+        if parent is None:
+            return begin.format()
+        if parent.series != begin.series:
+            self._error(
+                record,
+                record.get("parent")[0],
+                f"parent {parent.format()} does not have the prefix and number of digits of "
+                f"{begin.format()}",
+            )
+        return parent.format()
+
+    def _check_parents(self, drafts: list[_Draft]) -> None:
+        """Each parent named is a document of the volume, and not itself an attachment."""
+        by_begin = {d.begin.format(): d for d in drafts}
+        for draft in drafts:
+            if draft.family == draft.begin.format():
+                continue
+            parent = by_begin.get(draft.family)
+            name = draft.record.get("parent")[0]
+            if parent is None and self.dat_complete:
+                self._error(
+                    draft.record, name, f"parent {draft.family} is no document of this volume"
+                )
+            elif parent is not None and parent.family != parent.begin.format():
+                self._error(
+                    draft.record,
+                    name,
+                    f"parent {draft.family} is itself an attachment of {parent.family} "
+                    f"(line {parent.line}): name the family's parent",
+                )
 
     def _check_enclosure(
         self, record: Record, family: tuple[Bates, Bates], begin: Bates, end: Bates
@@ -432,6 +496,18 @@ class _Planner:
             self._error(record, name, unknown_designation(value, self.designations))
             return PUBLIC  # never stored: the error refuses the volume
         return code
+
+    def _text(self, record: Record) -> tuple[tuple[str, str] | None, str | None]:
+        """(field, path) of the text file, or the text itself (EXTRACTEDTEXT, TEXTBODY)."""
+        body = record.get("textbody")[1]
+        name, value = record.get("text")
+        if body and value:
+            self._error(record, name, f"and {record.get('textbody')[0]} both give the text")
+        if body:
+            return None, body
+        if value and text_is_inline(name, value):
+            return None, value
+        return self._path(record, "text"), None
 
     def _path(self, record: Record, role: str) -> tuple[str, str] | None:
         name, value = record.get(role)
@@ -478,6 +554,9 @@ class _Planner:
         self._error(later.record, later.record.get("begbates")[0], reason)
 
     def _check_families(self, drafts: list[_Draft]) -> None:
+        if self.columns.family_source == "parent":
+            self._check_parents(drafts)
+            return
         self._check_family_ends(drafts)
         ranges = []
         for draft in drafts:
@@ -759,6 +838,10 @@ class _Planner:
         return PurePosixPath(self.dat_path.replace("\\", "/")).stem
 
 
+def _source_fields(columns: Columns, source: str) -> list[str]:
+    return [name for role in FAMILY_SOURCES[source] for name in columns.by_role[role]]
+
+
 def _lists_all_pages(first: OptRow, draft: _Draft, expected: int) -> bool:
     """An OPT may list a multi-page PDF or TIFF once, on the document's first page, with
     the document's page count."""
@@ -799,6 +882,7 @@ def _planned(draft: _Draft, page_paths: Mapping[int, str]) -> PlannedDocument:
         date=date,
         native_path=draft.native[1] if draft.native else None,
         text_path=draft.text[1] if draft.text else None,
+        text_body=draft.text_body,
         pages=pages,
         line=draft.line,
         extra=record.extra(),  # after the reads above: extra is what no mapping used

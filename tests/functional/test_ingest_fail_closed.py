@@ -83,16 +83,16 @@ def test_the_operator_names_the_designation_field_and_the_order_applies(rt, demo
 
 def test_an_unknown_family_field_refuses_the_volume(rt, demo, tmp_path, client):
     folder = build_volume(
-        tmp_path, DOCS, rename={"BEGATTACH": "Beg Attachment", "ENDATTACH": "End Attachment"}
+        tmp_path, DOCS, rename={"BEGATTACH": "Attach Start", "ENDATTACH": "Attach End"}
     )
     before = _state(rt)
     result = _ingest(rt, folder)
     assert result.exit_code == 2
-    assert '--field BEGATTACH="Beg Attachment"' in result.output
+    assert '--field BEGATTACH="Attach Start"' in result.output
     assert _state(rt) == before
     _assert_invisible_to_everyone(client, demo, ["TST-00000001", "TST-00000006"])
     mapped = _ingest(
-        rt, folder, "--field", "BEGATTACH=Beg Attachment", "--field", "ENDATTACH=End Attachment"
+        rt, folder, "--field", "BEGATTACH=Attach Start", "--field", "ENDATTACH=Attach End"
     )
     assert mapped.exit_code == 0, mapped.output
     counsel = token_for(client, "counsel@plaintiffs.example")

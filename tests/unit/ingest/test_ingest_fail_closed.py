@@ -103,14 +103,14 @@ def test_an_unknown_volume_tier_is_refused_with_the_accepted_spellings(volume):
 
 
 def test_an_unknown_family_field_is_refused_naming_the_option(volume):
-    _rename(volume, "BEGATTACH", "Beg Attachment")
-    _rename(volume, "ENDATTACH", "End Attachment")
+    _rename(volume, "BEGATTACH", "Attach Start")
+    _rename(volume, "ENDATTACH", "Attach End")
     errors = _refused(volume)
     reasons = {error.field: error.reason for error in errors.errors}
-    assert set(reasons) == {"Beg Attachment", "End Attachment"}
-    assert "gives the family" in reasons["Beg Attachment"]
-    assert '--field BEGATTACH="Beg Attachment"' in reasons["Beg Attachment"]
-    mapped = FieldChoices.parse(["BEGATTACH=Beg Attachment", "ENDATTACH=End Attachment"])
+    assert set(reasons) == {"Attach Start", "Attach End"}
+    assert "gives the family" in reasons["Attach Start"]
+    assert '--field BEGATTACH="Attach Start"' in reasons["Attach Start"]
+    mapped = FieldChoices.parse(["BEGATTACH=Attach Start", "ENDATTACH=Attach End"])
     plan = _plan(volume, mapped)
     assert [d.family for d in plan.documents[:4]] == [bates(556914)] * 4
     assert plan.documents[4].family == bates(528691)

@@ -128,3 +128,100 @@ def test_every_problem_still_names_its_line(volume):
     volume.opt[0] = OptRow(bates(556914), "VOL001", "\\OTHER\\x.tif", True, page_count=5)
     with pytest.raises(LoadFileErrors, match=r"VOL001/DATA/VOL001\.opt:1: image path: the path"):
         volume.plan()
+
+
+def _dat_plan(fields, rows, files=None, choices=None):
+    from gateway.designations import DEFAULT_DESIGNATIONS
+    from gateway.ingest import build_plan, write_dat
+
+    source = MemorySource({"v.dat": write_dat(fields, rows), **(files or {})}, name="VOL")
+    return build_plan(
+        source, dat_path="v.dat", opt_path=None, designations=DEFAULT_DESIGNATIONS, choices=choices
+    )
+
+
+@pytest.mark.parametrize(
+    "begin, end", [("BegNo", "EndNo"), ("Bates Beg", "Bates End"), ("BEG_DOC", "end doc")]
+)
+def test_field_name_variants_are_read(begin, end):
+    plan = _dat_plan(
+        [begin, end, "Confidentiality", "Native"], [["A-1", "A-1", "", "n.xlsx"]], {"n.xlsx": b"PK"}
+    )
+    assert plan.documents[0].bates_begin == "A-1" and plan.documents[0].designation == "PUBLIC"
+
+
+def test_attach_range_gives_the_family():
+    fields = ["BEGBATES", "ENDBATES", "AttachRange", "CONFIDENTIALITY", "NATIVE"]
+    rows = [
+        ["A-1", "A-1", "A-1 - A-2", "", "a.pdf"],
+        ["A-2", "A-2", "A-1-A-2", "", "b.pdf"],
+        ["A-3", "A-3", "", "", "c.pdf"],
+    ]
+    files = {name: b"PK" for name in ("a.pdf", "b.pdf", "c.pdf")}
+    plan = _dat_plan(fields, rows, files)
+    assert [d.family for d in plan.documents] == ["A-1", "A-1", "A-3"]
+    rows[1][2] = "A-1 A-2 A-3"
+    with pytest.raises(
+        LoadFileErrors, match=r"v\.dat:3: AttachRange: 'A-1 A-2 A-3' is not a Bates range"
+    ):
+        _dat_plan(fields, rows, files)
+
+
+def test_parent_bates_must_name_a_parent_of_the_volume():
+    fields = ["BEGBATES", "ENDBATES", "ParentBates", "CONFIDENTIALITY", "NATIVE"]
+    files = {name: b"PK" for name in ("a.pdf", "b.pdf", "c.pdf")}
+    rows = [["A-1", "A-1", "", "", "a.pdf"], ["A-2", "A-2", "A-9", "", "b.pdf"]]
+    with pytest.raises(LoadFileErrors, match="parent A-9 is no document of this volume"):
+        _dat_plan(fields, rows, files)
+    rows = [
+        ["A-1", "A-1", "", "", "a.pdf"],
+        ["A-2", "A-2", "A-1", "", "b.pdf"],
+        ["A-3", "A-3", "A-2", "", "c.pdf"],
+    ]
+    with pytest.raises(LoadFileErrors, match="parent A-2 is itself an attachment of A-1"):
+        _dat_plan(fields, rows, files)
+
+
+def test_two_ways_of_giving_the_family_are_refused():
+    fields = [
+        "BEGBATES",
+        "ENDBATES",
+        "BEGATTACH",
+        "ENDATTACH",
+        "PARENTBATES",
+        "CONFIDENTIALITY",
+        "NATIVE",
+    ]
+    with pytest.raises(LoadFileErrors, match="all give the family, in different ways"):
+        _dat_plan(fields, [["A-1", "A-1", "", "", "", "", "a.pdf"]], {"a.pdf": b"PK"})
+
+
+@pytest.mark.parametrize(
+    "value, inline",
+    [
+        ("TEXT\\001\\A-1.txt", False),
+        ("Dear Officer,\nplease see the attached report.", True),
+        ("One line of OCR without an extension", True),
+    ],
+)
+def test_extracted_text_is_a_path_or_the_text_itself(value, inline):
+    fields = ["BEGBATES", "ENDBATES", "CONFIDENTIALITY", "NATIVE", "Extracted Text"]
+    files = {"a.pdf": b"PK", "TEXT/001/A-1.txt": b"text"}
+    doc = _dat_plan(fields, [["A-1", "A-1", "", "a.pdf", value]], files).documents[0]
+    assert (doc.text_body, doc.text_path) == (
+        (value, None) if inline else (None, "TEXT/001/A-1.txt")
+    )
+    assert "Extracted Text" not in doc.extra
+
+
+def test_a_path_shaped_extracted_text_naming_no_file_is_refused():
+    fields = ["BEGBATES", "ENDBATES", "CONFIDENTIALITY", "NATIVE", "EXTRACTED_TEXT"]
+    with pytest.raises(LoadFileErrors, match="text file TEXT/missing.txt does not exist"):
+        _dat_plan(fields, [["A-1", "A-1", "", "a.pdf", "TEXT\\missing.txt"]], {"a.pdf": b"PK"})
+
+
+def test_text_given_twice_is_refused():
+    fields = ["BEGBATES", "ENDBATES", "CONFIDENTIALITY", "NATIVE", "TEXTLINK", "OCR Text"]
+    rows = [["A-1", "A-1", "", "a.pdf", "t.txt", "the text"]]
+    with pytest.raises(LoadFileErrors, match="TEXTLINK: and OCR Text both give the text"):
+        _dat_plan(fields, rows, {"a.pdf": b"PK", "t.txt": b"x"})
