@@ -8,12 +8,11 @@ naming every problem it found, each with its file, line and field.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from gateway.bates import Bates, page_span, parse_bates, split_range
+from gateway.bates import Bates, page_span, parse_bates
 from gateway.designations import (
     DEFAULT_DESIGNATIONS,
     PUBLIC,
@@ -27,9 +26,9 @@ from gateway.designations import (
 from gateway.errors import Invalid
 from gateway.ingest.dat import DatTable, read_dat
 from gateway.ingest.errors import ErrorCollector, LoadFileError
+from gateway.ingest.families import FamilyChecks, source_fields
 from gateway.ingest.fields import (
     DESIGNATION_ROLE,
-    FAMILY_SOURCES,
     FIELD_ALIASES,
     FIELD_LIMITS,
     FILE_CONTENT_ROLES,
@@ -40,11 +39,12 @@ from gateway.ingest.fields import (
     canonical_name,
     text_is_inline,
 )
-from gateway.ingest.opt import COLUMNS as OPT_COLUMNS
+from gateway.ingest.files import FileChecks
 from gateway.ingest.opt import OptRow, read_opt
+from gateway.ingest.pages import PageChecks
+from gateway.ingest.planning import Draft
 from gateway.ingest.source import UnsafePath, VolumeSource, locate
 from gateway.ingest.suspects import suspect_fields
-from gateway.pagecount import PageCountError, count_pages
 
 __all__ = [  # the Bates, designation and field helpers are re-exported for callers
     "DEFAULT_DESIGNATIONS",
@@ -102,35 +102,6 @@ class ProductionPlan:
 
 # --- Planning --------------------------------------------------------------------------
 
-# Bates series -> (sorted page numbers, the OPT rows in the same order), for range lookups.
-_PageIndex = dict[tuple[str, int], tuple[list[int], list[OptRow]]]
-
-
-@dataclass
-class _Draft:
-    """A DAT document whose Bates range is valid, on its way to a PlannedDocument."""
-
-    record: Record
-    begin: Bates
-    end: Bates
-    family: str = ""
-    designation: str = PUBLIC
-    native: tuple[str, str] | None = None  # (field name, volume path)
-    text: tuple[str, str] | None = None
-    text_body: str | None = None  # the text itself, when the DAT holds it
-    page_count: tuple[str, int] | None = None
-    conflicting: bool = False  # duplicate or overlapping: its pages cannot be told apart
-    listed_once: bool = False  # one multi-page image on its document-break line, with a count
-    pages: list[OptRow] = field(default_factory=list)
-
-    @property
-    def line(self) -> int:
-        return self.record.row.line
-
-    @property
-    def label(self) -> str:
-        return f"{self.begin.format()}-{self.end.format()}"
-
 
 def build_plan(
     source: VolumeSource,
@@ -157,7 +128,7 @@ def build_plan(
     return planner.run(encoding, opt_encoding, volume)
 
 
-class _Planner:
+class _Planner(FamilyChecks, PageChecks, FileChecks):
     def __init__(
         self,
         source: VolumeSource,
@@ -260,7 +231,7 @@ class _Planner:
 
     # -- one document at a time
 
-    def _drafts(self, table: DatTable) -> list[_Draft]:
+    def _drafts(self, table: DatTable) -> list[Draft]:
         columns = Columns(table.fields, self.choices)
         missing = [role for role in ("begbates", "endbates") if not columns.by_role[role]]
         for role in missing:
@@ -285,7 +256,7 @@ class _Planner:
         self.columns = columns
         if len(columns.family_sources()) > 1:
             ambiguous.append("family")
-            names = [n for s in columns.family_sources() for n in _source_fields(columns, s)]
+            names = [n for s in columns.family_sources() for n in source_fields(columns, s)]
             self._header_error(
                 names[-1],
                 f"fields {', '.join(names)} all give the family, in different ways: keep "
@@ -297,9 +268,6 @@ class _Planner:
         drafts = [self._draft(Record(row, columns)) for row in table.rows]
         self.dat_complete = self.dat_complete and all(d is not None for d in drafts)
         return [d for d in drafts if d is not None]
-
-    def _header_error(self, name: str, reason: str) -> None:
-        self.errors.add(reason, file=self.dat_file, line=1, field=name)
 
     def _designation_source(self, table: DatTable, columns: Columns) -> bool:
         """Whether every document's designation can be known: from one field, or from the
@@ -324,7 +292,7 @@ class _Planner:
         )
         return False
 
-    def _draft(self, record: Record) -> _Draft | None:
+    def _draft(self, record: Record) -> Draft | None:
         begin = self._bates(record, "begbates")
         end = self._bates(record, "endbates")
         valid = begin is not None and end is not None and self._range_ok(record, begin, end)
@@ -336,7 +304,7 @@ class _Planner:
         page_count = self._page_count(record)
         if not valid or begin is None or end is None:
             return None
-        return _Draft(
+        return Draft(
             record,
             begin,
             end,
@@ -367,20 +335,6 @@ class _Planner:
                 ok = False
         return ok
 
-    def _error(self, record: Record, name: str, reason: str) -> None:
-        self.errors.add(reason, file=self.dat_file, line=record.row.line, field=name)
-
-    def _bates(self, record: Record, role: str) -> Bates | None:
-        name, value = record.get(role)
-        if not value:
-            self._error(record, name, "is blank")
-            return None
-        try:
-            return parse_bates(value)
-        except ValueError as exc:
-            self._error(record, name, str(exc))
-            return None
-
     def _range_ok(self, record: Record, begin: Bates, end: Bates) -> bool:
         name = record.get("endbates")[0]
         if begin.series != end.series:
@@ -402,88 +356,6 @@ class _Planner:
         else:
             return True
         return False
-
-    def _family(self, record: Record, begin: Bates, end: Bates) -> str:
-        if self.columns.family_source == "parent":
-            return self._parent(record, begin)
-        if self.columns.family_source == "attachrange":
-            name, value = record.first("attachrange")
-            if value.strip() and split_range(value) is None:
-                self._error(
-                    record,
-                    name,
-                    f"{value!r} is not a Bates range: its first and last numbers, of one "
-                    "series, e.g. ABC-0001 - ABC-0009",
-                )
-                return begin.format()
-        (beg_name, beg_text), (end_name, end_text) = (
-            record.get("begattach"),
-            record.get("endattach"),
-        )
-        if not beg_text and not end_text:
-            return begin.format()
-        if not beg_text or not end_text:
-            blank, other = (beg_name, end_name) if not beg_text else (end_name, beg_name)
-            self._error(record, blank, f"is blank while {other} is not")
-            return begin.format()
-        first, last = self._bates(record, "begattach"), self._bates(record, "endattach")
-        if first is not None and last is not None:
-            self._check_enclosure(record, (first, last), begin, end)
-        return beg_text
-
-    def _parent(self, record: Record, begin: Bates) -> str:
-        """The family is the parent's BEGBATES; a parent's own field is blank or itself."""
-        parent = self._bates(record, "parent") if record.text("parent") else None
-        if parent is None:
-            return begin.format()
-        if parent.series != begin.series:
-            self._error(
-                record,
-                record.get("parent")[0],
-                f"parent {parent.format()} does not have the prefix and number of digits of "
-                f"{begin.format()}",
-            )
-        return parent.format()
-
-    def _check_parents(self, drafts: list[_Draft]) -> None:
-        """Each parent named is a document of the volume, and not itself an attachment."""
-        by_begin = {d.begin.format(): d for d in drafts}
-        for draft in drafts:
-            if draft.family == draft.begin.format():
-                continue
-            parent = by_begin.get(draft.family)
-            name = draft.record.get("parent")[0]
-            if parent is None and self.dat_complete:
-                self._error(
-                    draft.record, name, f"parent {draft.family} is no document of this volume"
-                )
-            elif parent is not None and parent.family != parent.begin.format():
-                self._error(
-                    draft.record,
-                    name,
-                    f"parent {draft.family} is itself an attachment of {parent.family} "
-                    f"(line {parent.line}): name the family's parent",
-                )
-
-    def _check_enclosure(
-        self, record: Record, family: tuple[Bates, Bates], begin: Bates, end: Bates
-    ) -> None:
-        first, last = family
-        name = record.get("begattach")[0]
-        if {first.series, last.series} != {begin.series}:
-            self._error(
-                record,
-                name,
-                f"family {first.format()}-{last.format()} does not have "
-                f"the prefix and number of digits of {begin.format()}",
-            )
-        elif not first.number <= begin.number <= end.number <= last.number:
-            self._error(
-                record,
-                name,
-                f"family range {first.format()}-{last.format()} does not "
-                f"enclose the document's range {begin.format()}-{end.format()}",
-            )
 
     def _designation(self, record: Record) -> str:
         if self.volume_designation is not None:
@@ -531,20 +403,20 @@ class _Planner:
 
     # -- across documents
 
-    def _refuse_conflicts(self, drafts: list[_Draft]) -> None:
-        by_series: dict[tuple[str, int], list[_Draft]] = {}
+    def _refuse_conflicts(self, drafts: list[Draft]) -> None:
+        by_series: dict[tuple[str, int], list[Draft]] = {}
         for draft in drafts:
             by_series.setdefault(draft.begin.series, []).append(draft)
         for group in by_series.values():
             group.sort(key=lambda d: (d.begin.number, d.end.number, d.line))
-            reach: _Draft | None = None  # the range reaching furthest so far
+            reach: Draft | None = None  # the range reaching furthest so far
             for draft in group:
                 if reach is not None and draft.begin.number <= reach.end.number:
                     self._conflict(reach, draft)
                 if reach is None or draft.end.number > reach.end.number:
                     reach = draft
 
-    def _conflict(self, one: _Draft, other: _Draft) -> None:
+    def _conflict(self, one: Draft, other: Draft) -> None:
         earlier, later = sorted((one, other), key=lambda d: d.line)
         one.conflicting = other.conflicting = True
         if earlier.begin == later.begin:
@@ -553,271 +425,9 @@ class _Planner:
             reason = f"range {later.label} overlaps range {earlier.label} on line {earlier.line}"
         self._error(later.record, later.record.get("begbates")[0], reason)
 
-    def _check_families(self, drafts: list[_Draft]) -> None:
-        if self.columns.family_source == "parent":
-            self._check_parents(drafts)
-            return
-        self._check_family_ends(drafts)
-        ranges = []
-        for draft in drafts:
-            begin, end = (
-                draft.record.get("begattach")[1].strip(),
-                draft.record.get("endattach")[1].strip(),
-            )
-            if not (begin and end):
-                continue
-            try:
-                low, high = parse_bates(begin), parse_bates(end)
-            except ValueError:
-                continue
-            if low.series == high.series and draft.family == begin:
-                ranges.append((low, high, draft.family, draft.line))
-        for draft in drafts:
-            for low, high, family, line in ranges:
-                inside = (
-                    draft.begin.series == low.series
-                    and low.number <= draft.begin.number <= high.number
-                )
-                if inside and draft.family != family:
-                    self._error(
-                        draft.record,
-                        draft.record.get("begattach")[0],
-                        f"{draft.begin.format()} lies in family {family} (line {line}) but "
-                        f"names {draft.family or 'no family'}",
-                    )
-                    break
-
-    def _check_family_ends(self, drafts: list[_Draft]) -> None:
-        ends: dict[str, tuple[str, int]] = {}
-        for draft in drafts:
-            end = draft.record.get("endattach")[1]
-            if not end:
-                continue
-            seen = ends.setdefault(draft.family, (end, draft.line))
-            if seen[0] != end:
-                self._error(
-                    draft.record,
-                    draft.record.get("endattach")[0],
-                    f"{end} differs from {seen[0]} on line {seen[1]}, a member of the "
-                    f"same family {draft.family}",
-                )
-
     # -- the OPT
 
-    def _match_pages(self, drafts: list[_Draft], rows: list[OptRow]) -> None:
-        index = self._page_index(rows)
-        claimed: set[int] = set()
-        for draft in drafts:
-            numbers, pages = index.get(draft.begin.series, ([], []))
-            low = bisect.bisect_left(numbers, draft.begin.number)
-            high = bisect.bisect_right(numbers, draft.end.number)
-            draft.pages = pages[low:high]
-            claimed.update(id(row) for row in draft.pages)
-            if not draft.conflicting:
-                self._check_pages(draft)
-        if self.dat_complete:
-            for _, pages in index.values():
-                for row in pages:
-                    if id(row) not in claimed:
-                        self._opt_error(
-                            row,
-                            0,
-                            f"page {row.image_key} belongs to no document in {self.dat_file}",
-                        )
-
-    def _page_index(self, rows: list[OptRow]) -> _PageIndex:
-        keyed: dict[tuple[str, int], list[tuple[int, OptRow]]] = {}
-        for row in rows:
-            try:
-                bates = parse_bates(row.image_key)
-            except ValueError as exc:
-                self._opt_error(row, 0, str(exc))
-                continue
-            keyed.setdefault(bates.series, []).append((bates.number, row))
-        index: _PageIndex = {}
-        for series, entries in keyed.items():
-            entries.sort(key=lambda entry: entry[0])
-            index[series] = ([n for n, _ in entries], [row for _, row in entries])
-        return index
-
-    def _opt_error(self, row: OptRow, column: int, reason: str) -> None:
-        self.errors.add(
-            reason, file=self.opt_file or "OPT", line=row.line, field=OPT_COLUMNS[column]
-        )
-
-    def _check_pages(self, draft: _Draft) -> None:
-        if not draft.pages:
-            self._check_native_only(draft)
-            return
-        expected = draft.end.number - draft.begin.number + 1
-        first = draft.pages[0]
-        if len(draft.pages) == 1 < expected and _lists_all_pages(first, draft, expected):
-            draft.listed_once = True  # its file's real page count is checked with the files
-            self._check_page_counts(draft, expected)
-            return
-        if len(draft.pages) != expected:
-            self._missing_pages(draft, expected)
-        if first.image_key == draft.begin.format() and not first.document_break:
-            self._opt_error(
-                first,
-                3,
-                f"page {first.image_key} starts document {draft.label} "
-                f"({self.dat_file} line {draft.line}) but its document break is "
-                "not Y",
-            )
-        for row in draft.pages[1:]:
-            if row.document_break:
-                self._opt_error(
-                    row,
-                    3,
-                    f"page {row.image_key} is inside document "
-                    f"{draft.label} ({self.dat_file} line {draft.line}) but its "
-                    "document break is Y",
-                )
-        self._check_page_counts(draft, expected)
-
-    def _check_native_only(self, draft: _Draft) -> None:
-        if draft.native is not None:
-            return  # produced in native form only: no images is right
-        where = f"in {self.opt_file}" if self.opt_file else "(no OPT was given)"
-        self._error(
-            draft.record,
-            draft.record.get("begbates")[0],
-            f"document {draft.label} has no page images {where} and no native file",
-        )
-
-    def _missing_pages(self, draft: _Draft, expected: int) -> None:
-        present = {parse_bates(row.image_key).number for row in draft.pages}
-        missing = next(
-            n for n in range(draft.begin.number, draft.end.number + 1) if n not in present
-        )  # exists: OPT keys are unique, so fewer pages
-        self._error(
-            draft.record,
-            draft.record.get("begbates")[0],
-            f"{self.opt_file} has {len(draft.pages)} of the {expected} pages of "
-            f"document {draft.label}; the first missing is {draft.begin.format(missing)}",
-        )
-
-    def _check_page_counts(self, draft: _Draft, expected: int) -> None:
-        first = draft.pages[0]
-        if first.page_count is not None and first.page_count != expected:
-            self._opt_error(
-                first,
-                6,
-                f"page count {first.page_count} but document "
-                f"{draft.label} spans {expected} page(s)",
-            )
-        if draft.page_count is not None and draft.page_count[1] != expected:
-            self._error(
-                draft.record,
-                draft.page_count[0],
-                f"{draft.page_count[1]} but document "
-                f"{draft.label} spans {expected} page(s) in {self.opt_file}",
-            )
-
     # -- the files the load files name
-
-    def _check_files(self, drafts: list[_Draft], rows: list[OptRow]) -> None:
-        for draft in drafts:
-            if draft.native is not None:
-                if self._check_dat_file(draft, draft.native, "native", allow_empty=False):
-                    self._check_native_pages(draft, draft.native)
-            if draft.text is not None:
-                self._check_dat_file(draft, draft.text, "text", allow_empty=True)
-        # pages an OPT line stands for beyond its own: a multi-page image listed once
-        beyond = {
-            d.pages[0].line: len(range(d.begin.number, d.end.number))
-            for d in drafts
-            if d.listed_once
-        }
-        for path, (row, more) in self._image_paths(rows).items():
-            problem = self._file_problem(path, allow_empty=False)
-            if problem:
-                also = f" (also referenced on {more} more line(s))" if more else ""
-                self._opt_error(row, 2, f"image {problem}{also}")
-                continue
-            pages = more + 1 + sum(beyond.get(line, 0) for line in self.lines_of[path])
-            if pages > 1:
-                self._check_image_pages(row, path, pages)
-
-    def _check_image_pages(self, row: OptRow, path: str, pages: int) -> None:
-        """An image file standing for several pages must have that many (PDF or TIFF)."""
-        try:
-            with self.source.open(path) as handle:
-                found = count_pages(handle)
-        except PageCountError as exc:
-            self._opt_error(row, 2, f"image {path}: {exc}, so its pages cannot be counted")
-            return
-        if found is None:
-            reason = (
-                f"image {path} has no pages to count (not a PDF or TIFF) but stands for {pages}"
-            )
-        elif found != pages:
-            reason = f"image {path} has {found} page(s) but the OPT gives it {pages}"
-        else:
-            return
-        self._opt_error(row, 2, reason)
-
-    def _check_dat_file(
-        self, draft: _Draft, ref: tuple[str, str], what: str, *, allow_empty: bool
-    ) -> bool:
-        name, path = ref
-        problem = self._file_problem(path, allow_empty=allow_empty)
-        if problem:
-            self._error(draft.record, name, f"{what} {problem}")
-        return problem is None
-
-    def _check_native_pages(self, draft: _Draft, ref: tuple[str, str]) -> None:
-        """A native-only document takes one Bates number (its slip sheet) or one per page
-        of the file: a longer range must be the real page count of a PDF or TIFF."""
-        span = page_span(draft.begin, draft.end)
-        if draft.pages or span == 1 or draft.conflicting:
-            return
-        name, path = ref
-        try:
-            with self.source.open(path) as handle:
-                pages = count_pages(handle)
-        except PageCountError as exc:
-            self._error(draft.record, name, f"native {path}: {exc}, so its pages cannot be counted")
-            return
-        if pages is None:
-            reason = (
-                f"native {path} has no pages to count (not a PDF or TIFF), so document "
-                f"{draft.label} takes one Bates number, not {span}"
-            )
-        elif pages != span:
-            reason = f"native {path} has {pages} page(s) but document {draft.label} spans {span}"
-        else:
-            return
-        self._error(draft.record, name, reason)
-
-    def _image_paths(self, rows: list[OptRow]) -> dict[str, tuple[OptRow, int]]:
-        """Each distinct image path with the first row naming it and how many more do."""
-        paths: dict[str, tuple[OptRow, int]] = {}
-        for row in rows:
-            try:
-                path = locate(self.source, row.path)
-            except UnsafePath as exc:
-                self._opt_error(row, 2, str(exc))
-                continue
-            self.page_paths[row.line] = path
-            self.lines_of.setdefault(path, []).append(row.line)
-            first, more = paths.get(path, (row, -1))
-            paths[path] = (first, more + 1)
-        return paths
-
-    def _file_problem(self, path: str, *, allow_empty: bool) -> str | None:
-        """Why ``path`` is not a usable file in the volume, or None if it is."""
-        try:
-            if not self.source.exists(path):
-                return f"file {path} does not exist in the volume"
-            if not allow_empty and self.source.size(path) == 0:
-                return f"file {path} is empty"
-        except LoadFileError as exc:
-            return f"file {path}: {exc.reason}"
-        except OSError as exc:
-            return f"file {path} cannot be read: {exc.strerror}"
-        return None
 
     def _volume_name(self, rows: list[OptRow]) -> str:
         names: dict[str, OptRow] = {}
@@ -838,21 +448,7 @@ class _Planner:
         return PurePosixPath(self.dat_path.replace("\\", "/")).stem
 
 
-def _source_fields(columns: Columns, source: str) -> list[str]:
-    return [name for role in FAMILY_SOURCES[source] for name in columns.by_role[role]]
-
-
-def _lists_all_pages(first: OptRow, draft: _Draft, expected: int) -> bool:
-    """An OPT may list a multi-page PDF or TIFF once, on the document's first page, with
-    the document's page count."""
-    return (
-        first.image_key == draft.begin.format()
-        and first.document_break
-        and first.page_count == expected
-    )
-
-
-def _planned(draft: _Draft, page_paths: Mapping[int, str]) -> PlannedDocument:
+def _planned(draft: Draft, page_paths: Mapping[int, str]) -> PlannedDocument:
     record = draft.record
     if draft.listed_once:
         first = draft.pages[0]
