@@ -12,14 +12,16 @@ from __future__ import annotations
 import io
 import re
 import secrets
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import BinaryIO
 
 from gateway.crypto.keys import generate_key, unwrap_key, wrap_key
+from gateway.documents.loadfiles import Placed, volume_load_files
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
-from gateway.documents.zipstream import Member, stream_zip
+from gateway.documents.zipstream import Member, known_zip, stream_zip, unique_name
 from gateway.matters.models import Matter
 from gateway.matters.service import matter_key
 from gateway.runtime import Runtime
@@ -61,6 +63,7 @@ class StoredFile:
     plaintext_size: int
     ciphertext_size: int
     sha256: str
+    crc32: int
 
 
 def store_file(
@@ -68,8 +71,9 @@ def store_file(
 ) -> StoredFile:
     blob_key = f"m/{matter.uid}/{new_uid()}"
     data_key = generate_key()
+    crc = _Crc32(chunks)
     stored = rt.blobs.put(
-        blob_key, chunks, data_key=data_key, identity=_identity(matter, place, blob_key)
+        blob_key, crc, data_key=data_key, identity=_identity(matter, place, blob_key)
     )
     return StoredFile(
         blob_key=blob_key,
@@ -77,7 +81,21 @@ def store_file(
         plaintext_size=stored.plaintext_size,
         ciphertext_size=stored.ciphertext_size,
         sha256=stored.sha256_hex,
+        crc32=crc.value,
     )
+
+
+class _Crc32:
+    """The chunks passed through, their CRC-32 taken on the way (for ZIP headers)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self.chunks = chunks
+        self.value = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.chunks:
+            self.value = zlib.crc32(chunk, self.value)
+            yield chunk
 
 
 @dataclass(frozen=True)
@@ -174,14 +192,10 @@ def document_stream(
             chunks=_plaintext(rt, keys[0]),
         )
     members = [
-        Member(
-            name=f"{zip_part(doc.bates_begin)}/{zip_part(f.file_name)}",
-            modified=doc.created_at,
-            chunks=partial(_plaintext, rt, r),
-        )
+        _member(rt, f"{zip_part(doc.bates_begin)}/{zip_part(f.file_name)}", doc, f, r)
         for f, r in zip(files, keys, strict=True)
     ]
-    return Served(f"{doc.bates_begin}.zip", "application/zip", None, stream_zip(members))
+    return _zip(f"{doc.bates_begin}.zip", members)
 
 
 def volume_stream(
@@ -189,19 +203,49 @@ def volume_stream(
     production: Production,
     entries: list[tuple[Document, list[DocumentFile], list[_Readable]]],
 ) -> Served:
-    def members() -> Iterator[Member]:
-        for doc, files, keys in entries:
-            for f, r in zip(files, keys, strict=True):
-                yield Member(
-                    name=f"{zip_part(production.volume)}/{zip_part(doc.bates_begin)}/"
-                    f"{zip_part(f.file_name)}",
-                    modified=doc.created_at,
-                    chunks=partial(_plaintext, rt, r),
-                )
+    """Every file given of each document, under VOLUME/BATES/, and VOLUME/DATA/ with a DAT
+    (and, when there are page images, an OPT) listing exactly those files."""
+    volume = zip_part(production.volume)
+    taken: set[str] = set()
+    members, placed = [], []
+    for doc, files, keys in entries:
+        paths = []
+        for f, r in zip(files, keys, strict=True):
+            path = unique_name(f"{zip_part(doc.bates_begin)}/{zip_part(f.file_name)}", taken)
+            members.append(_member(rt, f"{volume}/{path}", doc, f, r))
+            paths.append((f, path))
+        placed.append(Placed(doc, paths))
+    dat, opt = volume_load_files(volume, placed)
+    load_files = [(f"DATA/{volume}.dat", dat)] + ([(f"DATA/{volume}.opt", opt)] if opt else [])
+    for name, data in load_files:
+        members.append(
+            Member(
+                name=f"{volume}/{unique_name(name, taken)}",
+                modified=production.produced_at,
+                chunks=partial(iter, [data]),
+                size=len(data),
+                crc32=zlib.crc32(data),
+            )
+        )
+    return _zip(f"{volume}.zip", members)
 
-    return Served(
-        f"{zip_part(production.volume)}.zip", "application/zip", None, stream_zip(members())
+
+def _member(rt: Runtime, name: str, doc: Document, f: DocumentFile, r: _Readable) -> Member:
+    return Member(
+        name=name,
+        modified=doc.created_at,
+        chunks=partial(_plaintext, rt, r),
+        size=f.plaintext_size,
+        crc32=f.crc32,
     )
+
+
+def _zip(file_name: str, members: list[Member]) -> Served:
+    """With every size and CRC-32 known, the ZIP's length is known: Content-Length."""
+    known = known_zip(members)
+    if known is None:
+        return Served(file_name, "application/zip", None, stream_zip(members))
+    return Served(file_name, "application/zip", known.size, known.stream())
 
 
 def _suffix(name: str) -> str:

@@ -478,6 +478,7 @@ def add_document(
                 plaintext_size=result.plaintext_size,
                 ciphertext_size=result.ciphertext_size,
                 sha256=result.sha256,
+                crc32=result.crc32,
             )
         )
     return doc

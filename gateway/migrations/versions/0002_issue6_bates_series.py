@@ -1,4 +1,4 @@
-"""Bates prefixes registered to parties; a matter's longest document
+"""Bates prefixes registered to parties; a matter's longest document; files' CRC-32
 
 Revision ID: 0002_issue6
 Revises: 0001
@@ -38,6 +38,8 @@ def upgrade() -> None:
             batch_op.f("ix_bates_prefixes_matter_id"), ["matter_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_bates_prefixes_party_id"), ["party_id"], unique=False)
+    with op.batch_alter_table("document_files", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("crc32", sa.BigInteger(), nullable=True))
     with op.batch_alter_table("matters", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("max_document_pages", sa.Integer(), server_default="20000", nullable=False)
@@ -57,6 +59,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("document_files", schema=None) as batch_op:
+        batch_op.drop_column("crc32")
     with op.batch_alter_table("matters", schema=None) as batch_op:
         batch_op.drop_column("max_document_pages")
     with op.batch_alter_table("bates_prefixes", schema=None) as batch_op:
