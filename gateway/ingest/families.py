@@ -3,6 +3,8 @@ the checks that every member agrees on it."""
 
 from __future__ import annotations
 
+import bisect
+
 from gateway.bates import Bates, parse_bates, split_range
 from gateway.ingest.fields import FAMILY_SOURCES, Columns, Record
 from gateway.ingest.planning import Draft, PlannerBase
@@ -96,7 +98,7 @@ class FamilyChecks(PlannerBase):
             self._check_parents(drafts)
             return
         self._check_family_ends(drafts)
-        ranges = []
+        index = _FamilyIndex()
         for draft in drafts:
             begin, end = (
                 draft.record.get("begattach")[1].strip(),
@@ -109,21 +111,18 @@ class FamilyChecks(PlannerBase):
             except ValueError:
                 continue
             if low.series == high.series and draft.family == begin:
-                ranges.append((low, high, draft.family, draft.line))
+                index.add(low, high, draft.family, draft.line)
+        index.freeze()
         for draft in drafts:
-            for low, high, family, line in ranges:
-                inside = (
-                    draft.begin.series == low.series
-                    and low.number <= draft.begin.number <= high.number
+            other = index.other_family(draft.begin, draft.family)
+            if other is not None:
+                family, line = other
+                self._error(
+                    draft.record,
+                    draft.record.get("begattach")[0],
+                    f"{draft.begin.format()} lies in family {family} (line {line}) but "
+                    f"names {draft.family or 'no family'}",
                 )
-                if inside and draft.family != family:
-                    self._error(
-                        draft.record,
-                        draft.record.get("begattach")[0],
-                        f"{draft.begin.format()} lies in family {family} (line {line}) but "
-                        f"names {draft.family or 'no family'}",
-                    )
-                    break
 
     def _check_family_ends(self, drafts: list[Draft]) -> None:
         ends: dict[str, tuple[str, int]] = {}
@@ -143,3 +142,42 @@ class FamilyChecks(PlannerBase):
 
 def source_fields(columns: Columns, source: str) -> list[str]:
     return [name for role in FAMILY_SOURCES[source] for name in columns.by_role[role]]
+
+
+class _FamilyIndex:
+    """Family ranges by series, sorted, to find the ones enclosing a Bates number without
+    comparing every document with every family (a volume has tens of thousands of each)."""
+
+    def __init__(self) -> None:
+        self._ranges: dict[tuple[str, int], dict[tuple[int, int, str], int]] = {}
+        self._sorted: dict[
+            tuple[str, int], tuple[list[int], list[int], list[tuple[int, int, str, int]]]
+        ] = {}
+
+    def add(self, low: Bates, high: Bates, family: str, line: int) -> None:
+        seen = self._ranges.setdefault(low.series, {})
+        seen.setdefault((low.number, high.number, family), line)  # the first line naming it
+
+    def freeze(self) -> None:
+        for series, seen in self._ranges.items():
+            entries = sorted((lo, hi, fam, line) for (lo, hi, fam), line in seen.items())
+            reach, highest = [], -1
+            for _lo, hi, _fam, _line in entries:
+                highest = max(highest, hi)
+                reach.append(highest)  # the furthest any range up to here reaches
+            self._sorted[series] = ([e[0] for e in entries], reach, entries)
+
+    def other_family(self, begin: Bates, family: str) -> tuple[str, int] | None:
+        """(family, line) of the earliest-named range enclosing ``begin`` of another family."""
+        lows, reach, entries = self._sorted.get(begin.series, ([], [], []))
+        found: list[tuple[int, str]] = []
+        j = bisect.bisect_right(lows, begin.number) - 1
+        while j >= 0 and reach[j] >= begin.number:
+            _lo, hi, fam, line = entries[j]
+            if hi >= begin.number and fam != family:
+                found.append((line, fam))
+            j -= 1
+        if not found:
+            return None
+        line, fam = min(found)
+        return fam, line
