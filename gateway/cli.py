@@ -523,6 +523,49 @@ def matters_release_prefix(ctx: click.Context, case_number: str, prefix: str) ->
     click.echo(f"{prefix} is registered to no party")
 
 
+@matters.command("field-names")
+@click.argument("case_number")
+@click.pass_context
+def matters_field_names(ctx: click.Context, case_number: str) -> None:
+    """List the DAT field names the matter adds to the ingest's table."""
+    from gateway.ingest.fields import canonical_name
+    from gateway.matters.field_names import field_aliases
+
+    rt = _runtime(ctx)
+    for role, names in sorted(field_aliases(rt, _matter_id(rt, case_number)).items()):
+        click.echo(f"{canonical_name(role):16} {', '.join(names)}")
+
+
+@matters.command("add-field-name")
+@click.argument("case_number")
+@click.option("--role", required=True, help="e.g. BEGBATES, CONFIDENTIALITY, BEGATTACH")
+@click.option("--name", required=True, help='the field name producers use, e.g. "Doc Start"')
+@click.pass_context
+def matters_add_field_name(ctx: click.Context, case_number: str, role: str, name: str) -> None:
+    """Let a DAT field name serve a role in every later ingest of the matter."""
+    from gateway.audit.recorder import Actor
+    from gateway.matters.field_names import add_field_name
+
+    rt = _runtime(ctx)
+    target = add_field_name(
+        rt, Actor.command_line(), _matter_id(rt, case_number), role=role, name=name
+    )
+    click.echo(f"{name!r} now gives {target} in {case_number}")
+
+
+@matters.command("remove-field-name")
+@click.argument("case_number")
+@click.option("--name", required=True)
+@click.pass_context
+def matters_remove_field_name(ctx: click.Context, case_number: str, name: str) -> None:
+    from gateway.audit.recorder import Actor
+    from gateway.matters.field_names import remove_field_name
+
+    rt = _runtime(ctx)
+    remove_field_name(rt, Actor.command_line(), _matter_id(rt, case_number), name=name)
+    click.echo(f"{name!r} is no longer a field name of {case_number}")
+
+
 @matters.command("set-max-pages")
 @click.argument("case_number")
 @click.argument("pages", type=int)

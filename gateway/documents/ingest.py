@@ -217,11 +217,13 @@ def plan_volume(
     """
     try:
         check_volume_name(volume)
+        max_pages, aliases = _matter_settings(rt, matter_id)
         choices = FieldChoices.parse(
             fields,
             ignored=ignored_fields,
             designation_field=designation_field,
             designation=designation,
+            aliases=aliases,
         )
         return build_plan(
             source,
@@ -232,19 +234,20 @@ def plan_volume(
             opt_encoding=opt_encoding,
             volume=volume,
             choices=choices,
-            max_document_pages=_max_pages(rt, matter_id),
+            max_document_pages=max_pages,
         )
     except GatewayError as error:
         audit_failure(rt, actor, matter_id, volume, error)
         raise
 
 
-def _max_pages(rt: Runtime, matter_id: int) -> int:
+def _matter_settings(rt: Runtime, matter_id: int) -> tuple[int, dict[str, list[str]]]:
+    """The matter's longest document and its extra field names."""
     with rt.db.session() as session:
         matter = session.get(Matter, matter_id)
         if matter is None:
             raise NotFound(f"no matter {matter_id}")
-        return matter.max_document_pages
+        return matter.max_document_pages, dict(matter.field_aliases or {})
 
 
 def prefixes_of(plan: ProductionPlan) -> set[str]:

@@ -131,6 +131,8 @@ class FieldChoices:
     fields: Mapping[str, str] = field(default_factory=dict)  # role -> the header's field
     ignored: frozenset[str] = frozenset()  # normalised names of fields that serve no role
     designation: str | None = None  # the one tier of the whole volume, as the operator spelt it
+    # role -> more names (normalised) the matter's producers use, added to the table
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def parse(
@@ -140,6 +142,7 @@ class FieldChoices:
         ignored: Iterable[str] = (),
         designation_field: str | None = None,
         designation: str | None = None,
+        aliases: Mapping[str, Iterable[str]] | None = None,
     ) -> FieldChoices:
         """From ``--field ROLE=NAME``, ``--ignore-field``, ``--designation-field`` and
         ``--designation``; ``Invalid`` naming the option for anything it cannot read."""
@@ -162,7 +165,12 @@ class FieldChoices:
         for role, name in mapping.items():
             if normalize_field_name(name) in skip:
                 raise Invalid(f"--ignore-field {name}: it is also mapped to {canonical_name(role)}")
-        return cls(mapping, skip, designation.strip() if designation else None)
+        extra = {
+            role: tuple(normalize_field_name(name) for name in names)
+            for role, names in (aliases or {}).items()
+            if role in FIELD_ALIASES
+        }
+        return cls(mapping, skip, designation.strip() if designation else None, extra)
 
     def describe(self) -> dict[str, object]:
         """For the ingest's audit entry."""
@@ -173,6 +181,10 @@ class FieldChoices:
             described["ignored_fields"] = sorted(self.ignored)
         if self.designation:
             described["volume_designation"] = self.designation
+        if self.aliases:
+            described["matter_field_names"] = {
+                canonical_name(r): list(n) for r, n in sorted(self.aliases.items())
+            }
         return described
 
 
@@ -212,7 +224,8 @@ class Columns:
         chosen = {role: self._find(by_name, name) for role, name in choices.fields.items()}
         taken = {normalize_field_name(n) for names in chosen.values() for n in names}
         self.by_role: dict[str, list[str]] = {}
-        for role, aliases in FIELD_ALIASES.items():
+        for role, names in FIELD_ALIASES.items():
+            aliases = names + choices.aliases.get(role, ())
             if role in chosen:
                 self.by_role[role] = chosen[role]
             else:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base, UTCDateTime
@@ -33,6 +33,8 @@ class Matter(Base):
     max_document_pages: Mapped[int] = mapped_column(
         Integer, default=DEFAULT_MAX_DOCUMENT_PAGES, server_default=str(DEFAULT_MAX_DOCUMENT_PAGES)
     )
+    # role -> more DAT field names this matter's producers use (pogw matters add-field-name)
+    field_aliases: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class Party(Base):

@@ -178,3 +178,47 @@ def test_parent_bates_gives_the_family(rt, demo, tmp_path, client):
     counsel = token_for(client, "counsel@plaintiffs.example")
     item = api_get(client, counsel, f"/matters/{demo}/documents/TST-00000005").get_json()
     assert item["family"]["members"] == ["TST-00000001", "TST-00000005"]
+
+
+def test_the_matter_remembers_its_producers_field_names(rt, demo, tmp_path):
+    fields = ["Doc Start", *FIELDS[1:]]
+    folder = _vendor_volume(tmp_path, fields, ROWS)
+    added = _cli(
+        rt, "matters", "add-field-name", MATTER, "--role", "begbates", "--name", "Doc Start"
+    )
+    assert added.exit_code == 0 and "now gives BEGBATES" in added.output
+    clash = _cli(
+        rt, "matters", "add-field-name", MATTER, "--role", "ENDBATES", "--name", "doc_start"
+    )
+    assert clash.exit_code == 2 and "already names BEGBATES" in clash.output
+    table = _cli(rt, "matters", "add-field-name", MATTER, "--role", "ENDBATES", "--name", "BEGDOC")
+    assert table.exit_code == 2 and "already names BEGBATES" in table.output
+    listed = _cli(rt, "matters", "field-names", MATTER)
+    assert listed.output.split() == ["BEGBATES", "DOCSTART"]
+    done = _ingest(rt, folder)
+    assert done.exit_code == 0, done.output
+    with rt.db.session() as session:
+        ingested = session.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.tag == "production:ingest")
+            .order_by(AuditEntry.seq.desc())
+        )
+        settings = list(
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.tag == "matter:setting")
+                .order_by(AuditEntry.seq)
+            )
+        )
+    assert json.loads(ingested.details)["matter_field_names"] == {"BEGBATES": ["DOCSTART"]}
+    assert [(e.outcome, json.loads(e.details)["field_name"]) for e in settings] == [
+        ("allowed", "add"),
+        ("denied", "add"),
+        ("denied", "add"),
+    ]
+    removed = _cli(rt, "matters", "remove-field-name", MATTER, "--name", "DOC START")
+    assert removed.exit_code == 0
+    again = _vendor_volume(
+        tmp_path / "again", fields, [[r[0].replace("TST-", "TST-1"), *r[1:]] for r in ROWS]
+    )
+    assert _ingest(rt, again).exit_code == 2

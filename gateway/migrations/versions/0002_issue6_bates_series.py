@@ -1,4 +1,5 @@
-"""Bates prefixes registered to parties; a matter's longest document; files' CRC-32
+"""Bates prefixes registered to parties; a matter's longest document and field names;
+files' CRC-32
 
 Revision ID: 0002_issue6
 Revises: 0001
@@ -44,6 +45,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("max_document_pages", sa.Integer(), server_default="20000", nullable=False)
         )
+        batch_op.add_column(
+            sa.Column("field_aliases", sa.JSON(), server_default="{}", nullable=False)
+        )
     # A series already produced in by exactly one party is that party's; one produced in by
     # several stays unregistered for the operator to assign (pogw matters assign-prefix).
     op.execute(
@@ -62,6 +66,7 @@ def downgrade() -> None:
     with op.batch_alter_table("document_files", schema=None) as batch_op:
         batch_op.drop_column("crc32")
     with op.batch_alter_table("matters", schema=None) as batch_op:
+        batch_op.drop_column("field_aliases")
         batch_op.drop_column("max_document_pages")
     with op.batch_alter_table("bates_prefixes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bates_prefixes_party_id"))
