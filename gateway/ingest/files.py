@@ -91,7 +91,7 @@ class FileChecks(PlannerBase):
         paths: dict[str, tuple[OptRow, int]] = {}
         for row in rows:
             try:
-                path = locate(self.source, row.path)
+                path = locate(self.source, row.path, self.volume_names)
             except UnsafePath as exc:
                 self._opt_error(row, 2, str(exc))
                 continue

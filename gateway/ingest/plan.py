@@ -152,6 +152,7 @@ class _Planner(FamilyChecks, PageChecks, FileChecks):
         self.errors = ErrorCollector()
         self.page_paths: dict[int, str] = {}  # OPT line -> normalised image path
         self.lines_of: dict[str, list[int]] = {}  # normalised image path -> OPT lines
+        self.volume_names: list[str] = []
         # False once some DAT row could not be placed: then OPT pages that match no document
         # may belong to that row, and calling them orphans would mislead.
         self.dat_complete = True
@@ -163,6 +164,8 @@ class _Planner(FamilyChecks, PageChecks, FileChecks):
     ) -> ProductionPlan:
         table = self._read_dat(encoding)
         opt_rows = self._read_opt(opt_encoding)
+        # the names a path may start with besides the folder's: the OPT's and the operator's
+        self.volume_names = sorted({r.volume for r in opt_rows if r.volume} | {volume or ""} - {""})
         if table is None:
             self.errors.raise_if_any()
             raise AssertionError("unreachable: no DAT table and no error")
@@ -386,7 +389,7 @@ class _Planner(FamilyChecks, PageChecks, FileChecks):
         if not value:
             return None
         try:
-            return name, locate(self.source, value)
+            return name, locate(self.source, value, self.volume_names)
         except UnsafePath as exc:
             self._error(record, name, str(exc))
             return None

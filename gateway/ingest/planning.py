@@ -57,6 +57,7 @@ class PlannerBase:
     # False once some DAT row could not be placed: then OPT pages that match no document
     # may belong to that row, and calling them orphans would mislead.
     dat_complete: bool
+    volume_names: list[str]  # a path may start with one of these besides the folder's name
 
     def _header_error(self, name: str, reason: str) -> None:
         self.errors.add(reason, file=self.dat_file, line=1, field=name)

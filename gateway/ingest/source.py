@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -30,12 +30,13 @@ class UnsafePath(ValueError):
     """A load-file path that could name something outside the volume folder."""
 
 
-def volume_path(raw: str, root: str | None = None) -> str:
+def volume_path(raw: str, root: str | Iterable[str] | None = None) -> str:
     """``raw`` as a ``/``-separated path relative to the volume folder, or :class:`UnsafePath`.
 
-    With ``root`` (the volume folder's name), a path from the volume's root such as
-    ``\\VOL001\\IMAGES\\x.tif`` is read as ``IMAGES/x.tif``.
+    With ``root`` (the volume's names: its folder's, the OPT's), a path from the volume's
+    root such as ``\\VOL001\\IMAGES\\x.tif`` is read as ``IMAGES/x.tif``.
     """
+    roots = [root] if isinstance(root, str) else list(root or ())
     if not raw.strip():
         raise UnsafePath("the path is empty")
     if _CONTROL.search(raw):
@@ -43,10 +44,10 @@ def volume_path(raw: str, root: str | None = None) -> str:
     path = raw.replace("\\", "/")
     rooted = path.startswith("/") and not path.startswith("//")
     first = path.lstrip("/").split("/", 1)[0]
-    if rooted and root and "/" in path.lstrip("/") and _same_name(first, root):
+    if rooted and "/" in path.lstrip("/") and any(_same_name(first, r) for r in roots):
         path = path.lstrip("/").split("/", 1)[1]
     elif path.startswith("/"):
-        where = f" or to its root /{root}/" if root else ""
+        where = f" or to its root /{roots[0]}/" if roots else ""
         raise UnsafePath(
             f"the path {raw!r} is absolute; it must be relative to the volume folder{where}"
         )
@@ -72,13 +73,15 @@ def _same_name(one: str, other: str) -> bool:
     return one.casefold() == other.casefold()
 
 
-def locate(source: VolumeSource, raw: str) -> str:
+def locate(source: VolumeSource, raw: str, names: Iterable[str] = ()) -> str:
     """A load-file path as a volume-relative path, trying it also without a leading volume
-    folder name (``VOL001/IMAGES/x.tif`` in volume VOL001); :class:`UnsafePath` if it is
-    unsafe, or if both readings name a file (which one was meant cannot be told)."""
-    path = volume_path(raw, source.name)
+    name (``VOL001/IMAGES/x.tif`` in volume VOL001: the folder's name, or one of ``names``,
+    the volume's names in the load files); :class:`UnsafePath` if it is unsafe, or if both
+    readings name a file (which one was meant cannot be told)."""
+    roots = [source.name, *names]
+    path = volume_path(raw, roots)
     first, _, rest = path.partition("/")
-    if not rest or not _same_name(first, source.name):
+    if not rest or not any(_same_name(first, r) for r in roots):
         return path
     try:
         as_is, stripped = source.exists(path), source.exists(rest)

@@ -225,3 +225,27 @@ def test_text_given_twice_is_refused():
     rows = [["A-1", "A-1", "", "a.pdf", "t.txt", "the text"]]
     with pytest.raises(LoadFileErrors, match="TEXTLINK: and OCR Text both give the text"):
         _dat_plan(fields, rows, {"a.pdf": b"PK", "t.txt": b"x"})
+
+
+def test_rooted_paths_may_name_the_volume_as_the_opt_does(volume):
+    """The folder was renamed on copy (VOL001 -> a MemorySource named COPY): the OPT's
+    volume name still roots its paths; any other root is refused."""
+    from gateway.designations import DEFAULT_DESIGNATIONS
+    from gateway.ingest import build_plan
+
+    volume.opt[0] = OptRow(
+        bates(556914), "VOL001", "\\VOL001\\IMAGES\\0001\\AOL-DEF-00556914.tif", True, page_count=5
+    )
+    source = volume.source(name="COPY")  # the same files in a folder of another name
+    plan = build_plan(
+        source,
+        dat_path="DATA/VOL001.dat",
+        opt_path="DATA/VOL001.opt",
+        designations=DEFAULT_DESIGNATIONS,
+    )
+    assert plan.documents[0].pages[0].path == "IMAGES/0001/AOL-DEF-00556914.tif"
+    volume.opt[0] = OptRow(
+        bates(556914), "VOL001", "\\VOL009\\IMAGES\\0001\\AOL-DEF-00556914.tif", True, page_count=5
+    )
+    with pytest.raises(LoadFileErrors, match="is absolute"):
+        volume.plan()
