@@ -147,6 +147,8 @@ def test_a_range_longer_than_the_matter_allows_is_refused(client, demo, rt, tmp_
     message = huge.get_json()["error"]["message"]
     assert huge.status_code == 422 and "spans 99399998 pages" in message
     assert "at most 20000" in message
+    zero = _cli(rt, "matters", "set-max-pages", MATTER, "0")
+    assert zero.exit_code == 2 and "between 1 and" in zero.output
     assert _cli(rt, "matters", "set-max-pages", MATTER, "2").exit_code == 0
     three = _upload_range(
         client, counsel, demo, "AOL-PLTF-00000100", "AOL-PLTF-00000102", body=pdf_bytes(3)
@@ -158,7 +160,8 @@ def test_a_range_longer_than_the_matter_allows_is_refused(client, demo, rt, tmp_
         refused.exit_code == 2 and "spans 3 pages; this matter allows at most 2" in refused.output
     )
     assert _state(rt) == before
-    setting = _entries(rt, "matter:setting")[-1]
+    refused, setting = _entries(rt, "matter:setting")[-2:]
+    assert refused[0] == "denied" and refused[2]["value"] == 0
     assert setting[0] == "allowed" and setting[2]["value"] == 2 and setting[2]["was"] == 20000
 
 
