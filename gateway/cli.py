@@ -175,6 +175,28 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
 @click.option("--volume", default=None, help="volume name (default: the folder's name)")
 @click.option("--encoding", default=None, help="DAT encoding, only when detection cannot tell")
 @click.option("--opt-encoding", default=None, help="OPT encoding, when it is not UTF-8")
+@click.option(
+    "--designation-field",
+    default=None,
+    help="the DAT field that holds the designations, when its name is not a known one",
+)
+@click.option(
+    "--designation",
+    default=None,
+    help="the one tier of a volume whose DAT has no designation field (e.g. AEO)",
+)
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    help='map a DAT field to a role, e.g. --field BEGBATES="Bates Beg" (repeatable)',
+)
+@click.option(
+    "--ignore-field",
+    "ignored_fields",
+    multiple=True,
+    help="a DAT field that gives neither designation nor family, though it looks so",
+)
 @click.pass_context
 def ingest(
     ctx: click.Context,
@@ -186,44 +208,47 @@ def ingest(
     volume: str | None,
     encoding: str | None,
     opt_encoding: str | None,
+    designation_field: str | None,
+    designation: str | None,
+    fields: tuple[str, ...],
+    ignored_fields: tuple[str, ...],
 ) -> None:
     """Ingest a production volume from a DAT/OPT load-file set."""
-    from sqlalchemy import select
-
     from gateway.audit.recorder import Actor
-    from gateway.documents.ingest import files_of, plan_volume
+    from gateway.documents.ingest import files_of, plan_volume, resolve_producer
     from gateway.documents.ingest import ingest as run_ingest
     from gateway.ingest.source import DirectorySource
-    from gateway.matters.models import Matter, Party
 
     rt = _runtime(ctx)
-    with rt.db.session() as session:
-        matter = session.scalar(select(Matter).where(Matter.case_number == case_number))
-        if matter is None:
-            raise click.UsageError(f"no matter {case_number}")
-        party = session.scalar(
-            select(Party).where(Party.matter_id == matter.id, Party.name == party_name)
-        )
-        if party is None:
-            raise click.UsageError(f"no party {party_name!r} in {case_number}")
+    producer = resolve_producer(
+        rt,
+        Actor.command_line(),
+        case_number=case_number,
+        party_name=party_name,
+        volume=volume or volume_dir.name,
+    )
     source = DirectorySource(volume_dir)
     plan = plan_volume(
         rt,
         Actor.command_line(),
-        matter_id=matter.id,
+        matter_id=producer.matter_id,
         source=source,
         dat_path=dat_path,
         opt_path=opt_path,
         volume=volume or volume_dir.name,
         encoding=encoding,
         opt_encoding=opt_encoding,
+        fields=fields,
+        ignored_fields=ignored_fields,
+        designation_field=designation_field,
+        designation=designation,
     )
     with click.progressbar(length=len(files_of(plan)), label=f"encrypting {plan.volume}") as bar:
         production = run_ingest(
             rt,
             Actor.command_line(),
-            matter_id=matter.id,
-            party_id=party.id,
+            matter_id=producer.matter_id,
+            party_id=producer.party_id,
             plan=plan,
             source=source,
             progress=bar.update,
@@ -500,6 +525,108 @@ def _instant(text: str | None, option: str) -> datetime | None:
     return value
 
 
+@matters.command("prefixes")
+@click.argument("case_number")
+@click.pass_context
+def matters_prefixes(ctx: click.Context, case_number: str) -> None:
+    """List the Bates prefixes registered to each party."""
+    from gateway.matters.series import list_prefixes
+
+    rt = _runtime(ctx)
+    for registration in list_prefixes(rt, _matter_id(rt, case_number)):
+        click.echo(f"{registration.prefix:30} {registration.party}")
+
+
+@matters.command("assign-prefix")
+@click.argument("case_number")
+@click.option("--prefix", required=True, help="e.g. AOL-DEF- (compared without regard to case)")
+@click.option("--party", "party_name", required=True, help="the party that produces in it")
+@click.pass_context
+def matters_assign_prefix(
+    ctx: click.Context, case_number: str, prefix: str, party_name: str
+) -> None:
+    """Register a Bates prefix to a party: no other party may then produce in it."""
+    from gateway.audit.recorder import Actor
+    from gateway.matters.series import assign_prefix
+
+    rt = _runtime(ctx)
+    done = assign_prefix(
+        rt, Actor.command_line(), _matter_id(rt, case_number), prefix=prefix, party_name=party_name
+    )
+    click.echo(f"{done.prefix} is registered to {done.party}")
+
+
+@matters.command("release-prefix")
+@click.argument("case_number")
+@click.option("--prefix", required=True)
+@click.pass_context
+def matters_release_prefix(ctx: click.Context, case_number: str, prefix: str) -> None:
+    """Unregister a Bates prefix in which nothing has been produced."""
+    from gateway.audit.recorder import Actor
+    from gateway.matters.series import release_prefix
+
+    rt = _runtime(ctx)
+    release_prefix(rt, Actor.command_line(), _matter_id(rt, case_number), prefix=prefix)
+    click.echo(f"{prefix} is registered to no party")
+
+
+@matters.command("field-names")
+@click.argument("case_number")
+@click.pass_context
+def matters_field_names(ctx: click.Context, case_number: str) -> None:
+    """List the DAT field names the matter adds to the ingest's table."""
+    from gateway.ingest.fields import canonical_name
+    from gateway.matters.field_names import field_aliases
+
+    rt = _runtime(ctx)
+    for role, names in sorted(field_aliases(rt, _matter_id(rt, case_number)).items()):
+        click.echo(f"{canonical_name(role):16} {', '.join(names)}")
+
+
+@matters.command("add-field-name")
+@click.argument("case_number")
+@click.option("--role", required=True, help="e.g. BEGBATES, CONFIDENTIALITY, BEGATTACH")
+@click.option("--name", required=True, help='the field name producers use, e.g. "Doc Start"')
+@click.pass_context
+def matters_add_field_name(ctx: click.Context, case_number: str, role: str, name: str) -> None:
+    """Let a DAT field name serve a role in every later ingest of the matter."""
+    from gateway.audit.recorder import Actor
+    from gateway.matters.field_names import add_field_name
+
+    rt = _runtime(ctx)
+    target = add_field_name(
+        rt, Actor.command_line(), _matter_id(rt, case_number), role=role, name=name
+    )
+    click.echo(f"{name!r} now gives {target} in {case_number}")
+
+
+@matters.command("remove-field-name")
+@click.argument("case_number")
+@click.option("--name", required=True)
+@click.pass_context
+def matters_remove_field_name(ctx: click.Context, case_number: str, name: str) -> None:
+    from gateway.audit.recorder import Actor
+    from gateway.matters.field_names import remove_field_name
+
+    rt = _runtime(ctx)
+    remove_field_name(rt, Actor.command_line(), _matter_id(rt, case_number), name=name)
+    click.echo(f"{name!r} is no longer a field name of {case_number}")
+
+
+@matters.command("set-max-pages")
+@click.argument("case_number")
+@click.argument("pages", type=int)
+@click.pass_context
+def matters_set_max_pages(ctx: click.Context, case_number: str, pages: int) -> None:
+    """Set the most pages one document's Bates range may span in the matter."""
+    from gateway.audit.recorder import Actor
+    from gateway.matters.series import set_max_document_pages
+
+    rt = _runtime(ctx)
+    set_max_document_pages(rt, Actor.command_line(), _matter_id(rt, case_number), pages)
+    click.echo(f"documents in {case_number} may span at most {pages} pages")
+
+
 def _matter_id(rt: Any, case_number: str) -> int:
     from sqlalchemy import select
 
@@ -507,8 +634,11 @@ def _matter_id(rt: Any, case_number: str) -> int:
 
     with rt.db.session() as session:
         matter_id = session.scalar(select(Matter.id).where(Matter.case_number == case_number))
+        cases = list(session.scalars(select(Matter.case_number).order_by(Matter.case_number)))
     if matter_id is None:
-        raise click.UsageError(f"no matter {case_number}")
+        raise click.UsageError(
+            f"no matter {case_number}; the matters: {'; '.join(cases) or 'none'}"
+        )
     return matter_id
 
 

@@ -11,6 +11,7 @@ from gateway.documents.models import (
 )
 from gateway.matters.models import (
     Acknowledgment,
+    BatesPrefix,
     CasbinRule,
     Clearance,
     Matter,
@@ -35,6 +36,7 @@ __all__ = [
     "ApiToken",
     "AuditAnchor",
     "AuditEntry",
+    "BatesPrefix",
     "CasbinRule",
     "Certification",
     "CertificationCopy",

@@ -53,3 +53,30 @@ def web_login(client: Any, email: str, password: str = DEMO_PASSWORD) -> None:
         },
     )
     assert response.status_code == 302, response.data[:500]
+
+
+def pdf_bytes(pages: int, text: str = "uploaded exhibit") -> bytes:
+    """A real PDF of ``pages`` pages, so page counts are checked against real files."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, invariant=True)
+    for number in range(1, pages + 1):
+        pdf.drawString(72, 720, f"{text}, page {number}")
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def tiff_bytes(pages: int) -> bytes:
+    """A real multi-page TIFF of ``pages`` pages."""
+    import io
+
+    from PIL import Image
+
+    frames = [Image.new("1", (40, 40), color=number % 2) for number in range(pages)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
+    return buffer.getvalue()

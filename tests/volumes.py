@@ -44,7 +44,9 @@ def build_volume(
     prefix: str = "TST-",
     volume: str = "VOL001",
     encoding: str = "utf-16",
+    rename: dict[str, str] | None = None,
 ) -> Path:
+    """``rename`` gives some fields the names another vendor's export would use."""
     folder = root / volume
     (folder / "IMAGES").mkdir(parents=True)
     (folder / "NATIVES").mkdir()
@@ -89,6 +91,7 @@ def build_volume(
                 text,
             ]
         )
-    (folder / "DATA" / f"{volume}.dat").write_bytes(write_dat(FIELDS, rows, encoding=encoding))
+    fields = [(rename or {}).get(name, name) for name in FIELDS]
+    (folder / "DATA" / f"{volume}.dat").write_bytes(write_dat(fields, rows, encoding=encoding))
     (folder / "DATA" / f"{volume}.opt").write_bytes(write_opt(opt))
     return folder

@@ -353,7 +353,12 @@ def openapi() -> Any:
     params=(
         Param("bates_begin", "first Bates number", required=True),
         Param("bates_end", "last Bates number (default: bates_begin)"),
-        Param("designation", "PUBLIC, CONFIDENTIAL, AEO or a tier of the matter's order"),
+        Param(
+            "designation",
+            "PUBLIC, CONFIDENTIAL, AEO or another tier of the matter's order (code, legend "
+            "or listed alias); never assumed",
+            required=True,
+        ),
         Param("file_name", "the file's name as produced", required=True),
         Param("title", "title or subject"),
         Param("custodian", "custodian"),

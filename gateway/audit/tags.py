@@ -35,6 +35,8 @@ class Tag(StrEnum):
     USER_CHANGED = "user:change"
     MEMBERSHIP_CHANGED = "membership:change"
     MATTER_CREATED = "matter:create"
+    BATES_PREFIX_CHANGED = "matter:bates_prefix"
+    MATTER_SETTING_CHANGED = "matter:setting"
     STORAGE_SWEPT = "storage:sweep"
     DEADLINE_COMPUTED = "calendar:deadline"
 

@@ -37,6 +37,7 @@ from gateway.authz.vocabulary import (
     Standing,
     State,
 )
+from gateway.designations import add_spelling, spellings_of
 from gateway.errors import Invalid
 
 # The three effects the gateway uses. pycasbin accepts only a few exact effect strings
@@ -77,6 +78,7 @@ class Tier:
     code: str
     rank: int
     legend: str
+    aliases: tuple[str, ...] = ()  # other spellings the order accepts in a load file
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ class PolicySource:
         canonical = {
             "model": "\n".join(line.rstrip() for line in self.model_text.strip().splitlines()),
             "rules": sorted(set(self.rules)),
-            "tiers": sorted((t.rank, t.code, t.legend) for t in self.tiers),
+            "tiers": sorted((t.rank, t.code, t.legend, sorted(t.aliases)) for t in self.tiers),
         }
         text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -240,22 +242,40 @@ def _csv_rows(text: str, source_name: str) -> Iterable[tuple[_Where, list[str]]]
 
 
 def parse_tiers_csv(text: str, *, source_name: str) -> tuple[Tier, ...]:
-    """Parse ``code,rank,legend`` rows (a header first; ``#`` lines are comments)."""
+    """Parse ``code,rank,legend[,aliases]`` rows (a header first; ``#`` lines are comments).
+
+    ``aliases`` lists, separated by ``|``, the other spellings of the tier the order accepts
+    in a load file ("HIGHLY CONFIDENTIAL - AEO"); no spelling may name two tiers.
+    """
     rows = list(_csv_rows(text, source_name))
-    if not rows or rows[0][1] != _TIER_HEADER:
+    header = rows[0][1] if rows else []
+    if header not in (_TIER_HEADER, [*_TIER_HEADER, "aliases"]):
         at = rows[0][0] if rows else _Where(source_name)
-        raise at.invalid(f"the first row must be the header {','.join(_TIER_HEADER)}")
+        raise at.invalid(f"the first row must be the header {','.join(_TIER_HEADER)}[,aliases]")
     tiers: list[Tier] = []
+    spellings: dict[str, str] = {}
     for at, fields in rows[1:]:
-        tiers.append(_parse_tier(fields, tiers, at))
+        tier = _parse_tier(fields, len(header), tiers, at)
+        for spelling in spellings_of(tier):
+            try:
+                add_spelling(spellings, spelling, tier.code)
+            except ValueError as error:
+                raise at.invalid(str(error)) from None
+        tiers.append(tier)
     _check_tier_set(tiers, _Where(source_name))
     return tuple(tiers)
 
 
-def _parse_tier(fields: list[str], seen: list[Tier], at: _Where) -> Tier:
-    if len(fields) != len(_TIER_HEADER):
-        raise at.invalid(f"a tier has 3 columns (code, rank, legend), found {len(fields)}")
-    code, rank_text, legend = fields
+def _parse_tier(fields: list[str], columns: int, seen: list[Tier], at: _Where) -> Tier:
+    if len(fields) == columns - 1 == len(_TIER_HEADER):
+        fields = [*fields, ""]  # the aliases column may be left off a row
+    if len(fields) != columns:
+        names = "code, rank, legend" + (", aliases" if columns > len(_TIER_HEADER) else "")
+        raise at.invalid(f"a tier has {columns} columns ({names}), found {len(fields)}")
+    code, rank_text, legend = fields[:3]
+    aliases = tuple(a.strip() for a in fields[3].split("|")) if columns > 3 and fields[3] else ()
+    if any(not alias for alias in aliases):
+        raise at.invalid(f"an alias of {code} is blank (aliases are separated by |)")
     if not _TIER_CODE.match(code):
         raise at.invalid(f"tier code {code!r} must be upper case letters, digits, _")
     if not rank_text.isdigit():
@@ -266,7 +286,7 @@ def _parse_tier(fields: list[str], seen: list[Tier], at: _Where) -> Tier:
             raise at.invalid(f"tier {code} is defined twice")
         if other.rank == rank:
             raise at.invalid(f"rank {rank} of {code} is also {other.code}'s")
-    return Tier(code=code, rank=rank, legend=legend)
+    return Tier(code=code, rank=rank, legend=legend, aliases=aliases)
 
 
 def _check_tier_set(tiers: Sequence[Tier], at: _Where) -> None:

@@ -14,16 +14,20 @@ later failure raises ``StoredContentFailed`` mid-stream, naming the document to 
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 import secrets
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import BinaryIO
 
 from gateway.crypto.keys import generate_key, unwrap_key, wrap_key
+from gateway.documents.loadfiles import Placed, volume_load_files
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
-from gateway.documents.zipstream import Member, stream_zip
+from gateway.documents.zipstream import Member, known_zip, stream_zip, unique_name
 from gateway.errors import IntegrityFailure
 from gateway.matters.models import Matter
 from gateway.matters.service import matter_key
@@ -66,6 +70,7 @@ class StoredFile:
     plaintext_size: int
     ciphertext_size: int
     sha256: str
+    crc32: int
 
 
 def store_file(
@@ -73,8 +78,9 @@ def store_file(
 ) -> StoredFile:
     blob_key = f"m/{matter.uid}/{new_uid()}"
     data_key = generate_key()
+    crc = _Crc32(chunks)
     stored = rt.blobs.put(
-        blob_key, chunks, data_key=data_key, identity=_identity(matter, place, blob_key)
+        blob_key, crc, data_key=data_key, identity=_identity(matter, place, blob_key)
     )
     return StoredFile(
         blob_key=blob_key,
@@ -82,6 +88,7 @@ def store_file(
         plaintext_size=stored.plaintext_size,
         ciphertext_size=stored.ciphertext_size,
         sha256=stored.sha256_hex,
+        crc32=crc.value,
     )
 
 
@@ -96,6 +103,19 @@ class StoredContentFailed(IntegrityFailure):
         self.bates = bates
 
 
+class _Crc32:
+    """The chunks passed through, their CRC-32 taken on the way (for ZIP headers)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self.chunks = chunks
+        self.value = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.chunks:
+            self.value = zlib.crc32(chunk, self.value)
+            yield chunk
+
+
 @dataclass(frozen=True)
 class _Readable:
     """What the stream needs after the database transaction has ended."""
@@ -106,6 +126,22 @@ class _Readable:
     data_key: bytes
     identity: bytes
     ciphertext_size: int
+
+
+def open_stored(
+    rt: Runtime, matter: Matter, mkey: bytes, place: Place, stored: StoredFile
+) -> BinaryIO:
+    """A seekable plaintext reader of a file just stored (to check what was received)."""
+    data_key = unwrap_key(
+        mkey, stored.wrapped_data_key, context=_key_context(matter, place, stored.blob_key)
+    )
+    reader = rt.blobs.open(
+        stored.blob_key,
+        data_key=data_key,
+        identity=_identity(matter, place, stored.blob_key),
+        ciphertext_size=stored.ciphertext_size,
+    )
+    return io.BufferedReader(reader, CHUNK)
 
 
 def place_of(doc: Document, version: DocumentVersion, f: DocumentFile) -> Place:
@@ -207,14 +243,10 @@ def document_stream(
             chunks=sources[0](),
         )
     members = [
-        Member(
-            name=f"{zip_part(doc.bates_begin)}/{zip_part(f.file_name)}",
-            modified=doc.created_at,
-            chunks=source,
-        )
+        _member(f"{zip_part(doc.bates_begin)}/{zip_part(f.file_name)}", doc, f, source)
         for f, source in zip(files, sources, strict=True)
     ]
-    return Served(f"{doc.bates_begin}.zip", "application/zip", None, stream_zip(members))
+    return _zip(f"{doc.bates_begin}.zip", members)
 
 
 def volume_stream(
@@ -222,19 +254,53 @@ def volume_stream(
     production: Production,
     entries: list[tuple[Document, list[DocumentFile], list[_Readable]]],
 ) -> Served:
-    """A ZIP of every file of ``entries``, in order; the first file is checked now."""
-    folder = zip_part(production.volume)
-    named = [
-        (f"{folder}/{zip_part(doc.bates_begin)}/{zip_part(f.file_name)}", doc.created_at, key)
-        for doc, files, keys in entries
-        for f, key in zip(files, keys, strict=True)
-    ]
-    sources = _sources(rt, [key for _name, _modified, key in named])
-    members = [
-        Member(name=name, modified=modified, chunks=source)
-        for (name, modified, _key), source in zip(named, sources, strict=True)
-    ]
-    return Served(f"{folder}.zip", "application/zip", None, stream_zip(members))
+    """Every file given of each document, under VOLUME/BATES/, and VOLUME/DATA/ with a DAT
+    (and, when there are page images, an OPT) listing exactly those files. The first file
+    is opened and checked now."""
+    volume = zip_part(production.volume)
+    sources = iter(_sources(rt, [r for _doc, _files, keys in entries for r in keys]))
+    taken: set[str] = set()
+    members, placed = [], []
+    for doc, files, _keys in entries:
+        paths = []
+        for f in files:
+            path = unique_name(f"{zip_part(doc.bates_begin)}/{zip_part(f.file_name)}", taken)
+            members.append(_member(f"{volume}/{path}", doc, f, next(sources)))
+            paths.append((f, path))
+        placed.append(Placed(doc, paths))
+    dat, opt = volume_load_files(volume, placed)
+    load_files = [(f"DATA/{volume}.dat", dat)] + ([(f"DATA/{volume}.opt", opt)] if opt else [])
+    for name, data in load_files:
+        members.append(
+            Member(
+                name=f"{volume}/{unique_name(name, taken)}",
+                modified=production.produced_at,
+                chunks=partial(iter, [data]),
+                size=len(data),
+                crc32=zlib.crc32(data),
+            )
+        )
+    return _zip(f"{volume}.zip", members)
+
+
+def _member(
+    name: str, doc: Document, f: DocumentFile, source: Callable[[], Iterator[bytes]]
+) -> Member:
+    return Member(
+        name=name,
+        modified=doc.created_at,
+        chunks=source,
+        size=f.plaintext_size,
+        crc32=f.crc32,
+    )
+
+
+def _zip(file_name: str, members: list[Member]) -> Served:
+    """With every size and CRC-32 known, the ZIP's length is known: Content-Length."""
+    known = known_zip(members)
+    if known is None:
+        return Served(file_name, "application/zip", None, stream_zip(members))
+    return Served(file_name, "application/zip", known.size, known.stream())
 
 
 def _suffix(name: str) -> str:

@@ -154,7 +154,7 @@ def download_volume(
             )
         servable = []
         for doc in docs:
-            files = _servable(current_files(session, doc))
+            files = current_files(session, doc)  # images, native and text: all a platform loads
             version = session.get(DocumentVersion, doc.current_version_id)
             if not files or version is None:
                 continue

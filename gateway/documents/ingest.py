@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
+from gateway.bates import parse_bates
+from gateway.designations import designations_from_tiers
 from gateway.documents.content import CHUNK, Place, StoredFile, new_uid, store_file
 from gateway.documents.models import (
     Document,
@@ -31,20 +33,17 @@ from gateway.documents.models import (
     Production,
 )
 from gateway.errors import Conflict, GatewayError, Invalid, NotFound
-from gateway.ingest.errors import LoadFileError
-from gateway.ingest.plan import (
-    PlannedDocument,
-    ProductionPlan,
-    build_plan,
-    designations_from_tiers,
-    parse_bates,
-)
+from gateway.ingest.errors import LoadFileError, LoadFileErrors
+from gateway.ingest.fields import FieldChoices
+from gateway.ingest.plan import PlannedDocument, ProductionPlan, build_plan
 from gateway.ingest.source import VolumeSource
 from gateway.matters.models import Matter, Party
+from gateway.matters.series import check_series, check_span, claim_series, find_party
 from gateway.matters.service import matter_key
 from gateway.runtime import Runtime
 
 Progress = Callable[[int], None]
+AUDITED_PROBLEMS = 10
 VOLUME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -72,7 +71,7 @@ class DocumentUids:
 
 
 def designation_spellings(rt: Runtime, matter_id: int | None = None) -> dict[str, str]:
-    """Every accepted spelling of a tier in a load file (its code or legend) -> its code,
+    """Every accepted spelling of a tier in a load file (code, legend, aliases) -> its code,
     from the matter's own order (the default rules' tiers when no matter is named)."""
     if matter_id is None:
         return designations_from_tiers(rt.policy.tiers)
@@ -97,6 +96,7 @@ class FileToStore:
     role: str
     page_no: int | None
     path: str
+    data: bytes | None = None  # content given in the load file itself (extracted text)
 
 
 def files_of(plan: ProductionPlan) -> list[FileToStore]:
@@ -112,6 +112,9 @@ def files_of(plan: ProductionPlan) -> list[FileToStore]:
                 files.append(FileToStore(index, "image", number, page.path))
         if doc.text_path:
             files.append(FileToStore(index, "text", None, doc.text_path))
+        elif doc.text_body is not None:
+            body = doc.text_body.encode("utf-8")
+            files.append(FileToStore(index, "text", None, f"{doc.bates_begin}.txt", body))
     return files
 
 
@@ -156,8 +159,43 @@ def audit_failure(
             outcome=Outcome.DENIED,
             matter_id=matter_id if _matter_exists(session, matter_id) else None,
             reason=error.message[:300],
-            details={"volume": volume[:100]},
+            details={"volume": volume[:100], **_problems(error)},
         )
+
+
+def _problems(error: GatewayError) -> dict[str, object]:
+    """The first problems of a refused volume, each with its file, line and field, so the
+    audit says why even when the message is longer than the reason column."""
+    if not isinstance(error, LoadFileErrors):
+        return {}
+    shown = [problem.message[:300] for problem in error.errors[:AUDITED_PROBLEMS]]
+    return {"problems": shown, "total": error.total}
+
+
+@dataclass(frozen=True)
+class Producer:
+    matter_id: int
+    party_id: int
+
+
+def resolve_producer(
+    rt: Runtime, actor: Actor, *, case_number: str, party_name: str, volume: str
+) -> Producer:
+    """The matter and producing party an operator named; a refusal lists the choices and
+    is audited."""
+    matter_id = 0
+    try:
+        with rt.db.session() as session:
+            matter = session.scalar(select(Matter).where(Matter.case_number == case_number))
+            if matter is None:
+                cases = session.scalars(select(Matter.case_number).order_by(Matter.case_number))
+                known = "; ".join(cases) or "none yet"
+                raise NotFound(f"matter: no matter {case_number!r}; the matters: {known}")
+            matter_id = matter.id
+            return Producer(matter_id, find_party(session, matter_id, party_name).id)
+    except GatewayError as error:
+        audit_failure(rt, actor, matter_id, volume, error)
+        raise
 
 
 def plan_volume(
@@ -171,10 +209,26 @@ def plan_volume(
     volume: str,
     encoding: str | None = None,
     opt_encoding: str | None = None,
+    fields: tuple[str, ...] = (),
+    ignored_fields: tuple[str, ...] = (),
+    designation_field: str | None = None,
+    designation: str | None = None,
 ) -> ProductionPlan:
-    """Parse and check a volume's load files in full; a refusal is audited."""
+    """Parse and check a volume's load files in full; a refusal is audited.
+
+    ``fields`` (``ROLE=NAME``), ``ignored_fields``, ``designation_field`` and
+    ``designation`` are the operator's choices (see :class:`FieldChoices`).
+    """
     try:
         check_volume_name(volume)
+        max_pages, aliases = _matter_settings(rt, matter_id)
+        choices = FieldChoices.parse(
+            fields,
+            ignored=ignored_fields,
+            designation_field=designation_field,
+            designation=designation,
+            aliases=aliases,
+        )
         return build_plan(
             source,
             dat_path=dat_path,
@@ -183,10 +237,25 @@ def plan_volume(
             encoding=encoding,
             opt_encoding=opt_encoding,
             volume=volume,
+            choices=choices,
+            max_document_pages=max_pages,
         )
     except GatewayError as error:
         audit_failure(rt, actor, matter_id, volume, error)
         raise
+
+
+def _matter_settings(rt: Runtime, matter_id: int) -> tuple[int, dict[str, list[str]]]:
+    """The matter's longest document and its extra field names."""
+    with rt.db.session() as session:
+        matter = session.get(Matter, matter_id)
+        if matter is None:
+            raise NotFound(f"no matter {matter_id}")
+        return matter.max_document_pages, dict(matter.field_aliases or {})
+
+
+def prefixes_of(plan: ProductionPlan) -> set[str]:
+    return {parse_bates(doc.bates_begin).prefix for doc in plan.documents}
 
 
 def ingest(
@@ -234,7 +303,7 @@ def _ingest(
         party = session.get(Party, party_id)
         if party is None or party.matter_id != matter_id:
             raise Invalid(f"party: no party {party_id} in matter {matter.case_number}")
-        _check_free(session, matter_id, plan)
+        _check_free(session, matter, party.id, plan)
     mkey = matter_key(rt, matter)
     uids = [DocumentUids.new() for _ in plan.documents]
     stored: dict[int, list[tuple[FileToStore, StoredFile]]] = {}
@@ -244,7 +313,10 @@ def _ingest(
             ids = uids[item.doc_index]
             place = Place(ids.document, ids.version, item.role, item.page_no)
             try:
-                result = store_file(rt, matter, mkey, place, _chunks(source.open(item.path)))
+                chunks = (
+                    iter([item.data]) if item.data is not None else _chunks(source.open(item.path))
+                )
+                result = store_file(rt, matter, mkey, place, chunks)
             except OSError as exc:
                 raise LoadFileError(
                     f"cannot read: {exc.strerror or exc}", file=source.describe(item.path)
@@ -266,7 +338,16 @@ def lock_matter(session: Session, matter_id: int) -> None:
     session.execute(select(Matter.id).where(Matter.id == matter_id).with_for_update())
 
 
-def _check_free(session: Session, matter_id: int, plan: ProductionPlan) -> None:
+def _check_free(session: Session, matter: Matter, party_id: int, plan: ProductionPlan) -> None:
+    matter_id = matter.id
+    check_series(session, matter_id, party_id, prefixes_of(plan))
+    too_long = [
+        f"line {doc.line}: {why}"
+        for doc in plan.documents
+        if (why := check_span(matter, doc.bates_begin, doc.bates_end))
+    ]
+    if too_long:
+        raise Invalid("; ".join(too_long[:20]))
     if session.scalar(
         select(Production.id).where(
             Production.matter_id == matter_id, Production.volume == plan.volume
@@ -291,7 +372,8 @@ def _commit(
     now = rt.now()
     with rt.transaction() as session:
         lock_matter(session, matter.id)
-        _check_free(session, matter.id, plan)  # again, now that no one else can produce
+        _check_free(session, matter, party.id, plan)  # again, now that no one else can produce
+        claimed = claim_series(rt, session, matter.id, party.id, prefixes_of(plan))
         production = Production(
             matter_id=matter.id,
             producing_party_id=party.id,
@@ -326,6 +408,8 @@ def _commit(
                 "documents": len(plan.documents),
                 "pages": production.page_count,
                 "files": sum(len(v) for v in stored.values()),
+                **plan.sources,
+                **({"claimed_prefixes": claimed} if claimed else {}),
             },
         )
         return production
@@ -402,6 +486,7 @@ def add_document(
                 plaintext_size=result.plaintext_size,
                 ciphertext_size=result.ciphertext_size,
                 sha256=result.sha256,
+                crc32=result.crc32,
             )
         )
     return doc

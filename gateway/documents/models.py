@@ -111,4 +111,7 @@ class DocumentFile(Base):
     plaintext_size: Mapped[int] = mapped_column(BigInteger)
     ciphertext_size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    # CRC-32 of the plaintext, for ZIP headers written before the data; None if stored
+    # before it was recorded
+    crc32: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")

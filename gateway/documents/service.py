@@ -14,6 +14,7 @@ from gateway.documents.models import Document, DocumentFile, Production
 from gateway.documents.visibility import DOWNLOAD, LIST, VIEW, facts_of, visible_clause
 from gateway.errors import BadRequest, NotFound
 from gateway.ingest.plan import parse_bates
+from gateway.matters.models import Party
 from gateway.matters.service import (
     SIGN_FOR_MORE,
     MatterAccess,
@@ -200,11 +201,22 @@ def _serialize_many(
             )
         ).all()
     )
+    parties = dict(
+        session.execute(
+            select(Party.id, Party.name).where(
+                Party.id.in_(
+                    {d.producing_party_id for d in rows} | {d.designating_party_id for d in rows}
+                )
+            )
+        ).all()
+    )
     return [
         serialize(
             d,
             legend=legends.get(d.designation, d.designation),
             volume=volumes.get(d.production_id, ""),
+            producing_party=parties.get(d.producing_party_id, ""),
+            designating_party=parties.get(d.designating_party_id, ""),
             family_members=families.get(d.family_id, []),
             can_view=d.id in viewable,
             can_download=d.id in downloadable,
@@ -218,6 +230,8 @@ def serialize(
     *,
     legend: str,
     volume: str,
+    producing_party: str,
+    designating_party: str,
     family_members: list[str],
     can_view: bool,
     can_download: bool,
@@ -230,6 +244,8 @@ def serialize(
         "legend": legend,
         "state": doc.state,
         "production": volume,
+        "producing_party": producing_party,
+        "designating_party": designating_party,
         "family": {"id": doc.family_id, "members": family_members},
         "can_view": can_view,
         "can_download": can_download,

@@ -19,7 +19,9 @@ from gateway.accounts.models import User
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.policy import PolicySource
 from gateway.authz.vocabulary import Action
-from gateway.documents.content import Place, StoredFile, store_file
+from gateway.bates import parse_bates
+from gateway.designations import PUBLIC, designations_from_tiers, lookup, unknown_designation
+from gateway.documents.content import Place, StoredFile, open_stored, store_file
 from gateway.documents.ingest import (
     DocumentUids,
     FileToStore,
@@ -31,10 +33,12 @@ from gateway.documents.ingest import (
 )
 from gateway.documents.models import Document, Production
 from gateway.errors import Conflict, Forbidden, GatewayError, Invalid
-from gateway.ingest.plan import PlannedDocument, ProductionPlan, parse_bates
+from gateway.ingest.plan import PlannedDocument, ProductionPlan
 from gateway.matters.models import Party
 from gateway.matters.permissions import require
+from gateway.matters.series import check_series, check_span, claim_series
 from gateway.matters.service import MatterAccess, matter_key, resolve_access
+from gateway.pagecount import PageCountError, count_pages
 from gateway.runtime import Refused, Runtime
 
 
@@ -58,10 +62,9 @@ def _planned(policy: PolicySource, meta: UploadMeta) -> PlannedDocument:
     problems = []
     if begin.series != end.series or begin.number > end.number:
         problems.append("bates_end: must follow bates_begin in the same series")
-    codes = {tier.code for tier in policy.tiers}
-    designation = meta.designation.strip().upper() or "PUBLIC"
-    if designation not in codes:
-        problems.append(f"designation: one of {', '.join(sorted(codes))}, not {meta.designation!r}")
+    designation, problem = _designation(policy, meta.designation)
+    if problem:
+        problems.append(f"designation: {problem}")
     name = meta.file_name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not name or name in {".", ".."}:
         problems.append("file_name: required (the name the document had when produced)")
@@ -96,6 +99,18 @@ def _planned(policy: PolicySource, meta: UploadMeta) -> PlannedDocument:
     )
 
 
+def _designation(policy: PolicySource, given: str) -> tuple[str, str]:
+    """(tier code, "") or ("", why not), from the matter's own tiers. A missing designation
+    never means PUBLIC: the producer says PUBLIC when the material is not designated."""
+    spellings = designations_from_tiers(policy.tiers)
+    if not given.strip():
+        return "", f"required: a tier of the matter's order, {PUBLIC} if not designated"
+    code = lookup(spellings, given)
+    if code is None:
+        return "", unknown_designation(given, spellings)
+    return code, ""
+
+
 def _refusal(access: MatterAccess, error: GatewayError, meta: UploadMeta) -> Refused:
     return Refused(
         error,
@@ -111,6 +126,12 @@ def _refusal(access: MatterAccess, error: GatewayError, meta: UploadMeta) -> Ref
 
 
 def _check(session: Session, access: MatterAccess, planned: PlannedDocument, volume: str) -> None:
+    assert access.side_party_id is not None  # checked before: only a party produces
+    prefix = parse_bates(planned.bates_begin).prefix
+    check_series(session, access.matter.id, access.side_party_id, [prefix])
+    too_long = check_span(access.matter, planned.bates_begin, planned.bates_end)
+    if too_long:
+        raise Invalid(f"bates_end: {too_long}")
     if bates_collisions(session, access.matter.id, ProductionPlan(volume, (planned,))):
         # the clashing document may be one this producer may not see: do not name it
         raise Conflict(
@@ -166,6 +187,10 @@ def upload_document(
             empty = Invalid("the body is empty: a produced document has content")
             _audit_refusal(rt, access, empty, meta)
             raise empty
+        mismatch = _page_mismatch(rt, access, mkey, place, stored, planned)
+        if mismatch:
+            _audit_refusal(rt, access, mismatch, meta)
+            raise mismatch
         try:
             return _commit(rt, access, planned, meta, mkey, uids, stored)
         except SQLAlchemyError as exc:
@@ -175,6 +200,37 @@ def upload_document(
     except BaseException:
         rt.blobs.delete(stored.blob_key)
         raise
+
+
+def _page_mismatch(
+    rt: Runtime,
+    access: MatterAccess,
+    mkey: bytes,
+    place: Place,
+    stored: StoredFile,
+    planned: PlannedDocument,
+) -> Invalid | None:
+    """A range of more than one Bates number must be the file's real page count: a file
+    without countable pages (not a PDF or TIFF) takes one number, its slip sheet."""
+    span = page_count(planned)
+    if span == 1:
+        return None
+    with open_stored(rt, access.matter, mkey, place, stored) as handle:
+        try:
+            pages = count_pages(handle)
+        except PageCountError as exc:
+            return Invalid(f"the body is {exc}, so its pages cannot be counted")
+    if pages is None:
+        return Invalid(
+            f"bates_end: the file has no pages to count (not a PDF or TIFF), so it takes one "
+            f"Bates number, not {span}"
+        )
+    if pages != span:
+        return Invalid(
+            f"bates_end: the file has {pages} page(s) but {planned.bates_begin}-"
+            f"{planned.bates_end} spans {span}"
+        )
+    return None
 
 
 def _cause(exc: SQLAlchemyError) -> str:
@@ -204,6 +260,9 @@ def _commit(
             _check(session, access, planned, meta.volume)
         except GatewayError as error:
             raise _refusal(access, error, meta) from None
+        assert access.side_party_id is not None
+        prefix = parse_bates(planned.bates_begin).prefix
+        claimed = claim_series(rt, session, access.matter.id, access.side_party_id, [prefix])
         production = session.scalar(
             select(Production).where(
                 Production.matter_id == access.matter.id, Production.volume == meta.volume
@@ -232,6 +291,7 @@ def _commit(
             "volume": meta.volume,
             "size": stored.plaintext_size,
             "sha256": stored.sha256,
+            **({"claimed_prefixes": claimed} if claimed else {}),
         }
         rt.audit(
             session,

@@ -1,16 +1,213 @@
 """A ZIP archive written as a stream of chunks, never held whole in memory or on disk.
 
-``zipfile`` can write to an unseekable file: it then puts each member's sizes and CRC in
-a data descriptor after the data. Here the "file" is a queue that the generator drains
-after every write, so at most one chunk of a member is buffered at a time.
+When every member's size and CRC-32 are known before it is written (they are recorded when
+a file is stored), each local header carries them, no data descriptor follows the data,
+and the archive's length is known up front, so a response can send ``Content-Length``.
+Members are STORED (produced images and PDFs do not compress), so every reader copes:
+Java's ``ZipInputStream`` refuses a STORED entry that defers its sizes to a data
+descriptor, which is what a plain streaming ``zipfile`` writes. ZIP64 records are written
+only where a size, an offset or the member count needs them.
+
+When some size or CRC is unknown (files stored before they were recorded), ``zipfile``
+writes to an unseekable sink instead, with data descriptors.
 """
 
 from __future__ import annotations
 
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+
+_MAX32 = 0xFFFFFFFF
+_MAX16 = 0xFFFF
+_UTF8 = 0x0800  # general purpose flag: the name is UTF-8
+_MADE_BY_UNIX = 3 << 8
+_FILE_MODE = 0o100644 << 16  # a regular file, rw-r--r--
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    modified: datetime
+    chunks: Callable[[], Iterable[bytes]]  # called only when the member is written
+    size: int | None = None  # plaintext bytes, when known before writing
+    crc32: int | None = None
+
+
+class MemberMismatch(RuntimeError):
+    """A member's data did not have the size or CRC-32 its header announced; the stream is
+    cut short rather than let a reader take a wrong file for a right one."""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    member: Member
+    name: bytes
+    flags: int
+    dos_time: int
+    dos_date: int
+    offset: int
+    local: bytes  # the local file header
+
+    @property
+    def size(self) -> int:
+        assert self.member.size is not None
+        return self.member.size
+
+
+class KnownZip:
+    """An archive whose every member's size and CRC-32 are known: its length is too."""
+
+    def __init__(self, members: list[Member]) -> None:
+        names: set[str] = set()
+        self.entries: list[_Entry] = []
+        offset = 0
+        for member in members:
+            entry = _entry(member, unique_name(member.name, names), offset)
+            self.entries.append(entry)
+            offset += len(entry.local) + entry.size
+        self.tail = _central_directory(self.entries, offset)
+        self.size = offset + len(self.tail)
+
+    def stream(self) -> Iterator[bytes]:
+        for entry in self.entries:
+            yield entry.local
+            yield from _checked(entry)
+        yield self.tail
+
+
+def known_zip(members: Iterable[Member]) -> KnownZip | None:
+    """A :class:`KnownZip` of ``members``, or None if some size or CRC-32 is not known."""
+    listed = list(members)
+    if any(m.size is None or m.crc32 is None for m in listed):
+        return None
+    return KnownZip(listed)
+
+
+def _entry(member: Member, name: str, offset: int) -> _Entry:
+    assert member.size is not None and member.crc32 is not None
+    encoded = name.encode("utf-8")
+    flags = 0 if name.isascii() else _UTF8
+    dos_time, dos_date = _dos(member.modified)
+    big = member.size >= _MAX32
+    extra = struct.pack("<HHQQ", 1, 16, member.size, member.size) if big else b""
+    size32 = _MAX32 if big else member.size
+    local = (
+        struct.pack(
+            "<IHHHHHIIIHH",
+            0x04034B50,
+            45 if big else 20,
+            flags,
+            0,  # STORED
+            dos_time,
+            dos_date,
+            member.crc32,
+            size32,
+            size32,
+            len(encoded),
+            len(extra),
+        )
+        + encoded
+        + extra
+    )
+    return _Entry(member, encoded, flags, dos_time, dos_date, offset, local)
+
+
+def _central_directory(entries: list[_Entry], start: int) -> bytes:
+    records = b"".join(_central(entry) for entry in entries)
+    end = start + len(records)
+    zip64 = len(entries) >= _MAX16 or start >= _MAX32 or len(records) >= _MAX32
+    tail = b""
+    if zip64:
+        tail = struct.pack(
+            "<IQHHIIQQQQ",
+            0x06064B50,
+            44,
+            _MADE_BY_UNIX | 45,
+            45,
+            0,
+            0,
+            len(entries),
+            len(entries),
+            len(records),
+            start,
+        ) + struct.pack("<IIQI", 0x07064B50, 0, end, 1)
+    count = min(len(entries), _MAX16)
+    eocd = struct.pack(
+        "<IHHHHIIH",
+        0x06054B50,
+        0,
+        0,
+        count,
+        count,
+        min(len(records), _MAX32),
+        min(start, _MAX32),
+        0,
+    )
+    return records + tail + eocd
+
+
+def _central(entry: _Entry) -> bytes:
+    size, offset = entry.size, entry.offset
+    fields = [size, size] if size >= _MAX32 else []
+    if offset >= _MAX32:
+        fields.append(offset)
+    extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
+    needed = 45 if extra else 20
+    return (
+        struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50,
+            _MADE_BY_UNIX | needed,
+            needed,
+            entry.flags,
+            0,
+            entry.dos_time,
+            entry.dos_date,
+            entry.member.crc32,
+            min(size, _MAX32),
+            min(size, _MAX32),
+            len(entry.name),
+            len(extra),
+            0,
+            0,
+            0,
+            _FILE_MODE,
+            min(offset, _MAX32),
+        )
+        + entry.name
+        + extra
+    )
+
+
+def _checked(entry: _Entry) -> Iterator[bytes]:
+    written, crc = 0, 0
+    for chunk in entry.member.chunks():
+        written += len(chunk)
+        if written > entry.size:
+            break
+        crc = zlib.crc32(chunk, crc)
+        yield chunk
+    if written != entry.size or crc != entry.member.crc32:
+        raise MemberMismatch(
+            f"{entry.member.name}: the stored file does not have the size and CRC-32 "
+            "recorded for it"
+        )
+
+
+def _dos(moment: datetime) -> tuple[int, int]:
+    if moment.year < 1980:
+        return 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01, the earliest a ZIP can say
+    year = min(moment.year, 2107)
+    time = (moment.hour << 11) | (moment.minute << 5) | (moment.second // 2)
+    date = ((year - 1980) << 9) | (moment.month << 5) | moment.day
+    return time, date
+
+
+# --- when sizes are not known -----------------------------------------------------------
 
 
 class _Sink:
@@ -29,13 +226,6 @@ class _Sink:
         yield from parts
 
 
-@dataclass(frozen=True)
-class Member:
-    name: str
-    modified: datetime
-    chunks: Callable[[], Iterable[bytes]]  # called only when the member is written
-
-
 def stream_zip(members: Iterable[Member]) -> Iterator[bytes]:
     sink = _Sink()
     with zipfile.ZipFile(
@@ -46,7 +236,7 @@ def stream_zip(members: Iterable[Member]) -> Iterator[bytes]:
     ) as archive:
         names: set[str] = set()
         for member in members:
-            name = _unique(member.name, names)
+            name = unique_name(member.name, names)
             info = zipfile.ZipInfo(name, date_time=member.modified.timetuple()[:6])
             info.compress_type = zipfile.ZIP_STORED
             with archive.open(info, mode="w", force_zip64=True) as handle:
@@ -58,7 +248,7 @@ def stream_zip(members: Iterable[Member]) -> Iterator[bytes]:
     yield from sink.drain()
 
 
-def _unique(name: str, taken: set[str]) -> str:
+def unique_name(name: str, taken: set[str]) -> str:
     """Two members of one name would leave an unzip tool to pick one; number the later."""
     candidate, n = name, 1
     while candidate in taken:

@@ -5,23 +5,19 @@ Pure: no database, no blob store. The ingest service stores what :func:`build_pl
 
 from __future__ import annotations
 
+from gateway.bates import Bates, parse_bates
+from gateway.designations import (
+    DEFAULT_DESIGNATIONS,
+    TierLike,
+    designations_from_tiers,
+    normalize_designation,
+)
 from gateway.ingest.dat import DatRow, DatTable, parse_dat
 from gateway.ingest.encoding import SUPPORTED_ENCODINGS, decode_strict, detect_dat_encoding
 from gateway.ingest.errors import MAX_ERRORS, LoadFileError, LoadFileErrors
+from gateway.ingest.fields import FIELD_ALIASES, FieldChoices
 from gateway.ingest.opt import OptRow, parse_opt
-from gateway.ingest.plan import (
-    DEFAULT_DESIGNATIONS,
-    FIELD_ALIASES,
-    Bates,
-    PlannedDocument,
-    PlannedPage,
-    ProductionPlan,
-    TierLike,
-    build_plan,
-    designations_from_tiers,
-    normalize_designation,
-    parse_bates,
-)
+from gateway.ingest.plan import PlannedDocument, PlannedPage, ProductionPlan, build_plan
 from gateway.ingest.source import (
     DirectorySource,
     MemorySource,
@@ -41,6 +37,7 @@ __all__ = [
     "DatRow",
     "DatTable",
     "DirectorySource",
+    "FieldChoices",
     "LoadFileError",
     "LoadFileErrors",
     "MemorySource",

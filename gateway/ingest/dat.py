@@ -1,12 +1,14 @@
 """Reading a Concordance DAT into a table of named fields, strictly.
 
 Layout: every field is enclosed in þ (U+00FE), fields are separated by U+0014, a record ends
-with CRLF, and ® (U+00AE) inside a field stands for a line break. Inside the qualifiers
-everything is data (a bare LF too); outside them only U+0014 and CRLF may appear. The first
-record names the fields.
+with CRLF (or LF, if the header's does: one or the other throughout), and ® (U+00AE) inside a
+field stands for a line break. Inside the qualifiers everything is data except a bare LF,
+which is refused (a line break inside a field is written ®; a CRLF there is kept as data in a
+CRLF file); outside them only U+0014 and the record end may appear. Line breaks after the
+last record are ignored. The first record names the fields.
 
-Line numbers count CRLF sequences from the start of the file, the way the decoder counts
-them, so a line in a message is the line an editor that breaks on CRLF shows.
+Line numbers count record ends (and CRLFs inside fields) from the start of the file, so a
+line in a message is the line an editor shows.
 """
 
 from __future__ import annotations
@@ -151,18 +153,19 @@ class _Scanner:
         self.header: list[str] | None = None
         self.pos = 0
         self.line = 1
+        self.end: str | None = None  # the record end, CRLF or LF, as the header's record ends
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
         while self.pos < len(self.text):
-            if self.text.startswith(CRLF, self.pos) and self._only_line_breaks_left():
-                return  # trailing blank lines after the last record carry nothing
+            if self.text[self.pos] in "\r\n" and self._only_line_breaks_left():
+                return  # trailing line breaks after the last record carry nothing
             record = self._record()
             if record is None:
                 return
             yield record
 
     def _only_line_breaks_left(self) -> bool:
-        return not self.text[self.pos :].replace(CRLF, "")
+        return not self.text[self.pos :].replace(CRLF, "").replace("\n", "")
 
     def _record(self) -> tuple[int, list[str]] | None:
         line = self.line
@@ -190,6 +193,15 @@ class _Scanner:
             )
             return None
         raw = text[pos + 1 : close]
+        bare = raw.replace(CRLF, "") if self.end != "\n" else raw
+        if "\n" in bare:
+            before = raw[: raw.index("\n") if self.end == "\n" else _bare_lf(raw)]
+            self._error(
+                "a bare LF inside the field; a line break inside a field is written ® (U+00AE)",
+                self.line + before.count(CRLF),
+                index,
+            )
+            return None
         self.line += raw.count(CRLF)
         self.pos = close + 1
         return raw.replace(NEWLINE, "\n")
@@ -202,8 +214,10 @@ class _Scanner:
         if text[pos] == SEPARATOR:
             self.pos += 1
             return False
-        if text.startswith(CRLF, pos):
-            self.pos += 2
+        end = CRLF if text.startswith(CRLF, pos) else "\n" if text[pos] == "\n" else None
+        if end is not None and (self.end in (None, end) or self._only_line_breaks_left()):
+            self.end = self.end or end
+            self.pos += len(end)
             self.line += 1
             return True
         self._unexpected_after_field(text[pos], values)
@@ -229,11 +243,15 @@ class _Scanner:
 
     def _unexpected_after_field(self, char: str, values: list[str]) -> None:
         index = len(values) - 1
-        if char == "\n":
-            reason = "the record ends with a bare LF; DAT records must end with CRLF"
+        if char in "\r\n" and self.end is not None:
+            found = "CRLF" if self.text.startswith(CRLF, self.pos) else "a bare LF"
+            reason = (
+                f"the record ends with {found} but the header's ends with "
+                f"{'CRLF' if self.end == CRLF else 'LF'}: one record end throughout"
+            )
         else:
             reason = (
-                f"expected the field separator U+0014 or the CRLF record end after "
+                f"expected the field separator U+0014 or the record end (CRLF or LF) after "
                 f"the field, found {_show(char)}{_foreign_hint(char)}"
             )
         self._error(reason, self.line, index, values[index])
@@ -250,6 +268,11 @@ class _Scanner:
         if index < len(self.header):
             return self.header[index]
         return f"field {index + 1}"
+
+
+def _bare_lf(raw: str) -> int:
+    """Where the first LF not preceded by CR is in ``raw``."""
+    return next(i for i, c in enumerate(raw) if c == "\n" and (i == 0 or raw[i - 1] != "\r"))
 
 
 def _show(char: str) -> str:

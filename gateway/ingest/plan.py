@@ -8,21 +8,58 @@ naming every problem it found, each with its file, line and field.
 
 from __future__ import annotations
 
-import bisect
-import re
-import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import NamedTuple, Protocol
 
-from gateway.ingest.dat import DatRow, DatTable, read_dat
+from gateway.bates import Bates, page_span, parse_bates
+from gateway.designations import (
+    DEFAULT_DESIGNATIONS,
+    PUBLIC,
+    TierLike,
+    add_spelling,
+    designations_from_tiers,
+    lookup,
+    normalize_designation,
+    unknown_designation,
+)
+from gateway.errors import Invalid
+from gateway.ingest.dat import DatTable, read_dat
 from gateway.ingest.errors import ErrorCollector, LoadFileError
-from gateway.ingest.opt import COLUMNS as OPT_COLUMNS
+from gateway.ingest.families import FamilyChecks, source_fields
+from gateway.ingest.fields import (
+    DESIGNATION_ROLE,
+    FIELD_ALIASES,
+    FIELD_LIMITS,
+    FILE_CONTENT_ROLES,
+    SINGLE_FIELD_ROLES,
+    Columns,
+    FieldChoices,
+    Record,
+    canonical_name,
+    text_is_inline,
+)
+from gateway.ingest.files import FileChecks
 from gateway.ingest.opt import OptRow, read_opt
-from gateway.ingest.source import UnsafePath, VolumeSource, volume_path
+from gateway.ingest.pages import PageChecks
+from gateway.ingest.planning import Draft
+from gateway.ingest.source import UnsafePath, VolumeSource, locate
+from gateway.ingest.suspects import suspect_fields
 
-PUBLIC = "PUBLIC"
+__all__ = [  # the Bates, designation and field helpers are re-exported for callers
+    "DEFAULT_DESIGNATIONS",
+    "FIELD_ALIASES",
+    "Bates",
+    "FieldChoices",
+    "PlannedDocument",
+    "PlannedPage",
+    "ProductionPlan",
+    "TierLike",
+    "build_plan",
+    "designations_from_tiers",
+    "normalize_designation",
+    "parse_bates",
+]
 
 
 @dataclass(frozen=True)
@@ -50,236 +87,20 @@ class PlannedDocument:
     pages: tuple[PlannedPage, ...]
     line: int  # in the DAT
     extra: dict[str, str] = field(default_factory=dict)  # unmapped non-blank fields, verbatim
+    text_body: str | None = None  # extracted text given in the DAT itself, not as a file
 
 
 @dataclass(frozen=True)
 class ProductionPlan:
     volume: str
     documents: tuple[PlannedDocument, ...]
-
-
-# --- Bates numbers ---------------------------------------------------------------------
-
-_BATES = re.compile(r"(?P<prefix>.*?)(?P<digits>[0-9]+)")
-_PREFIX_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._- ")
-
-
-class Bates(NamedTuple):
-    prefix: str
-    number: int
-    width: int
-
-    @property
-    def series(self) -> tuple[str, int]:
-        """Numbers are comparable only within one prefix and one zero-padded width."""
-        return self.prefix, self.width
-
-    def format(self, number: int | None = None) -> str:
-        return f"{self.prefix}{(self.number if number is None else number):0{self.width}d}"
-
-
-def parse_bates(text: str) -> Bates:
-    """Split ``AOL-DEF-00556914`` into ``("AOL-DEF-", 556914, 8)``; ``ValueError`` if not Bates."""
-    match = _BATES.fullmatch(text)
-    if match is None or text != text.strip():
-        raise ValueError(
-            f"{text!r} is not a Bates number: a prefix followed by digits, "
-            "without surrounding spaces"
-        )
-    prefix = match["prefix"]
-    if len(match["digits"]) > 18 or len(prefix) > 80:
-        raise ValueError(
-            f"{text!r} is not a Bates number the gateway can hold: at most 18 "
-            "digits after a prefix of at most 80 characters"
-        )
-    if not set(prefix) <= _PREFIX_CHARACTERS or "  " in prefix:
-        raise ValueError(
-            f"{text!r} is not a Bates number: the prefix may hold only letters, "
-            "digits, '.', '_', '-' and single spaces"
-        )
-    return Bates(prefix, int(match["digits"]), len(match["digits"]))
-
-
-# --- Designations ----------------------------------------------------------------------
-
-
-class TierLike(Protocol):
-    @property
-    def code(self) -> str: ...
-
-    @property
-    def legend(self) -> str: ...
-
-
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u2013": "-", "\u2014": "-", "\u2212": "-"})
-
-
-def normalize_designation(text: str) -> str:
-    """Upper case, typographic quotes and dashes made plain, spacing made uniform."""
-    plain = " ".join(text.translate(_QUOTES).upper().split())
-    return re.sub(r"\s*-\s*", " - ", plain)
-
-
-def designations_from_tiers(
-    tiers: Iterable[TierLike], aliases: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """Accepted spellings -> code: each tier's code and legend, plus ``aliases``.
-
-    Variants such as "HIGHLY CONFIDENTIAL - AEO" are accepted only when the matter lists
-    them in ``aliases``: which spellings count is the order's business, not the parser's.
-    """
-    spellings: dict[str, str] = {}
-    pairs = [(t.code, t.code) for t in tiers] + [(t.legend, t.code) for t in tiers if t.legend]
-    for spelling, code in pairs + list((aliases or {}).items()):
-        _add_spelling(spellings, spelling, code)
-    return spellings
-
-
-def _add_spelling(spellings: dict[str, str], spelling: str, code: str) -> None:
-    key = normalize_designation(spelling)
-    if spellings.get(key, code) != code:
-        raise ValueError(f"designation {spelling!r} would mean both {spellings[key]} and {code}")
-    spellings[key] = code
-
-
-#: The model order's three tiers (BRIEF §7), by code and by legend.
-DEFAULT_DESIGNATIONS: Mapping[str, str] = {
-    "PUBLIC": "PUBLIC",
-    "CONFIDENTIAL": "CONFIDENTIAL",
-    "AEO": "AEO",
-    normalize_designation("HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY"): "AEO",
-}
-
-
-# --- Field names -----------------------------------------------------------------------
-
-# Role -> accepted field names (upper case, letters and digits only), in priority order.
-# Per document the first non-blank one wins, so a DAT mixing e-mails (SUBJECT, FROM) and
-# loose files (TITLE, AUTHOR) maps both.
-FIELD_ALIASES: Mapping[str, tuple[str, ...]] = {
-    "begbates": ("BEGBATES", "BEGDOC", "BEGINBATES", "BATESBEGIN", "PRODBEGBATES"),
-    "endbates": ("ENDBATES", "ENDDOC", "BATESEND", "PRODENDBATES"),
-    "begattach": ("BEGATTACH", "BEGATT", "BEGFAMILY"),
-    "endattach": ("ENDATTACH", "ENDATT", "ENDFAMILY"),
-    "custodian": ("CUSTODIAN", "CUSTODIANS"),
-    "confidentiality": ("CONFIDENTIALITY", "DESIGNATION"),
-    "title": ("TITLE", "SUBJECT", "DOCTITLE", "EMAILSUBJECT"),
-    "file_name": ("FILENAME", "ORIGINALFILENAME"),
-    "authors": ("AUTHOR", "FROM", "EMAILFROM"),
-    "to": ("RECIPIENTS", "TO", "EMAILTO"),
-    "cc": ("CC", "EMAILCC"),
-    "bcc": ("BCC", "EMAILBCC"),
-    "date": ("DATESENT", "DATE", "SENTDATE"),
-    "native": ("NATIVELINK", "NATIVE", "NATIVEPATH", "NATIVEFILE"),
-    "text": ("TEXTLINK", "TEXTPATH", "TEXTFILE", "EXTRACTEDTEXT"),
-    "pagecount": ("PAGECOUNT", "PAGES", "PGCOUNT"),
-}
-
-
-# The longest value each role may have (the gateway's columns hold no more).
-FIELD_LIMITS: Mapping[str, int] = {
-    "begbates": 100,
-    "endbates": 100,
-    "begattach": 100,
-    "endattach": 100,
-    "custodian": 300,
-    "title": 1000,
-    "file_name": 500,
-    "date": 40,
-}
-
-# Roles where a second field could silently change what is served or who may see it.
-SINGLE_FIELD_ROLES = (
-    "begbates",
-    "endbates",
-    "begattach",
-    "endattach",
-    "custodian",
-    "confidentiality",
-    "native",
-    "text",
-    "pagecount",
-)
-
-
-def normalize_field_name(name: str) -> str:
-    """``Beg Bates``, ``BEG_BATES`` and ``begbates`` all name the same field."""
-    return re.sub(r"[^0-9A-Z]", "", name.upper())
-
-
-class _Columns:
-    """Which header fields serve which role, in priority order."""
-
-    def __init__(self, fields: list[str]) -> None:
-        by_name: dict[str, list[str]] = {}
-        for name in fields:
-            by_name.setdefault(normalize_field_name(name), []).append(name)
-        self.by_role = {
-            role: [name for alias in aliases for name in by_name.get(alias, [])]
-            for role, aliases in FIELD_ALIASES.items()
-        }
-
-    def label(self, role: str) -> str:
-        """The field name to put in messages about ``role``."""
-        names = self.by_role[role]
-        return names[0] if names else FIELD_ALIASES[role][0]
-
-
-class _Record:
-    """One DAT row seen through the role mapping; remembers which fields it used."""
-
-    def __init__(self, row: DatRow, columns: _Columns) -> None:
-        self.row = row
-        self.columns = columns
-        self.used: set[str] = set()
-
-    def get(self, role: str) -> tuple[str, str]:
-        """(field name, value) of the first non-blank field serving ``role``."""
-        for name in self.columns.by_role[role]:
-            if self.row.values[name].strip():
-                self.used.add(name)
-                return name, self.row.values[name]
-        return self.columns.label(role), ""
-
-    def text(self, role: str) -> str:
-        return self.get(role)[1].strip()
-
-    def people(self, *roles: str) -> tuple[str, ...]:
-        names = [part.strip() for role in roles for part in self.get(role)[1].split(";")]
-        return tuple(dict.fromkeys(name for name in names if name))
-
-    def extra(self) -> dict[str, str]:
-        return {k: v for k, v in self.row.values.items() if k not in self.used and v.strip()}
+    # where each document's designation came from, for the ingest's audit entry:
+    # {"designation_field": "CONFIDENTIALITY"} or {"volume_designation": "AEO"}, and the
+    # operator's field choices
+    sources: Mapping[str, object] = field(default_factory=dict)
 
 
 # --- Planning --------------------------------------------------------------------------
-
-# Bates series -> (sorted page numbers, the OPT rows in the same order), for range lookups.
-_PageIndex = dict[tuple[str, int], tuple[list[int], list[OptRow]]]
-
-
-@dataclass
-class _Draft:
-    """A DAT document whose Bates range is valid, on its way to a PlannedDocument."""
-
-    record: _Record
-    begin: Bates
-    end: Bates
-    family: str = ""
-    designation: str = PUBLIC
-    native: tuple[str, str] | None = None  # (field name, volume path)
-    text: tuple[str, str] | None = None
-    page_count: tuple[str, int] | None = None
-    conflicting: bool = False  # duplicate or overlapping: its pages cannot be told apart
-    pages: list[OptRow] = field(default_factory=list)
-
-    @property
-    def line(self) -> int:
-        return self.record.row.line
-
-    @property
-    def label(self) -> str:
-        return f"{self.begin.format()}-{self.end.format()}"
 
 
 def build_plan(
@@ -291,35 +112,47 @@ def build_plan(
     encoding: str | None = None,
     opt_encoding: str | None = None,
     volume: str | None = None,
+    choices: FieldChoices | None = None,
+    max_document_pages: int | None = None,
 ) -> ProductionPlan:
     """Validate a volume and plan its documents; :class:`LoadFileErrors` lists every problem.
 
-    ``designations`` maps accepted spellings to tier codes (see :func:`designations_from_tiers`);
-    a blank CONFIDENTIALITY is ``PUBLIC``. ``volume`` defaults to the OPT's volume column,
-    else the DAT's file name without extension.
+    ``designations`` maps accepted spellings to tier codes (see :func:`designations_from_tiers`).
+    Every document's designation must be known: from the DAT's designation field (where a
+    blank value is ``PUBLIC``) or from the operator's ``choices``; a DAT without one is
+    refused, never read as ``PUBLIC``. ``volume`` defaults to the OPT's volume column, else
+    the DAT's file name without extension.
     """
-    planner = _Planner(source, dat_path, opt_path, designations)
+    planner = _Planner(source, dat_path, opt_path, designations, choices or FieldChoices())
+    planner.max_pages = max_document_pages
     return planner.run(encoding, opt_encoding, volume)
 
 
-class _Planner:
+class _Planner(FamilyChecks, PageChecks, FileChecks):
     def __init__(
         self,
         source: VolumeSource,
         dat_path: str,
         opt_path: str | None,
         designations: Mapping[str, str],
+        choices: FieldChoices,
     ) -> None:
         self.source = source
+        self.choices = choices
         self.dat_path = dat_path
         self.opt_path = opt_path
         self.dat_file = source.describe(dat_path)
         self.opt_file = source.describe(opt_path) if opt_path else None
         self.designations: dict[str, str] = {}
         for spelling, code in designations.items():
-            _add_spelling(self.designations, spelling, code)
+            add_spelling(self.designations, spelling, code)
+        self.volume_designation = self._volume_designation()
+        self.designation_field: str | None = None
+        self.max_pages: int | None = None  # the most pages one document may span
         self.errors = ErrorCollector()
         self.page_paths: dict[int, str] = {}  # OPT line -> normalised image path
+        self.lines_of: dict[str, list[int]] = {}  # normalised image path -> OPT lines
+        self.volume_names: list[str] = []
         # False once some DAT row could not be placed: then OPT pages that match no document
         # may belong to that row, and calling them orphans would mislead.
         self.dat_complete = True
@@ -331,6 +164,8 @@ class _Planner:
     ) -> ProductionPlan:
         table = self._read_dat(encoding)
         opt_rows = self._read_opt(opt_encoding)
+        # the names a path may start with besides the folder's: the OPT's and the operator's
+        self.volume_names = sorted({r.volume for r in opt_rows if r.volume} | {volume or ""} - {""})
         if table is None:
             self.errors.raise_if_any()
             raise AssertionError("unreachable: no DAT table and no error")
@@ -342,8 +177,28 @@ class _Planner:
         name = self._volume_name(opt_rows)
         self.errors.raise_if_any()
         return ProductionPlan(
-            volume=volume or name, documents=tuple(_planned(d, self.page_paths) for d in drafts)
+            volume=volume or name,
+            documents=tuple(_planned(d, self.page_paths) for d in drafts),
+            sources=self._sources(),
         )
+
+    def _volume_designation(self) -> str | None:
+        """The tier the operator gave the whole volume, or None; ``Invalid`` if unknown."""
+        given = self.choices.designation
+        if given is None:
+            return None
+        code = lookup(self.designations, given)
+        if code is None:
+            raise Invalid(f"--designation: {unknown_designation(given, self.designations)}")
+        return code
+
+    def _sources(self) -> dict[str, object]:
+        sources = self.choices.describe()
+        if self.volume_designation is not None:
+            sources["volume_designation"] = self.volume_designation
+        if self.designation_field is not None:
+            sources["designation_field"] = self.designation_field
+        return sources
 
     def _read(self, path: str, what: str) -> bytes | None:
         file = self.source.describe(path)
@@ -379,34 +234,68 @@ class _Planner:
 
     # -- one document at a time
 
-    def _drafts(self, table: DatTable) -> list[_Draft]:
-        columns = _Columns(table.fields)
+    def _drafts(self, table: DatTable) -> list[Draft]:
+        columns = Columns(table.fields, self.choices)
         missing = [role for role in ("begbates", "endbates") if not columns.by_role[role]]
         for role in missing:
-            self.errors.add(
+            self._header_error(
+                canonical_name(role),
                 f"required field is missing from the header (fields: {', '.join(table.fields)})",
-                file=self.dat_file,
-                line=1,
-                field=FIELD_ALIASES[role][0],
             )
+        header_ok = self._designation_source(table, columns)
+        for name, reason in columns.problems + suspect_fields(
+            table, columns, self.choices, self.designations
+        ):
+            self._header_error(name, reason)
+            header_ok = False
         # Two fields serving one of these roles would leave the choice between them to the
         # parser (say CONFIDENTIALITY and DESIGNATION, one of them AEO): refuse the header.
         ambiguous = [role for role in SINGLE_FIELD_ROLES if len(columns.by_role[role]) > 1]
         for role in ambiguous:
-            self.errors.add(
+            self._header_error(
+                columns.by_role[role][1],
                 f"fields {', '.join(columns.by_role[role])} all give the {role}: keep one",
-                file=self.dat_file,
-                line=1,
-                field=columns.by_role[role][1],
             )
-        if missing or ambiguous:
+        self.columns = columns
+        if len(columns.family_sources()) > 1:
+            ambiguous.append("family")
+            names = [n for s in columns.family_sources() for n in source_fields(columns, s)]
+            self._header_error(
+                names[-1],
+                f"fields {', '.join(names)} all give the family, in different ways: keep "
+                "one way (--ignore-field the others)",
+            )
+        if missing or ambiguous or not header_ok:
             self.dat_complete = False
             return []
-        drafts = [self._draft(_Record(row, columns)) for row in table.rows]
+        drafts = [self._draft(Record(row, columns)) for row in table.rows]
         self.dat_complete = self.dat_complete and all(d is not None for d in drafts)
         return [d for d in drafts if d is not None]
 
-    def _draft(self, record: _Record) -> _Draft | None:
+    def _designation_source(self, table: DatTable, columns: Columns) -> bool:
+        """Whether every document's designation can be known: from one field, or from the
+        operator's tier for the volume. A missing field never means PUBLIC."""
+        names = columns.by_role[DESIGNATION_ROLE]
+        if names and self.volume_designation is not None:
+            self._header_error(
+                names[0],
+                "the DAT designates each document in this field, so --designation cannot "
+                "give the volume one tier: leave --designation out",
+            )
+            return False
+        if names or self.volume_designation is not None:
+            self.designation_field = names[0] if names else None
+            return True
+        self._header_error(
+            canonical_name(DESIGNATION_ROLE),
+            "no designation field in the header, so the documents' designations are unknown "
+            f"(fields: {', '.join(table.fields)}); name the field that holds them with "
+            "--designation-field NAME, or, for a volume produced under one tier, give it "
+            "with --designation TIER",
+        )
+        return False
+
+    def _draft(self, record: Record) -> Draft | None:
         begin = self._bates(record, "begbates")
         end = self._bates(record, "endbates")
         valid = begin is not None and end is not None and self._range_ok(record, begin, end)
@@ -414,11 +303,11 @@ class _Planner:
         # Every field is checked even when the range is not, so one pass reports them all.
         designation = self._designation(record)
         native = self._path(record, "native")
-        text = self._path(record, "text")
+        text, text_body = self._text(record)
         page_count = self._page_count(record)
         if not valid or begin is None or end is None:
             return None
-        return _Draft(
+        return Draft(
             record,
             begin,
             end,
@@ -426,14 +315,18 @@ class _Planner:
             designation=designation,
             native=native,
             text=text,
+            text_body=text_body,
             page_count=page_count,
         )
 
-    def _fits(self, record: _Record) -> bool:
+    def _fits(self, record: Record) -> bool:
         """Every value fits where it will be stored, and holds no NUL or other control
         character that a database would refuse (tab and newline are text)."""
         ok = True
+        stored_as_files = {n for role in FILE_CONTENT_ROLES for n in self.columns.by_role[role]}
         for name, value in record.row.values.items():
+            if name in stored_as_files:
+                continue  # encrypted as a file; a path in it is checked as a path
             bad = next((c for c in value if ord(c) < 0x20 and c not in "\t\n\r"), None)
             if bad is not None:
                 self._error(record, name, f"contains the control character U+{ord(bad):04X}")
@@ -445,21 +338,7 @@ class _Planner:
                 ok = False
         return ok
 
-    def _error(self, record: _Record, name: str, reason: str) -> None:
-        self.errors.add(reason, file=self.dat_file, line=record.row.line, field=name)
-
-    def _bates(self, record: _Record, role: str) -> Bates | None:
-        name, value = record.get(role)
-        if not value:
-            self._error(record, name, "is blank")
-            return None
-        try:
-            return parse_bates(value)
-        except ValueError as exc:
-            self._error(record, name, str(exc))
-            return None
-
-    def _range_ok(self, record: _Record, begin: Bates, end: Bates) -> bool:
+    def _range_ok(self, record: Record, begin: Bates, end: Bates) -> bool:
         name = record.get("endbates")[0]
         if begin.series != end.series:
             self._error(
@@ -470,68 +349,52 @@ class _Planner:
             )
         elif end.number < begin.number:
             self._error(record, name, f"{end.format()} comes before BEGBATES {begin.format()}")
+        elif self.max_pages is not None and page_span(begin, end) > self.max_pages:
+            self._error(
+                record,
+                name,
+                f"the range {begin.format()}-{end.format()} spans {page_span(begin, end)} "
+                f"pages; this matter allows at most {self.max_pages} per document",
+            )
         else:
             return True
         return False
 
-    def _family(self, record: _Record, begin: Bates, end: Bates) -> str:
-        (beg_name, beg_text), (end_name, end_text) = (
-            record.get("begattach"),
-            record.get("endattach"),
-        )
-        if not beg_text and not end_text:
-            return begin.format()
-        if not beg_text or not end_text:
-            blank, other = (beg_name, end_name) if not beg_text else (end_name, beg_name)
-            self._error(record, blank, f"is blank while {other} is not")
-            return begin.format()
-        first, last = self._bates(record, "begattach"), self._bates(record, "endattach")
-        if first is not None and last is not None:
-            self._check_enclosure(record, (first, last), begin, end)
-        return beg_text
-
-    def _check_enclosure(
-        self, record: _Record, family: tuple[Bates, Bates], begin: Bates, end: Bates
-    ) -> None:
-        first, last = family
-        name = record.get("begattach")[0]
-        if {first.series, last.series} != {begin.series}:
-            self._error(
-                record,
-                name,
-                f"family {first.format()}-{last.format()} does not have "
-                f"the prefix and number of digits of {begin.format()}",
-            )
-        elif not first.number <= begin.number <= end.number <= last.number:
-            self._error(
-                record,
-                name,
-                f"family range {first.format()}-{last.format()} does not "
-                f"enclose the document's range {begin.format()}-{end.format()}",
-            )
-
-    def _designation(self, record: _Record) -> str:
-        name, value = record.get("confidentiality")
+    def _designation(self, record: Record) -> str:
+        if self.volume_designation is not None:
+            return self.volume_designation
+        name, value = record.get(DESIGNATION_ROLE)
         if not value.strip():
-            return PUBLIC  # BRIEF §7: a blank designation means PUBLIC
-        code = self.designations.get(normalize_designation(value))
+            return PUBLIC  # BRIEF §7: a blank value in the designation field means PUBLIC
+        code = lookup(self.designations, value)
         if code is None:
-            known = "; ".join(sorted(self.designations)) or "none but a blank (PUBLIC)"
-            self._error(record, name, f"unknown designation {value!r}; accepted: {known}")
-            return PUBLIC
+            self._error(record, name, unknown_designation(value, self.designations))
+            return PUBLIC  # never stored: the error refuses the volume
         return code
 
-    def _path(self, record: _Record, role: str) -> tuple[str, str] | None:
+    def _text(self, record: Record) -> tuple[tuple[str, str] | None, str | None]:
+        """(field, path) of the text file, or the text itself (EXTRACTEDTEXT, TEXTBODY)."""
+        body = record.get("textbody")[1]
+        name, value = record.get("text")
+        if body and value:
+            self._error(record, name, f"and {record.get('textbody')[0]} both give the text")
+        if body:
+            return None, body
+        if value and text_is_inline(name, value):
+            return None, value
+        return self._path(record, "text"), None
+
+    def _path(self, record: Record, role: str) -> tuple[str, str] | None:
         name, value = record.get(role)
         if not value:
             return None
         try:
-            return name, volume_path(value)
+            return name, locate(self.source, value, self.volume_names)
         except UnsafePath as exc:
             self._error(record, name, str(exc))
             return None
 
-    def _page_count(self, record: _Record) -> tuple[str, int] | None:
+    def _page_count(self, record: Record) -> tuple[str, int] | None:
         name, value = record.get("pagecount")
         if not value:
             return None
@@ -543,20 +406,20 @@ class _Planner:
 
     # -- across documents
 
-    def _refuse_conflicts(self, drafts: list[_Draft]) -> None:
-        by_series: dict[tuple[str, int], list[_Draft]] = {}
+    def _refuse_conflicts(self, drafts: list[Draft]) -> None:
+        by_series: dict[tuple[str, int], list[Draft]] = {}
         for draft in drafts:
             by_series.setdefault(draft.begin.series, []).append(draft)
         for group in by_series.values():
             group.sort(key=lambda d: (d.begin.number, d.end.number, d.line))
-            reach: _Draft | None = None  # the range reaching furthest so far
+            reach: Draft | None = None  # the range reaching furthest so far
             for draft in group:
                 if reach is not None and draft.begin.number <= reach.end.number:
                     self._conflict(reach, draft)
                 if reach is None or draft.end.number > reach.end.number:
                     reach = draft
 
-    def _conflict(self, one: _Draft, other: _Draft) -> None:
+    def _conflict(self, one: Draft, other: Draft) -> None:
         earlier, later = sorted((one, other), key=lambda d: d.line)
         one.conflicting = other.conflicting = True
         if earlier.begin == later.begin:
@@ -565,209 +428,9 @@ class _Planner:
             reason = f"range {later.label} overlaps range {earlier.label} on line {earlier.line}"
         self._error(later.record, later.record.get("begbates")[0], reason)
 
-    def _check_families(self, drafts: list[_Draft]) -> None:
-        self._check_family_ends(drafts)
-        ranges = []
-        for draft in drafts:
-            begin, end = (
-                draft.record.get("begattach")[1].strip(),
-                draft.record.get("endattach")[1].strip(),
-            )
-            if not (begin and end):
-                continue
-            try:
-                low, high = parse_bates(begin), parse_bates(end)
-            except ValueError:
-                continue
-            if low.series == high.series and draft.family == begin:
-                ranges.append((low, high, draft.family, draft.line))
-        for draft in drafts:
-            for low, high, family, line in ranges:
-                inside = (
-                    draft.begin.series == low.series
-                    and low.number <= draft.begin.number <= high.number
-                )
-                if inside and draft.family != family:
-                    self._error(
-                        draft.record,
-                        draft.record.get("begattach")[0],
-                        f"{draft.begin.format()} lies in family {family} (line {line}) but "
-                        f"names {draft.family or 'no family'}",
-                    )
-                    break
-
-    def _check_family_ends(self, drafts: list[_Draft]) -> None:
-        ends: dict[str, tuple[str, int]] = {}
-        for draft in drafts:
-            end = draft.record.get("endattach")[1]
-            if not end:
-                continue
-            seen = ends.setdefault(draft.family, (end, draft.line))
-            if seen[0] != end:
-                self._error(
-                    draft.record,
-                    draft.record.get("endattach")[0],
-                    f"{end} differs from {seen[0]} on line {seen[1]}, a member of the "
-                    f"same family {draft.family}",
-                )
-
     # -- the OPT
 
-    def _match_pages(self, drafts: list[_Draft], rows: list[OptRow]) -> None:
-        index = self._page_index(rows)
-        claimed: set[int] = set()
-        for draft in drafts:
-            numbers, pages = index.get(draft.begin.series, ([], []))
-            low = bisect.bisect_left(numbers, draft.begin.number)
-            high = bisect.bisect_right(numbers, draft.end.number)
-            draft.pages = pages[low:high]
-            claimed.update(id(row) for row in draft.pages)
-            if not draft.conflicting:
-                self._check_pages(draft)
-        if self.dat_complete:
-            for _, pages in index.values():
-                for row in pages:
-                    if id(row) not in claimed:
-                        self._opt_error(
-                            row,
-                            0,
-                            f"page {row.image_key} belongs to no document in {self.dat_file}",
-                        )
-
-    def _page_index(self, rows: list[OptRow]) -> _PageIndex:
-        keyed: dict[tuple[str, int], list[tuple[int, OptRow]]] = {}
-        for row in rows:
-            try:
-                bates = parse_bates(row.image_key)
-            except ValueError as exc:
-                self._opt_error(row, 0, str(exc))
-                continue
-            keyed.setdefault(bates.series, []).append((bates.number, row))
-        index: _PageIndex = {}
-        for series, entries in keyed.items():
-            entries.sort(key=lambda entry: entry[0])
-            index[series] = ([n for n, _ in entries], [row for _, row in entries])
-        return index
-
-    def _opt_error(self, row: OptRow, column: int, reason: str) -> None:
-        self.errors.add(
-            reason, file=self.opt_file or "OPT", line=row.line, field=OPT_COLUMNS[column]
-        )
-
-    def _check_pages(self, draft: _Draft) -> None:
-        if not draft.pages:
-            self._check_native_only(draft)
-            return
-        expected = draft.end.number - draft.begin.number + 1
-        if len(draft.pages) != expected:
-            self._missing_pages(draft, expected)
-        first = draft.pages[0]
-        if first.image_key == draft.begin.format() and not first.document_break:
-            self._opt_error(
-                first,
-                3,
-                f"page {first.image_key} starts document {draft.label} "
-                f"({self.dat_file} line {draft.line}) but its document break is "
-                "not Y",
-            )
-        for row in draft.pages[1:]:
-            if row.document_break:
-                self._opt_error(
-                    row,
-                    3,
-                    f"page {row.image_key} is inside document "
-                    f"{draft.label} ({self.dat_file} line {draft.line}) but its "
-                    "document break is Y",
-                )
-        self._check_page_counts(draft, expected)
-
-    def _check_native_only(self, draft: _Draft) -> None:
-        if draft.native is not None:
-            return  # produced in native form only: no images is right
-        where = f"in {self.opt_file}" if self.opt_file else "(no OPT was given)"
-        self._error(
-            draft.record,
-            draft.record.get("begbates")[0],
-            f"document {draft.label} has no page images {where} and no native file",
-        )
-
-    def _missing_pages(self, draft: _Draft, expected: int) -> None:
-        present = {parse_bates(row.image_key).number for row in draft.pages}
-        missing = next(
-            n for n in range(draft.begin.number, draft.end.number + 1) if n not in present
-        )  # exists: OPT keys are unique, so fewer pages
-        self._error(
-            draft.record,
-            draft.record.get("begbates")[0],
-            f"{self.opt_file} has {len(draft.pages)} of the {expected} pages of "
-            f"document {draft.label}; the first missing is {draft.begin.format(missing)}",
-        )
-
-    def _check_page_counts(self, draft: _Draft, expected: int) -> None:
-        first = draft.pages[0]
-        if first.page_count is not None and first.page_count != expected:
-            self._opt_error(
-                first,
-                6,
-                f"page count {first.page_count} but document "
-                f"{draft.label} spans {expected} page(s)",
-            )
-        if draft.page_count is not None and draft.page_count[1] != expected:
-            self._error(
-                draft.record,
-                draft.page_count[0],
-                f"{draft.page_count[1]} but document "
-                f"{draft.label} spans {expected} page(s) in {self.opt_file}",
-            )
-
     # -- the files the load files name
-
-    def _check_files(self, drafts: list[_Draft], rows: list[OptRow]) -> None:
-        for draft in drafts:
-            if draft.native is not None:
-                self._check_dat_file(draft, draft.native, "native", allow_empty=False)
-            if draft.text is not None:
-                self._check_dat_file(draft, draft.text, "text", allow_empty=True)
-        for path, (row, more) in self._image_paths(rows).items():
-            problem = self._file_problem(path, allow_empty=False)
-            if problem:
-                also = f" (also referenced on {more} more line(s))" if more else ""
-                self._opt_error(row, 2, f"image {problem}{also}")
-
-    def _check_dat_file(
-        self, draft: _Draft, ref: tuple[str, str], what: str, *, allow_empty: bool
-    ) -> None:
-        name, path = ref
-        problem = self._file_problem(path, allow_empty=allow_empty)
-        if problem:
-            self._error(draft.record, name, f"{what} {problem}")
-
-    def _image_paths(self, rows: list[OptRow]) -> dict[str, tuple[OptRow, int]]:
-        """Each distinct image path with the first row naming it and how many more do."""
-        paths: dict[str, tuple[OptRow, int]] = {}
-        for row in rows:
-            try:
-                path = volume_path(row.path)
-            except UnsafePath as exc:
-                self._opt_error(row, 2, str(exc))
-                continue
-            self.page_paths[row.line] = path
-            first, more = paths.get(path, (row, -1))
-            paths[path] = (first, more + 1)
-        return paths
-
-    def _file_problem(self, path: str, *, allow_empty: bool) -> str | None:
-        """Why ``path`` is not a usable file in the volume, or None if it is."""
-        try:
-            if not self.source.exists(path):
-                return f"file {path} does not exist in the volume"
-            if not allow_empty and self.source.size(path) == 0:
-                return f"file {path} is empty"
-        except LoadFileError as exc:
-            return f"file {path}: {exc.reason}"
-        except OSError as exc:
-            return f"file {path} cannot be read: {exc.strerror}"
-        return None
 
     def _volume_name(self, rows: list[OptRow]) -> str:
         names: dict[str, OptRow] = {}
@@ -788,12 +451,19 @@ class _Planner:
         return PurePosixPath(self.dat_path.replace("\\", "/")).stem
 
 
-def _planned(draft: _Draft, page_paths: Mapping[int, str]) -> PlannedDocument:
+def _planned(draft: Draft, page_paths: Mapping[int, str]) -> PlannedDocument:
     record = draft.record
-    pages = tuple(
-        PlannedPage(bates=row.image_key, path=page_paths[row.line], line=row.line)
-        for row in draft.pages
-    )
+    if draft.listed_once:
+        first = draft.pages[0]
+        pages: tuple[PlannedPage, ...] = tuple(
+            PlannedPage(bates=draft.begin.format(n), path=page_paths[first.line], line=first.line)
+            for n in range(draft.begin.number, draft.end.number + 1)
+        )
+    else:
+        pages = tuple(
+            PlannedPage(bates=row.image_key, path=page_paths[row.line], line=row.line)
+            for row in draft.pages
+        )
     custodian, title = record.text("custodian"), record.text("title")
     file_name, date = record.text("file_name"), record.text("date")
     authors, recipients = record.people("authors"), record.people("to", "cc", "bcc")
@@ -811,6 +481,7 @@ def _planned(draft: _Draft, page_paths: Mapping[int, str]) -> PlannedDocument:
         date=date,
         native_path=draft.native[1] if draft.native else None,
         text_path=draft.text[1] if draft.text else None,
+        text_body=draft.text_body,
         pages=pages,
         line=draft.line,
         extra=record.extra(),  # after the reads above: extra is what no mapping used

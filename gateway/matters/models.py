@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     ForeignKey,
@@ -15,6 +16,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base, UTCDateTime
+
+#: A Bates range longer than this is refused unless the matter allows more: the longest
+#: documents produced in practice run to a few thousand pages.
+DEFAULT_MAX_DOCUMENT_PAGES = 20_000
 
 
 class Matter(Base):
@@ -38,6 +43,12 @@ class Matter(Base):
     # the matter key, wrapped by the master key; it wraps every data key of the matter
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the most pages (Bates numbers) one document's range may span in this matter
+    max_document_pages: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_MAX_DOCUMENT_PAGES, server_default=str(DEFAULT_MAX_DOCUMENT_PAGES)
+    )
+    # role -> more DAT field names this matter's producers use (pogw matters add-field-name)
+    field_aliases: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class Party(Base):
@@ -185,3 +196,22 @@ class CasbinRule(Base):
     def __str__(self) -> str:
         # the line format pycasbin's adapter hands to casbin.persist.load_policy_line
         return ", ".join([self.ptype, *self.values()])
+
+
+class BatesPrefix(Base):
+    """A Bates prefix registered to the party that produces in that series.
+
+    ``prefix_key`` is the prefix in lower case (prefixes are ASCII), so ``aol-def-`` is the
+    same series as ``AOL-DEF-``; ``prefix`` keeps the registered spelling, the only one
+    accepted afterwards.
+    """
+
+    __tablename__ = "bates_prefixes"
+    __table_args__ = (UniqueConstraint("matter_id", "prefix_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(80))
+    prefix_key: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

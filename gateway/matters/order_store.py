@@ -6,6 +6,8 @@ its next request.
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -80,9 +82,13 @@ def rules_text(rules: Sequence[Rule]) -> str:
 
 
 def tiers_text(policy: PolicySource) -> str:
-    rows = ["code,rank,legend"]
-    rows += [f"{t.code},{t.rank},{t.legend}" for t in sorted(policy.tiers, key=lambda t: t.rank)]
-    return "\n".join(rows) + "\n"
+    """The tiers as the CSV ``parse_tiers_csv`` reads, aliases included."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["code", "rank", "legend", "aliases"])
+    for t in sorted(policy.tiers, key=lambda t: t.rank):
+        writer.writerow([t.code, t.rank, t.legend, "|".join(t.aliases)])
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)

@@ -434,7 +434,11 @@ def test_an_upload_of_exactly_the_default_maximum_is_accepted(client, demo, rt):
     response = client.post(
         f"{BASE}/api/v1/matters/{demo}/productions/AOL-PLTF-VOL002/documents",
         headers={**auth(token), "Content-Type": "application/octet-stream"},
-        query_string={"bates_begin": "AOL-PLTF-00000050", "file_name": "big.pdf"},
+        query_string={
+            "bates_begin": "AOL-PLTF-00000050",
+            "file_name": "big.bin",
+            "designation": "CONFIDENTIAL",
+        },
         input_stream=_Body(limit),
         environ_overrides=CHUNKED,
     )

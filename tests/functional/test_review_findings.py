@@ -112,7 +112,11 @@ def test_refused_uploads_are_audited(client, demo, rt):
     client.post(
         f"{BASE}/api/v1/matters/{demo}/productions/VOL9/documents",
         headers={**auth(counsel), "Content-Type": "application/octet-stream"},
-        query_string={"bates_begin": "AOL-PLTF-00000001", "file_name": "x.pdf"},
+        query_string={
+            "bates_begin": "AOL-PLTF-00000001",
+            "file_name": "x.pdf",
+            "designation": "CONFIDENTIAL",
+        },
         data=b"x",
     )
     refused = [(o, r) for tag, o, r in _tags(rt, tag="production:upload")]
@@ -225,7 +229,11 @@ def test_empty_upload_is_refused_and_audited(client, demo, rt):
     response = client.post(
         f"{BASE}/api/v1/matters/{demo}/productions/VOL7/documents",
         headers={**auth(counsel), "Content-Type": "application/octet-stream"},
-        query_string={"bates_begin": "AOL-PLTF-00000070", "file_name": "x.pdf"},
+        query_string={
+            "bates_begin": "AOL-PLTF-00000070",
+            "file_name": "x.pdf",
+            "designation": "CONFIDENTIAL",
+        },
         data=b"",
     )
     assert response.status_code == 422 and "empty" in response.get_json()["error"]["message"]

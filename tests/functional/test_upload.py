@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from gateway.documents.ingest import count_rows
-from tests.helpers import BASE, all_bates, auth, token_for
+from tests.helpers import BASE, all_bates, auth, pdf_bytes, token_for
 
-PDF = b"%PDF-1.4 uploaded exhibit " * 200
+PDF = pdf_bytes(3)
 
 
 def _upload(client, token, matter_id, volume="AOL-PLTF-VOL002", body=PDF, **params):

@@ -70,13 +70,13 @@ class Volume:
             )
             self.files[path.replace("\\", "/")] = b"II*\x00 page"
 
-    def source(self) -> MemorySource:
+    def source(self, name: str = "VOL001") -> MemorySource:
         files = dict(self.files)
         files[DAT] = (
             self.dat_bytes if self.dat_bytes is not None else write_dat(self.fields, self.rows)
         )
         files[OPT] = self.opt_bytes if self.opt_bytes is not None else write_opt(self.opt)
-        return MemorySource(files, name="VOL001")
+        return MemorySource(files, name=name)
 
     def plan(self, designations: Mapping[str, str] = DEFAULT_DESIGNATIONS) -> ProductionPlan:
         return build_plan(self.source(), dat_path=DAT, opt_path=OPT, designations=designations)

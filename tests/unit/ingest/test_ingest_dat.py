@@ -45,12 +45,19 @@ def test_in_field_newlines_become_line_breaks() -> None:
     assert table.rows[0].values["NOTE"] == "first\nsecond\n"
 
 
-def test_a_bare_lf_or_crlf_inside_a_qualified_field_is_data() -> None:
-    text = record("BEGBATES", "NOTE") + record("A-1", "one\ntwo\r\nthree") + record("A-2", "")
+def test_a_crlf_inside_a_qualified_field_is_data() -> None:
+    text = record("BEGBATES", "NOTE") + record("A-1", "one\r\ntwo") + record("A-2", "")
     table = parse_dat(text.encode("utf-8"), file=FILE)
-    assert table.rows[0].values["NOTE"] == "one\ntwo\r\nthree"
+    assert table.rows[0].values["NOTE"] == "one\r\ntwo"
     # Lines are counted by CRLF, so the record after the embedded CRLF is on line 4.
     assert [row.line for row in table.rows] == [2, 4]
+
+
+def test_a_bare_lf_inside_a_qualified_field_is_refused_naming_its_line() -> None:
+    text = record("BEGBATES", "NOTE") + record("A-1", "one\r\ntwo\nthree") + record("A-2", "")
+    file, line, field, reason = only(problems(text))
+    assert (file, line, field) == (FILE, 3, "NOTE")
+    assert "a bare LF inside the field" in reason and "®" in reason
 
 
 def test_the_last_record_may_omit_its_crlf_and_trailing_blank_lines_are_ignored() -> None:
@@ -62,13 +69,34 @@ def test_a_header_only_file_has_no_rows() -> None:
     assert parse_dat(record("BEGBATES").encode(), file=FILE).rows == []
 
 
-def test_refuses_lf_only_records_naming_the_line() -> None:
-    text = (record("BEGBATES", "ENDBATES") + record("A-1", "A-1")).replace("\r\n", "\n")
+def test_lf_records_are_read_like_crlf_ones() -> None:
+    text = record("BEGBATES", "NOTE") + record("A-1", f"one{NL}two") + record("A-2", "")
+    table = parse_dat(text.replace("\r\n", "\n").encode("utf-8"), file=FILE)
+    assert [(row.line, row.values["NOTE"]) for row in table.rows] == [(2, "one\ntwo"), (3, "")]
+
+
+def test_a_stray_final_lf_is_ignored() -> None:
+    for text in (record("A") + record("1") + "\n", record("A") + f"{Q}1{Q}\n\n"):
+        assert [row.values["A"] for row in parse_dat(text.encode(), file=FILE).rows] == ["1"]
+
+
+def test_in_an_lf_file_an_lf_inside_a_field_is_refused_naming_its_line() -> None:
+    text = record("BEGBATES", "NOTE") + record("A-1", "one") + record("A-2", "x\ny")
+    file, line, field, reason = only(problems(text.replace("\r\n", "\n")))
+    assert (file, line, field) == (FILE, 3, "NOTE") and "bare LF inside the field" in reason
+
+
+def test_refuses_lf_records_in_a_crlf_file_naming_the_line() -> None:
+    text = (
+        record("BEGBATES", "ENDBATES")
+        + record("A-1", "A-1").replace("\r\n", "\n")
+        + record("A-2", "A-2")
+    )
     assert only(problems(text)) == (
         FILE,
-        1,
+        2,
         "ENDBATES",
-        "the record ends with a bare LF; DAT records must end with CRLF",
+        "the record ends with a bare LF but the header's ends with CRLF: one record end throughout",
     )
 
 
@@ -91,7 +119,7 @@ def test_refuses_a_comma_separated_dat_with_thorn_qualifiers() -> None:
     text = "þBEGBATESþ,þENDBATESþ\r\nþA-1þ,þA-1þ\r\n"
     file, line, field, reason = only(problems(text))
     assert (file, line, field) == (FILE, 1, "BEGBATES")
-    assert "expected the field separator U+0014 or the CRLF record end" in reason
+    assert "expected the field separator U+0014 or the record end (CRLF or LF)" in reason
     assert "found ',' (U+002C)" in reason and "comma-delimited" in reason
 
 

@@ -131,7 +131,8 @@ def test_a_volume_without_an_opt_is_native_only() -> None:
     source = MemorySource(
         {
             "VOL.dat": write_dat(
-                ["BEGBATES", "ENDBATES", "NATIVE"], [[bates(1), bates(1), "NATIVES/a.xlsx"]]
+                ["BEGBATES", "ENDBATES", "NATIVE", "CONFIDENTIALITY"],
+                [[bates(1), bates(1), "NATIVES/a.xlsx", ""]],
             ),
             "NATIVES/a.xlsx": b"PK",
         },

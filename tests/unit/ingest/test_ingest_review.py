@@ -6,14 +6,21 @@ import re
 
 import pytest
 
-from gateway.ingest import LoadFileErrors, MemorySource, build_plan, write_dat
+from gateway.ingest import FieldChoices, LoadFileErrors, MemorySource, build_plan, write_dat
 from gateway.ingest.plan import DEFAULT_DESIGNATIONS
 
 
 def _plan(fields, rows, files=None):
     data = write_dat(fields, rows, encoding="utf-8")
     source = MemorySource({"v.dat": data, **(files or {})}, name="VOL")
-    return build_plan(source, dat_path="v.dat", opt_path=None, designations=DEFAULT_DESIGNATIONS)
+    designated = {"CONFIDENTIALITY", "DESIGNATION"} & set(fields)
+    return build_plan(
+        source,
+        dat_path="v.dat",
+        opt_path=None,
+        designations=DEFAULT_DESIGNATIONS,
+        choices=None if designated else FieldChoices(designation="CONFIDENTIAL"),
+    )
 
 
 def test_two_designation_fields_are_refused_not_chosen_between():
@@ -59,3 +66,18 @@ def test_values_that_cannot_be_stored_are_refused_with_their_line(field, value, 
 def test_bates_numbers_too_long_to_store_are_refused():
     with pytest.raises(LoadFileErrors, match="at most 18 digits"):
         _plan(["BEGBATES", "ENDBATES"], [["A-" + "9" * 20, "A-" + "9" * 20]])
+
+
+def test_a_member_naming_the_wrong_family_is_found_among_many():
+    fields = ["BEGBATES", "ENDBATES", "BEGATTACH", "ENDATTACH", "NATIVE"]
+    rows, files = [], {}
+    for family in range(0, 300, 3):  # families of three documents each
+        first, last = f"A-{family + 1:04d}", f"A-{family + 3:04d}"
+        for n in range(family + 1, family + 4):
+            rows.append([f"A-{n:04d}", f"A-{n:04d}", first, last, f"{n}.pdf"])
+            files[f"{n}.pdf"] = b"PK"
+    rows[151][2:4] = ["", ""]  # A-0152 lies in family A-0151 but names none
+    with pytest.raises(LoadFileErrors) as caught:
+        _plan(fields, rows, files)
+    assert caught.value.total == 1
+    assert "v.dat:153: BEGATTACH: A-0152 lies in family A-0151 (line 152)" in caught.value.message

@@ -1,0 +1,170 @@
+"""The ZIPs the gateway serves open in every reader a receiving party may use: Java's
+ZipInputStream, Info-ZIP unzip, 7-Zip, libarchive (bsdtar) and Python; and a volume ZIP
+carries a DAT and OPT that load it again."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import zipfile
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from gateway.documents.zipstream import Member, MemberMismatch, known_zip
+from gateway.ingest import DEFAULT_DESIGNATIONS, DirectorySource, build_plan, parse_dat
+from tests.functional.test_ingest import DOCS, _cli_ingest
+from tests.helpers import BASE, auth, token_for
+from tests.volumes import build_volume
+
+JAVA_CHECK = Path(__file__).with_name("ZipCheck.java")
+
+
+def _expected(data: bytes) -> list[tuple[str, int, int]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        return [
+            (info.filename, info.file_size, zlib.crc32(archive.read(info)))
+            for info in archive.infolist()
+        ]
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (scripts/ensure-zip-readers installs it)")
+    return path
+
+
+def _run(*args: str) -> str:
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _get_zip(client, token, path):
+    response = client.get(f"{BASE}/api/v1{path}", headers=auth(token))
+    data = response.data
+    response.close()  # a streamed response ends before the next request begins
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert response.headers["Content-Length"] == str(len(data))
+    return data
+
+
+def _served(client, demo):
+    """The demo volume ZIP as counsel gets it, and a document of several page images."""
+    counsel = token_for(client, "counsel@plaintiffs.example")
+    return {
+        "volume": _get_zip(client, counsel, f"/matters/{demo}/productions/AOL-DEF-VOL001/download"),
+        "document": _get_zip(client, counsel, f"/matters/{demo}/documents/TST-00000001/content"),
+    }
+
+
+@pytest.fixture
+def served(rt, demo, client, tmp_path):
+    assert _cli_ingest(rt, build_volume(tmp_path / "in", DOCS)).exit_code == 0
+    archives = _served(client, demo)
+    paths = {}
+    for name, data in archives.items():
+        paths[name] = tmp_path / f"{name}.zip"
+        paths[name].write_bytes(data)
+    return archives, paths
+
+
+def test_local_headers_carry_sizes_and_crcs(served):
+    archives, _paths = served
+    for data in archives.values():
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                assert info.compress_type == zipfile.ZIP_STORED
+                assert not info.flag_bits & 0x08, f"{info.filename} defers its sizes"
+                offset = info.header_offset
+                crc, size = (
+                    int.from_bytes(data[offset + 14 : offset + 18], "little"),
+                    int.from_bytes(data[offset + 22 : offset + 26], "little"),
+                )
+                assert (crc, size) == (info.CRC, info.file_size)
+
+
+def test_java_zip_input_stream_reads_them(served, tmp_path):
+    _tool("java")
+    archives, paths = served
+    for name, data in archives.items():
+        out = _run("java", str(JAVA_CHECK), str(paths[name]))
+        got = [tuple(line.split("\t")) for line in out.splitlines()]
+        assert got == [(n, str(s), str(c)) for n, s, c in _expected(data)], name
+
+
+def test_unzip_7zip_and_bsdtar_read_them(served, tmp_path):
+    archives, paths = served
+    for name, data in archives.items():
+        expected = _expected(data)
+        assert "No errors detected" in _run(_tool("unzip"), "-t", str(paths[name]))
+        assert "Everything is Ok" in _run(_tool("7z"), "t", str(paths[name]))
+        listed = _run(_tool("bsdtar"), "-tf", str(paths[name])).splitlines()
+        assert listed == [n for n, _s, _c in expected]
+        target = tmp_path / f"x-{name}"
+        target.mkdir()
+        _run("bsdtar", "-xf", str(paths[name]), "-C", str(target))
+        for member, size, crc in expected:
+            extracted = (target / member).read_bytes()
+            assert (len(extracted), zlib.crc32(extracted)) == (size, crc)
+
+
+def _reload(data, tmp_path, volume):
+    target = tmp_path / f"reloaded-{volume}"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        archive.extractall(target)
+        files = [n for n in archive.namelist() if "/DATA/" not in n]
+    folder = target / volume
+    dat = parse_dat((folder / "DATA" / f"{volume}.dat").read_bytes(), file="dat")
+    # the DAT lists exactly the documents whose files the ZIP holds
+    assert sorted(row.values["BEGBATES"] for row in dat.rows) == sorted(
+        {n.split("/")[1] for n in files}
+    )
+    opt = folder / "DATA" / f"{volume}.opt"
+    plan = build_plan(
+        DirectorySource(folder),
+        dat_path=f"DATA/{volume}.dat",
+        opt_path=f"DATA/{volume}.opt" if opt.exists() else None,
+        designations=DEFAULT_DESIGNATIONS,
+    )
+    assert len(plan.documents) == len(dat.rows)
+    return {d.bates_begin: d for d in plan.documents}
+
+
+def test_a_volume_zip_loads_again_from_its_data_folder(served, client, demo, tmp_path):
+    archives, _paths = served
+    natives = _reload(archives["volume"], tmp_path, "AOL-DEF-VOL001")
+    assert natives["AOL-DEF-00528691"].designation == "AEO"
+    assert {d.designation for d in natives.values()} == {"AEO", "CONFIDENTIAL"}
+    counsel = token_for(client, "counsel@plaintiffs.example")
+    imaged = _reload(
+        _get_zip(client, counsel, f"/matters/{demo}/productions/VOL001/download"),
+        tmp_path,
+        "VOL001",
+    )
+    assert imaged["TST-00000001"].page_count == 3 and imaged["TST-00000001"].designation == "AEO"
+    assert imaged["TST-00000005"].designation == "PUBLIC"
+    assert imaged["TST-00000006"].native_path == "TST-00000006/TST-00000006.xlsx"
+    # what the user may not download is not in the load files either
+    staff = token_for(client, "staff@alotrolado.example")
+    employee = _get_zip(client, staff, f"/matters/{demo}/productions/AOL-DEF-VOL001/download")
+    with zipfile.ZipFile(io.BytesIO(employee)) as archive:
+        dat = archive.read("AOL-DEF-VOL001/DATA/AOL-DEF-VOL001.dat").decode("utf-8-sig")
+    assert "AOL-DEF-00528691" not in dat and "AOL-DEF-00556914" not in dat
+
+
+def test_a_member_not_matching_its_recorded_size_or_crc_cuts_the_stream():
+    at = datetime(2020, 6, 26, tzinfo=UTC)
+    for chunks in ([b"abcd"], [b"abcdef"], [b"abcdX"]):
+        archive = known_zip(
+            [Member("a.bin", at, lambda c=chunks: c, size=5, crc32=zlib.crc32(b"abcde"))]
+        )
+        assert archive is not None
+        with pytest.raises(MemberMismatch):
+            b"".join(archive.stream())
+    assert known_zip([Member("a.bin", at, lambda: [b"x"])]) is None  # sizes unknown
