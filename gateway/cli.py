@@ -130,8 +130,13 @@ def _serve(settings: dict[str, Any], host: str, port: int, workers: int | None) 
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="load the demo and stop")
+@click.option(
+    "--start",
+    is_flag=True,
+    help="the reference case as it stood before the order's events (Ex. 19 CONFIDENTIAL)",
+)
 @click.pass_context
-def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
+def demo(ctx: click.Context, host: str, port: int, no_serve: bool, start: bool) -> None:
     """Initialise a demo instance with the reference case, then serve it."""
     from gateway.demo import CASE_NUMBER, DEMO_PASSWORD, USERS, load_demo
     from gateway.matters.models import Matter
@@ -153,7 +158,7 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
             click.echo(
                 "loading the reference case (generated stand-in documents, encrypted in memory):"
             )
-            load_demo(rt, say=click.echo)
+            load_demo(rt, say=click.echo, start=start)
     click.secho(
         f"WARNING: demo accounts only; every one has the password {DEMO_PASSWORD!r}", fg="yellow"
     )
@@ -640,6 +645,17 @@ def _matter_id(rt: Any, case_number: str) -> int:
             f"no matter {case_number}; the matters: {'; '.join(cases) or 'none'}"
         )
     return matter_id
+
+
+@storage.command("rebind")
+@click.pass_context
+def storage_rebind(ctx: click.Context) -> None:
+    """Re-wrap data keys stored before access attributes were bound into their wrapping."""
+    from gateway.audit.recorder import Actor
+    from gateway.documents.rebinding import rebind_all
+
+    report = rebind_all(_runtime(ctx), Actor.command_line())
+    click.echo(f"{report.keys} data keys of {report.documents} documents re-wrapped")
 
 
 @main.group()

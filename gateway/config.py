@@ -46,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_PORT": 25,
     "SMTP_FROM": "gateway@localhost",
     "OUTBOX_PATH": None,  # None: <instance>/outbox
+    # demonstrations only: read the current instant from this file at every use
+    "CLOCK_FILE": None,
     "DECLARED_HOLIDAYS": None,  # an operator's file of declared days (docs/deadlines.md)
 }
 

@@ -39,6 +39,20 @@ LEGENDS = {
 }
 
 
+# What the court's order of June 26, 2020 rules on, page by page (stand-in text): the
+# database identification codes it lets Defendants withhold, and the "Information Gaps"
+# section it does not.
+PAGE_TEXT = {
+    "AOL-DEF-00528703": (
+        "Database identification code: FIR-2018-000123",
+        "Information Gaps",
+        "  Stand-in names: Agent Example One; Analyst Example Two",
+        "  Open questions on the subject's travel (stand-in text).",
+    ),
+    "AOL-DEF-00516617": ("Database identification code: PPT-2018-000456",),
+}
+
+
 @dataclass(frozen=True)
 class DemoUser:
     email: str
@@ -75,7 +89,8 @@ class DemoDoc:
     recipients: str = ""
 
 
-def defendants_documents() -> list[DemoDoc]:
+def defendants_documents(*, start: bool = False) -> list[DemoDoc]:
+    """Defendants' exhibits; ``start``: as first produced, before Ex. 19 was re-designated."""
     fam, fam_end = 556914, 556934
     docs = [
         DemoDoc(
@@ -119,9 +134,9 @@ def defendants_documents() -> list[DemoDoc]:
         DemoDoc(
             516605,
             516623,
-            "AEO",
-            "Briefing presentation, December 2018 operations (Gov't Ex. 19; "
-            "re-designated from CONFIDENTIAL)",
+            "CONFIDENTIAL" if start else "AEO",
+            "Briefing presentation, December 2018 operations (Gov't Ex. 19"
+            + (")" if start else "; re-designated from CONFIDENTIAL)"),
             "CBP Leadership Briefings",
         )
     )
@@ -164,6 +179,8 @@ def _pdf(prefix: str, doc: DemoDoc) -> bytes:
         pdf.drawString(
             72, height - 140, f"Page {number - doc.begin + 1} of {doc.end - doc.begin + 1}"
         )
+        for line_no, line in enumerate(PAGE_TEXT.get(f"{prefix}{number:08d}", ())):
+            pdf.drawString(72, height - 180 - line_no * 16, line)
         if "Key linking" in doc.title:
             for row in range(20):
                 declarant = (number - doc.begin) * 23 + row + 1
@@ -233,8 +250,11 @@ def reference_rules_text() -> str:
     return default + "\n" + _variant_file("casd-dkt-276-rules.csv")
 
 
-def load_demo(rt: Runtime, say: Callable[[str], None] = print) -> int:
-    """Create the reference matter, its users and both productions. Returns the matter id."""
+def load_demo(rt: Runtime, say: Callable[[str], None] = print, *, start: bool = False) -> int:
+    """Create the reference matter, its users and both productions. Returns the matter id.
+
+    ``start``: the case as it stood before the events of the order (Ex. 19 still
+    CONFIDENTIAL, nothing clawed back); otherwise Ex. 19 as re-designated AEO."""
     operator = Actor.command_line("demo-loader")
     for user in USERS:
         accounts.create_user(
@@ -307,7 +327,7 @@ def load_demo(rt: Runtime, say: Callable[[str], None] = print) -> int:
     )
     spellings = designation_spellings(rt, matter.id)
     for prefix, volume, party_id, docs in (
-        ("AOL-DEF-", "AOL-DEF-VOL001", defendants.id, defendants_documents()),
+        ("AOL-DEF-", "AOL-DEF-VOL001", defendants.id, defendants_documents(start=start)),
         ("AOL-PLTF-", "AOL-PLTF-VOL001", plaintiffs.id, plaintiffs_documents()),
     ):
         source, _dat = _volume(prefix, volume, docs)

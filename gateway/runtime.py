@@ -6,6 +6,7 @@ it (or its parts) as an argument, so none of them imports Flask.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,7 +23,7 @@ from gateway.audit.models import AuditEntry
 from gateway.audit.recorder import record
 from gateway.authz.derive import Authorizer
 from gateway.authz.policy import load_default_policy
-from gateway.clock import Clock, SystemClock
+from gateway.clock import Clock, FileClock, SystemClock
 from gateway.crypto.envelope import EncryptedBlobs
 from gateway.db import Database
 from gateway.errors import GatewayError
@@ -40,6 +41,20 @@ class Refused(Exception):
         self.audit = audit
 
 
+def _clock_from(settings: dict[str, Any]) -> Clock:
+    path = settings.get("CLOCK_FILE")
+    if not path:
+        return SystemClock()
+    clock = FileClock(path)
+    print(  # noqa: T201 - on purpose, on every start: time is not the real time
+        f"WARNING: the gateway's clock reads {path} ({clock.now().isoformat()}), not the "
+        "system clock. For demonstrations and acceptance runs only.",
+        file=sys.stderr,
+        flush=True,
+    )
+    return clock
+
+
 class Runtime:
     def __init__(
         self,
@@ -49,7 +64,7 @@ class Runtime:
         keyring: Keyring | None = None,
     ) -> None:
         self.settings = settings
-        self.clock: Clock = clock or SystemClock()
+        self.clock: Clock = clock or _clock_from(settings)
         self.keyring = keyring or load_keyring(settings)
         self.db = Database(settings["DATABASE_URL"])
         self.blobs = EncryptedBlobs(make_blob_store(settings, settings["INSTANCE_PATH"]))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select
 
 from gateway.accounts import service as accounts
 from gateway.audit.recorder import Actor
@@ -127,21 +127,28 @@ def set_document_state(
     presented_at: datetime | None = None,
     designating_party: str | None = None,
 ) -> None:
-    """Stands in for the claw-back and presentation workflows until they exist."""
-    values: dict[str, Any] = {}
-    if state is not None:
-        values["state"] = state
-    if presented_at is not None:
-        values["presented_at"] = presented_at
-    if designating_party is not None:
-        values["designating_party_id"] = party_id(rt, matter_id, designating_party)
+    """Stands in for workflows not built yet (a ruling that withdraws, a party designating
+    what a non-party produced): changes the document as such a workflow will, re-wrapping
+    its keys in the same transaction."""
+    from gateway.documents.content import Binding, rebind
+    from gateway.matters.models import Matter
+
+    designator = party_id(rt, matter_id, designating_party) if designating_party else None
     with rt.db.session() as session:
-        changed = session.execute(
-            update(Document)
-            .where(Document.matter_id == matter_id, Document.bates_begin == bates)
-            .values(**values)
+        doc = session.scalar(
+            select(Document).where(Document.matter_id == matter_id, Document.bates_begin == bates)
         )
-        assert changed.rowcount == 1, f"no document {bates}"
+        assert doc is not None, f"no document {bates}"
+        before = Binding.of(doc)
+        if state is not None:
+            doc.state = state
+        if presented_at is not None:
+            doc.presented_at = presented_at
+        if designator is not None:
+            doc.designating_party_id = designator
+        matter = session.get(Matter, matter_id)
+        assert matter is not None
+        rebind(rt, session, matter, doc, before)
 
 
 def produce(rt: Runtime, matter_id: int, party: str, folder: Any, *, volume: str = "VOL001") -> Any:

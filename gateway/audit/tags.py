@@ -38,6 +38,7 @@ class Tag(StrEnum):
     BATES_PREFIX_CHANGED = "matter:bates_prefix"
     MATTER_SETTING_CHANGED = "matter:setting"
     STORAGE_SWEPT = "storage:sweep"
+    STORAGE_REBOUND = "storage:rebind"
     DEADLINE_COMPUTED = "calendar:deadline"
 
 

@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import BinaryIO
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from gateway.crypto.keys import generate_key, unwrap_key, wrap_key
 from gateway.documents.loadfiles import Placed, volume_load_files
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
@@ -59,8 +62,45 @@ def _identity(matter: Matter, place: Place, blob_key: str) -> bytes:
     return f"pogw-doc:{place.label(matter, blob_key)}".encode("ascii")
 
 
-def _key_context(matter: Matter, place: Place, blob_key: str) -> bytes:
-    return f"pogw-data-key:{place.label(matter, blob_key)}".encode("ascii")
+@dataclass(frozen=True)
+class Binding:
+    """What decides who may see a document, bound into the wrapping of its data keys: a
+    row changed outside the product's own services (``designation`` set to CONFIDENTIAL
+    by hand, a sequestered ``state`` set back to produced) then fails to decrypt, while a
+    workflow that changes them re-wraps the keys in its own transaction (``rebind``)."""
+
+    designation: str
+    state: str
+    producing_party_id: int
+    designating_party_id: int
+    presented: bool
+
+    @classmethod
+    def of(cls, doc: Document) -> Binding:
+        return cls(
+            designation=doc.designation,
+            state=doc.state,
+            producing_party_id=doc.producing_party_id,
+            designating_party_id=doc.designating_party_id,
+            presented=doc.presented_at is not None,
+        )
+
+    @classmethod
+    def new(cls, designation: str, party_id: int) -> Binding:
+        """A document as first produced: its producer designates it."""
+        return cls(designation, "produced", party_id, party_id, False)
+
+    def label(self) -> str:
+        parties = f"{self.producing_party_id}:{self.designating_party_id}"
+        return f"{self.designation}:{self.state}:{parties}:{int(self.presented)}"
+
+
+def _key_context(matter: Matter, place: Place, blob_key: str, binding: Binding | None) -> bytes:
+    """``binding`` None: the context of a key wrapped before access attributes were bound."""
+    context = f"pogw-data-key:{place.label(matter, blob_key)}"
+    if binding is not None:
+        context += f":access:{binding.label()}"
+    return context.encode("ascii")
 
 
 @dataclass(frozen=True)
@@ -74,7 +114,12 @@ class StoredFile:
 
 
 def store_file(
-    rt: Runtime, matter: Matter, mkey: bytes, place: Place, chunks: Iterable[bytes]
+    rt: Runtime,
+    matter: Matter,
+    mkey: bytes,
+    place: Place,
+    chunks: Iterable[bytes],
+    binding: Binding,
 ) -> StoredFile:
     blob_key = f"m/{matter.uid}/{new_uid()}"
     data_key = generate_key()
@@ -84,7 +129,9 @@ def store_file(
     )
     return StoredFile(
         blob_key=blob_key,
-        wrapped_data_key=wrap_key(mkey, data_key, context=_key_context(matter, place, blob_key)),
+        wrapped_data_key=wrap_key(
+            mkey, data_key, context=_key_context(matter, place, blob_key, binding)
+        ),
         plaintext_size=stored.plaintext_size,
         ciphertext_size=stored.ciphertext_size,
         sha256=stored.sha256_hex,
@@ -129,11 +176,18 @@ class _Readable:
 
 
 def open_stored(
-    rt: Runtime, matter: Matter, mkey: bytes, place: Place, stored: StoredFile
+    rt: Runtime,
+    matter: Matter,
+    mkey: bytes,
+    place: Place,
+    stored: StoredFile,
+    binding: Binding,
 ) -> BinaryIO:
     """A seekable plaintext reader of a file just stored (to check what was received)."""
     data_key = unwrap_key(
-        mkey, stored.wrapped_data_key, context=_key_context(matter, place, stored.blob_key)
+        mkey,
+        stored.wrapped_data_key,
+        context=_key_context(matter, place, stored.blob_key, binding),
     )
     reader = rt.blobs.open(
         stored.blob_key,
@@ -154,11 +208,13 @@ def readables(
     """Unwrap the data keys now; ``StoredContentFailed`` if a key fails authentication."""
     try:
         mkey = matter_key(rt, matter)
+        binding = Binding.of(doc)
         result = []
         for f in files:
             place = place_of(doc, version, f)
+            bound = binding if f.key_binding else None
             data_key = unwrap_key(
-                mkey, f.wrapped_data_key, context=_key_context(matter, place, f.blob_key)
+                mkey, f.wrapped_data_key, context=_key_context(matter, place, f.blob_key, bound)
             )
             result.append(
                 _Readable(
@@ -173,6 +229,41 @@ def readables(
     except IntegrityFailure as exc:
         raise StoredContentFailed(doc.id, doc.bates_begin, exc.message) from None
     return result
+
+
+def rebind(rt: Runtime, session: Session, matter: Matter, doc: Document, before: Binding) -> int:
+    """Re-wrap the data keys of every version of ``doc`` after a workflow changed what
+    decides access to it (``before``: the attributes as they were), in the caller's
+    transaction; the content is not re-encrypted. Returns how many keys were re-wrapped.
+
+    A key that no longer opens under ``before`` was already tampered with: it is left as it
+    is (it fails to decrypt, and every attempt is audited), and the workflow goes on, since
+    a change such as a sequestration must never be blocked by it.
+    """
+    after = Binding.of(doc)
+    mkey = matter_key(rt, matter)
+    versions = {
+        v.id: v
+        for v in session.scalars(
+            select(DocumentVersion).where(DocumentVersion.document_id == doc.id)
+        )
+    }
+    done = 0
+    for f in session.scalars(select(DocumentFile).where(DocumentFile.version_id.in_(versions))):
+        place = place_of(doc, versions[f.version_id], f)
+        old = before if f.key_binding else None
+        try:
+            key = unwrap_key(
+                mkey, f.wrapped_data_key, context=_key_context(matter, place, f.blob_key, old)
+            )
+        except IntegrityFailure:
+            continue
+        f.wrapped_data_key = wrap_key(
+            mkey, key, context=_key_context(matter, place, f.blob_key, after)
+        )
+        f.key_binding = 1
+        done += 1
+    return done
 
 
 def _plaintext(rt: Runtime, readable: _Readable) -> Iterator[bytes]:

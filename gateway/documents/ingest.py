@@ -24,7 +24,7 @@ from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.bates import parse_bates
 from gateway.designations import designations_from_tiers
-from gateway.documents.content import CHUNK, Place, StoredFile, new_uid, store_file
+from gateway.documents.content import CHUNK, Binding, Place, StoredFile, new_uid, store_file
 from gateway.documents.models import (
     Document,
     DocumentFile,
@@ -316,7 +316,8 @@ def _ingest(
                 chunks = (
                     iter([item.data]) if item.data is not None else _chunks(source.open(item.path))
                 )
-                result = store_file(rt, matter, mkey, place, chunks)
+                binding = Binding.new(plan.documents[item.doc_index].designation, party.id)
+                result = store_file(rt, matter, mkey, place, chunks, binding)
             except OSError as exc:
                 raise LoadFileError(
                     f"cannot read: {exc.strerror or exc}", file=source.describe(item.path)

@@ -114,4 +114,8 @@ class DocumentFile(Base):
     # CRC-32 of the plaintext, for ZIP headers written before the data; None if stored
     # before it was recorded
     crc32: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # 1: the data key's wrapping binds the attributes that decide access (designation,
+    # state, producing and designating party, presented); 0: a key wrapped before that,
+    # bound to the file's place only, until `pogw storage rebind` upgrades it
+    key_binding: Mapped[int] = mapped_column(Integer, default=1)
     note: Mapped[str] = mapped_column(Text, default="")

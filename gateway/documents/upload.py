@@ -21,7 +21,7 @@ from gateway.authz.policy import PolicySource
 from gateway.authz.vocabulary import Action
 from gateway.bates import parse_bates
 from gateway.designations import PUBLIC, designations_from_tiers, lookup, unknown_designation
-from gateway.documents.content import Place, StoredFile, open_stored, store_file
+from gateway.documents.content import Binding, Place, StoredFile, open_stored, store_file
 from gateway.documents.ingest import (
     DocumentUids,
     FileToStore,
@@ -178,7 +178,8 @@ def upload_document(
     mkey = matter_key(rt, access.matter)
     place = Place(uids.document, uids.version, "native", None)
     try:
-        stored = store_file(rt, access.matter, mkey, place, body)
+        binding = Binding.new(planned.designation, access.side_party_id)
+        stored = store_file(rt, access.matter, mkey, place, body, binding)
     except GatewayError as error:  # e.g. the body was larger than allowed
         _audit_refusal(rt, access, error, meta)
         raise
@@ -187,7 +188,7 @@ def upload_document(
             empty = Invalid("the body is empty: a produced document has content")
             _audit_refusal(rt, access, empty, meta)
             raise empty
-        mismatch = _page_mismatch(rt, access, mkey, place, stored, planned)
+        mismatch = _page_mismatch(rt, access, mkey, place, stored, planned, binding)
         if mismatch:
             _audit_refusal(rt, access, mismatch, meta)
             raise mismatch
@@ -209,13 +210,14 @@ def _page_mismatch(
     place: Place,
     stored: StoredFile,
     planned: PlannedDocument,
+    binding: Binding,
 ) -> Invalid | None:
     """A range of more than one Bates number must be the file's real page count: a file
     without countable pages (not a PDF or TIFF) takes one number, its slip sheet."""
     span = page_count(planned)
     if span == 1:
         return None
-    with open_stored(rt, access.matter, mkey, place, stored) as handle:
+    with open_stored(rt, access.matter, mkey, place, stored, binding) as handle:
         try:
             pages = count_pages(handle)
         except PageCountError as exc:

@@ -21,6 +21,7 @@ from gateway.accounts.models import User
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.vocabulary import Action, State
+from gateway.documents.content import Binding, rebind
 from gateway.documents.models import Document
 from gateway.documents.service import find_document, refuse_hidden
 from gateway.documents.visibility import LIST, visible_clause
@@ -146,7 +147,9 @@ def _notice(
                 clawback_id=clawback.id, document_id=doc.id, prior_state=doc.state, outcome=""
             )
         )
+        bound = Binding.of(doc)
         doc.state = str(State.SEQUESTERED)
+        rebind(rt, session, access.matter, doc, bound)
     tasks = _certification_tasks(rt, session, access.matter, clawback, docs)
     for doc in docs:
         rt.audit(
@@ -323,7 +326,10 @@ def present(
                     presented_at=now,
                 )
             )
-            doc.presented_at = doc.presented_at or now
+            if doc.presented_at is None:
+                bound = Binding.of(doc)
+                doc.presented_at = now
+                rebind(rt, session, access.matter, doc, bound)
             rt.audit(
                 session,
                 tag=Tag.CLAWBACK_PRESENTED,

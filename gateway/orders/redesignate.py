@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from gateway.accounts.models import User
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
-from gateway.authz.vocabulary import Action
+from gateway.authz.vocabulary import Action, State
+from gateway.documents.content import Binding, rebind
 from gateway.documents.models import Document
 from gateway.documents.service import find_document, refuse_hidden
 from gateway.documents.visibility import LIST, visible_clause
@@ -103,12 +104,17 @@ def _apply(
         )
     if not reason.strip():
         raise Invalid("reason: say why the designation changes")
+    if doc.state == str(State.SEQUESTERED):
+        # the producing party must preserve the material while the claim is pending
+        raise Conflict(f"{doc.bates_begin} is sequestered: a claw-back claim is pending")
     named = _pages(pages, doc)
     before = doc.designation
     after = _strictest(session, rt, doc, code, named, tiers)
     if after == before and not named:
         raise Conflict(f"{doc.bates_begin} is already designated {before}")
+    bound = Binding.of(doc)
     doc.designation = after
+    rebind(rt, session, access.matter, doc, bound)
     holders = _holders(session, doc)
     side_names = []
     for holder, held in holders:
