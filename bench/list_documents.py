@@ -108,6 +108,7 @@ def build(root: Path) -> tuple[Runtime, int, User, int]:
             insert(Document),
             [
                 {
+                    "uid": f"{n:032x}",
                     "matter_id": matter.id,
                     "production_id": production.id,
                     "producing_party_id": producer.id,
