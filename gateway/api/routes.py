@@ -25,7 +25,7 @@ from gateway.http import (
 )
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
-from gateway.orders import clawback
+from gateway.orders import clawback, rulings
 from gateway.orders.deadlines import MAX_DAYS
 from gateway.orders.notices import notices_for
 from gateway.orders.redesignate import redesignate
@@ -589,3 +589,60 @@ def sign_certification(matter_id: int, certification_id: int) -> Any:
         address=client_address(),
     )
     return jsonify(result)
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/clawbacks/<int:clawback_id>/rulings",
+    "POST",
+    "The court's ruling on one document of a claw-back, and the deadlines it orders",
+    body={"application/json": {"schema": {"type": "object"}}},
+    responses={"201": "ruled"},
+)
+def rule_clawback(matter_id: int, clawback_id: int) -> Any:
+    body = _json()
+    order = body.get("order")
+    if not isinstance(order, dict):
+        raise Invalid("order: {date, docket} of the court's written order")
+    ordered = body.get("deadlines") or []
+    if not isinstance(ordered, list) or not all(
+        isinstance(o, dict)
+        and isinstance(o.get("days"), int)
+        and not isinstance(o.get("days"), bool)
+        for o in ordered
+    ):
+        raise Invalid("deadlines: a list of {party, what, days}")
+    pages = body.get("pages")
+    if pages is not None and not (
+        isinstance(pages, list)
+        and all(isinstance(p, int) and not isinstance(p, bool) for p in pages)
+    ):
+        raise Invalid("pages: a list of page numbers (1 is the document's first page)")
+    result = rulings.rule(
+        runtime(),
+        current_user(),
+        matter_id,
+        clawback_id,
+        document=str(body.get("document", "")),
+        outcome=str(body.get("outcome", "")),
+        pages=pages,
+        order_date=str(order.get("date", "")),
+        order_docket=str(order.get("docket", "")),
+        deadlines=[
+            rulings.Ordered(str(o.get("party", "")), str(o.get("what", "")), o["days"])
+            for o in ordered
+        ],
+        address=client_address(),
+    )
+    return jsonify(result), 201
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/deadlines",
+    "GET",
+    "What the court's orders require and when: the caller's party's obligations",
+)
+def list_deadlines(matter_id: int) -> Any:
+    items = rulings.deadlines_for(runtime(), current_user(), matter_id, address=client_address())
+    return jsonify(items=items)

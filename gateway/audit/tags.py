@@ -27,6 +27,7 @@ class Tag(StrEnum):
     DESIGNATION_CHANGED = "document:designation"
     CLAWBACK_NOTICED = "clawback:notice"
     CLAWBACK_PRESENTED = "clawback:present"
+    CLAWBACK_RULED = "clawback:rule"
     CERTIFICATION_SIGNED = "certification:sign"
     POLICY_CHANGED = "policy:change"
     AUDIT_READ = "audit:read"

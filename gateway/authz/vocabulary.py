@@ -98,6 +98,7 @@ class Action(StrEnum):
     DESIGNATION_CHANGE = "designation:change"
     CLAWBACK_NOTICE = "clawback:notice"
     CLAWBACK_PRESENT = "clawback:present"
+    CLAWBACK_RULE = "clawback:rule"
     CERTIFICATION_SIGN = "certification:sign"
     ACKNOWLEDGMENT_SIGN = "acknowledgment:sign"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base, UTCDateTime
@@ -83,6 +83,11 @@ class ClawbackItem(Base):
     prior_state: Mapped[str] = mapped_column(String(20))
     # "" while the claim is pending; denied, granted or granted_in_part once ruled
     outcome: Mapped[str] = mapped_column(String(20), default="")
+    # the pages a ruling granted in part names (1-based within the document)
+    pages: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)
+    ruled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    order_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    order_docket: Mapped[str] = mapped_column(String(50), default="")
 
 
 class Presentation(Base):
@@ -130,3 +135,23 @@ class CertificationCopy(Base):
     downloaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # "" until certified; returned, sequestered or destroyed
     action: Mapped[str] = mapped_column(String(20), default="")
+
+
+class Obligation(Base):
+    """A dated duty a court's order put on a party ("within 14 days of the date of this
+    Order"), due as FRCP 6(a) counts it in the matter's court."""
+
+    __tablename__ = "obligations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    what: Mapped[str] = mapped_column(String(500))
+    order_docket: Mapped[str] = mapped_column(String(50))
+    trigger: Mapped[date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer)
+    due: Mapped[date] = mapped_column(Date)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the days the count skipped and why, as the engine explained them
+    explanation: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -434,7 +434,7 @@ MATTER: dict[str, set[str]] = {
     "party_employee": {"acknowledgment:sign"},
     "house_counsel": {"acknowledgment:sign"},
     "expert": {"acknowledgment:sign"},
-    "court": {"acknowledgment:sign"},
+    "court": {"clawback:rule", "acknowledgment:sign"},
     "vendor": {"acknowledgment:sign"},
     "witness": {"acknowledgment:sign"},
     "auditor": {"audit:read_all", "acknowledgment:sign"},

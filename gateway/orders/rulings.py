@@ -1,0 +1,216 @@
+"""The court's ruling on a claw-back, document by document (FRCP 26(b)(5)(B): the claim is
+resolved by the court), and the dated obligations the order puts on the parties.
+
+denied: the document is restored to what it was before the notice; granted: withdrawn (a
+slip stays at its Bates number); granted in part: it stays sequestered for the receiving
+side, with the pages the order names recorded, until the producing party supplies a
+privilege-redacted version. Each obligation with a period ("within 14 days of the date of
+this Order") becomes a deadline for the named party, counted under FRCP 6(a).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.accounts.models import User
+from gateway.audit.tags import Outcome, Tag
+from gateway.authz.vocabulary import Action, State
+from gateway.documents.content import Binding, rebind
+from gateway.documents.models import Document
+from gateway.errors import Conflict, GatewayError, Invalid, NotFound
+from gateway.matters.models import Party
+from gateway.matters.permissions import require
+from gateway.matters.service import MatterAccess, court_today, resolve_access
+from gateway.orders.clawback import _clawback, _refusal
+from gateway.orders.deadlines import deadline
+from gateway.orders.models import ClawbackItem, Obligation
+from gateway.runtime import Runtime
+
+OUTCOMES = {"denied", "granted", "granted_in_part"}
+
+
+@dataclass(frozen=True)
+class Ordered:
+    """One obligation an order sets, before it is counted."""
+
+    party: str
+    what: str
+    days: int
+
+
+def rule(
+    rt: Runtime,
+    user: User,
+    matter_id: int,
+    clawback_id: int,
+    *,
+    document: str,
+    outcome: str,
+    pages: list[int] | None,
+    order_date: str,
+    order_docket: str,
+    deadlines: list[Ordered],
+    address: str,
+) -> dict[str, Any]:
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        require(access, Action.CLAWBACK_RULE, tag=Tag.CLAWBACK_RULED)
+        clawback = _clawback(session, access, clawback_id, Tag.CLAWBACK_RULED)
+        try:
+            return _rule(
+                rt,
+                session,
+                access,
+                clawback.id,
+                document,
+                outcome,
+                pages,
+                order_date,
+                order_docket,
+                deadlines,
+            )
+        except GatewayError as error:
+            raise _refusal(access, Tag.CLAWBACK_RULED, error, bates=document[:100]) from None
+
+
+def _rule(
+    rt: Runtime,
+    session: Session,
+    access: MatterAccess,
+    clawback_id: int,
+    bates: str,
+    outcome: str,
+    pages: list[int] | None,
+    order_date: str,
+    docket: str,
+    ordered: list[Ordered],
+) -> dict[str, Any]:
+    row = session.execute(
+        select(ClawbackItem, Document)
+        .join(Document, Document.id == ClawbackItem.document_id)
+        .where(ClawbackItem.clawback_id == clawback_id, Document.bates_begin == bates)
+    ).first()
+    if row is None:
+        raise NotFound(f"document: {bates or '(none)'} is not in claw-back {clawback_id}")
+    item, doc = row
+    if item.outcome:
+        raise Conflict(f"{bates} was ruled on already ({item.outcome})")
+    if outcome not in OUTCOMES:
+        raise Invalid(f"outcome: one of {', '.join(sorted(OUTCOMES))}, not {outcome!r}")
+    named = _pages(outcome, pages, doc)
+    when = _order_date(access, order_date, rt)
+    if not docket.strip():
+        raise Invalid("order.docket: the docket number of the court's order")
+    obligations = [_obligation(session, access, o, when, docket) for o in ordered]
+    bound = Binding.of(doc)
+    if outcome == "denied":
+        doc.state = item.prior_state
+    elif outcome == "granted":
+        doc.state = str(State.WITHDRAWN)
+    rebind(rt, session, access.matter, doc, bound)
+    item.outcome, item.pages = outcome, list(named) or None
+    item.ruled_at, item.order_date, item.order_docket = rt.now(), when, docket.strip()[:50]
+    for obligation in obligations:
+        obligation.created_at = rt.now()
+        session.add(obligation)
+    rt.audit(
+        session,
+        tag=Tag.CLAWBACK_RULED,
+        outcome=Outcome.ALLOWED,
+        document_id=doc.id,
+        bates=doc.bates_begin,
+        reason=outcome,
+        details={
+            "clawback": clawback_id,
+            "pages": list(named),
+            "order": {"date": when.isoformat(), "docket": item.order_docket},
+            "deadlines": len(obligations),
+        },
+        **access.audit_kwargs(),
+    )
+    return {
+        "document": doc.bates_begin,
+        "outcome": outcome,
+        "state": doc.state,
+        "pages": list(named),
+        "deadlines": [_obligation_json(session, o) for o in obligations],
+    }
+
+
+def _pages(outcome: str, pages: list[int] | None, doc: Document) -> tuple[int, ...]:
+    if outcome != "granted_in_part":
+        if pages:
+            raise Invalid("pages: only a claim granted in part names pages")
+        return ()
+    if not pages:
+        raise Invalid("pages: name the pages the claim is granted for (1 is the first page)")
+    wrong = [p for p in pages if not 1 <= p <= doc.page_count]
+    if wrong:
+        raise Invalid(f"pages: {doc.bates_begin} has pages 1 to {doc.page_count}, not {wrong}")
+    return tuple(sorted(set(pages)))
+
+
+def _order_date(access: MatterAccess, text: str, rt: Runtime) -> date:
+    try:
+        when = date.fromisoformat(text)
+    except ValueError:
+        raise Invalid(f"order.date: a date as YYYY-MM-DD, not {text[:40]!r}") from None
+    if when > court_today(access.matter, rt.now()):
+        raise Invalid(f"order.date: {when} is in the future in the court's time zone")
+    return when
+
+
+def _obligation(
+    session: Session, access: MatterAccess, ordered: Ordered, when: date, docket: str
+) -> Obligation:
+    party = session.scalar(
+        select(Party).where(Party.matter_id == access.matter.id, Party.name == ordered.party)
+    )
+    if party is None:
+        raise Invalid(f"deadlines: no party {ordered.party!r} in this matter")
+    if not ordered.what.strip():
+        raise Invalid("deadlines: say what is to be done")
+    if not access.matter.court_id:
+        raise Invalid("deadlines: the matter names no court (PACER id) to count them in")
+    found = deadline(access.matter.court_id, when, ordered.days)
+    return Obligation(
+        matter_id=access.matter.id,
+        party_id=party.id,
+        what=ordered.what.strip()[:500],
+        order_docket=docket.strip()[:50],
+        trigger=when,
+        days=ordered.days,
+        due=found.due,
+        ends_at=found.ends_at,
+        explanation=found.as_json()["skipped"],
+    )
+
+
+def _obligation_json(session: Session, o: Obligation) -> dict[str, Any]:
+    party = session.get(Party, o.party_id)
+    return {
+        "party": party.name if party else "",
+        "what": o.what,
+        "order": o.order_docket,
+        "due": o.due.isoformat(),
+        "ends_at": o.ends_at.isoformat(),
+        "skipped": o.explanation,
+    }
+
+
+def deadlines_for(rt: Runtime, user: User, matter_id: int, *, address: str) -> list[dict[str, Any]]:
+    """What the court's orders require, and when: each party sees its own obligations; the
+    court and the neutral auditor see every party's."""
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        query = select(Obligation).where(Obligation.matter_id == matter_id)
+        if access.side_party_id is not None:
+            query = query.where(Obligation.party_id == access.side_party_id)
+        rows = session.scalars(query.order_by(Obligation.ends_at, Obligation.id)).all()
+        now = rt.now()
+        return [{**_obligation_json(session, o), "overdue": now >= o.ends_at} for o in rows]
