@@ -405,20 +405,14 @@ def _body_chunks() -> Any:
 )
 def change_designation(matter_id: int, bates: str) -> Any:
     body = _json()
-    pages = body.get("pages")
-    if pages is not None and not (
-        isinstance(pages, list)
-        and all(isinstance(p, int) and not isinstance(p, bool) for p in pages)
-    ):
-        raise Invalid("pages: a list of page numbers (1 is the document's first page)")
     result = redesignate(
         runtime(),
         current_user(),
         matter_id,
         bates,
-        designation=str(body.get("designation", "")),
-        pages=pages,
-        reason=str(body.get("reason", "")),
+        designation=body.get("designation", ""),
+        pages=body.get("pages"),
+        reason=body.get("reason", ""),
         address=client_address(),
     )
     return jsonify(
@@ -483,15 +477,6 @@ def calendar_deadline() -> Any:
     return jsonify(found.as_json())
 
 
-def _strings(body: dict[str, Any], name: str, *, required: bool = True) -> list[str] | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise Invalid(f"{name}: a list of Bates numbers")
-    return value
-
-
 def _clawback_json(view: Any) -> dict[str, Any]:
     return {
         "id": view.id,
@@ -516,9 +501,9 @@ def notice_clawback(matter_id: int) -> Any:
         runtime(),
         current_user(),
         matter_id,
-        documents=_strings(body, "documents") or [],
-        privilege=str(body.get("privilege", "")),
-        basis=str(body.get("basis", "")),
+        documents=body.get("documents"),
+        privilege=body.get("privilege", ""),
+        basis=body.get("basis", ""),
         address=client_address(),
     )
     return jsonify(_clawback_json(view)), 201
@@ -547,7 +532,7 @@ def present_clawback(matter_id: int, clawback_id: int) -> Any:
         current_user(),
         matter_id,
         clawback_id,
-        documents=_strings(body, "documents", required=False),
+        documents=body.get("documents"),
         address=client_address(),
     )
     return jsonify(_clawback_json(view)), 201
@@ -575,17 +560,14 @@ def list_certifications(matter_id: int) -> Any:
 )
 def sign_certification(matter_id: int, certification_id: int) -> Any:
     body = _json()
-    copies = body.get("copies")
-    if not isinstance(copies, list) or not all(isinstance(c, dict) for c in copies):
-        raise Invalid("copies: a list of {bates_begin, action}")
     result = clawback.certify(
         runtime(),
         current_user(),
         matter_id,
         certification_id,
-        copies=copies,
-        statement=str(body.get("statement", "")),
-        signed_by=str(body.get("signed_by", "")),
+        copies=body.get("copies"),
+        statement=body.get("statement", ""),
+        signed_by=body.get("signed_by", ""),
         address=client_address(),
     )
     return jsonify(result)
@@ -601,37 +583,16 @@ def sign_certification(matter_id: int, certification_id: int) -> Any:
 )
 def rule_clawback(matter_id: int, clawback_id: int) -> Any:
     body = _json()
-    order = body.get("order")
-    if not isinstance(order, dict):
-        raise Invalid("order: {date, docket} of the court's written order")
-    ordered = body.get("deadlines") or []
-    if not isinstance(ordered, list) or not all(
-        isinstance(o, dict)
-        and isinstance(o.get("days"), int)
-        and not isinstance(o.get("days"), bool)
-        for o in ordered
-    ):
-        raise Invalid("deadlines: a list of {party, what, days}")
-    pages = body.get("pages")
-    if pages is not None and not (
-        isinstance(pages, list)
-        and all(isinstance(p, int) and not isinstance(p, bool) for p in pages)
-    ):
-        raise Invalid("pages: a list of page numbers (1 is the document's first page)")
     result = rulings.rule(
         runtime(),
         current_user(),
         matter_id,
         clawback_id,
-        document=str(body.get("document", "")),
-        outcome=str(body.get("outcome", "")),
-        pages=pages,
-        order_date=str(order.get("date", "")),
-        order_docket=str(order.get("docket", "")),
-        deadlines=[
-            rulings.Ordered(str(o.get("party", "")), str(o.get("what", "")), o["days"])
-            for o in ordered
-        ],
+        document=body.get("document", ""),
+        outcome=body.get("outcome", ""),
+        pages=body.get("pages"),
+        order=body.get("order"),
+        deadlines=body.get("deadlines"),
         address=client_address(),
     )
     return jsonify(result), 201

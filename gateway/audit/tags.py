@@ -28,6 +28,8 @@ class Tag(StrEnum):
     CLAWBACK_NOTICED = "clawback:notice"
     CLAWBACK_PRESENTED = "clawback:present"
     CLAWBACK_RULED = "clawback:rule"
+    CLAWBACK_READ = "clawback:read"
+    CERTIFICATION_READ = "certification:read"
     CERTIFICATION_SIGNED = "certification:sign"
     POLICY_CHANGED = "policy:change"
     AUDIT_READ = "audit:read"

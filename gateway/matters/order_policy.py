@@ -24,6 +24,7 @@ from gateway.authz.policy import PolicySource, Rule, Tier, parse_policy
 from gateway.authz.vocabulary import (
     NEUTRAL_ROLES,
     Ack,
+    Action,
     Affiliation,
     Effect,
     Role,
@@ -180,7 +181,11 @@ def check_variant(policy: PolicySource) -> list[str]:
     """The rules a matter's order may not break, whatever it says; one line per problem."""
     # shared: a variant checked once (the demo's, say) costs nothing the next time
     authorizer = Authorizer.shared(policy)
-    return _auditor_sees_documents(authorizer) + _party_people_see_top_tier(authorizer)
+    return (
+        _auditor_sees_documents(authorizer)
+        + _matter_actions_held_by_the_wrong_roles(authorizer)
+        + _party_people_see_protected_tiers(authorizer)
+    )
 
 
 def _persons() -> list[dict[str, str]]:
@@ -199,44 +204,70 @@ def _auditor_sees_documents(authorizer: Authorizer) -> list[str]:
     return []
 
 
-def _party_people_see_top_tier(authorizer: Authorizer) -> list[str]:
-    """A party's people may not see another party's strictest tier unless a rule of the
-    variant names that tier for the role (a wildcard is not enough)."""
-    policy = authorizer.policy
-    top = policy.designations[-1]
+# Who may ever hold a matter-level action, whatever a matter's order says: reading every
+# side's trail is the neutral auditor's alone, a side's trail its counsel's (work product),
+# ruling the court's; the parties' own acts are their counsel's. Anything else is refused.
+MATTER_ACTION_HOLDERS: dict[Action, frozenset[Role]] = {
+    Action.AUDIT_READ_ALL: frozenset({Role.AUDITOR}),
+    Action.AUDIT_READ_SIDE: frozenset({Role.OUTSIDE_COUNSEL}),
+    Action.CLAWBACK_RULE: frozenset({Role.COURT}),
+    Action.PRODUCTION_UPLOAD: frozenset({Role.OUTSIDE_COUNSEL, Role.COUNSEL_STAFF}),
+    Action.DESIGNATION_CHANGE: frozenset({Role.OUTSIDE_COUNSEL}),
+    Action.CLAWBACK_NOTICE: frozenset({Role.OUTSIDE_COUNSEL}),
+    Action.CLAWBACK_PRESENT: frozenset({Role.OUTSIDE_COUNSEL}),
+    Action.CERTIFICATION_SIGN: frozenset({Role.OUTSIDE_COUNSEL}),
+    Action.ACKNOWLEDGMENT_SIGN: frozenset(Role),
+}
+
+
+def _matter_actions_held_by_the_wrong_roles(authorizer: Authorizer) -> list[str]:
     problems = []
-    for role in sorted(set(Role) - NEUTRAL_ROLES):
-        naming = _rules_naming(policy, role, top)
-        for ack in Ack:
-            grants = authorizer.grants(
-                [role], ack=ack, standing=Standing.PARTY, affiliation=Affiliation.AFFILIATED
-            )
-            leaks = [g for g in grants.document if g[0] == "other" and g[2] == top]
-            if leaks and not naming:
-                actions = sorted({g[5] for g in leaks})
-                problems.append(
-                    f"{role}: a party's officer or employee would reach another party's {top} "
-                    f"({', '.join(actions)}) through rules that do not name {top}"
-                )
-                break
+    for role in sorted(Role):
+        held: set[str] = set()
+        for person in _persons():
+            held |= authorizer.grants([role], **person).matter
+        for action in sorted(held):
+            if role not in MATTER_ACTION_HOLDERS.get(Action(action), frozenset()):
+                problems.append(f"{role} may never be granted {action}")
     return problems
 
 
-def _rules_naming(policy: PolicySource, role: str, tier: str) -> list[Rule]:
-    roles = _inherited(policy, role)
-    return [
-        r for r in policy.policy_rules if r[1] in roles and r[7] == tier and r[-1] == Effect.ALLOW
-    ]
+def _protected_tiers(policy: PolicySource) -> set[str]:
+    """The tiers the bar on a party's people covers: every tier stricter than CONFIDENTIAL
+    (AEO and whatever a matter adds above it), or the strictest when there is none."""
+    ranks = {t.code: t.rank for t in policy.tiers}
+    if "CONFIDENTIAL" in ranks:
+        return {c for c in policy.designations if ranks[c] > ranks["CONFIDENTIAL"]}
+    return {policy.designations[-1]}
 
 
-def _inherited(policy: PolicySource, role: str) -> set[str]:
-    found, todo = set(), [role]
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.add(current)
-            todo.extend(r[2] for r in policy.grouping_rules if r[1] == current)
-    return found
+def _party_people_see_protected_tiers(authorizer: Authorizer) -> list[str]:
+    """A party's people may reach another party's protected tiers only through allow rules
+    that name the tier: every such grant must still be there when every allow rule with a
+    wildcard designation is left out, so a redundant rule naming the tier elsewhere cannot
+    carry a leak through a wildcard."""
+    policy = authorizer.policy
+    kept = tuple(
+        r for r in policy.rules if not (r[0] == "p" and r[-1] == Effect.ALLOW and r[7] == "*")
+    )
+    named_only = Authorizer.shared(PolicySource(policy.model_text, kept, policy.tiers))
+    protected = _protected_tiers(policy)
+    problems = []
+    for role in sorted(set(Role) - NEUTRAL_ROLES):
+        for ack in Ack:
+            facts = {"ack": ack, "standing": Standing.PARTY, "affiliation": Affiliation.AFFILIATED}
+            extra = (
+                authorizer.grants([role], **facts).document
+                - named_only.grants([role], **facts).document
+            )
+            tiers = sorted({g[2] for g in extra if g[0] == "other" and g[2] in protected})
+            if tiers:
+                problems.append(
+                    f"{role}: a party's officer or employee would reach another party's "
+                    f"{', '.join(tiers)} through rules that do not name the tier"
+                )
+                break
+    return problems
 
 
 def _tiers_in_use(session: Session, matter_id: int, policy: PolicySource) -> list[str]:

@@ -74,9 +74,9 @@ def claw_back(
     user: User,
     matter_id: int,
     *,
-    documents: list[str],
-    privilege: str,
-    basis: str,
+    documents: Any,
+    privilege: Any,
+    basis: Any,
     address: str,
 ) -> ClawbackView:
     with rt.transaction() as session:
@@ -91,9 +91,9 @@ def claw_back(
     return view
 
 
-def _claimed(
-    session: Session, rt: Runtime, access: MatterAccess, bates: list[str]
-) -> list[Document]:
+def _claimed(session: Session, rt: Runtime, access: MatterAccess, bates: Any) -> list[Document]:
+    if not isinstance(bates, list) or not all(isinstance(b, str) for b in bates):
+        raise _refusal(access, Tag.CLAWBACK_NOTICED, Invalid("documents: a list of Bates numbers"))
     if not bates or len(bates) > MAX_DOCUMENTS:
         raise _refusal(
             access,
@@ -116,9 +116,11 @@ def _notice(
     session: Session,
     access: MatterAccess,
     docs: list[Document],
-    privilege: str,
-    basis: str,
+    privilege: Any,
+    basis: Any,
 ) -> ClawbackView:
+    if not isinstance(privilege, str) or not isinstance(basis, str):
+        raise Invalid("privilege, basis: text naming the privilege or protection and its basis")
     if not privilege.strip() or not basis.strip():
         raise Invalid("privilege, basis: name the privilege or protection and its basis")
     side = access.side_party_id
@@ -149,6 +151,7 @@ def _notice(
         )
         bound = Binding.of(doc)
         doc.state = str(State.SEQUESTERED)
+        doc.presented_at = None  # this claim is the court's only once presented to it
         rebind(rt, session, access.matter, doc, bound)
     tasks = _certification_tasks(rt, session, access.matter, clawback, docs)
     for doc in docs:
@@ -302,7 +305,7 @@ def present(
     matter_id: int,
     clawback_id: int,
     *,
-    documents: list[str] | None,
+    documents: Any,
     address: str,
 ) -> ClawbackView:
     """Receiving counsel presents sequestered documents of a claw-back to the court under
@@ -311,6 +314,11 @@ def present(
         access = resolve_access(rt, session, user, matter_id, address=address)
         require(access, Action.CLAWBACK_PRESENT, tag=Tag.CLAWBACK_PRESENTED)
         clawback = _clawback(session, access, clawback_id, Tag.CLAWBACK_PRESENTED)
+        if access.side_party_id is None or not _listable(session, access, clawback):
+            # a claw-back is known only to those who may list a document of it
+            raise _refusal(
+                access, Tag.CLAWBACK_PRESENTED, NotFound("no such claw-back in this matter")
+            )
         try:
             docs = _presentable(session, access, clawback, documents)
         except GatewayError as error:
@@ -339,15 +347,31 @@ def present(
                 details={"clawback": clawback.id},
                 **access.audit_kwargs(),
             )
-        return _view(clawback, _items(session, clawback))
+        return _view(clawback, _listable(session, access, clawback))
+
+
+def _listable(session: Session, access: MatterAccess, clawback: Clawback) -> list[Document]:
+    """The claw-back's documents this user may list (a slip at least), in Bates order."""
+    return list(
+        session.scalars(
+            select(Document)
+            .join(ClawbackItem, ClawbackItem.document_id == Document.id)
+            .where(ClawbackItem.clawback_id == clawback.id, visible_clause(access, LIST))
+            .order_by(Document.bates_prefix, Document.bates_begin_no)
+        )
+    )
 
 
 def _presentable(
-    session: Session, access: MatterAccess, clawback: Clawback, bates: list[str] | None
+    session: Session, access: MatterAccess, clawback: Clawback, bates: Any
 ) -> list[Document]:
+    if bates is not None and (
+        not isinstance(bates, list) or not all(isinstance(b, str) for b in bates)
+    ):
+        raise Invalid("documents: a list of Bates numbers")
     if access.side_party_id == clawback.claimant_party_id:
         raise Forbidden("the receiving party presents the material; the claimant already has it")
-    items = _items(session, clawback)
+    items = _listable(session, access, clawback)
     chosen = items if not bates else [d for d in items if d.bates_begin in set(bates)]
     unknown = set(bates or ()) - {d.bates_begin for d in items}
     if unknown:
@@ -370,32 +394,24 @@ def _clawback(session: Session, access: MatterAccess, clawback_id: int, tag: Tag
     return found
 
 
-def _items(session: Session, clawback: Clawback) -> list[Document]:
-    return list(
-        session.scalars(
-            select(Document)
-            .join(ClawbackItem, ClawbackItem.document_id == Document.id)
-            .where(ClawbackItem.clawback_id == clawback.id)
-            .order_by(Document.bates_prefix, Document.bates_begin_no)
-        )
-    )
-
-
 def get_clawback(
     rt: Runtime, user: User, matter_id: int, clawback_id: int, *, address: str
 ) -> ClawbackView:
-    """A claw-back, to anyone of the matter who may list its documents (a slip, at least)."""
+    """A claw-back, to anyone of the matter who may list one of its documents (a slip at
+    least), naming only those documents; to anyone else it does not exist."""
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
-        clawback = _clawback(session, access, clawback_id, Tag.CLAWBACK_NOTICED)
-        visible = {
-            d.id for d in session.scalars(select(Document).where(visible_clause(access, LIST)))
-        }
-        docs = [d for d in _items(session, clawback) if d.id in visible]
+        clawback = _clawback(session, access, clawback_id, Tag.CLAWBACK_READ)
+        docs = _listable(session, access, clawback)
         if not docs:
-            raise _refusal(
-                access, Tag.CLAWBACK_NOTICED, NotFound("no such claw-back in this matter")
-            )
+            raise _refusal(access, Tag.CLAWBACK_READ, NotFound("no such claw-back in this matter"))
+        rt.audit(
+            session,
+            tag=Tag.CLAWBACK_READ,
+            outcome=Outcome.ALLOWED,
+            details={"clawback": clawback.id, "documents": len(docs)},
+            **access.audit_kwargs(),
+        )
         return _view(clawback, docs)
 
 
@@ -410,7 +426,7 @@ def certifications_for(
     or anyone else, and a copy names a document only the caller may list."""
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
-        require(access, Action.CERTIFICATION_SIGN, tag=Tag.CERTIFICATION_SIGNED)
+        require(access, Action.CERTIFICATION_SIGN, tag=Tag.CERTIFICATION_READ)
         if access.side_party_id is None:
             return []
         tasks = session.scalars(
@@ -421,7 +437,20 @@ def certifications_for(
             )
             .order_by(Certification.id)
         ).all()
-        return [_task_json(session, access, t) for t in tasks]
+        return [_task_json(session, access, t) for t in tasks if _all_listable(session, access, t)]
+
+
+def _all_listable(session: Session, access: MatterAccess, task: Certification) -> bool:
+    """Whether the caller may list every document the task names: a counsel the order bars
+    from some of them (a party's own employee enrolled as counsel) leaves the task to
+    another counsel of the party, and learns nothing of it."""
+    names = select(CertificationCopy.document_id).where(
+        CertificationCopy.certification_id == task.id
+    )
+    hidden = session.scalar(
+        select(Document.id).where(Document.id.in_(names), ~visible_clause(access, LIST)).limit(1)
+    )
+    return hidden is None
 
 
 def _task_json(session: Session, access: MatterAccess, task: Certification) -> dict[str, Any]:
@@ -429,7 +458,7 @@ def _task_json(session: Session, access: MatterAccess, task: Certification) -> d
         select(CertificationCopy, Document.bates_begin, User.email)
         .join(Document, Document.id == CertificationCopy.document_id)
         .join(User, User.id == CertificationCopy.user_id)
-        .where(CertificationCopy.certification_id == task.id, visible_clause(access, LIST))
+        .where(CertificationCopy.certification_id == task.id)
         .order_by(CertificationCopy.id)
     ).all()
     return {
@@ -456,9 +485,9 @@ def certify(
     matter_id: int,
     certification_id: int,
     *,
-    copies: list[dict[str, str]],
-    statement: str,
-    signed_by: str,
+    copies: Any,
+    statement: Any,
+    signed_by: Any,
     address: str,
 ) -> dict[str, Any]:
     """Receiving counsel certifies, for its party, what it did with every listed copy."""
@@ -466,7 +495,12 @@ def certify(
         access = resolve_access(rt, session, user, matter_id, address=address)
         require(access, Action.CERTIFICATION_SIGN, tag=Tag.CERTIFICATION_SIGNED)
         task = session.get(Certification, certification_id)
-        if task is None or task.matter_id != matter_id or task.party_id != access.side_party_id:
+        if (
+            task is None
+            or task.matter_id != matter_id
+            or task.party_id != access.side_party_id
+            or not _all_listable(session, access, task)
+        ):
             # another party's task is as invisible as a missing one
             raise _refusal(
                 access, Tag.CERTIFICATION_SIGNED, NotFound("no such certification for your party")
@@ -483,10 +517,14 @@ def _certify(
     session: Session,
     access: MatterAccess,
     task: Certification,
-    copies: list[dict[str, str]],
-    statement: str,
-    signed_by: str,
+    copies: Any,
+    statement: Any,
+    signed_by: Any,
 ) -> None:
+    if not isinstance(copies, list) or not all(isinstance(c, dict) for c in copies):
+        raise Invalid("copies: a list of {bates_begin, action}")
+    if not isinstance(statement, str) or not isinstance(signed_by, str):
+        raise Invalid("statement, signed_by: text")
     if task.certified_at is not None:
         raise Conflict("this certification was signed already")
     if not statement.strip():

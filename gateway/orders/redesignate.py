@@ -52,9 +52,9 @@ def redesignate(
     matter_id: int,
     bates: str,
     *,
-    designation: str,
-    pages: list[int] | None,
-    reason: str,
+    designation: Any,
+    pages: Any,
+    reason: Any,
     address: str,
 ) -> Redesignation:
     with rt.transaction() as session:
@@ -86,10 +86,12 @@ def _apply(
     session: Session,
     access: MatterAccess,
     doc: Document,
-    designation: str,
-    pages: list[int] | None,
-    reason: str,
+    designation: Any,
+    pages: Any,
+    reason: Any,
 ) -> Redesignation:
+    if not isinstance(designation, str) or not isinstance(reason, str):
+        raise Invalid("designation, reason: text")
     tiers = {t.code: t.rank for t in access.policy.tiers}
     code = designation.strip().upper()
     if code not in tiers:
@@ -109,9 +111,10 @@ def _apply(
         raise Conflict(f"{doc.bates_begin} is sequestered: a claw-back claim is pending")
     named = _pages(pages, doc)
     before = doc.designation
-    after = _strictest(session, rt, doc, code, named, tiers)
-    if after == before and not named:
-        raise Conflict(f"{doc.bates_begin} is already designated {before}")
+    after, changed = _strictest(session, rt, doc, code, named, tiers)
+    if not changed:
+        where = f"pages {', '.join(map(str, named))} of " if named else ""
+        raise Conflict(f"{where}{doc.bates_begin} already designated {code}")
     bound = Binding.of(doc)
     doc.designation = after
     rebind(rt, session, access.matter, doc, bound)
@@ -142,17 +145,23 @@ def _apply(
             "to": after,
             "pages": list(named),
             "page_designation": code,
-            "notified": len(holders),
+            # the caller's own side only: how many of the other side held it is theirs
+            "notified_on_this_side": len(side_names),
         },
         **access.audit_kwargs(),
     )
     return Redesignation(doc.bates_begin, before, after, named, side_names)
 
 
-def _pages(pages: list[int] | None, doc: Document) -> tuple[int, ...]:
-    if not pages:
+def _pages(pages: Any, doc: Document) -> tuple[int, ...]:
+    if pages is None or pages == []:
         return ()
-    wrong = [p for p in pages if not isinstance(p, int) or not 1 <= p <= doc.page_count]
+    whole = isinstance(pages, list) and all(
+        isinstance(p, int) and not isinstance(p, bool) for p in pages
+    )
+    if not whole:
+        raise Invalid("pages: a list of page numbers (1 is the document's first page)")
+    wrong = [p for p in pages if not 1 <= p <= doc.page_count]
     if wrong:
         raise Invalid(f"pages: {doc.bates_begin} has pages 1 to {doc.page_count}, not {wrong}")
     return tuple(sorted(set(pages)))
@@ -165,29 +174,36 @@ def _strictest(
     code: str,
     pages: tuple[int, ...],
     tiers: dict[str, int],
-) -> str:
-    """The document's new tier: the code itself, or with named pages the strictest of its
-    pages (pages no order named keep the document's tier as it was)."""
+) -> tuple[str, bool]:
+    """The document's new tier and whether anything changes: the code itself, or with
+    named pages the strictest of its pages. The first time pages are named every page gets
+    a row (the others keep the tier the document had), so a page can later be lowered."""
     if not pages:
+        had = session.scalar(
+            select(PageDesignation.id).where(PageDesignation.document_id == doc.id).limit(1)
+        )
         session.execute(delete(PageDesignation).where(PageDesignation.document_id == doc.id))
-        return code
-    kept = {
+        return code, code != doc.designation or had is not None
+    rows = {
         p.page_no: p
         for p in session.scalars(
             select(PageDesignation).where(PageDesignation.document_id == doc.id)
         )
     }
+    now = rt.now()
+    for page in range(1, doc.page_count + 1):
+        if page not in rows:
+            rows[page] = PageDesignation(
+                document_id=doc.id, page_no=page, designation=doc.designation, set_at=now
+            )
+            session.add(rows[page])
+    changed = False
     for page in pages:
-        row = kept.get(page)
-        if row is None:
-            row = PageDesignation(document_id=doc.id, page_no=page)
-            session.add(row)
-            kept[page] = row
-        row.designation = code
-        row.set_at = rt.now()
-    unnamed = doc.page_count - len(kept)
-    candidates = [r.designation for r in kept.values()] + ([doc.designation] * (unnamed > 0))
-    return max(candidates, key=lambda c: tiers.get(c, max(tiers.values())))
+        if rows[page].designation != code:
+            rows[page].designation, rows[page].set_at, changed = code, now, True
+    strictest = max(tiers.get(r.designation, max(tiers.values())) for r in rows.values())
+    after = next(c for c, rank in tiers.items() if rank == strictest)
+    return after, changed
 
 
 def _holders(session: Session, doc: Document) -> list[tuple[User, list[str]]]:

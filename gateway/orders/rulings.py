@@ -49,33 +49,52 @@ def rule(
     matter_id: int,
     clawback_id: int,
     *,
-    document: str,
-    outcome: str,
-    pages: list[int] | None,
-    order_date: str,
-    order_docket: str,
-    deadlines: list[Ordered],
+    document: Any,
+    outcome: Any,
+    pages: Any,
+    order: Any,
+    deadlines: Any,
     address: str,
 ) -> dict[str, Any]:
+    """The values as the request gave them: checked here, after the caller's membership
+    and permission, so that every refusal is audited."""
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         require(access, Action.CLAWBACK_RULE, tag=Tag.CLAWBACK_RULED)
         clawback = _clawback(session, access, clawback_id, Tag.CLAWBACK_RULED)
         try:
+            if not isinstance(order, dict):
+                raise Invalid("order: {date, docket} of the court's written order")
             return _rule(
                 rt,
                 session,
                 access,
                 clawback.id,
-                document,
-                outcome,
+                str(document)[:100],
+                str(outcome),
                 pages,
-                order_date,
-                order_docket,
-                deadlines,
+                str(order.get("date", "")),
+                str(order.get("docket", "")),
+                _ordered(deadlines),
             )
         except GatewayError as error:
-            raise _refusal(access, Tag.CLAWBACK_RULED, error, bates=document[:100]) from None
+            raise _refusal(access, Tag.CLAWBACK_RULED, error, bates=str(document)[:100]) from None
+
+
+def _ordered(deadlines: Any) -> list[Ordered]:
+    if deadlines is None:
+        return []
+    shaped = isinstance(deadlines, list) and all(
+        isinstance(o, dict)
+        and isinstance(o.get("days"), int)
+        and not isinstance(o.get("days"), bool)
+        and isinstance(o.get("party", ""), str)
+        and isinstance(o.get("what", ""), str)
+        for o in deadlines
+    )
+    if not shaped:
+        raise Invalid("deadlines: a list of {party, what, days}")
+    return [Ordered(o.get("party", ""), o.get("what", ""), o["days"]) for o in deadlines]
 
 
 def _rule(
@@ -85,7 +104,7 @@ def _rule(
     clawback_id: int,
     bates: str,
     outcome: str,
-    pages: list[int] | None,
+    pages: Any,
     order_date: str,
     docket: str,
     ordered: list[Ordered],
@@ -142,7 +161,12 @@ def _rule(
     }
 
 
-def _pages(outcome: str, pages: list[int] | None, doc: Document) -> tuple[int, ...]:
+def _pages(outcome: str, pages: Any, doc: Document) -> tuple[int, ...]:
+    if pages is not None and not (
+        isinstance(pages, list)
+        and all(isinstance(p, int) and not isinstance(p, bool) for p in pages)
+    ):
+        raise Invalid("pages: a list of page numbers (1 is the document's first page)")
     if outcome != "granted_in_part":
         if pages:
             raise Invalid("pages: only a claim granted in part names pages")

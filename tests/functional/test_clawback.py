@@ -233,3 +233,95 @@ def test_a_document_already_sequestered_cannot_be_clawed_back_twice(client, demo
         == []
     )
     assert EX18 in all_bates(client, tokens["plaintiffs"], demo)
+
+
+def test_only_a_receiving_party_that_may_list_them_presents_documents(client, demo, rt, tokens):
+    from tests import factories
+
+    factories.add_non_party(rt, demo, "Border Data Vendor LLC")
+    factories.person(
+        rt, demo, "np@vendor.example", "outside_counsel", party="Border Data Vendor LLC"
+    )
+    body = {"documents": [EX18], "privilege": "p", "basis": "b"}
+    clawback_id = _post(
+        client, tokens["defendants"], f"/matters/{demo}/clawbacks", body
+    ).get_json()["id"]
+    before = _rows(rt)
+    stranger = token_for(client, "np@vendor.example")
+    url = f"/matters/{demo}/clawbacks/{clawback_id}/presentations"
+    refused = _post(client, stranger, url, {})
+    assert refused.status_code == 404 and EX18 not in refused.get_data(as_text=True)
+    assert api_get(client, stranger, f"/matters/{demo}/clawbacks/{clawback_id}").status_code == 404
+    assert _content(client, tokens["court"], demo, EX18).status_code == 403
+    assert _rows(rt) == before
+
+
+def test_a_new_claim_on_a_document_once_presented_is_closed_to_the_court_again(
+    client, demo, rt, tokens
+):
+    body = {"documents": [EX18], "privilege": "p", "basis": "b"}
+    first = _post(client, tokens["defendants"], f"/matters/{demo}/clawbacks", body).get_json()["id"]
+    _post(client, tokens["plaintiffs"], f"/matters/{demo}/clawbacks/{first}/presentations", {})
+    assert _content(client, tokens["court"], demo, EX18).status_code == 200
+    ruling = {"document": EX18, "outcome": "denied", "order": {"date": "2020-06-26", "docket": "1"}}
+    assert (
+        _post(
+            client, tokens["court"], f"/matters/{demo}/clawbacks/{first}/rulings", ruling
+        ).status_code
+        == 201
+    )
+    second = _post(client, tokens["defendants"], f"/matters/{demo}/clawbacks", body)
+    assert second.status_code == 201
+    assert _content(client, tokens["court"], demo, EX18).status_code == 403
+
+
+def test_a_malformed_clawback_is_refused_after_membership_and_audited(client, demo, rt, tokens):
+    from gateway.audit.models import AuditEntry
+
+    response = _post(
+        client,
+        tokens["defendants"],
+        f"/matters/{demo}/clawbacks",
+        {"documents": "AOL", "privilege": {"a": 1}},
+    )
+    assert response.status_code == 422
+    with rt.db.session() as session:
+        reasons = session.scalars(
+            select(AuditEntry.reason).where(
+                AuditEntry.tag == "clawback:notice", AuditEntry.outcome == "denied"
+            )
+        ).all()
+    assert any("a list of Bates numbers" in r for r in reasons)
+
+
+def test_a_counsel_barred_from_a_copy_neither_sees_nor_signs_the_task(client, demo, rt, tokens):
+    from tests import factories
+    from tests.factories import PLAINTIFFS
+
+    # a Plaintiffs employee enrolled as counsel: the bar keeps Defendants' AEO from them
+    factories.person(
+        rt,
+        demo,
+        "gc@alotrolado.example",
+        "outside_counsel",
+        party=PLAINTIFFS,
+        affiliated_with=PLAINTIFFS,
+        name="Gina Counsel",
+    )
+    assert _content(client, tokens["plaintiffs"], demo, EX18).status_code == 200
+    body = {"documents": [EX18], "privilege": "p", "basis": "b"}
+    assert (
+        _post(client, tokens["defendants"], f"/matters/{demo}/clawbacks", body).status_code == 201
+    )
+    gc = token_for(client, "gc@alotrolado.example")
+    assert api_get(client, gc, f"/matters/{demo}/certifications").get_json()["items"] == []
+    (task,) = api_get(client, tokens["plaintiffs"], f"/matters/{demo}/certifications").get_json()[
+        "items"
+    ]
+    refused = _post(
+        client,
+        gc,
+        f"/matters/{demo}/certifications/{task['id']}",
+        {"copies": [], "statement": "x", "signed_by": "Gina Counsel"},
+    )
+    assert refused.status_code == 404 and EX18 not in refused.get_data(as_text=True)

@@ -169,7 +169,35 @@ BAD_VARIANTS = [
         "p, party_employee, *, *, *, *, *, *, produced, *, document:view, allow",
         "party_employee: a party's officer or employee would reach another party's OCEO",
     ),
+    (
+        "p, outside_counsel, *, *, *, -, -, -, -, -, audit:read_all, allow",
+        "outside_counsel may never be granted audit:read_all",
+    ),
+    (
+        "p, auditor, *, *, *, -, -, -, -, -, clawback:present, allow",
+        "auditor may never be granted clawback:present",
+    ),
 ]
+
+
+def test_a_rule_naming_the_tier_elsewhere_cannot_carry_a_leak_through_a_wildcard(rt, demo):
+    # a harmless-looking rule that names OCEO for the employee's own documents, with the
+    # employee's CONFIDENTIAL rows widened to every tier and their bars dropped
+    lines = []
+    for line in reference_rules_text().splitlines():
+        if line.startswith("p, party_employee") and line.rstrip().endswith("deny"):
+            continue
+        if line.startswith("p, party_employee, signed") and "CONFIDENTIAL" in line:
+            line = line.replace("CONFIDENTIAL", "*")
+        lines.append(line)
+    lines.append("p, party_employee, *, *, *, producer, *, OCEO, *, *, *, allow")
+    tiers = tiers_text(order_policy.describe(rt, demo).policy)
+    before = _state(rt)[:2]
+    with pytest.raises(Invalid, match="party_employee: a party's officer or employee"):
+        order_policy.set_variant(
+            rt, OPERATOR, demo, rules_text="\n".join(lines), tiers_text_=tiers, reason="x"
+        )
+    assert _state(rt)[:2] == before
 
 
 @pytest.mark.parametrize(("extra", "why"), BAD_VARIANTS)

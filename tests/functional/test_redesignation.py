@@ -99,10 +99,42 @@ def test_named_pages_raise_the_document_to_their_strictest_tier(
     )
     assert response.status_code == 200 and response.get_json()["designation"] == "AEO"
     with rt.db.session() as session:
-        rows = session.scalars(select(PageDesignation)).all()
-    assert [(r.page_no, r.designation) for r in rows] == [(13, "AEO")]
+        rows = session.scalars(select(PageDesignation).order_by(PageDesignation.page_no)).all()
+    # every page gets its row, the others keeping the tier the document had
+    assert [(r.page_no, r.designation) for r in rows if r.designation == "AEO"] == [(13, "AEO")]
+    assert len(rows) == 19
     staff = token_for(client, "staff@alotrolado.example")
     assert EX19 not in all_bates(client, staff, demo)
+    # the same again changes nothing and is refused (no probe by a no-op)
+    again = _designate(
+        client, ex19_confidential, demo, EX19, designation="AEO", pages=[13], reason="again"
+    )
+    assert again.status_code == 409
+    # and the page can be lowered again: the document follows its pages back down
+    lowered = _designate(
+        client, ex19_confidential, demo, EX19, designation="CONFIDENTIAL", pages=[13], reason="x"
+    )
+    assert lowered.status_code == 200 and lowered.get_json()["designation"] == "CONFIDENTIAL"
+    assert EX19 in all_bates(client, staff, demo)
+
+
+def test_the_designating_partys_trail_does_not_count_the_other_sides_holders(
+    client, demo, rt, ex19_confidential
+):
+    staff = token_for(client, "staff@alotrolado.example")
+    assert api_get(client, staff, f"/matters/{demo}/documents/{EX19}/content").status_code == 200
+    response = _designate(client, ex19_confidential, demo, EX19, designation="AEO", reason="x")
+    assert response.status_code == 200
+    trail = api_get(client, ex19_confidential, f"/matters/{demo}/audit", per_page=500).get_json()
+    (entry,) = [
+        e
+        for e in trail["items"]
+        if e["tag"] == "document:designation"
+        and e["outcome"] == "allowed"
+        and e["details"].get("to") == "AEO"
+    ]
+    assert entry["details"]["notified_on_this_side"] == 0
+    assert "notified" not in entry["details"]
 
 
 @pytest.mark.parametrize(
