@@ -173,3 +173,32 @@ def produce(rt: Runtime, matter_id: int, party: str, folder: Any, *, volume: str
         plan=plan,
         source=DirectorySource(folder),
     )
+
+
+def rules_without_counsel_aeo() -> str:
+    """The reference matter's rules with outside counsel's AEO grants left out: an order
+    that keeps AEO from counsel (orders differ), for tests of a changing variant."""
+    from gateway.demo import reference_rules_text
+
+    return "\n".join(
+        line
+        for line in reference_rules_text().splitlines()
+        if not (line.startswith("p, outside_counsel") and "AEO" in line and "allow" in line)
+    )
+
+
+def keep_aeo_from_counsel(
+    rt: Runtime, matter_id: int, reason: str = "an order that differs"
+) -> Any:
+    """Give the matter that variant through the operator's own service."""
+    from gateway.matters import order_policy
+    from gateway.matters.order_store import tiers_text
+
+    return order_policy.set_variant(
+        rt,
+        OPERATOR,
+        matter_id,
+        rules_text=rules_without_counsel_aeo(),
+        tiers_text_=tiers_text(order_policy.describe(rt, matter_id).policy),
+        reason=reason,
+    )

@@ -37,6 +37,7 @@ from gateway.orders.models import (
     Presentation,
 )
 from gateway.orders.notices import deliver_outbox, notify
+from gateway.orders.refusals import refused
 from gateway.runtime import Refused, Runtime
 
 OPEN_STATES = (str(State.PRODUCED), str(State.REPLACED))
@@ -51,19 +52,6 @@ class ClawbackView:
     privilege: str
     basis: str
     noticed_at: str
-
-
-def _refusal(access: MatterAccess, tag: Tag, error: GatewayError, **extra: Any) -> Refused:
-    return Refused(
-        error,
-        dict(
-            tag=tag,
-            outcome=Outcome.DENIED,
-            reason=error.message[:300],
-            **extra,
-            **access.audit_kwargs(),
-        ),
-    )
 
 
 # --- the notice ------------------------------------------------------------------------
@@ -86,22 +74,22 @@ def claw_back(
         try:
             view = _notice(rt, session, access, docs, privilege, basis)
         except GatewayError as error:
-            raise _refusal(access, Tag.CLAWBACK_NOTICED, error) from None
+            raise refused(access, Tag.CLAWBACK_NOTICED, error) from None
     deliver_outbox(rt)
     return view
 
 
 def _claimed(session: Session, rt: Runtime, access: MatterAccess, bates: Any) -> list[Document]:
     if not isinstance(bates, list) or not all(isinstance(b, str) for b in bates):
-        raise _refusal(access, Tag.CLAWBACK_NOTICED, Invalid("documents: a list of Bates numbers"))
+        raise refused(access, Tag.CLAWBACK_NOTICED, Invalid("documents: a list of Bates numbers"))
     if not bates or len(bates) > MAX_DOCUMENTS:
-        raise _refusal(
+        raise refused(
             access,
             Tag.CLAWBACK_NOTICED,
             BadRequest(f"documents: name 1 to {MAX_DOCUMENTS} documents by Bates number"),
         )
     if len(set(bates)) != len(bates):
-        raise _refusal(access, Tag.CLAWBACK_NOTICED, BadRequest("documents: named twice"))
+        raise refused(access, Tag.CLAWBACK_NOTICED, BadRequest("documents: named twice"))
     docs = []
     for number in bates:
         doc = find_document(session, access, number, visible_clause(access, LIST))
@@ -316,13 +304,13 @@ def present(
         clawback = _clawback(session, access, clawback_id, Tag.CLAWBACK_PRESENTED)
         if access.side_party_id is None or not _listable(session, access, clawback):
             # a claw-back is known only to those who may list a document of it
-            raise _refusal(
+            raise refused(
                 access, Tag.CLAWBACK_PRESENTED, NotFound("no such claw-back in this matter")
             )
         try:
             docs = _presentable(session, access, clawback, documents)
         except GatewayError as error:
-            raise _refusal(access, Tag.CLAWBACK_PRESENTED, error) from None
+            raise refused(access, Tag.CLAWBACK_PRESENTED, error) from None
         now = rt.now()
         for doc in docs:
             session.add(
@@ -390,7 +378,7 @@ def _presentable(
 def _clawback(session: Session, access: MatterAccess, clawback_id: int, tag: Tag) -> Clawback:
     found = session.get(Clawback, clawback_id)
     if found is None or found.matter_id != access.matter.id:
-        raise _refusal(access, tag, NotFound("no such claw-back in this matter"))
+        raise refused(access, tag, NotFound("no such claw-back in this matter"))
     return found
 
 
@@ -404,7 +392,7 @@ def get_clawback(
         clawback = _clawback(session, access, clawback_id, Tag.CLAWBACK_READ)
         docs = _listable(session, access, clawback)
         if not docs:
-            raise _refusal(access, Tag.CLAWBACK_READ, NotFound("no such claw-back in this matter"))
+            raise refused(access, Tag.CLAWBACK_READ, NotFound("no such claw-back in this matter"))
         rt.audit(
             session,
             tag=Tag.CLAWBACK_READ,
@@ -502,13 +490,13 @@ def certify(
             or not _all_listable(session, access, task)
         ):
             # another party's task is as invisible as a missing one
-            raise _refusal(
+            raise refused(
                 access, Tag.CERTIFICATION_SIGNED, NotFound("no such certification for your party")
             )
         try:
             _certify(rt, session, access, task, copies, statement, signed_by)
         except GatewayError as error:
-            raise _refusal(access, Tag.CERTIFICATION_SIGNED, error) from None
+            raise refused(access, Tag.CERTIFICATION_SIGNED, error) from None
         return _task_json(session, access, task)
 
 

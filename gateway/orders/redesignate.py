@@ -30,7 +30,8 @@ from gateway.matters.permissions import require
 from gateway.matters.service import MatterAccess, resolve_access
 from gateway.orders.models import PageDesignation
 from gateway.orders.notices import deliver_outbox, notify
-from gateway.runtime import Refused, Runtime
+from gateway.orders.refusals import refused
+from gateway.runtime import Runtime
 
 # what a person may hold of a document: a view shows its metadata, a download its content
 HOLDING_TAGS = {str(Tag.DOCUMENT_VIEW): "viewed", str(Tag.DOCUMENT_DOWNLOAD): "downloaded"}
@@ -66,16 +67,12 @@ def redesignate(
         try:
             result = _apply(rt, session, access, doc, designation, pages, reason)
         except GatewayError as error:
-            raise Refused(
+            raise refused(
+                access,
+                Tag.DESIGNATION_CHANGED,
                 error,
-                dict(
-                    tag=Tag.DESIGNATION_CHANGED,
-                    outcome=Outcome.DENIED,
-                    reason=error.message[:300],
-                    document_id=doc.id,
-                    bates=doc.bates_begin,
-                    **access.audit_kwargs(),
-                ),
+                document_id=doc.id,
+                bates=doc.bates_begin,
             ) from None
     deliver_outbox(rt)
     return result

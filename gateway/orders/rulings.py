@@ -26,9 +26,10 @@ from gateway.errors import Conflict, GatewayError, Invalid, NotFound
 from gateway.matters.models import Party
 from gateway.matters.permissions import require
 from gateway.matters.service import MatterAccess, court_today, resolve_access
-from gateway.orders.clawback import _clawback, _refusal
+from gateway.orders.clawback import _clawback
 from gateway.orders.deadlines import deadline
 from gateway.orders.models import ClawbackItem, Obligation
+from gateway.orders.refusals import refused
 from gateway.runtime import Runtime
 
 OUTCOMES = {"denied", "granted", "granted_in_part"}
@@ -78,7 +79,7 @@ def rule(
                 _ordered(deadlines),
             )
         except GatewayError as error:
-            raise _refusal(access, Tag.CLAWBACK_RULED, error, bates=str(document)[:100]) from None
+            raise refused(access, Tag.CLAWBACK_RULED, error, bates=str(document)[:100]) from None
 
 
 def _ordered(deadlines: Any) -> list[Ordered]:

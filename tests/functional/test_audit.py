@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 
 from gateway.audit.chain import verify
 from gateway.audit.models import AuditAnchor, AuditEntry
-from gateway.audit.recorder import Actor
+from tests import factories
 from tests.helpers import BASE, api_get, auth, token_for
 
 EX18 = "AOL-DEF-00528691"
@@ -199,29 +199,8 @@ def test_nothing_is_served_when_the_audit_cannot_be_written(client, demo, rt):
     assert b"%PDF" not in response.data
 
 
-def _policy_without_counsel_aeo(rt, matter_id):
-    """A matter whose order keeps AEO from outside counsel (an order may differ)."""
-    from gateway.demo import reference_rules_text
-    from gateway.matters import order_policy
-    from gateway.matters.order_store import tiers_text
-
-    rules = "\n".join(
-        line
-        for line in reference_rules_text().splitlines()
-        if not (line.startswith("p, outside_counsel") and "AEO" in line and "allow" in line)
-    )
-    order_policy.set_variant(
-        rt,
-        Actor.command_line(),
-        matter_id,
-        rules_text=rules,
-        tiers_text_=tiers_text(order_policy.describe(rt, matter_id).policy),
-        reason="test: an order that keeps AEO from outside counsel",
-    )
-
-
 def test_side_trail_never_reveals_a_document_the_reader_cannot_see(client, demo, rt):
-    _policy_without_counsel_aeo(rt, demo)
+    factories.keep_aeo_from_counsel(rt, demo)
     staff = token_for(client, "staff@alotrolado.example")
     assert api_get(client, staff, f"/matters/{demo}/documents/{EX18}").status_code == 404
     assert api_get(client, staff, f"/matters/{demo}/documents/AOL-DEF-99999999").status_code == 404

@@ -121,21 +121,18 @@ def test_a_stranger_cannot_read_a_matters_rules(client, demo, rt):
 # --- changing a matter's rules --------------------------------------------------------
 
 
-def _without_counsel_aeo() -> str:
-    return "\n".join(
-        line
-        for line in reference_rules_text().splitlines()
-        if not (line.startswith("p, outside_counsel") and "AEO" in line and "allow" in line)
-    )
-
-
 def test_a_change_holds_at_the_next_request_and_is_audited(client, demo, rt):
     counsel = token_for(client, "counsel@plaintiffs.example")
     assert EX18 in all_bates(client, counsel, demo)
     rules, revision, _ = _state(rt)
     tiers = tiers_text(order_policy.describe(rt, demo).policy)
     view = order_policy.set_variant(
-        rt, OPERATOR, demo, rules_text=_without_counsel_aeo(), tiers_text_=tiers, reason="Dkt. 999"
+        rt,
+        OPERATOR,
+        demo,
+        rules_text=factories.rules_without_counsel_aeo(),
+        tiers_text_=tiers,
+        reason="Dkt. 999",
     )
     assert view.revision == revision + 1
     assert EX18 not in all_bates(client, counsel, demo)
@@ -226,7 +223,12 @@ def test_the_same_rules_again_or_no_reason_are_refused(rt, demo):
         )
     with pytest.raises(Invalid, match="reason"):
         order_policy.set_variant(
-            rt, OPERATOR, demo, rules_text=_without_counsel_aeo(), tiers_text_=tiers, reason=" "
+            rt,
+            OPERATOR,
+            demo,
+            rules_text=factories.rules_without_counsel_aeo(),
+            tiers_text_=tiers,
+            reason=" ",
         )
     assert len(_denials(rt)) == 2
 
@@ -255,7 +257,11 @@ def test_a_matter_with_no_variant_follows_the_default(rt, demo):
 
 def test_the_operator_changes_rules_from_the_page_and_nobody_else(client, demo, rt):
     tiers = tiers_text(order_policy.describe(rt, demo).policy)
-    form = {"rules_text": _without_counsel_aeo(), "tiers_text": tiers, "reason": "Dkt. 500"}
+    form = {
+        "rules_text": factories.rules_without_counsel_aeo(),
+        "tiers_text": tiers,
+        "reason": "Dkt. 500",
+    }
     web_login(client, "counsel@defendants.example")
     refused = client.post(
         f"{BASE}/matters/{demo}/policy",
@@ -298,7 +304,7 @@ def test_policy_commands(rt, demo, tmp_path):
     assert shown.exit_code == 0 and "its own variant" in shown.output
     assert "+ p, outside_counsel, *, *, *, *, *, OCEO" in shown.output
     rules = tmp_path / "rules.csv"
-    rules.write_text(_without_counsel_aeo(), encoding="utf-8")
+    rules.write_text(factories.rules_without_counsel_aeo(), encoding="utf-8")
     tiers = tmp_path / "tiers.csv"
     tiers.write_text(tiers_text(order_policy.describe(rt, demo).policy), encoding="utf-8")
     changed = _cli(

@@ -127,10 +127,7 @@ def test_a_killed_worker_loses_no_audit_entry(server, rt, demo):
 
 
 def test_a_policy_change_holds_on_every_worker_at_its_next_request(server, rt, demo):
-    from gateway.audit.recorder import Actor
-    from gateway.demo import reference_rules_text
-    from gateway.matters import order_policy
-    from gateway.matters.order_store import tiers_text
+    from tests import factories
 
     base, _process = server
     status, body = _call(
@@ -143,19 +140,7 @@ def test_a_policy_change_holds_on_every_worker_at_its_next_request(server, rt, d
     with ThreadPoolExecutor(max_workers=4) as pool:
         before = list(pool.map(lambda _n: _call(url, token=token)[0], range(24)))
     assert set(before) == {200}
-    rules = "\n".join(
-        line
-        for line in reference_rules_text().splitlines()
-        if not (line.startswith("p, outside_counsel") and "AEO" in line and "allow" in line)
-    )
-    order_policy.set_variant(
-        rt,
-        Actor.command_line(),
-        demo,
-        rules_text=rules,
-        tiers_text_=tiers_text(order_policy.describe(rt, demo).policy),
-        reason="an order that keeps AEO from outside counsel",
-    )
+    factories.keep_aeo_from_counsel(rt, demo)
     with ThreadPoolExecutor(max_workers=4) as pool:
         after = list(pool.map(lambda _n: _call(url, token=token)[0], range(24)))
     assert set(after) == {404}, after
