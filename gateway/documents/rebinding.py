@@ -29,13 +29,14 @@ class RebindReport:
 def rebind_all(rt: Runtime, actor: Actor) -> RebindReport:
     documents = keys = 0
     with rt.transaction() as session:
-        legacy = session.scalars(
-            select(Document)
-            .join(DocumentVersion, DocumentVersion.document_id == Document.id)
+        # ids first: DISTINCT over whole rows fails on PostgreSQL's json columns
+        ids = session.scalars(
+            select(DocumentVersion.document_id)
             .join(DocumentFile, DocumentFile.version_id == DocumentVersion.id)
             .where(DocumentFile.key_binding == 0)
             .distinct()
         ).all()
+        legacy = session.scalars(select(Document).where(Document.id.in_(ids))).all()
         for doc in legacy:
             matter = session.get(Matter, doc.matter_id)
             assert matter is not None
