@@ -65,3 +65,68 @@ def read_json(limit: int) -> Any:
         return json.loads(data)
     except (ValueError, RecursionError) as exc:
         raise BadRequest("the request body must be a JSON object") from exc
+
+
+class MultipartFile:
+    """A multipart/form-data body read as it arrives: the one file part named ``name`` as
+    pieces of bytes (never spooled to disk), and the text fields, complete once those
+    pieces are exhausted (a field after the file part is read then). BadRequest for a body
+    that is not multipart, has no such file part or has more than one."""
+
+    def __init__(self, limit: int, name: str = "file", field_limit: int = 1 << 16) -> None:
+        from werkzeug.http import parse_options_header
+
+        mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
+        if mimetype != "multipart/form-data" or not options.get("boundary"):
+            raise BadRequest(f"the body must be multipart/form-data with a file part {name!r}")
+        self.name = name
+        self.fields: dict[str, str] = {}
+        self.file_name = ""
+        self._boundary = options["boundary"].encode("latin-1")
+        self._limit = limit
+        self._field_limit = field_limit
+        self._seen_file = False
+
+    def chunks(self) -> Iterator[bytes]:
+        from werkzeug.sansio.multipart import (
+            Data,
+            Epilogue,
+            Field,
+            File,
+            MultipartDecoder,
+            NeedData,
+        )
+
+        decoder = MultipartDecoder(self._boundary, self._field_limit, max_parts=20)
+        source = body_chunks(self._limit, 1 << 20)
+        part: Field | File | None = None
+        text = bytearray()
+        done = False
+        while not done:
+            try:
+                event = decoder.next_event()
+                if isinstance(event, NeedData):
+                    decoder.receive_data(next(source, None))
+                    continue
+            except ValueError as exc:
+                raise BadRequest(f"the multipart body is malformed: {exc}") from None
+            if isinstance(event, Epilogue):
+                done = True
+            elif isinstance(event, File):
+                if event.name != self.name or self._seen_file:
+                    raise BadRequest(f"the body must hold one file part, named {self.name!r}")
+                self._seen_file, part, self.file_name = True, event, event.filename or ""
+            elif isinstance(event, Field):
+                part, text = event, bytearray()
+            elif isinstance(event, Data):
+                if isinstance(part, File):
+                    if event.data:
+                        yield event.data
+                elif isinstance(part, Field):
+                    text += event.data
+                    if len(text) > self._field_limit:
+                        raise BadRequest(f"form field {part.name!r} is too long")
+                    if not event.more_data:
+                        self.fields[part.name] = text.decode("utf-8", "replace")
+        if not self._seen_file:
+            raise BadRequest(f"the body must hold a file part named {self.name!r}")

@@ -130,7 +130,7 @@ def set_document_state(
     """Stands in for workflows not built yet (a ruling that withdraws, a party designating
     what a non-party produced): changes the document as such a workflow will, re-wrapping
     its keys in the same transaction."""
-    from gateway.documents.content import Binding, rebind
+    from gateway.documents.content import bindings, rebind
     from gateway.matters.models import Matter
 
     designator = party_id(rt, matter_id, designating_party) if designating_party else None
@@ -139,7 +139,7 @@ def set_document_state(
             select(Document).where(Document.matter_id == matter_id, Document.bates_begin == bates)
         )
         assert doc is not None, f"no document {bates}"
-        before = Binding.of(doc)
+        before = bindings(session, doc)
         if state is not None:
             doc.state = state
         if presented_at is not None:

@@ -12,7 +12,7 @@ from gateway.api import bp
 from gateway.api.spec import Param, build_document, requires_auth, route
 from gateway.audit import service as audit
 from gateway.authz.vocabulary import Ack
-from gateway.bodies import body_chunks, limit_body, read_json, refuse_nul
+from gateway.bodies import MultipartFile, body_chunks, limit_body, read_json, refuse_nul
 from gateway.documents import downloads
 from gateway.documents import service as documents
 from gateway.errors import BadRequest, Invalid
@@ -25,7 +25,7 @@ from gateway.http import (
 )
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
-from gateway.orders import clawback, rulings
+from gateway.orders import clawback, filings, rulings, versions
 from gateway.orders.deadlines import MAX_DAYS
 from gateway.orders.notices import notices_for
 from gateway.orders.redesignate import redesignate
@@ -50,7 +50,7 @@ def _authenticate_then_limit() -> None:
     if requires_auth(request.endpoint):
         current_user()
     refuse_nul()
-    if request.endpoint == "api.upload_document":
+    if request.endpoint in ("api.upload_document", "api.supply_version"):
         # the upload service audits its own refusal, and removes what it began to store
         limit_body(runtime().settings["MAX_UPLOAD_BYTES"], refuse=False)
     else:
@@ -607,3 +607,68 @@ def rule_clawback(matter_id: int, clawback_id: int) -> Any:
 def list_deadlines(matter_id: int) -> Any:
     items = rulings.deadlines_for(runtime(), current_user(), matter_id, address=client_address())
     return jsonify(items=items)
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/documents/<path:bates>/versions",
+    "POST",
+    "Supply a redacted version of a document (its producing or designating party)",
+    body={
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "kind": {"type": "string", "enum": ["privilege_redacted", "public_redacted"]},
+                    "designation": {"type": "string"},
+                },
+                "required": ["file", "kind", "designation"],
+            }
+        }
+    },
+    responses={"201": "the new version"},
+)
+def supply_version(matter_id: int, bates: str) -> Any:
+    upload = MultipartFile(runtime().settings["MAX_UPLOAD_BYTES"])
+    result = versions.supply_version(
+        runtime(), current_user(), matter_id, bates, upload, address=client_address()
+    )
+    return jsonify(result), 201
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/documents/<path:bates>/versions",
+    "GET",
+    "The versions of a document the caller may know of, most complete first",
+)
+def list_versions(matter_id: int, bates: str) -> Any:
+    items = versions.versions_of(
+        runtime(), current_user(), matter_id, bates, address=client_address()
+    )
+    return jsonify(items=items)
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/filings",
+    "POST",
+    "Record a filing with the court: lodged under seal, or on the public docket",
+    body={"application/json": {"schema": {"type": "object"}}},
+    responses={"201": "recorded"},
+)
+def record_filing(matter_id: int) -> Any:
+    body = _json()
+    result = filings.file_with_court(
+        runtime(),
+        current_user(),
+        matter_id,
+        document=body.get("document", ""),
+        version=body.get("version"),
+        disposition=body.get("disposition", ""),
+        docket=body.get("docket", ""),
+        filed_at=body.get("filed_at", ""),
+        address=client_address(),
+    )
+    return jsonify(result), 201

@@ -88,6 +88,23 @@ class State(StrEnum):
     REPLACED = "replaced"
 
 
+class VersionKind(StrEnum):
+    """The forms a document takes (BRIEF §7), most complete first: a user is served the
+    first of them that user may see."""
+
+    ORIGINAL = "original"
+    PRIVILEGE_REDACTED = "privilege_redacted"
+    PUBLIC_REDACTED = "public_redacted"
+
+
+class Disposition(StrEnum):
+    """How a version of a document was filed with the court."""
+
+    LODGED_UNDER_SEAL = "lodged_under_seal"
+    PUBLIC_FULL = "public_full"
+    PUBLIC_REDACTED = "public_redacted"
+
+
 class Action(StrEnum):
     DOCUMENT_LIST = "document:list"
     DOCUMENT_VIEW = "document:view"
@@ -100,6 +117,8 @@ class Action(StrEnum):
     CLAWBACK_PRESENT = "clawback:present"
     CLAWBACK_RULE = "clawback:rule"
     CERTIFICATION_SIGN = "certification:sign"
+    VERSION_SUPPLY = "version:supply"
+    FILING_RECORD = "filing:record"
     ACKNOWLEDGMENT_SIGN = "acknowledgment:sign"
 
 

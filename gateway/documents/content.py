@@ -86,6 +86,17 @@ class Binding:
         )
 
     @classmethod
+    def of_version(cls, doc: Document, version: DocumentVersion) -> Binding:
+        """A version other than the original is decided by its own designation and state."""
+        return cls(
+            designation=version.designation or doc.designation,
+            state=version.state or doc.state,
+            producing_party_id=doc.producing_party_id,
+            designating_party_id=doc.designating_party_id,
+            presented=doc.presented_at is not None,
+        )
+
+    @classmethod
     def new(cls, designation: str, party_id: int) -> Binding:
         """A document as first produced: its producer designates it."""
         return cls(designation, "produced", party_id, party_id, False)
@@ -198,6 +209,18 @@ def open_stored(
     return io.BufferedReader(reader, CHUNK)
 
 
+def rewrap_stored(
+    matter: Matter, mkey: bytes, place: Place, stored: StoredFile, old: Binding, new: Binding
+) -> bytes:
+    """The data key of a file just stored under ``old``, wrapped for ``new``: a file whose
+    access attributes are known only once the whole request was read (a form field after
+    the file) is stored under a placeholder and bound when it is committed."""
+    key = unwrap_key(
+        mkey, stored.wrapped_data_key, context=_key_context(matter, place, stored.blob_key, old)
+    )
+    return wrap_key(mkey, key, context=_key_context(matter, place, stored.blob_key, new))
+
+
 def place_of(doc: Document, version: DocumentVersion, f: DocumentFile) -> Place:
     return Place(doc.uid, version.uid, f.role, f.page_no)
 
@@ -208,7 +231,7 @@ def readables(
     """Unwrap the data keys now; ``StoredContentFailed`` if a key fails authentication."""
     try:
         mkey = matter_key(rt, matter)
-        binding = Binding.of(doc)
+        binding = Binding.of_version(doc, version)
         result = []
         for f in files:
             place = place_of(doc, version, f)
@@ -231,27 +254,39 @@ def readables(
     return result
 
 
-def rebind(rt: Runtime, session: Session, matter: Matter, doc: Document, before: Binding) -> int:
+def bindings(session: Session, doc: Document) -> dict[int, Binding]:
+    """What decides access to each version of ``doc`` now: taken before a workflow changes
+    it, and given to ``rebind`` after."""
+    return {v.id: Binding.of_version(doc, v) for v in _versions(session, doc)}
+
+
+def _versions(session: Session, doc: Document) -> list[DocumentVersion]:
+    return list(
+        session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == doc.id))
+    )
+
+
+def rebind(
+    rt: Runtime, session: Session, matter: Matter, doc: Document, before: dict[int, Binding]
+) -> int:
     """Re-wrap the data keys of every version of ``doc`` after a workflow changed what
-    decides access to it (``before``: the attributes as they were), in the caller's
+    decides access to it (``before``: ``bindings`` as they were), in the caller's
     transaction; the content is not re-encrypted. Returns how many keys were re-wrapped.
 
     A key that no longer opens under ``before`` was already tampered with: it is left as it
     is (it fails to decrypt, and every attempt is audited), and the workflow goes on, since
     a change such as a sequestration must never be blocked by it.
     """
-    after = Binding.of(doc)
     mkey = matter_key(rt, matter)
-    versions = {
-        v.id: v
-        for v in session.scalars(
-            select(DocumentVersion).where(DocumentVersion.document_id == doc.id)
-        )
-    }
+    versions = {v.id: v for v in _versions(session, doc)}
     done = 0
     for f in session.scalars(select(DocumentFile).where(DocumentFile.version_id.in_(versions))):
-        place = place_of(doc, versions[f.version_id], f)
-        old = before if f.key_binding else None
+        version = versions[f.version_id]
+        after = Binding.of_version(doc, version)
+        place = place_of(doc, version, f)
+        old = before.get(version.id, after) if f.key_binding else None
+        if old == after and f.key_binding:
+            continue
         try:
             key = unwrap_key(
                 mkey, f.wrapped_data_key, context=_key_context(matter, place, f.blob_key, old)

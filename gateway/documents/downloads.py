@@ -15,7 +15,8 @@ from gateway.audit.tags import Outcome, Tag
 from gateway.documents.aborts import Serving, start
 from gateway.documents.content import Served, document_stream, readables, volume_stream
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
-from gateway.documents.service import current_files, find_document, refuse_hidden
+from gateway.documents.service import find_document, refuse_hidden
+from gateway.documents.versions import files_of, served_version, served_versions
 from gateway.documents.visibility import DOWNLOAD, LIST, visible_clause
 from gateway.errors import Forbidden, NotFound
 from gateway.matters.service import MatterAccess, require_acknowledged, resolve_access
@@ -58,12 +59,14 @@ def _audit_download(
     session: Session,
     access: MatterAccess,
     doc: Document,
+    version: DocumentVersion,
     files: list[DocumentFile],
     volume: str | None = None,
     tag: Tag = Tag.DOCUMENT_DOWNLOAD,
 ) -> None:
     details: dict[str, object] = {
-        "files": [{"name": f.file_name, "sha256": f.sha256} for f in files]
+        "version": version.kind,
+        "files": [{"name": f.file_name, "sha256": f.sha256} for f in files],
     }
     if volume:
         details["volume"] = volume
@@ -93,8 +96,8 @@ def download_document(
             if listed is None:
                 raise refuse_hidden(session, rt, access, bates, tag, DOWNLOAD)
             raise _refuse_slip_only(access, bates, listed, tag)
-        files = _servable(current_files(session, doc))
-        version = session.get(DocumentVersion, doc.current_version_id)
+        version = served_version(session, access, doc, DOWNLOAD)
+        files = _servable(files_of(session, version)) if version is not None else []
         if not files or version is None:
             raise Refused(
                 NotFound(f"document {bates} has no file to serve"),
@@ -107,7 +110,7 @@ def download_document(
                     **access.audit_kwargs(),
                 ),
             )
-        _audit_download(rt, session, access, doc, files, tag=tag)
+        _audit_download(rt, session, access, doc, version, files, tag=tag)
     return start(
         rt,
         access,
@@ -153,13 +156,15 @@ def download_volume(
                 ),
             )
         servable = []
+        versions = served_versions(session, access, [d.id for d in docs], DOWNLOAD)
         for doc in docs:
-            files = current_files(session, doc)  # images, native and text: all a platform loads
-            version = session.get(DocumentVersion, doc.current_version_id)
+            version = versions.get(doc.id)
+            # images, native and text: all a platform loads
+            files = files_of(session, version) if version is not None else []
             if not files or version is None:
                 continue
             servable.append((doc, version, files))
-            _audit_download(rt, session, access, doc, files, volume=volume)
+            _audit_download(rt, session, access, doc, version, files, volume=volume)
         rt.audit(
             session,
             tag=Tag.VOLUME_DOWNLOAD,

@@ -66,9 +66,14 @@ class Document(Base):
     # presented or lodged with the court under seal (FRCP 26(b)(5)(B)): only then does the
     # court open a sequestered document
     presented_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # the original version, as produced; its designation and state are the two columns
+    # above (the document's), while every other version carries its own
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("document_versions.id", use_alter=True), nullable=True
     )
+    # how many versions besides the original (redacted ones): 0 lets the visibility
+    # condition skip looking for them
+    alternates: Mapped[int] = mapped_column(Integer, default=0)
     extra: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -86,12 +91,28 @@ class DocumentPerson(Base):
 
 
 class DocumentVersion(Base):
+    """One form of a document: the original as produced, or a redacted one (BRIEF §7).
+
+    The original's designation and state are the document's own columns (``designation``
+    and ``state`` stay None here); any other version has its own, decided by the same
+    rules, so a user is served the most complete version that user may see.
+    """
+
     __tablename__ = "document_versions"
+    __table_args__ = (Index("ix_document_versions_document_kind", "document_id", "kind"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # original, redacted, public_redacted
+    kind: Mapped[str] = mapped_column(String(20))  # gateway.documents.versions.VersionKind
+    designation: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    page_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # filed on the public docket in full: a public record, outside the order, which is
+    # never designated again (BRIEF §7: kept apart from material never designated)
+    public_record_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
-from gateway.documents.content import Binding, rebind
+from gateway.documents.content import bindings, rebind
 from gateway.documents.models import Document, DocumentFile, DocumentVersion
 from gateway.matters.models import Matter
 from gateway.runtime import Runtime
@@ -41,7 +41,7 @@ def rebind_all(rt: Runtime, actor: Actor) -> RebindReport:
             matter = session.get(Matter, doc.matter_id)
             assert matter is not None
             # legacy keys open under the place alone: the binding "before" is unused for them
-            keys += rebind(rt, session, matter, doc, Binding.of(doc))
+            keys += rebind(rt, session, matter, doc, bindings(session, doc))
             documents += 1
         rt.audit(
             session,

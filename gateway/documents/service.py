@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
 from gateway.audit.tags import Outcome, Tag
-from gateway.documents.models import Document, DocumentFile, Production
+from gateway.documents.models import Document, DocumentVersion, Production
+from gateway.documents.versions import (
+    designation_of,
+    files_of,
+    served_version,
+    visible_versions,
+)
 from gateway.documents.visibility import DOWNLOAD, LIST, VIEW, facts_of, visible_clause
 from gateway.errors import BadRequest, NotFound
 from gateway.ingest.plan import parse_bates
@@ -193,6 +199,7 @@ def _serialize_many(
     ids = [d.id for d in rows]
     viewable = _ids_where(session, ids, visible_clause(access, VIEW))
     downloadable = _ids_where(session, ids, visible_clause(access, DOWNLOAD))
+    seeable = visible_versions(session, access, viewable, VIEW)
     families = _family_members(session, access, {d.family_id for d in rows})
     volumes = dict(
         session.execute(
@@ -220,6 +227,8 @@ def _serialize_many(
             family_members=families.get(d.family_id, []),
             can_view=d.id in viewable,
             can_download=d.id in downloadable,
+            versions=[v.kind for v in seeable.get(d.id, [])],
+            served=next(iter(seeable.get(d.id, [])), None),
         )
         for d in rows
     ]
@@ -235,6 +244,8 @@ def serialize(
     family_members: list[str],
     can_view: bool,
     can_download: bool,
+    versions: list[str] | None = None,
+    served: DocumentVersion | None = None,
 ) -> dict[str, Any]:
     item: dict[str, Any] = {
         "bates_begin": doc.bates_begin,
@@ -249,7 +260,15 @@ def serialize(
         "family": {"id": doc.family_id, "members": family_members},
         "can_view": can_view,
         "can_download": can_download,
+        # the kinds of version the caller may see, most complete first
+        "versions": list(versions or []),
     }
+    if can_view and served is not None:
+        # what the caller is shown and served: the most complete version it may see
+        item["served_version"] = {
+            "kind": served.kind,
+            "designation": designation_of(doc, served),
+        }
     if can_view:
         item.update(
             title=doc.title,
@@ -334,7 +353,8 @@ def get_document(
         if doc is None:
             raise refuse_hidden(session, rt, access, bates, Tag.DOCUMENT_VIEW, VIEW)
         item = _serialize_many(session, access, [doc], _legends(access))[0]
-        if item["can_view"]:
+        version = served_version(session, access, doc, VIEW) if item["can_view"] else None
+        if version is not None:
             item["files"] = [
                 {
                     "role": f.role,
@@ -344,7 +364,7 @@ def get_document(
                     "size": f.plaintext_size,
                     "sha256": f.sha256,
                 }
-                for f in current_files(session, doc)
+                for f in files_of(session, version)
             ]
         rt.audit(
             session,
@@ -356,16 +376,6 @@ def get_document(
             **access.audit_kwargs(),
         )
         return item
-
-
-def current_files(session: Session, doc: Document) -> list[DocumentFile]:
-    return list(
-        session.scalars(
-            select(DocumentFile)
-            .where(DocumentFile.version_id == doc.current_version_id)
-            .order_by(DocumentFile.role, DocumentFile.page_no, DocumentFile.id)
-        )
-    )
 
 
 def list_productions(

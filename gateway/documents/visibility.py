@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from gateway.authz.vocabulary import Action, Clearance, Presented, Relation, State
-from gateway.documents.models import Document, DocumentPerson
+from gateway.authz.vocabulary import Action, Clearance, Presented, Relation, State, VersionKind
+from gateway.documents.models import Document, DocumentPerson, DocumentVersion
 from gateway.matters.service import MatterAccess
 
 LIST = str(Action.DOCUMENT_LIST)
@@ -73,7 +74,14 @@ def _flag(expr: ColumnElement[bool], yes: str) -> Callable[[Sequence[str]], Colu
     return lambda values: expr if values == [yes] else ~expr
 
 
-def _columns(access: MatterAccess, designations: tuple[str, ...]) -> list[_Column]:
+def _columns(
+    access: MatterAccess,
+    designations: tuple[str, ...],
+    designation: Any,
+    state: Any,
+) -> list[_Column]:
+    """``designation``, ``state``: the columns of the version judged (the document's own for
+    its original); relation, clearance and presented are the document's, whatever version."""
     relation = relation_expr(access)
     return [
         _Column(tuple(str(v) for v in Relation), lambda values: relation.in_(values)),
@@ -81,12 +89,8 @@ def _columns(access: MatterAccess, designations: tuple[str, ...]) -> list[_Colum
             (str(Clearance.CLEARED), str(Clearance.NOT_CLEARED)),
             _flag(cleared_expr(access), str(Clearance.CLEARED)),
         ),
-        _Column(designations, lambda values: Document.designation.in_(values), closed=False),
-        _Column(
-            tuple(str(v) for v in State),
-            lambda values: Document.state.in_(values),
-            closed=False,
-        ),
+        _Column(designations, lambda values: designation.in_(values), closed=False),
+        _Column(tuple(str(v) for v in State), lambda values: state.in_(values), closed=False),
         _Column(
             (str(Presented.PRESENTED), str(Presented.NOT_PRESENTED)),
             _flag(presented_expr(), str(Presented.PRESENTED)),
@@ -123,13 +127,73 @@ def _condition(
 
 
 def visible_clause(access: MatterAccess, action: str) -> ColumnElement[bool]:
+    """Documents of which the user may ``action`` at least one version: the original, on
+    the document's own designation and state, or another version on its own."""
     allowed = access.grants.for_action(action)
     if not allowed:
         return false()
+    version = aliased(DocumentVersion)
+    original, alternate = _version_conditions(access, allowed, version)
+    return and_(
+        Document.matter_id == access.matter.id, or_(original, _other_version(version, alternate))
+    )
+
+
+def _version_conditions(
+    access: MatterAccess, allowed: frozenset[tuple[str, ...]], version: type[DocumentVersion]
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The condition on the original (the document's own columns), and on another version
+    (the columns of ``version``)."""
     designations = tuple(sorted({g[2] for g in allowed}))
+    original = _condition(
+        allowed, _columns(access, designations, Document.designation, Document.state)
+    )
+    alternate = _condition(
+        allowed, _columns(access, designations, version.designation, version.state)
+    )
+    return original, alternate
+
+
+def _other_version(version: type[DocumentVersion], alternate: ColumnElement[bool]) -> Any:
+    return and_(
+        Document.alternates > 0,
+        exists(
+            select(version.id).where(
+                version.document_id == Document.id,
+                version.kind != str(VersionKind.ORIGINAL),
+                alternate,
+            )
+        ),
+    )
+
+
+# most complete first: a user is served the first version that user may see
+COMPLETENESS = {kind: rank for rank, kind in enumerate(str(k) for k in VersionKind)}
+
+
+def version_clause(
+    access: MatterAccess, action: str, version: type[DocumentVersion]
+) -> ColumnElement[bool]:
+    """Versions (rows of ``version``, of documents joined as ``Document``) the user may
+    ``action``: the original by the document's designation and state, the others by their
+    own."""
+    allowed = access.grants.for_action(action)
+    if not allowed:
+        return false()
+    original, alternate = _version_conditions(access, allowed, version)
     return and_(
         Document.matter_id == access.matter.id,
-        _condition(allowed, _columns(access, designations)),
+        or_(
+            and_(version.kind == str(VersionKind.ORIGINAL), original),
+            and_(version.kind != str(VersionKind.ORIGINAL), alternate),
+        ),
+    )
+
+
+def completeness(version: type[DocumentVersion]) -> ColumnElement[int]:
+    return case(
+        *((version.kind == kind, literal(rank)) for kind, rank in COMPLETENESS.items()),
+        else_=literal(len(COMPLETENESS)),
     )
 
 

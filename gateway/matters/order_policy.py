@@ -216,6 +216,8 @@ MATTER_ACTION_HOLDERS: dict[Action, frozenset[Role]] = {
     Action.CLAWBACK_NOTICE: frozenset({Role.OUTSIDE_COUNSEL}),
     Action.CLAWBACK_PRESENT: frozenset({Role.OUTSIDE_COUNSEL}),
     Action.CERTIFICATION_SIGN: frozenset({Role.OUTSIDE_COUNSEL}),
+    Action.VERSION_SUPPLY: frozenset({Role.OUTSIDE_COUNSEL, Role.COUNSEL_STAFF}),
+    Action.FILING_RECORD: frozenset({Role.OUTSIDE_COUNSEL, Role.COURT}),
     Action.ACKNOWLEDGMENT_SIGN: frozenset(Role),
 }
 

@@ -21,9 +21,10 @@ from gateway.accounts.models import User
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.vocabulary import Action, State
-from gateway.documents.content import Binding, rebind
+from gateway.documents.content import bindings, rebind
 from gateway.documents.models import Document
 from gateway.documents.service import find_document, refuse_hidden
+from gateway.documents.versions import alternates, public_record
 from gateway.documents.visibility import LIST, visible_clause
 from gateway.errors import BadRequest, Conflict, Forbidden, GatewayError, Invalid, NotFound
 from gateway.matters.models import Matter, Membership
@@ -119,6 +120,8 @@ def _notice(
             )
         if doc.state not in OPEN_STATES:
             raise Conflict(f"{doc.bates_begin} is {doc.state} already")
+        if public_record(session, doc):
+            raise Conflict(f"{doc.bates_begin} is a public record (filed in full on the docket)")
     now = rt.now()
     assert side is not None  # a party's counsel: require() and the check above
     clawback = Clawback(
@@ -132,12 +135,20 @@ def _notice(
     session.add(clawback)
     session.flush()
     for doc in docs:
+        bound = bindings(session, doc)
+        # its other versions go with it, except one already on the public docket
+        others = [v for v in alternates(session, doc) if v.public_record_at is None]
         session.add(
             ClawbackItem(
-                clawback_id=clawback.id, document_id=doc.id, prior_state=doc.state, outcome=""
+                clawback_id=clawback.id,
+                document_id=doc.id,
+                prior_state=doc.state,
+                prior_versions={str(v.id): v.state or "" for v in others} or None,
+                outcome="",
             )
         )
-        bound = Binding.of(doc)
+        for version in others:
+            version.state = str(State.SEQUESTERED)
         doc.state = str(State.SEQUESTERED)
         doc.presented_at = None  # this claim is the court's only once presented to it
         rebind(rt, session, access.matter, doc, bound)
@@ -323,7 +334,7 @@ def present(
                 )
             )
             if doc.presented_at is None:
-                bound = Binding.of(doc)
+                bound = bindings(session, doc)
                 doc.presented_at = now
                 rebind(rt, session, access.matter, doc, bound)
             rt.audit(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base, UTCDateTime
@@ -81,6 +81,8 @@ class ClawbackItem(Base):
     clawback_id: Mapped[int] = mapped_column(ForeignKey("clawbacks.id"), index=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
     prior_state: Mapped[str] = mapped_column(String(20))
+    # the states of the document's other versions before the notice: {version id: state}
+    prior_versions: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     # "" while the claim is pending; denied, granted or granted_in_part once ruled
     outcome: Mapped[str] = mapped_column(String(20), default="")
     # the pages a ruling granted in part names (1-based within the document)
@@ -155,3 +157,26 @@ class Obligation(Base):
     # the days the count skipped and why, as the engine explained them
     explanation: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Filing(Base):
+    """A version of a document filed with the court: lodged under seal, or on the public
+    docket in full or with redactions, with its docket number, and whether it met the
+    deadline of the order that required it."""
+
+    __tablename__ = "filings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id"))
+    disposition: Mapped[str] = mapped_column(String(30))
+    docket: Mapped[str] = mapped_column(String(50))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the filer's party (None for the court's own filing)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), nullable=True)
+    filed_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # the order's deadline this filing answers, if one was set
+    obligation_id: Mapped[int | None] = mapped_column(ForeignKey("obligations.id"), nullable=True)
+    on_time: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

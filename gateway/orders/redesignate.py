@@ -20,9 +20,10 @@ from gateway.accounts.models import User
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.vocabulary import Action, State
-from gateway.documents.content import Binding, rebind
+from gateway.documents.content import bindings, rebind
 from gateway.documents.models import Document
 from gateway.documents.service import find_document, refuse_hidden
+from gateway.documents.versions import public_record
 from gateway.documents.visibility import LIST, visible_clause
 from gateway.errors import Conflict, Forbidden, GatewayError, Invalid
 from gateway.matters.models import Party
@@ -106,13 +107,18 @@ def _apply(
     if doc.state == str(State.SEQUESTERED):
         # the producing party must preserve the material while the claim is pending
         raise Conflict(f"{doc.bates_begin} is sequestered: a claw-back claim is pending")
+    if public_record(session, doc):
+        raise Conflict(
+            f"{doc.bates_begin} was filed on the public docket in full: a public record is "
+            "outside the order and is not designated again"
+        )
     named = _pages(pages, doc)
     before = doc.designation
     after, changed = _strictest(session, rt, doc, code, named, tiers)
     if not changed:
         where = f"pages {', '.join(map(str, named))} of " if named else ""
         raise Conflict(f"{where}{doc.bates_begin} already designated {code}")
-    bound = Binding.of(doc)
+    bound = bindings(session, doc)
     doc.designation = after
     rebind(rt, session, access.matter, doc, bound)
     holders = _holders(session, doc)

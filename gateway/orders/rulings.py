@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from gateway.accounts.models import User
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.vocabulary import Action, State
-from gateway.documents.content import Binding, rebind
+from gateway.documents.content import bindings, rebind
 from gateway.documents.models import Document
+from gateway.documents.versions import alternates
 from gateway.errors import Conflict, GatewayError, Invalid, NotFound
 from gateway.matters.models import Party
 from gateway.matters.permissions import require
@@ -127,11 +128,17 @@ def _rule(
     if not docket.strip():
         raise Invalid("order.docket: the docket number of the court's order")
     obligations = [_obligation(session, access, o, when, docket) for o in ordered]
-    bound = Binding.of(doc)
+    bound = bindings(session, doc)
+    prior = item.prior_versions or {}
+    others = [v for v in alternates(session, doc) if str(v.id) in prior]
     if outcome == "denied":
         doc.state = item.prior_state
+        for version in others:
+            version.state = prior[str(version.id)] or str(State.PRODUCED)
     elif outcome == "granted":
         doc.state = str(State.WITHDRAWN)
+        for version in others:
+            version.state = str(State.WITHDRAWN)
     rebind(rt, session, access.matter, doc, bound)
     item.outcome, item.pages = outcome, list(named) or None
     item.ruled_at, item.order_date, item.order_docket = rt.now(), when, docket.strip()[:50]

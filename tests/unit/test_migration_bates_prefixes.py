@@ -9,7 +9,7 @@ from sqlalchemy import MetaData, insert, select
 
 import gateway.models  # noqa: F401
 from gateway.db import Database
-from gateway.documents.models import Document, Production
+from gateway.documents.models import Production
 from gateway.matters.models import BatesPrefix, Matter, Party
 from gateway.migrate import alembic_config, upgrade
 from tests.unit.test_migrations import _fresh_url
@@ -32,6 +32,11 @@ def _document(matter_id, production_id, party_id, bates, number):
         "page_count": 1,
         "family_id": f"f{number}",
         "designation": "AEO",
+        "custodian": "",
+        "title": "",
+        "file_name": "",
+        "doc_date": "",
+        "state": "produced",
         "extra": {},
         "created_at": NOW,
     }
@@ -56,7 +61,7 @@ def test_upgrade_registers_each_series_produced_in_by_one_party(tmp_path):
     }
     # the tables as revision 0001 made them, without the column the upgrade adds
     old = MetaData()
-    old.reflect(db.engine, only=["matters"])
+    old.reflect(db.engine, only=["matters", "documents"])
     with db.engine.begin() as conn:
         conn.execute(insert(old.tables["matters"]).values(matter))
         conn.execute(
@@ -78,7 +83,7 @@ def test_upgrade_registers_each_series_produced_in_by_one_party(tmp_path):
             )
         )
         conn.execute(
-            insert(Document.__table__),
+            insert(old.tables["documents"]),
             [
                 _document(1, 1, 1, "DEF-0001", 1),
                 _document(1, 1, 1, "def-0002", 2),  # the same series, another spelling

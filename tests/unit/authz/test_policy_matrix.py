@@ -89,20 +89,20 @@ SEES: dict[tuple[str, str, str], set[str]] = {
 }
 
 # What the receiving side may do with a document it may see, by state: a clawed-back
-# document (sequestered, withdrawn) is a slip in lists, never opened; the redacted
-# replacement is served like a produced document.
+# document (sequestered, withdrawn) is a slip in lists, never opened; an original replaced by
+# a redacted version is a slip too (the version, produced, is what the receiving side gets).
 RECEIVING: dict[str, set[str]] = {
     "produced": EVERY,
     "sequestered": {LIST},
     "withdrawn": {LIST},
-    "replaced": EVERY,
+    "replaced": {LIST},
 }
 # A deposition witness is shown documents and keeps no copy (¶7.2(f)).
 WITNESS: dict[str, set[str]] = {
     "produced": {LIST, VIEW},
     "sequestered": {LIST},
     "withdrawn": {LIST},
-    "replaced": {LIST, VIEW},
+    "replaced": {LIST},
 }
 # The court opens a sequestered document only once it was presented or lodged with it
 # under seal (FRCP 26(b)(5)(B)): (state, presented) -> actions.
@@ -428,13 +428,15 @@ MATTER: dict[str, set[str]] = {
         "clawback:notice",
         "clawback:present",
         "certification:sign",
+        "version:supply",
+        "filing:record",
         "acknowledgment:sign",
     },
     "counsel_staff": {"acknowledgment:sign"},
     "party_employee": {"acknowledgment:sign"},
     "house_counsel": {"acknowledgment:sign"},
     "expert": {"acknowledgment:sign"},
-    "court": {"clawback:rule", "acknowledgment:sign"},
+    "court": {"clawback:rule", "filing:record", "acknowledgment:sign"},
     "vendor": {"acknowledgment:sign"},
     "witness": {"acknowledgment:sign"},
     "auditor": {"audit:read_all", "acknowledgment:sign"},
@@ -446,7 +448,10 @@ def test_matter_actions(authorizer: Authorizer, role: str) -> None:
     for ack in ACKS:
         for affiliation in ("affiliated", "unaffiliated"):
             found = grants(authorizer, [role], ack, affiliation=affiliation)
-            assert set(found.matter) == MATTER[role]
+            # counsel's staff supply redacted versions once they signed Exhibit A
+            staff = (role, ack) == ("counsel_staff", "signed")
+            signed_staff = {"version:supply"} if staff else set()
+            assert set(found.matter) == MATTER[role] | signed_staff
 
 
 def test_only_the_auditor_reads_every_side(authorizer: Authorizer) -> None:

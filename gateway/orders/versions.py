@@ -1,0 +1,326 @@
+"""Supplying a version of a document, and reading a document's version history.
+
+A ruling that grants a claw-back in part leaves the document sequestered until the
+producing party supplies a privilege-redacted version (BRIEF §3, steps 2 and 3): from then
+on the receiving side is served that version (the document's state becomes ``replaced``),
+while the original stays with the producing party and the court. A public-redacted version
+is what a party files on the public docket when the court orders the confidential
+information redacted (step 5); it carries its own designation until it is filed.
+
+A version is a PDF with exactly the document's page count, streamed into encryption like
+any upload: a refused or broken one leaves no row and no blob, and every refusal is
+audited. Only the producing or designating party's counsel (and signed staff) supply one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from gateway.accounts.models import User
+from gateway.audit.tags import Outcome, Tag
+from gateway.authz.vocabulary import Action, State, VersionKind
+from gateway.documents.content import (
+    Binding,
+    Place,
+    StoredFile,
+    bindings,
+    new_uid,
+    open_stored,
+    rebind,
+    rewrap_stored,
+    store_file,
+)
+from gateway.documents.models import Document, DocumentFile, DocumentVersion
+from gateway.documents.service import find_document, refuse_hidden
+from gateway.documents.versions import designation_of, state_of, visible_versions
+from gateway.documents.visibility import LIST, VIEW, visible_clause
+from gateway.errors import Conflict, Forbidden, GatewayError, Invalid
+from gateway.matters.permissions import require
+from gateway.matters.service import MatterAccess, matter_key, resolve_access
+from gateway.orders.models import ClawbackItem, Filing
+from gateway.orders.refusals import refused
+from gateway.pagecount import PageCountError, count_pages
+from gateway.runtime import Refused, Runtime
+
+SUPPLIED = (VersionKind.PRIVILEGE_REDACTED, VersionKind.PUBLIC_REDACTED)
+
+
+class VersionUpload(Protocol):
+    """A version's file as it arrives, and the form fields sent with it (complete once
+    ``chunks`` is exhausted)."""
+
+    fields: dict[str, str]
+
+    def chunks(self) -> Iterable[bytes]: ...
+
+
+@dataclass(frozen=True)
+class _Staged:
+    document_id: int
+    bates: str
+    version_uid: str
+    place: Place
+    stored: StoredFile
+    pending: Binding
+
+
+def supply_version(
+    rt: Runtime, user: User, matter_id: int, bates: str, upload: VersionUpload, *, address: str
+) -> dict[str, Any]:
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        require(
+            access, Action.VERSION_SUPPLY, tag=Tag.VERSION_SUPPLIED, audit={"bates": bates[:100]}
+        )
+        doc = find_document(session, access, bates, visible_clause(access, LIST))
+        if doc is None:
+            raise refuse_hidden(session, rt, access, bates, Tag.VERSION_SUPPLIED, LIST)
+        try:
+            _check_supplier(access, doc)
+        except GatewayError as error:
+            raise _refusal(access, error, doc) from None
+        pending = Binding("", "pending", doc.producing_party_id, doc.designating_party_id, False)
+        uid = new_uid()
+        place = Place(doc.uid, uid, "native", None)
+        document_id, page_count = doc.id, doc.page_count
+    mkey = matter_key(rt, access.matter)
+    try:
+        stored = store_file(rt, access.matter, mkey, place, upload.chunks(), pending)
+    except GatewayError as error:  # a malformed or too large body
+        _audit(rt, _refusal(access, error, doc))
+        raise
+    staged = _Staged(document_id, bates, uid, place, stored, pending)
+    try:
+        try:
+            _check_pages(rt, access, mkey, staged, page_count)
+        except GatewayError as error:
+            _audit(rt, _refusal(access, error, doc))
+            raise
+        try:
+            # a refusal inside is audited by the transaction that rolls it back
+            return _commit(rt, access, mkey, staged, user, upload.fields)
+        except SQLAlchemyError as exc:
+            failed = Invalid(f"the database refused the version: {type(exc).__name__}")
+            _audit(rt, _refusal(access, failed, doc))
+            raise failed from exc
+    except BaseException:
+        # no orphan blob: whatever stopped the version, its file goes too
+        rt.blobs.delete(stored.blob_key)
+        raise
+
+
+def _check_supplier(access: MatterAccess, doc: Document) -> None:
+    if access.side_party_id not in (doc.producing_party_id, doc.designating_party_id):
+        raise Forbidden(
+            f"{doc.bates_begin}: only the producing or designating party supplies a version"
+        )
+
+
+def _check_pages(
+    rt: Runtime, access: MatterAccess, mkey: bytes, staged: _Staged, page_count: int
+) -> None:
+    if staged.stored.plaintext_size == 0:
+        raise Invalid("file: empty; a version is a PDF of the document's pages")
+    with open_stored(rt, access.matter, mkey, staged.place, staged.stored, staged.pending) as f:
+        if f.read(5) != b"%PDF-":
+            raise Invalid("file: a version is supplied as a PDF")
+        f.seek(0)
+        try:
+            pages = count_pages(f)
+        except PageCountError as exc:
+            raise Invalid(f"file: {exc}, so its pages cannot be counted") from None
+    if pages != page_count:
+        raise Invalid(
+            f"file: {pages} page(s), but {staged.bates} has {page_count}: a version keeps the "
+            "document's Bates numbers, page for page"
+        )
+
+
+def _commit(
+    rt: Runtime,
+    access: MatterAccess,
+    mkey: bytes,
+    staged: _Staged,
+    user: User,
+    fields: dict[str, str],
+) -> dict[str, Any]:
+    with rt.transaction() as session:
+        doc = session.get_one(Document, staged.document_id, with_for_update=True)
+        try:
+            kind, designation = _fields(access, fields)
+            _check_kind(session, doc, kind)
+        except GatewayError as error:
+            raise _refusal(access, error, doc) from None
+        now = rt.now()
+        before = bindings(session, doc)
+        version = DocumentVersion(
+            uid=staged.version_uid,
+            document_id=doc.id,
+            kind=str(kind),
+            designation=designation,
+            state=str(State.PRODUCED),
+            page_count=doc.page_count,
+            created_by_user_id=user.id,
+            note="supplied as a PDF by the producing party",
+            created_at=now,
+        )
+        session.add(version)
+        session.flush()
+        final = Binding.of_version(doc, version)
+        stored = staged.stored
+        session.add(
+            DocumentFile(
+                version_id=version.id,
+                role="native",
+                page_no=None,
+                file_name=f"{doc.bates_begin}.pdf",
+                media_type="application/pdf",
+                blob_key=stored.blob_key,
+                wrapped_data_key=rewrap_stored(
+                    access.matter, mkey, staged.place, stored, staged.pending, final
+                ),
+                plaintext_size=stored.plaintext_size,
+                ciphertext_size=stored.ciphertext_size,
+                sha256=stored.sha256,
+                crc32=stored.crc32,
+                key_binding=1,
+                note="",
+            )
+        )
+        doc.alternates += 1
+        prior = doc.state
+        if kind == VersionKind.PRIVILEGE_REDACTED:
+            # served to the receiving side from now on; the original stays with the
+            # producing party and the court
+            doc.state = str(State.REPLACED)
+            rebind(rt, session, access.matter, doc, before | {version.id: final})
+        rt.audit(
+            session,
+            tag=Tag.VERSION_SUPPLIED,
+            outcome=Outcome.ALLOWED,
+            document_id=doc.id,
+            bates=doc.bates_begin,
+            reason=str(kind),
+            details={
+                "designation": designation,
+                "sha256": stored.sha256,
+                "size": stored.plaintext_size,
+                "state": {"before": prior, "after": doc.state},
+            },
+            **access.audit_kwargs(),
+        )
+        return version_json(doc, version, [])
+
+
+def _fields(access: MatterAccess, fields: dict[str, str]) -> tuple[VersionKind, str]:
+    kinds = ", ".join(str(k) for k in SUPPLIED)
+    try:
+        kind = VersionKind(fields.get("kind", "").strip())
+    except ValueError:
+        raise Invalid(f"kind: one of {kinds}, not {fields.get('kind', '')[:40]!r}") from None
+    if kind not in SUPPLIED:
+        raise Invalid(f"kind: one of {kinds}; the original is the document as produced")
+    designation = fields.get("designation", "").strip()
+    if designation not in access.policy.designations:
+        raise Invalid(
+            f"designation: one of {', '.join(access.policy.designations)}, not {designation[:40]!r}"
+        )
+    return kind, designation
+
+
+def _check_kind(session: Session, doc: Document, kind: VersionKind) -> None:
+    existing = session.scalar(
+        select(DocumentVersion.id).where(
+            DocumentVersion.document_id == doc.id, DocumentVersion.kind == str(kind)
+        )
+    )
+    if existing is not None:
+        raise Conflict(f"{doc.bates_begin} has a {kind} version already")
+    if kind == VersionKind.PRIVILEGE_REDACTED:
+        ruled = session.scalar(
+            select(ClawbackItem.id).where(
+                ClawbackItem.document_id == doc.id,
+                ClawbackItem.outcome == "granted_in_part",
+            )
+        )
+        if ruled is None or doc.state != str(State.SEQUESTERED):
+            raise Conflict(
+                f"{doc.bates_begin}: a privilege-redacted version answers a claw-back the court "
+                "granted in part, and this document has none pending"
+            )
+
+
+def _refusal(access: MatterAccess, error: GatewayError, doc: Document) -> Refused:
+    return refused(access, Tag.VERSION_SUPPLIED, error, document_id=doc.id, bates=doc.bates_begin)
+
+
+def _audit(rt: Runtime, refusal: Refused) -> None:
+    with rt.transaction() as session:
+        rt.audit(session, **refusal.audit)
+
+
+# --- the version history -------------------------------------------------------------
+
+
+def versions_of(
+    rt: Runtime, user: User, matter_id: int, bates: str, *, address: str
+) -> list[dict[str, Any]]:
+    """The versions of a document the caller may know of, most complete first, each with
+    its designation, state, filings and whether the caller may open it; a version the
+    caller may not list is not named."""
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        doc = find_document(session, access, bates, visible_clause(access, LIST))
+        if doc is None:
+            raise refuse_hidden(session, rt, access, bates, Tag.VERSIONS_READ, LIST)
+        versions = visible_versions(session, access, [doc.id], LIST)[doc.id]
+        opened = {v.id for v in visible_versions(session, access, [doc.id], VIEW)[doc.id]}
+        filings = _filings(session, [v.id for v in versions])
+        rt.audit(
+            session,
+            tag=Tag.VERSIONS_READ,
+            outcome=Outcome.ALLOWED,
+            document_id=doc.id,
+            bates=doc.bates_begin,
+            details={"versions": [v.kind for v in versions]},
+            **access.audit_kwargs(),
+        )
+        return [
+            {**version_json(doc, v, filings.get(v.id, [])), "can_view": v.id in opened}
+            for v in versions
+        ]
+
+
+def _filings(session: Session, version_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = {}
+    if not version_ids:
+        return found
+    for f in session.scalars(
+        select(Filing).where(Filing.version_id.in_(version_ids)).order_by(Filing.filed_at)
+    ):
+        found.setdefault(f.version_id, []).append(
+            {"disposition": f.disposition, "docket": f.docket, "filed_at": f.filed_at.isoformat()}
+        )
+    return found
+
+
+def version_json(
+    doc: Document, version: DocumentVersion, filings: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "document": doc.bates_begin,
+        "kind": version.kind,
+        "designation": designation_of(doc, version),
+        "state": state_of(doc, version),
+        "page_count": version.page_count or doc.page_count,
+        "created_at": version.created_at.isoformat(),
+        "public_record": version.public_record_at is not None,
+        "note": version.note,
+        "filings": filings,
+    }
