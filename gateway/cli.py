@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from gateway import cli_orders
 from gateway.errors import GatewayError
 
 
@@ -771,3 +772,6 @@ def deadline(
         before_event="1" if before_event else "",
     )
     click.echo(json.dumps(compute(_runtime(ctx), Actor.command_line(), request).as_json()))
+
+
+cli_orders.register(main)

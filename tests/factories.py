@@ -202,3 +202,8 @@ def keep_aeo_from_counsel(
         tiers_text_=tiers_text(order_policy.describe(rt, matter_id).policy),
         reason=reason,
     )
+
+
+def api_token(rt: Runtime, email: str) -> str:
+    """A user's API token, issued by the service that answers POST /api/v1/auth/token."""
+    return accounts.issue_token(rt, accounts.get_user(rt, email), address="test").token

@@ -47,6 +47,8 @@ class Tag(StrEnum):
     STORAGE_SWEPT = "storage:sweep"
     STORAGE_REBOUND = "storage:rebind"
     DEADLINE_COMPUTED = "calendar:deadline"
+    # the operator reads every matter's dated obligations (pogw deadlines)
+    OBLIGATIONS_READ = "obligation:read"
 
 
 class Outcome(StrEnum):
