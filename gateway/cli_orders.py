@@ -11,7 +11,6 @@ who is no member of any matter, lists every matter's deadlines without a token.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any
 
 import click
@@ -89,7 +88,7 @@ def redesignate(
         reason=reason,
         address=LOCAL,
     )
-    _print({"notified": result.notified})
+    _print(result.as_json())
 
 
 @click.group()
@@ -125,7 +124,7 @@ def clawbacks_notice(
         basis=basis,
         address=LOCAL,
     )
-    _print(asdict(view))
+    _print(view.as_json())
 
 
 @clawbacks.command("show")
@@ -140,7 +139,7 @@ def clawbacks_show(
     from gateway.orders.clawback import get_clawback
 
     rt, user, matter_id = _member(ctx, token, case_number)
-    _print(asdict(get_clawback(rt, user, matter_id, clawback_id, address=LOCAL)))
+    _print(get_clawback(rt, user, matter_id, clawback_id, address=LOCAL).as_json())
 
 
 @clawbacks.command("present")
@@ -162,7 +161,7 @@ def clawbacks_present(
 
     rt, user, matter_id = _member(ctx, token, case_number)
     view = present(rt, user, matter_id, clawback_id, documents=list(bates) or None, address=LOCAL)
-    _print(asdict(view))
+    _print(view.as_json())
 
 
 def _ordered(text: str) -> dict[str, Any]:
@@ -210,24 +209,28 @@ def clawbacks_rule(
     deadlines: tuple[str, ...],
     token: str | None,
 ) -> None:
-    """Record the court's ruling on one document of a claw-back, and the deadlines it sets."""
-    from gateway.orders.rulings import rule
+    """Record the court's ruling on one document of a claw-back, and the deadlines it sets:
+    as the court's user (its token), or, without a token, as the operator entering the
+    court's written order."""
+    from gateway.audit.recorder import Actor
+    from gateway.cli import _matter_id, _runtime
+    from gateway.orders.rulings import record_ruling, rule
 
     ordered = [_ordered(text) for text in deadlines]
-    rt, user, matter_id = _member(ctx, token, case_number)
-    result = rule(
-        rt,
-        user,
-        matter_id,
-        clawback_id,
+    arguments: dict[str, Any] = dict(
         document=document,
         outcome=outcome,
         pages=_numbers(pages, "--pages"),
         order={"date": order_date, "docket": docket},
         deadlines=ordered or None,
-        address=LOCAL,
     )
-    _print(result)
+    if token:
+        rt, user, matter_id = _member(ctx, token, case_number)
+        _print(rule(rt, user, matter_id, clawback_id, **arguments, address=LOCAL))
+        return
+    rt = _runtime(ctx)
+    matter_id = _matter_id(rt, case_number)
+    _print(record_ruling(rt, Actor.command_line(), matter_id, clawback_id, **arguments))
 
 
 @click.group()
@@ -342,7 +345,105 @@ def _table(items: list[dict[str, Any]], now: Any) -> None:
         )
 
 
-COMMANDS = (redesignate, clawbacks, certifications, notices, deadlines)
+@click.group()
+def versions() -> None:
+    """A document's versions: supply a redacted one, list those the user may know of."""
+
+
+class _FileUpload:
+    """A version's file read from disk in pieces, with the fields the API takes as form
+    fields."""
+
+    def __init__(self, path: str, fields: dict[str, str]) -> None:
+        self.path, self.fields = path, fields
+
+    def chunks(self) -> Any:
+        with open(self.path, "rb") as handle:
+            while piece := handle.read(1 << 20):
+                yield piece
+
+
+@versions.command("add")
+@click.argument("case_number")
+@click.argument("bates")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", required=True, type=click.Choice(["privilege_redacted", "public_redacted"]))
+@click.option("--designation", required=True, help="the version's tier, e.g. AEO")
+@_token
+@click.pass_context
+def versions_add(
+    ctx: click.Context,
+    case_number: str,
+    bates: str,
+    file: str,
+    kind: str,
+    designation: str,
+    token: str | None,
+) -> None:
+    """Supply a redacted version of a document (a PDF with its page count), as its
+    producing or designating party."""
+    from gateway.orders.versions import supply_version
+
+    rt, user, matter_id = _member(ctx, token, case_number)
+    upload = _FileUpload(file, {"kind": kind, "designation": designation})
+    _print(supply_version(rt, user, matter_id, bates, upload, address=LOCAL))
+
+
+@versions.command("list")
+@click.argument("case_number")
+@click.argument("bates")
+@_token
+@click.pass_context
+def versions_list(ctx: click.Context, case_number: str, bates: str, token: str | None) -> None:
+    """The versions of a document the user may know of, most complete first."""
+    from gateway.orders.versions import versions_of
+
+    rt, user, matter_id = _member(ctx, token, case_number)
+    _print({"items": versions_of(rt, user, matter_id, bates, address=LOCAL)})
+
+
+@click.command("file")
+@click.argument("case_number")
+@click.argument("bates")
+@click.option(
+    "--disposition",
+    required=True,
+    help="lodged_under_seal, public_full or public_redacted",
+)
+@click.option("--version", "kind", default=None, help="the version filed (default: by disposition)")
+@click.option("--docket", required=True, help="the docket number the court gave the filing")
+@click.option("--filed-at", required=True, help="when it was filed, ISO 8601 with its offset")
+@_token
+@click.pass_context
+def file_command(
+    ctx: click.Context,
+    case_number: str,
+    bates: str,
+    disposition: str,
+    kind: str | None,
+    docket: str,
+    filed_at: str,
+    token: str | None,
+) -> None:
+    """Record a filing with the court, checked against the deadline that ordered it."""
+    from gateway.orders.filings import file_with_court
+
+    rt, user, matter_id = _member(ctx, token, case_number)
+    result = file_with_court(
+        rt,
+        user,
+        matter_id,
+        document=bates,
+        version=kind,
+        disposition=disposition,
+        docket=docket,
+        filed_at=filed_at,
+        address=LOCAL,
+    )
+    _print(result)
+
+
+COMMANDS = (redesignate, clawbacks, certifications, notices, deadlines, versions, file_command)
 
 
 def register(main: click.Group) -> None:

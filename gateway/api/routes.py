@@ -415,13 +415,7 @@ def change_designation(matter_id: int, bates: str) -> Any:
         reason=body.get("reason", ""),
         address=client_address(),
     )
-    return jsonify(
-        document=result.document,
-        before=result.before,
-        designation=result.after,
-        pages=list(result.pages),
-        notified=result.notified,
-    )
+    return jsonify(result.as_json())
 
 
 @route(bp, "/notices", "GET", "The caller's own notices, newest first")
@@ -477,16 +471,6 @@ def calendar_deadline() -> Any:
     return jsonify(found.as_json())
 
 
-def _clawback_json(view: Any) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "documents": view.documents,
-        "privilege": view.privilege,
-        "basis": view.basis,
-        "noticed_at": view.noticed_at,
-    }
-
-
 @route(
     bp,
     "/matters/<int:matter_id>/clawbacks",
@@ -506,7 +490,7 @@ def notice_clawback(matter_id: int) -> Any:
         basis=body.get("basis", ""),
         address=client_address(),
     )
-    return jsonify(_clawback_json(view)), 201
+    return jsonify(view.as_json()), 201
 
 
 @route(bp, "/matters/<int:matter_id>/clawbacks/<int:clawback_id>", "GET", "A claw-back")
@@ -514,7 +498,7 @@ def get_clawback(matter_id: int, clawback_id: int) -> Any:
     view = clawback.get_clawback(
         runtime(), current_user(), matter_id, clawback_id, address=client_address()
     )
-    return jsonify(_clawback_json(view))
+    return jsonify(view.as_json())
 
 
 @route(
@@ -535,7 +519,7 @@ def present_clawback(matter_id: int, clawback_id: int) -> Any:
         documents=body.get("documents"),
         address=client_address(),
     )
-    return jsonify(_clawback_json(view)), 201
+    return jsonify(view.as_json()), 201
 
 
 @route(
@@ -669,6 +653,7 @@ def record_filing(matter_id: int) -> Any:
         disposition=body.get("disposition", ""),
         docket=body.get("docket", ""),
         filed_at=body.get("filed_at", ""),
+        deadline=body.get("deadline"),
         address=client_address(),
     )
     return jsonify(result), 201

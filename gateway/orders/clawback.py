@@ -10,6 +10,7 @@ copies, visible to that party alone: which documents it opened is its work produ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from gateway.errors import BadRequest, Conflict, Forbidden, GatewayError, Invali
 from gateway.matters.models import Matter, Membership
 from gateway.matters.permissions import require
 from gateway.matters.service import MatterAccess, court_today, resolve_access
+from gateway.orders.holidays import Calendar
 from gateway.orders.models import (
     Certification,
     CertificationCopy,
@@ -39,6 +41,7 @@ from gateway.orders.models import (
 )
 from gateway.orders.notices import deliver_outbox, notify
 from gateway.orders.refusals import refused
+from gateway.orders.service import added_calendars
 from gateway.runtime import Refused, Runtime
 
 OPEN_STATES = (str(State.PRODUCED), str(State.REPLACED))
@@ -53,6 +56,15 @@ class ClawbackView:
     privilege: str
     basis: str
     noticed_at: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "documents": self.documents,
+            "privilege": self.privilege,
+            "basis": self.basis,
+            "noticed_at": self.noticed_at,
+        }
 
 
 # --- the notice ------------------------------------------------------------------------
@@ -203,7 +215,7 @@ def _certification_tasks(
         ).all()
     )
     tasks: dict[int, Certification] = {}
-    due = certification_due(matter, clawback.noticed_at)
+    due = certification_due(matter, clawback.noticed_at, added_calendars(rt.settings))
     for document_id, user_id, at in _downloads(session, docs, clawback.noticed_at):
         party = sides.get(user_id)
         if party is None or party == clawback.claimant_party_id:
@@ -233,15 +245,21 @@ def _certification_tasks(
     return tasks
 
 
-def certification_due(matter: Matter, noticed_at: datetime) -> datetime | None:
+def certification_due(
+    matter: Matter, noticed_at: datetime, added: Sequence[Calendar] = ()
+) -> datetime | None:
     """When the receiving party's certification is due: the matter's period, counted under
-    FRCP 6(a) in the matter's court (None when the matter names no court calendar)."""
+    FRCP 6(a) in the matter's court with the operator's declared days (None when the matter
+    names no court calendar)."""
     from gateway.orders.deadlines import deadline
 
     if not matter.court_id:
         return None
     return deadline(
-        matter.court_id, court_today(matter, noticed_at), matter.clawback_certification_days
+        matter.court_id,
+        court_today(matter, noticed_at),
+        matter.clawback_certification_days,
+        added=added,
     ).ends_at
 
 

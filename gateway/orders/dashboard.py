@@ -17,7 +17,7 @@ from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.matters.models import Matter
 from gateway.orders.models import Obligation
-from gateway.orders.rulings import _obligation_json
+from gateway.orders.rulings import deadline_items
 from gateway.runtime import Runtime
 
 
@@ -39,9 +39,9 @@ def obligations_due(
         rows = session.execute(
             query.order_by(Obligation.ends_at, Matter.case_number, Obligation.id)
         ).all()
+        shown = deadline_items(session, [o for o, _case in rows], now)
         items = [
-            {"case_number": case, **_obligation_json(session, o), "overdue": now >= o.ends_at}
-            for o, case in rows
+            {"case_number": case, **item} for (_o, case), item in zip(rows, shown, strict=True)
         ]
         rt.audit(
             session,

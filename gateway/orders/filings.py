@@ -51,7 +51,10 @@ def file_with_court(
     docket: Any,
     filed_at: Any,
     address: str,
+    deadline: Any = None,
 ) -> dict[str, Any]:
+    """``deadline``: the id of the obligation the filing answers, when an order set more
+    than one for the filer's party; by default the earliest of them."""
     bates = str(document or "")[:100]
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
@@ -65,7 +68,7 @@ def file_with_court(
             if filed is None:
                 # the same words whether the version is missing or hidden from the filer
                 raise NotFound(f"{doc.bates_begin}: no such version that you may file")
-            return _file(rt, session, access, doc, filed, how, docket, filed_at)
+            return _file(rt, session, access, doc, filed, how, docket, filed_at, deadline)
         except GatewayError as error:
             raise refused(
                 access, Tag.FILING_RECORDED, error, document_id=doc.id, bates=doc.bates_begin
@@ -116,6 +119,7 @@ def _file(
     how: Disposition,
     docket: Any,
     filed_at: Any,
+    deadline: Any,
 ) -> dict[str, Any]:
     if not isinstance(docket, str) or not docket.strip():
         raise Invalid("docket: the docket number the court gave the filing")
@@ -123,7 +127,7 @@ def _file(
     court = Role.COURT in access.roles
     if how in PUBLIC_DISPOSITIONS:
         _check_public(access, doc, version, court)
-    obligation = _deadline(session, access, doc, court)
+    obligation = _deadline(session, access, doc, court, deadline)
     before = bindings(session, doc)
     designation_before = designation_of(doc, version)
     if how in PUBLIC_DISPOSITIONS:
@@ -212,24 +216,33 @@ def _make_public(session: Session, doc: Document, version: DocumentVersion, when
 
 
 def _deadline(
-    session: Session, access: MatterAccess, doc: Document, court: bool
+    session: Session, access: MatterAccess, doc: Document, court: bool, named: Any
 ) -> Obligation | None:
-    """The earliest deadline an order ruling on this document set for the filer's party."""
+    """The deadline an order ruling on this document set for the filer's party: the one
+    named, else the earliest."""
+    if named is not None and (not isinstance(named, int) or isinstance(named, bool)):
+        raise Invalid("deadline: the id of one of your party's deadlines (GET deadlines)")
     if court or access.side_party_id is None:
+        if named is not None:
+            raise Invalid("deadline: the court's own filings answer no party's deadline")
         return None
     dockets = select(ClawbackItem.order_docket).where(
         ClawbackItem.document_id == doc.id, ClawbackItem.order_docket != ""
     )
-    return session.scalar(
-        select(Obligation)
-        .where(
-            Obligation.matter_id == access.matter.id,
-            Obligation.party_id == access.side_party_id,
-            Obligation.order_docket.in_(dockets),
-        )
-        .order_by(Obligation.ends_at, Obligation.id)
-        .limit(1)
+    query = select(Obligation).where(
+        Obligation.matter_id == access.matter.id,
+        Obligation.party_id == access.side_party_id,
+        Obligation.order_docket.in_(dockets),
     )
+    if named is not None:
+        found = session.scalar(query.where(Obligation.id == named))
+        if found is None:
+            raise Invalid(
+                f"deadline: {named} is not a deadline an order ruling on {doc.bates_begin} "
+                "set for your party"
+            )
+        return found
+    return session.scalar(query.order_by(Obligation.ends_at, Obligation.id).limit(1))
 
 
 def _deadline_json(obligation: Obligation | None, on_time: bool | None) -> dict[str, Any] | None:

@@ -47,6 +47,15 @@ class Redesignation:
     # the holders on the caller's own side: email, name, what they hold
     notified: list[dict[str, Any]] = field(default_factory=list)
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "document": self.document,
+            "before": self.before,
+            "designation": self.after,
+            "pages": list(self.pages),
+            "notified": self.notified,
+        }
+
 
 def redesignate(
     rt: Runtime,

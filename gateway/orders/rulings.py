@@ -10,30 +10,56 @@ this Order") becomes a deadline for the named party, counted under FRCP 6(a).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
+from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.vocabulary import Action, State
 from gateway.documents.content import bindings, rebind
 from gateway.documents.models import Document
 from gateway.documents.versions import alternates
 from gateway.errors import Conflict, GatewayError, Invalid, NotFound
-from gateway.matters.models import Party
+from gateway.matters.models import Matter, Party
 from gateway.matters.permissions import require
-from gateway.matters.service import MatterAccess, court_today, resolve_access
+from gateway.matters.service import court_today, resolve_access
 from gateway.orders.clawback import _clawback
 from gateway.orders.deadlines import deadline
-from gateway.orders.models import ClawbackItem, Obligation
+from gateway.orders.holidays import Calendar
+from gateway.orders.models import Clawback, ClawbackItem, Filing, Obligation
 from gateway.orders.refusals import refused
-from gateway.runtime import Runtime
+from gateway.orders.service import added_calendars
+from gateway.runtime import Refused, Runtime
 
 OUTCOMES = {"denied", "granted", "granted_in_part"}
+
+
+class Recorder(Protocol):
+    """Who records a ruling in a matter: the court's user (its ``MatterAccess``), or the
+    operator entering the court's written order (``OperatorRecord``)."""
+
+    @property
+    def matter(self) -> Matter: ...
+
+    def audit_kwargs(self) -> dict[str, object]: ...
+
+
+@dataclass(frozen=True)
+class OperatorRecord:
+    """The operator at the command line, recording the court's written order in a matter
+    it belongs to no side of (its audit entries go to the court's and neutrals' side)."""
+
+    matter: Matter
+    actor: Actor
+
+    def audit_kwargs(self) -> dict[str, object]:
+        return {"actor": self.actor, "matter_id": self.matter.id, "side_party_id": None}
 
 
 @dataclass(frozen=True)
@@ -83,6 +109,56 @@ def rule(
             raise refused(access, Tag.CLAWBACK_RULED, error, bates=str(document)[:100]) from None
 
 
+def record_ruling(
+    rt: Runtime,
+    actor: Actor,
+    matter_id: int,
+    clawback_id: int,
+    *,
+    document: Any,
+    outcome: Any,
+    pages: Any,
+    order: Any,
+    deadlines: Any,
+) -> dict[str, Any]:
+    """The operator records the court's written order (its date and docket number given),
+    with the same checks, changes and audit as the court's own ruling."""
+    with rt.transaction() as session:
+        matter = session.get(Matter, matter_id)
+        if matter is None:
+            raise NotFound("no such matter")
+        recorder = OperatorRecord(matter, actor)
+        clawback = session.get(Clawback, clawback_id)
+        try:
+            if clawback is None or clawback.matter_id != matter_id:
+                raise NotFound("no such claw-back in this matter")
+            if not isinstance(order, dict):
+                raise Invalid("order: {date, docket} of the court's written order")
+            return _rule(
+                rt,
+                session,
+                recorder,
+                clawback.id,
+                str(document)[:100],
+                str(outcome),
+                pages,
+                str(order.get("date", "")),
+                str(order.get("docket", "")),
+                _ordered(deadlines),
+            )
+        except GatewayError as error:
+            raise Refused(
+                error,
+                dict(
+                    tag=Tag.CLAWBACK_RULED,
+                    outcome=Outcome.DENIED,
+                    reason=error.message[:300],
+                    bates=str(document)[:100],
+                    **recorder.audit_kwargs(),
+                ),
+            ) from None
+
+
 def _ordered(deadlines: Any) -> list[Ordered]:
     if deadlines is None:
         return []
@@ -102,7 +178,7 @@ def _ordered(deadlines: Any) -> list[Ordered]:
 def _rule(
     rt: Runtime,
     session: Session,
-    access: MatterAccess,
+    access: Recorder,
     clawback_id: int,
     bates: str,
     outcome: str,
@@ -127,7 +203,8 @@ def _rule(
     when = _order_date(access, order_date, rt)
     if not docket.strip():
         raise Invalid("order.docket: the docket number of the court's order")
-    obligations = [_obligation(session, access, o, when, docket) for o in ordered]
+    added = added_calendars(rt.settings)
+    obligations = [_obligation(session, access, o, when, docket, added) for o in ordered]
     bound = bindings(session, doc)
     prior = item.prior_versions or {}
     others = [v for v in alternates(session, doc) if str(v.id) in prior]
@@ -187,7 +264,7 @@ def _pages(outcome: str, pages: Any, doc: Document) -> tuple[int, ...]:
     return tuple(sorted(set(pages)))
 
 
-def _order_date(access: MatterAccess, text: str, rt: Runtime) -> date:
+def _order_date(access: Recorder, text: str, rt: Runtime) -> date:
     try:
         when = date.fromisoformat(text)
     except ValueError:
@@ -198,7 +275,12 @@ def _order_date(access: MatterAccess, text: str, rt: Runtime) -> date:
 
 
 def _obligation(
-    session: Session, access: MatterAccess, ordered: Ordered, when: date, docket: str
+    session: Session,
+    access: Recorder,
+    ordered: Ordered,
+    when: date,
+    docket: str,
+    added: Sequence[Calendar],
 ) -> Obligation:
     party = session.scalar(
         select(Party).where(Party.matter_id == access.matter.id, Party.name == ordered.party)
@@ -209,7 +291,7 @@ def _obligation(
         raise Invalid("deadlines: say what is to be done")
     if not access.matter.court_id:
         raise Invalid("deadlines: the matter names no court (PACER id) to count them in")
-    found = deadline(access.matter.court_id, when, ordered.days)
+    found = deadline(access.matter.court_id, when, ordered.days, added=added)
     return Obligation(
         matter_id=access.matter.id,
         party_id=party.id,
@@ -226,6 +308,7 @@ def _obligation(
 def _obligation_json(session: Session, o: Obligation) -> dict[str, Any]:
     party = session.get(Party, o.party_id)
     return {
+        "id": o.id,
         "party": party.name if party else "",
         "what": o.what,
         "order": o.order_docket,
@@ -244,5 +327,44 @@ def deadlines_for(rt: Runtime, user: User, matter_id: int, *, address: str) -> l
         if access.side_party_id is not None:
             query = query.where(Obligation.party_id == access.side_party_id)
         rows = session.scalars(query.order_by(Obligation.ends_at, Obligation.id)).all()
-        now = rt.now()
-        return [{**_obligation_json(session, o), "overdue": now >= o.ends_at} for o in rows]
+        return deadline_items(session, list(rows), rt.now())
+
+
+def deadline_items(
+    session: Session, obligations: list[Obligation], now: datetime
+) -> list[dict[str, Any]]:
+    """Each obligation as the deadline lists show it: whether its last day has ended at
+    ``now`` (whether what it required was all done, the filings recorded against it tell)."""
+    filed = _filings_against(session, [o.id for o in obligations])
+    return [
+        {
+            **_obligation_json(session, o),
+            "overdue": now >= o.ends_at,
+            "filings": filed.get(o.id, []),
+        }
+        for o in obligations
+    ]
+
+
+def _filings_against(session: Session, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = {}
+    if not ids:
+        return found
+    rows = session.execute(
+        select(Filing, Document.bates_begin)
+        .join(Document, Document.id == Filing.document_id)
+        .where(Filing.obligation_id.in_(ids))
+        .order_by(Filing.filed_at, Filing.id)
+    )
+    for filing, bates in rows:
+        assert filing.obligation_id is not None
+        found.setdefault(filing.obligation_id, []).append(
+            {
+                "document": bates,
+                "disposition": filing.disposition,
+                "docket": filing.docket,
+                "filed_at": filing.filed_at.isoformat(),
+                "on_time": filing.on_time,
+            }
+        )
+    return found

@@ -305,3 +305,74 @@ def test_operator_deadlines_list_what_is_due_and_what_is_overdue(rt, case, clock
         ("allowed", "operator@command-line", "local")
     ] * 5
     assert (reads[-2].matter_id, json.loads(reads[-2].details)["overdue"]) == (case, 1)
+
+
+def test_the_operator_records_the_written_order_then_versions_and_filings(
+    rt, case, client, clock, pogw, tmp_path
+):
+    from tests.helpers import pdf_bytes
+
+    plaintiffs, defense = api_token(rt, PLAINTIFFS_COUNSEL), api_token(rt, DEFENSE)
+    noticed = pogw(
+        "clawbacks",
+        "notice",
+        CASE_NUMBER,
+        EX18,
+        "--privilege",
+        "LE",
+        "--basis",
+        "codes",
+        token=defense,
+    )
+    cid = json.loads(noticed.stdout)["id"]
+    # no token: the operator enters the court's written order, with the same checks
+    rule = ("clawbacks", "rule", CASE_NUMBER, cid, *ORDER, "--document", EX18)
+    wrong = pogw(*rule, "--outcome", "granted_in_part")
+    assert wrong.exit_code == 2 and "pages" in wrong.stderr
+    recorded = pogw(
+        *rule,
+        "--outcome",
+        "granted_in_part",
+        "--pages",
+        "13",
+        "--deadline",
+        f"{DEFENDANTS}|lodge Ex. 18 under seal|14",
+    )
+    assert recorded.exit_code == 0, recorded.output
+    entries = _entries(rt, "clawback:rule")
+    assert [(e.outcome, e.actor_email) for e in entries] == [
+        ("denied", "operator@command-line"),
+        ("allowed", "operator@command-line"),
+    ]
+    # Defendants supply the privilege-redacted version from a file
+    redacted = tmp_path / "ex18-redacted.pdf"
+    redacted.write_bytes(pdf_bytes(17, "redacted"))
+    add = ("versions", "add", CASE_NUMBER, EX18, str(redacted), "--designation", "AEO")
+    by_receiver = pogw(*add, "--kind", "privilege_redacted", token=plaintiffs)
+    assert by_receiver.exit_code == 2 and "only the producing" in by_receiver.stderr
+    made = pogw(*add, "--kind", "privilege_redacted", token=defense)
+    assert made.exit_code == 0, made.output
+    got = api_get(client, plaintiffs, f"/matters/{case}/documents/{EX18}/content")
+    assert got.data == redacted.read_bytes()
+    listed = json.loads(pogw("versions", "list", CASE_NUMBER, EX18, token=plaintiffs).stdout)
+    assert [(v["kind"], v["can_view"]) for v in listed["items"]] == [
+        ("original", False),
+        ("privilege_redacted", True),
+    ]
+    # lodged under seal on the last day, 23:59 Pacific: on time
+    clock.advance(days=16)
+    defense = api_token(rt, DEFENSE)  # the first one has expired by now
+    filed = pogw(
+        "file",
+        CASE_NUMBER,
+        EX18,
+        "--disposition",
+        "lodged_under_seal",
+        "--docket",
+        "470",
+        "--filed-at",
+        "2020-07-10T23:59:00-07:00",
+        token=defense,
+    )
+    assert filed.exit_code == 0, filed.output
+    assert json.loads(filed.stdout)["deadline"]["on_time"] is True

@@ -262,6 +262,7 @@ def test_the_order_of_june_26_2020_step_by_step(client, case, rt, clock):
         assert ruled.status_code == 201, ruled.get_json()
     due = gw.get("defendants", "/deadlines").get_json()["items"]
     assert {(d["due"], d["ends_at"]) for d in due} == {("2020-07-10", "2020-07-11T07:00:00+00:00")}
+    in_full_id = next(d["id"] for d in due if "in full" in d["what"])
     assert gw.get("counsel", "/deadlines").get_json()["items"] == []
     denied = set(range(1, 18))
     ruled_state = {
@@ -328,11 +329,19 @@ def test_the_order_of_june_26_2020_step_by_step(client, case, rt, clock):
             when = late if (n, how) == (19, "public_redacted") else on_time
             filed[n, how] = _file(gw, n, how, when)
     for n in sorted(IN_FULL):
-        filed[n, "public_full"] = _file(gw, n, "public_full", on_time)
+        filed[n, "public_full"] = _file(gw, n, "public_full", on_time, deadline=in_full_id)
     for (n, how), result in filed.items():
         assert result["deadline"]["due"] == "2020-07-10"
         assert result["deadline"]["on_time"] is ((n, how) != (19, "public_redacted")), (n, how)
     assert filed[19, "public_redacted"]["designation"] == {"before": "AEO", "after": "PUBLIC"}
+    # the dashboard: each filing against the deadline that ordered it, one of them late
+    dashboard = gw.get("defendants", "/deadlines").get_json()["items"]
+    recorded = [f for d in dashboard for f in d["filings"]]
+    assert len(recorded) == len(filed)
+    (in_full,) = [d for d in dashboard if d["id"] == in_full_id]
+    assert {f["document"] for f in in_full["filings"]} == {EX[n] for n in IN_FULL}
+    assert [f["document"] for f in recorded if not f["on_time"]] == [EX[19]]
+    assert all(d["overdue"] for d in dashboard)  # July 10 has ended
     assert filed[14, "public_full"]["designation"] == {"before": "CONFIDENTIAL", "after": "PUBLIC"}
 
     redacted_public = _only(SEALED_AND_REDACTED, _open("produced", "public_redacted"))
@@ -385,11 +394,11 @@ def _supply(gw: Gateway, n: int, kind: str, designation: str, pdf: bytes) -> Any
     )
 
 
-def _file(gw: Gateway, n: int, how: str, when: str) -> dict[str, Any]:
+def _file(gw: Gateway, n: int, how: str, when: str, **more: Any) -> dict[str, Any]:
     response = gw.post(
         "defendants",
         "/filings",
-        {"document": EX[n], "disposition": how, "docket": f"470-{n}", "filed_at": when},
+        {"document": EX[n], "disposition": how, "docket": f"470-{n}", "filed_at": when, **more},
     )
     assert response.status_code == 201, (n, how, response.get_json())
     return response.get_json()
