@@ -27,8 +27,10 @@ from gateway.authz.vocabulary import (
     Action,
     Affiliation,
     Effect,
+    Relation,
     Role,
     Standing,
+    State,
 )
 from gateway.documents.models import Document
 from gateway.errors import Conflict, Forbidden, GatewayError, Invalid, NotFound
@@ -185,6 +187,7 @@ def check_variant(policy: PolicySource) -> list[str]:
         _auditor_sees_documents(authorizer)
         + _matter_actions_held_by_the_wrong_roles(authorizer)
         + _party_people_see_protected_tiers(authorizer)
+        + _receiving_side_opens_replaced_originals(authorizer)
     )
 
 
@@ -267,6 +270,27 @@ def _party_people_see_protected_tiers(authorizer: Authorizer) -> list[str]:
                 problems.append(
                     f"{role}: a party's officer or employee would reach another party's "
                     f"{', '.join(tiers)} through rules that do not name the tier"
+                )
+                break
+    return problems
+
+
+def _receiving_side_opens_replaced_originals(authorizer: Authorizer) -> list[str]:
+    """``replaced`` is an original a ruling withheld in part: only the party that produced
+    or designated it and the court may open it (the receiving side gets the redacted
+    version), whatever a matter's order says."""
+    opening = {str(Action.DOCUMENT_VIEW), str(Action.DOCUMENT_DOWNLOAD)}
+    own = {str(Relation.PRODUCER), str(Relation.DESIGNATOR)}
+    problems = []
+    for role in sorted(set(Role) - {Role.COURT}):
+        for person in _persons():
+            if any(
+                g[3] == str(State.REPLACED) and g[5] in opening and g[0] not in own
+                for g in authorizer.grants([role], **person).document
+            ):
+                problems.append(
+                    f"{role}: only the producing or designating party and the court may open "
+                    "an original replaced by a redacted version"
                 )
                 break
     return problems

@@ -174,6 +174,11 @@ BAD_VARIANTS = [
         "p, auditor, *, *, *, -, -, -, -, -, clawback:present, allow",
         "auditor may never be granted clawback:present",
     ),
+    # the original a ruling withheld in part is the producing party's and the court's only
+    (
+        "p, outside_counsel, *, *, *, *, *, AEO, replaced, *, document:download, allow",
+        "outside_counsel: only the producing or designating party and the court may open",
+    ),
 ]
 
 
