@@ -152,6 +152,8 @@ class Obligation(Base):
     order_docket: Mapped[str] = mapped_column(String(50))
     trigger: Mapped[date] = mapped_column(Date)
     days: Mapped[int] = mapped_column(Integer)
+    # the order counts business days, not every day
+    business_days: Mapped[bool] = mapped_column(Boolean, default=False)
     due: Mapped[date] = mapped_column(Date)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # the days the count skipped and why, as the engine explained them

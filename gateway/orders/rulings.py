@@ -69,6 +69,7 @@ class Ordered:
     party: str
     what: str
     days: int
+    business_days: bool = False
 
 
 def rule(
@@ -168,11 +169,15 @@ def _ordered(deadlines: Any) -> list[Ordered]:
         and not isinstance(o.get("days"), bool)
         and isinstance(o.get("party", ""), str)
         and isinstance(o.get("what", ""), str)
+        and isinstance(o.get("business_days", False), bool)
         for o in deadlines
     )
     if not shaped:
-        raise Invalid("deadlines: a list of {party, what, days}")
-    return [Ordered(o.get("party", ""), o.get("what", ""), o["days"]) for o in deadlines]
+        raise Invalid("deadlines: a list of {party, what, days, business_days?}")
+    return [
+        Ordered(o.get("party", ""), o.get("what", ""), o["days"], o.get("business_days", False))
+        for o in deadlines
+    ]
 
 
 def _rule(
@@ -291,7 +296,13 @@ def _obligation(
         raise Invalid("deadlines: say what is to be done")
     if not access.matter.court_id:
         raise Invalid("deadlines: the matter names no court (PACER id) to count them in")
-    found = deadline(access.matter.court_id, when, ordered.days, added=added)
+    found = deadline(
+        access.matter.court_id,
+        when,
+        ordered.days,
+        business_days=ordered.business_days,
+        added=added,
+    )
     return Obligation(
         matter_id=access.matter.id,
         party_id=party.id,
@@ -299,6 +310,7 @@ def _obligation(
         order_docket=docket.strip()[:50],
         trigger=when,
         days=ordered.days,
+        business_days=ordered.business_days,
         due=found.due,
         ends_at=found.ends_at,
         explanation=found.as_json()["skipped"],
@@ -312,6 +324,8 @@ def _obligation_json(session: Session, o: Obligation) -> dict[str, Any]:
         "party": party.name if party else "",
         "what": o.what,
         "order": o.order_docket,
+        "days": o.days,
+        "business_days": o.business_days,
         "due": o.due.isoformat(),
         "ends_at": o.ends_at.isoformat(),
         "skipped": o.explanation,

@@ -167,3 +167,24 @@ def test_a_second_ruling_on_the_same_document_is_refused(client, demo, rt, clawe
     before = _rows(rt)
     again = _post(client, court, url, {"document": EX1, "outcome": "granted", "order": ORDER})
     assert again.status_code == 409 and _rows(rt) == before
+
+
+def test_an_order_counting_business_days_sets_its_deadline_so(client, demo, rt, clawed):
+    # 10 business days from Friday June 26, 2020: the weekends and Friday July 3 (Independence
+    # Day observed, 5 U.S.C. § 6103(b)) do not count, so the last day is Monday July 13
+    court = token_for(client, "court@casd.example")
+    ruled = _post(
+        client,
+        court,
+        f"/matters/{demo}/clawbacks/{clawed}/rulings",
+        {
+            "document": EX1,
+            "outcome": "denied",
+            "order": ORDER,
+            "deadlines": [{"party": DEFENDANTS, "what": "x", "days": 10, "business_days": True}],
+        },
+    )
+    assert ruled.status_code == 201, ruled.get_json()
+    (due,) = ruled.get_json()["deadlines"]
+    assert (due["due"], due["business_days"]) == ("2020-07-13", True)
+    assert "2020-07-03" in {s["date"] for s in due["skipped"]}

@@ -1,4 +1,5 @@
-"""document versions with their own designation and state; filings with the court
+"""document versions with their own designation and state; filings with the court;
+obligations counted in business days
 
 Revision ID: 0010
 Revises: 0009
@@ -41,6 +42,10 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("clawback_items", schema=None) as batch_op:
         batch_op.add_column(sa.Column("prior_versions", sa.JSON(), nullable=True))
+    with op.batch_alter_table("obligations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("business_days", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "filings",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -87,6 +92,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_filings_document_id"), table_name="filings")
     op.drop_index(op.f("ix_filings_matter_id"), table_name="filings")
     op.drop_table("filings")
+    with op.batch_alter_table("obligations", schema=None) as batch_op:
+        batch_op.drop_column("business_days")
     with op.batch_alter_table("clawback_items", schema=None) as batch_op:
         batch_op.drop_column("prior_versions")
     with op.batch_alter_table("documents", schema=None) as batch_op:
