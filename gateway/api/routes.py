@@ -589,8 +589,10 @@ def rule_clawback(matter_id: int, clawback_id: int) -> Any:
     "What the court's orders require and when: the caller's party's obligations",
 )
 def list_deadlines(matter_id: int) -> Any:
-    items = rulings.deadlines_for(runtime(), current_user(), matter_id, address=client_address())
-    return jsonify(items=items)
+    user, address = current_user(), client_address()
+    items = rulings.deadlines_for(runtime(), user, matter_id, address=address)
+    orders = rulings.orders_for(runtime(), user, matter_id, address=address)
+    return jsonify(items=items, orders=orders)
 
 
 @route(

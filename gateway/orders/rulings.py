@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
@@ -382,3 +382,34 @@ def _filings_against(session: Session, ids: list[int]) -> dict[int, list[dict[st
             }
         )
     return found
+
+
+def orders_for(rt: Runtime, user: User, matter_id: int, *, address: str) -> list[dict[str, Any]]:
+    """The court's orders ruling on claw-backs in the matter, newest first: each with its
+    date, docket number and how the documents it ruled on came out, counting only those
+    the caller may list (the court and a party see the orders on what they may see)."""
+    from gateway.documents.visibility import LIST, visible_clause
+
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        rows = session.execute(
+            select(
+                ClawbackItem.order_docket,
+                ClawbackItem.order_date,
+                ClawbackItem.outcome,
+                func.count(ClawbackItem.id),
+            )
+            .join(Document, Document.id == ClawbackItem.document_id)
+            .where(ClawbackItem.outcome != "", visible_clause(access, LIST))
+            .group_by(ClawbackItem.order_docket, ClawbackItem.order_date, ClawbackItem.outcome)
+        ).all()
+        orders: dict[tuple[str, date], dict[str, int]] = {}
+        for docket, when, outcome, count in rows:
+            assert when is not None  # every ruling records its order's date
+            orders.setdefault((docket, when), {})[outcome] = count
+        return [
+            {"docket": docket, "date": when.isoformat(), "outcomes": outcomes}
+            for (docket, when), outcomes in sorted(
+                orders.items(), key=lambda kv: (kv[0][1], kv[0][0]), reverse=True
+            )
+        ]

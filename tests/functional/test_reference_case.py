@@ -264,6 +264,11 @@ def test_the_order_of_june_26_2020_step_by_step(client, case, rt, clock):
     assert {(d["due"], d["ends_at"]) for d in due} == {("2020-07-10", "2020-07-11T07:00:00+00:00")}
     in_full_id = next(d["id"] for d in due if "in full" in d["what"])
     assert gw.get("counsel", "/deadlines").get_json()["items"] == []
+    # the court's order, as each side may know it: Plaintiffs see it, with its outcomes
+    orders = gw.get("counsel", "/deadlines").get_json()["orders"]
+    assert orders == [
+        {"docket": "463", "date": "2020-06-26", "outcomes": {"denied": 17, "granted_in_part": 2}}
+    ]
     denied = set(range(1, 18))
     ruled_state = {
         "counsel": {**_only(denied, _open("produced")), **_only({18, 19}, _slip("sequestered"))},
