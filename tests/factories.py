@@ -202,3 +202,69 @@ def keep_aeo_from_counsel(
         tiers_text_=tiers_text(order_policy.describe(rt, matter_id).policy),
         reason=reason,
     )
+
+
+# --- the order's workflows, through their services -----------------------------------------
+
+
+def download(rt: Runtime, matter_id: int, email: str, bates: str) -> None:
+    """The user downloads the document, as the page or the API would serve it."""
+    from gateway.documents import downloads
+
+    served = downloads.download_document(
+        rt, accounts.get_user(rt, email), matter_id, bates, address="test"
+    )
+    b"".join(served.chunks)
+
+
+def claw_back(
+    rt: Runtime,
+    matter_id: int,
+    documents: list[str],
+    *,
+    by: str = "counsel@defendants.example",
+    privilege: str = "law enforcement privilege",
+    basis: str = "database identification codes",
+) -> int:
+    """A claw-back notice through the service; returns its id."""
+    from gateway.orders import clawback
+
+    view = clawback.claw_back(
+        rt,
+        accounts.get_user(rt, by),
+        matter_id,
+        documents=documents,
+        privilege=privilege,
+        basis=basis,
+        address="test",
+    )
+    return view.id
+
+
+def rule(
+    rt: Runtime,
+    matter_id: int,
+    clawback_id: int,
+    document: str,
+    outcome: str,
+    *,
+    pages: list[int] | None = None,
+    deadlines: list[dict[str, Any]] | None = None,
+    order: dict[str, str] | None = None,
+    by: str = "court@casd.example",
+) -> dict[str, Any]:
+    """The court's ruling on one document of a claw-back, through the service."""
+    from gateway.orders import rulings
+
+    return rulings.rule(
+        rt,
+        accounts.get_user(rt, by),
+        matter_id,
+        clawback_id,
+        document=document,
+        outcome=outcome,
+        pages=pages,
+        order=order or {"date": "2020-06-26", "docket": "463"},
+        deadlines=deadlines,
+        address="test",
+    )
