@@ -1,8 +1,8 @@
 """Test data built through the product's own services, never by raw SQL.
 
-Where a workflow that changes a document's state does not exist yet (claw-back,
-presentation to the court), ``set_document_state`` stands in for it explicitly; every
-other row is made by the service a user or the operator would call.
+Every row is made by the service a user or the operator would call; ``set_document_state``
+sets a state directly (re-wrapping the keys as a workflow does) for tests of how each
+state is seen, independent of the workflow that leads to it.
 """
 
 from __future__ import annotations
@@ -207,3 +207,69 @@ def keep_aeo_from_counsel(
 def api_token(rt: Runtime, email: str) -> str:
     """A user's API token, issued by the service that answers POST /api/v1/auth/token."""
     return accounts.issue_token(rt, accounts.get_user(rt, email), address="test").token
+
+
+# --- the order's workflows, through their services -----------------------------------------
+
+
+def download(rt: Runtime, matter_id: int, email: str, bates: str) -> None:
+    """The user downloads the document, as the page or the API would serve it."""
+    from gateway.documents import downloads
+
+    served = downloads.download_document(
+        rt, accounts.get_user(rt, email), matter_id, bates, address="test"
+    )
+    b"".join(served.chunks)
+
+
+def claw_back(
+    rt: Runtime,
+    matter_id: int,
+    documents: list[str],
+    *,
+    by: str = "counsel@defendants.example",
+    privilege: str = "law enforcement privilege",
+    basis: str = "database identification codes",
+) -> int:
+    """A claw-back notice through the service; returns its id."""
+    from gateway.orders import clawback
+
+    view = clawback.claw_back(
+        rt,
+        accounts.get_user(rt, by),
+        matter_id,
+        documents=documents,
+        privilege=privilege,
+        basis=basis,
+        address="test",
+    )
+    return view.id
+
+
+def rule(
+    rt: Runtime,
+    matter_id: int,
+    clawback_id: int,
+    document: str,
+    outcome: str,
+    *,
+    pages: list[int] | None = None,
+    deadlines: list[dict[str, Any]] | None = None,
+    order: dict[str, str] | None = None,
+    by: str = "court@casd.example",
+) -> dict[str, Any]:
+    """The court's ruling on one document of a claw-back, through the service."""
+    from gateway.orders import rulings
+
+    return rulings.rule(
+        rt,
+        accounts.get_user(rt, by),
+        matter_id,
+        clawback_id,
+        document=document,
+        outcome=outcome,
+        pages=pages,
+        order=order or {"date": "2020-06-26", "docket": "463"},
+        deadlines=deadlines,
+        address="test",
+    )

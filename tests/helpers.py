@@ -80,3 +80,18 @@ def tiff_bytes(pages: int) -> bytes:
     buffer = io.BytesIO()
     frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
     return buffer.getvalue()
+
+
+def web_client(app: Any, email: str, password: str = DEMO_PASSWORD) -> Any:
+    """A browser of its own, signed in as ``email``."""
+    client = app.test_client()
+    web_login(client, email, password)
+    return client
+
+
+def web_post(client: Any, path: str, data: dict[str, Any] | None = None) -> Any:
+    """A form post from a signed-in page of this site, with the session's CSRF token."""
+    token = csrf_token(client, f"{BASE}/notices")
+    return client.post(
+        f"{BASE}{path}", headers=SAME_ORIGIN, data={**(data or {}), "csrf_token": token}
+    )

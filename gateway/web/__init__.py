@@ -1,4 +1,5 @@
-"""Server-rendered pages: sign-in, matters, production browser, documents, Exhibit A, audit."""
+"""Server-rendered pages: sign-in, matters, production browser, documents, Exhibit A, audit,
+and the steps of the court's order."""
 
 from flask import Blueprint
 
@@ -6,4 +7,4 @@ bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
 )
 
-from gateway.web import pages  # noqa: E402,F401  (registers the views)
+from gateway.web import orders, pages  # noqa: E402,F401  (registers the views)

@@ -11,6 +11,7 @@ from gateway.accounts import devices
 from gateway.accounts import service as accounts
 from gateway.accounts.models import User
 from gateway.audit import service as audit
+from gateway.authz.vocabulary import State
 from gateway.documents import downloads
 from gateway.documents import service as documents
 from gateway.errors import AcknowledgmentRequired, Conflict, GatewayError, Invalid
@@ -32,6 +33,13 @@ from gateway.web.auth import SessionUser, rotate_session
 
 def me() -> User:
     return current_user.user  # type: ignore[no-any-return]
+
+
+def acting_for(matter_id: int) -> tuple[str | None, frozenset[str]]:
+    """The party the caller acts for in the matter, and the roles it holds there: what a
+    page offers them. Only the services decide what they may do."""
+    mine: dict[str, Any] = matters.memberships_of(runtime(), me()).get(matter_id) or {}
+    return mine.get("party"), frozenset(r["role"] for r in mine.get("roles", []))
 
 
 def _safe_next(target: str | None) -> str:
@@ -123,7 +131,26 @@ def document_page(matter_id: int, bates: str) -> Any:
         doc = documents.get_document(runtime(), me(), matter_id, bates, address=client_address())
     except AcknowledgmentRequired:
         return redirect(url_for("web.acknowledgment", matter_id=matter_id))
-    return render_template("web/document.html", matter_id=matter_id, doc=doc)
+    party, _roles = acting_for(matter_id)
+    # the forms are offered to the party that designated or produced the document
+    designates = party is not None and party == doc["designating_party"]
+    tiers = (
+        sorted(
+            order_policy.view_for(
+                runtime(), me(), matter_id, address=client_address()
+            ).policy.tiers,
+            key=lambda tier: tier.rank,
+        )
+        if designates
+        else []
+    )
+    claims = party in (doc["producing_party"], doc["designating_party"]) and doc["state"] in (
+        State.PRODUCED,
+        State.REPLACED,
+    )
+    return render_template(
+        "web/document.html", matter_id=matter_id, doc=doc, tiers=tiers, may_claw_back=claims
+    )
 
 
 @bp.route("/matters/<int:matter_id>/documents/<path:bates>/content")
@@ -182,6 +209,7 @@ def acknowledgment(matter_id: int) -> Any:
     signed = matters.acknowledgment_of(rt, me(), matter_id)
     return render_template(
         "web/acknowledgment.html",
+        matter_id=matter_id,
         matter=access.matter,
         text=text,
         signed=signed,
