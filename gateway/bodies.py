@@ -5,7 +5,7 @@ recurse too deep, arguments without NUL characters."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import request
@@ -73,7 +73,15 @@ class MultipartFile:
     pieces are exhausted (a field after the file part is read then). BadRequest for a body
     that is not multipart, has no such file part or has more than one."""
 
-    def __init__(self, limit: int, name: str = "file", field_limit: int = 1 << 16) -> None:
+    def __init__(
+        self,
+        limit: int,
+        name: str = "file",
+        field_limit: int = 1 << 16,
+        before_file: Callable[[dict[str, str]], None] | None = None,
+    ) -> None:
+        """``before_file``: called with the fields read so far when the file part begins,
+        before any of its bytes is handed on (a page checks its CSRF token there)."""
         from werkzeug.http import parse_options_header
 
         mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
@@ -86,6 +94,7 @@ class MultipartFile:
         self._limit = limit
         self._field_limit = field_limit
         self._seen_file = False
+        self._before_file = before_file
 
     def chunks(self) -> Iterator[bytes]:
         from werkzeug.sansio.multipart import (
@@ -116,6 +125,8 @@ class MultipartFile:
                 if event.name != self.name or self._seen_file:
                     raise BadRequest(f"the body must hold one file part, named {self.name!r}")
                 self._seen_file, part, self.file_name = True, event, event.filename or ""
+                if self._before_file is not None:
+                    self._before_file(dict(self.fields))
             elif isinstance(event, Field):
                 part, text = event, bytearray()
             elif isinstance(event, Data):

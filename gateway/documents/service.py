@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
 from gateway.audit.tags import Outcome, Tag
+from gateway.authz.vocabulary import Action, State
 from gateway.documents.models import Document, DocumentVersion, Production
 from gateway.documents.versions import (
     designation_of,
     files_of,
+    public_record,
     served_version,
     visible_versions,
 )
@@ -282,6 +284,25 @@ def serialize(
     return item
 
 
+def _actions(session: Session, access: MatterAccess, doc: Document, can_view: bool) -> list[str]:
+    """What the caller's roles would let it do with this document by the order's
+    workflows (a hint for clients and pages; each workflow's service still decides)."""
+    side = access.side_party_id
+    own = side is not None and side in (doc.producing_party_id, doc.designating_party_id)
+    public = public_record(session, doc)
+    possible = {
+        Action.DESIGNATION_CHANGE: side == doc.designating_party_id
+        and doc.state != str(State.SEQUESTERED)
+        and not public,
+        Action.CLAWBACK_NOTICE: own
+        and doc.state in (str(State.PRODUCED), str(State.REPLACED))
+        and not public,
+        Action.VERSION_SUPPLY: own,
+        Action.FILING_RECORD: can_view,
+    }
+    return [str(a) for a, fits in possible.items() if fits and access.may(a)]
+
+
 def find_document(
     session: Session, access: MatterAccess, bates: str, clause: Any
 ) -> Document | None:
@@ -353,6 +374,7 @@ def get_document(
         if doc is None:
             raise refuse_hidden(session, rt, access, bates, Tag.DOCUMENT_VIEW, VIEW)
         item = _serialize_many(session, access, [doc], _legends(access))[0]
+        item["actions"] = _actions(session, access, doc, item["can_view"])
         version = served_version(session, access, doc, VIEW) if item["can_view"] else None
         if version is not None:
             item["files"] = [

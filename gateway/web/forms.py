@@ -114,3 +114,17 @@ def certification_args(form: MultiDict[str, str]) -> dict[str, Any]:
         "statement": _text(form, "statement"),
         "signed_by": _text(form, "signed_by"),
     }
+
+
+def filing_args(form: MultiDict[str, str]) -> dict[str, Any]:
+    """A filing: the document, the version (blank: as the disposition implies), how it was
+    filed, its docket number and when (with its offset), and the deadline it answers."""
+    deadline = _text(form, "deadline").strip()
+    return {
+        "document": _text(form, "document").strip(),
+        "version": _text(form, "version").strip() or None,
+        "disposition": _text(form, "disposition"),
+        "docket": _text(form, "docket"),
+        "filed_at": _text(form, "filed_at").strip(),
+        "deadline": int(deadline) if _COUNT.fullmatch(deadline) else (deadline or None),
+    }

@@ -17,12 +17,14 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
 from gateway.authz.vocabulary import Role, State
-from gateway.errors import GatewayError
-from gateway.http import client_address, runtime
+from gateway.bodies import MultipartFile, limit_body
+from gateway.errors import Forbidden, GatewayError
+from gateway.http import client_address, csrf, runtime
 from gateway.matters import service as matters
-from gateway.orders import clawback, rulings
+from gateway.orders import clawback, filings, rulings, versions
 from gateway.orders.notices import notices_for
 from gateway.orders.redesignate import redesignate
+from gateway.orders.versions import SUPPLIED
 from gateway.web import bp, forms
 from gateway.web.pages import acting_for, me
 
@@ -56,6 +58,79 @@ def redesignation(matter_id: int, bates: str) -> Any:
         address=client_address(),
     )
     return render_template("web/redesignated.html", matter_id=matter_id, result=result)
+
+
+# --- versions and filings -----------------------------------------------------------------
+
+
+def _versions_page(matter_id: int, bates: str, error: GatewayError | None = None) -> Any:
+    items = versions.versions_of(runtime(), me(), matter_id, bates, address=client_address())
+    return render_template(
+        "web/versions.html",
+        matter_id=matter_id,
+        bates=bates,
+        items=items,
+        kinds=[str(k) for k in SUPPLIED],
+        error=error,
+    ), (error.status if error else 200)
+
+
+@bp.route("/matters/<int:matter_id>/documents/<path:bates>/versions")
+@login_required
+def document_versions(matter_id: int, bates: str) -> Any:
+    return _versions_page(matter_id, bates)
+
+
+def _csrf_before_file(fields: dict[str, str]) -> None:
+    """The form's CSRF token must come before its file, so that no byte of a forged upload
+    is stored (the page puts it first)."""
+    from flask_wtf.csrf import validate_csrf
+    from wtforms import ValidationError
+
+    try:
+        validate_csrf(fields.get("csrf_token", ""))
+    except ValidationError as exc:
+        raise Forbidden(f"the form's CSRF token is missing or wrong: {exc}") from None
+
+
+@bp.route("/matters/<int:matter_id>/documents/<path:bates>/versions", methods=["POST"])
+@login_required
+def supply_version(matter_id: int, bates: str) -> Any:
+    """A redacted version, from the page's form: read as it arrives, like the API's upload
+    (the form's CSRF token checked when the file part begins, before it is stored)."""
+    limit = runtime().settings["MAX_UPLOAD_BYTES"]
+    limit_body(limit, refuse=False)
+    upload = MultipartFile(limit, before_file=_csrf_before_file)
+    try:
+        made = versions.supply_version(
+            runtime(), me(), matter_id, bates, upload, address=client_address()
+        )
+    except GatewayError as exc:
+        return _versions_page(matter_id, bates, error=_shown(exc))
+    flash(f"{made['kind'].replace('_', '-')} version of {bates} supplied ({made['designation']}).")
+    return redirect(url_for("web.document_versions", matter_id=matter_id, bates=bates))
+
+
+csrf.exempt(supply_version)  # its token is checked in the body, before the file is read
+
+
+@bp.route("/matters/<int:matter_id>/filings", methods=["POST"])
+@login_required
+def record_filing(matter_id: int) -> Any:
+    args = forms.filing_args(request.form)
+    filed = filings.file_with_court(runtime(), me(), matter_id, **args, address=client_address())
+    deadline = filed["deadline"]
+    timing = (
+        ""
+        if deadline is None
+        else f" It was {'on time' if deadline['on_time'] else 'LATE'} for the deadline of "
+        f"{deadline['due']} ({deadline['what']})."
+    )
+    flash(
+        f"Filing recorded: {filed['document']} ({filed['version']}) {filed['disposition']}, "
+        f"docket {filed['docket']}; now {filed['designation']['after']}.{timing}"
+    )
+    return redirect(url_for("web.document_page", matter_id=matter_id, bates=filed["document"]))
 
 
 # --- claw-back ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from gateway.accounts import devices
 from gateway.accounts import service as accounts
 from gateway.accounts.models import User
 from gateway.audit import service as audit
-from gateway.authz.vocabulary import State
+from gateway.authz.vocabulary import Disposition
 from gateway.documents import downloads
 from gateway.documents import service as documents
 from gateway.errors import AcknowledgmentRequired, Conflict, GatewayError, Invalid
@@ -131,9 +131,8 @@ def document_page(matter_id: int, bates: str) -> Any:
         doc = documents.get_document(runtime(), me(), matter_id, bates, address=client_address())
     except AcknowledgmentRequired:
         return redirect(url_for("web.acknowledgment", matter_id=matter_id))
-    party, _roles = acting_for(matter_id)
-    # the forms are offered to the party that designated or produced the document
-    designates = party is not None and party == doc["designating_party"]
+    # the forms are offered as the document's ``actions`` say; the services decide
+    actions = set(doc.get("actions", []))
     tiers = (
         sorted(
             order_policy.view_for(
@@ -141,15 +140,18 @@ def document_page(matter_id: int, bates: str) -> Any:
             ).policy.tiers,
             key=lambda tier: tier.rank,
         )
-        if designates
+        if "designation:change" in actions
         else []
     )
-    claims = party in (doc["producing_party"], doc["designating_party"]) and doc["state"] in (
-        State.PRODUCED,
-        State.REPLACED,
-    )
     return render_template(
-        "web/document.html", matter_id=matter_id, doc=doc, tiers=tiers, may_claw_back=claims
+        "web/document.html",
+        matter_id=matter_id,
+        doc=doc,
+        tiers=tiers,
+        may_claw_back="clawback:notice" in actions,
+        may_supply="version:supply" in actions,
+        may_file="filing:record" in actions,
+        dispositions=[str(d) for d in Disposition],
     )
 
 

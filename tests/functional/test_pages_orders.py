@@ -118,7 +118,8 @@ def test_redesignation_through_the_document_page_tells_everyone_who_held_it(demo
 def test_a_party_employee_gets_the_services_refusal_and_nothing_changes(demo, rt, app):
     staff = web_client(app, STAFF)
     page = _page(staff, f"/matters/{demo}/documents/{PLTF_INDEX}").data
-    assert b'id="redesignate"' in page  # the employee's own party designated it
+    # the employee's own party designated it, but the role changes no designation: no form
+    assert b'id="redesignate"' not in page
     refused = web_post(
         staff,
         f"/matters/{demo}/documents/{PLTF_INDEX}/designation",
@@ -360,3 +361,87 @@ def test_the_order_pages_name_nothing_hidden_from_their_reader(client, demo, rt,
         body = _page(reader, path).data.decode()
         shown = sorted(b for b in hidden if b in body)
         assert shown == [], f"{email}: {path} names {shown}"
+
+
+def _upload_page(client, matter, bates, *, token_first=True, pdf=None, kind="privilege_redacted"):
+    """The versions page's form as a browser sends it: the CSRF token first, then the
+    fields, then the file (or, forged, the file before any token)."""
+    import io
+
+    from tests.helpers import csrf_token, pdf_bytes
+
+    token = csrf_token(client, f"{BASE}/notices")
+    fields = [("kind", kind), ("designation", "AEO")]
+    data = ([("csrf_token", token)] if token_first else []) + fields
+    data.append(("file", (io.BytesIO(pdf if pdf is not None else pdf_bytes(17)), "v.pdf")))
+    from werkzeug.datastructures import MultiDict
+
+    return client.post(
+        f"{BASE}/matters/{matter}/documents/{bates}/versions",
+        headers=SAME_ORIGIN,
+        data=MultiDict(data),
+        content_type="multipart/form-data",
+    )
+
+
+def test_versions_and_filings_through_the_pages(demo, rt, app):
+    from gateway.documents.ingest import count_rows
+    from gateway.orders.models import Filing
+    from tests.helpers import pdf_bytes
+
+    defense, counsel = web_client(app, DEFENSE), web_client(app, COUNSEL)
+    clawback_id = factories.claw_back(rt, demo, [EX18])
+    factories.rule(rt, demo, clawback_id, EX18, "granted_in_part", pages=[13])
+    page = _page(defense, f"/matters/{demo}/documents/{EX18}")
+    assert b'id="file"' in page.data and b"Versions</a>" in page.data
+
+    def stored():
+        with rt.db.session() as session:
+            return count_rows(session), sorted(rt.blobs.store.iter_keys())
+
+    # a forged upload (no token before the file) stores nothing; the receiving side is refused
+    before = stored()
+    forged = _upload_page(defense, demo, EX18, token_first=False)
+    assert forged.status_code == 403 and b"CSRF" in forged.data
+    by_receiver = _upload_page(counsel, demo, EX18)
+    assert by_receiver.status_code == 403 and b"only the producing" in by_receiver.data
+    short = _upload_page(defense, demo, EX18, pdf=pdf_bytes(3))
+    assert short.status_code == 422 and b"3 page(s)" in short.data
+    assert stored() == before
+
+    redacted = pdf_bytes(17, "redacted for privilege")
+    made = _upload_page(defense, demo, EX18, pdf=redacted)
+    assert made.status_code == 302, made.data
+    history = _page(counsel, f"/matters/{demo}/documents/{EX18}/versions").data
+    assert b'data-kind="privilege_redacted"' in history and b'data-kind="original"' in history
+    got = counsel.get(f"{BASE}/matters/{demo}/documents/{EX18}/content")
+    assert got.status_code == 200 and got.data == redacted
+
+    # a filing from the document page; the receiving party may not file it publicly
+    refused = web_post(
+        counsel,
+        f"/matters/{demo}/filings",
+        {
+            "document": EX6,
+            "disposition": "public_full",
+            "docket": "470",
+            "filed_at": "2020-06-26T09:00-07:00",
+        },
+    )
+    assert refused.status_code == 403 and _rows(rt, Filing) == 0
+    filed = web_post(
+        defense,
+        f"/matters/{demo}/filings",
+        {
+            "document": EX6,
+            "disposition": "public_full",
+            "docket": "470",
+            "filed_at": "2020-06-26T09:00-07:00",
+        },
+    )
+    assert filed.status_code == 302 and _rows(rt, Filing) == 1
+    expert = web_client(app, "expert@plaintiffs.example")  # no Exhibit A: PUBLIC only
+    assert EX6 in all_bates(
+        app.test_client(), token_for(app.test_client(), "expert@plaintiffs.example"), demo
+    )
+    assert _page(expert, f"/matters/{demo}/documents/{EX6}").status_code == 200
