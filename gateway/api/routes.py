@@ -493,6 +493,17 @@ def notice_clawback(matter_id: int) -> Any:
     return jsonify(view.as_json()), 201
 
 
+@route(
+    bp,
+    "/matters/<int:matter_id>/clawbacks",
+    "GET",
+    "The claw-backs the caller may know of, newest first, naming only documents it may list",
+)
+def list_clawbacks(matter_id: int) -> Any:
+    items = clawback.clawbacks_for(runtime(), current_user(), matter_id, address=client_address())
+    return jsonify(items=items)
+
+
 @route(bp, "/matters/<int:matter_id>/clawbacks/<int:clawback_id>", "GET", "A claw-back")
 def get_clawback(matter_id: int, clawback_id: int) -> Any:
     view = clawback.get_clawback(

@@ -28,7 +28,7 @@ from gateway.documents.service import find_document, refuse_hidden
 from gateway.documents.versions import alternates, public_record
 from gateway.documents.visibility import LIST, visible_clause
 from gateway.errors import BadRequest, Conflict, Forbidden, GatewayError, Invalid, NotFound
-from gateway.matters.models import Matter, Membership
+from gateway.matters.models import Matter, Membership, Party
 from gateway.matters.permissions import require
 from gateway.matters.service import MatterAccess, court_today, resolve_access
 from gateway.orders.holidays import Calendar
@@ -52,10 +52,11 @@ MAX_DOCUMENTS = 10_000
 @dataclass(frozen=True)
 class ClawbackView:
     id: int
-    documents: list[dict[str, str]]
+    documents: list[dict[str, Any]]
     privilege: str
     basis: str
     noticed_at: str
+    claimant: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +65,7 @@ class ClawbackView:
             "privilege": self.privilege,
             "basis": self.basis,
             "noticed_at": self.noticed_at,
+            "claimant": self.claimant,
         }
 
 
@@ -177,16 +179,43 @@ def _notice(
             **access.audit_kwargs(),
         )
     _tell_receiving_counsel(rt, session, access.matter, clawback, docs, tasks)
-    return _view(clawback, docs)
+    return _view(session, clawback, docs, rulings=False)
 
 
-def _view(clawback: Clawback, docs: list[Document]) -> ClawbackView:
+def _view(
+    session: Session, clawback: Clawback, docs: list[Document], *, rulings: bool = True
+) -> ClawbackView:
+    """The claw-back as shown: the documents given (those the caller may list), each with
+    its state and (``rulings``; a new notice has none) the court's ruling on it, if any."""
+    items = {
+        i.document_id: i
+        for i in session.scalars(
+            select(ClawbackItem).where(
+                ClawbackItem.clawback_id == clawback.id,
+                ClawbackItem.document_id.in_([d.id for d in docs]),
+            )
+        )
+    }
+    claimant = session.get(Party, clawback.claimant_party_id)
+
+    def shown(doc: Document) -> dict[str, Any]:
+        item = items.get(doc.id)
+        if not rulings:
+            return {"bates_begin": doc.bates_begin, "state": doc.state}
+        return {
+            "bates_begin": doc.bates_begin,
+            "state": doc.state,
+            "ruling": item.outcome or None if item else None,
+            "pages": list(item.pages or []) if item else [],
+        }
+
     return ClawbackView(
         id=clawback.id,
-        documents=[{"bates_begin": d.bates_begin, "state": d.state} for d in docs],
+        documents=[shown(d) for d in docs],
         privilege=clawback.privilege,
         basis=clawback.basis,
         noticed_at=clawback.noticed_at.isoformat(),
+        claimant=claimant.name if claimant else "",
     )
 
 
@@ -364,7 +393,7 @@ def present(
                 details={"clawback": clawback.id},
                 **access.audit_kwargs(),
             )
-        return _view(clawback, _listable(session, access, clawback))
+        return _view(session, clawback, _listable(session, access, clawback))
 
 
 def _listable(session: Session, access: MatterAccess, clawback: Clawback) -> list[Document]:
@@ -429,7 +458,7 @@ def get_clawback(
             details={"clawback": clawback.id, "documents": len(docs)},
             **access.audit_kwargs(),
         )
-        return _view(clawback, docs)
+        return _view(session, clawback, docs)
 
 
 # --- certifying what became of the copies -------------------------------------------------
@@ -584,3 +613,28 @@ def _certify(
         details={"certification": task.id, "copies": len(rows)},
         **access.audit_kwargs(),
     )
+
+
+def clawbacks_for(rt: Runtime, user: User, matter_id: int, *, address: str) -> list[dict[str, Any]]:
+    """The matter's claw-backs the caller may know of (those with a document it may list),
+    newest first, each naming only those documents."""
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        found = session.scalars(
+            select(Clawback)
+            .where(Clawback.matter_id == matter_id)
+            .order_by(Clawback.noticed_at.desc(), Clawback.id.desc())
+        ).all()
+        views = []
+        for clawback in found:
+            docs = _listable(session, access, clawback)
+            if docs:
+                views.append(_view(session, clawback, docs).as_json())
+        rt.audit(
+            session,
+            tag=Tag.CLAWBACK_READ,
+            outcome=Outcome.ALLOWED,
+            details={"clawbacks": len(views)},
+            **access.audit_kwargs(),
+        )
+        return views

@@ -155,9 +155,10 @@ def clawback_notice(matter_id: int) -> Any:
                 "for the receiving side at once."
             )
             return redirect(url_for("web.clawback_page", matter_id=matter_id, clawback_id=view.id))
-    return render_template("web/clawback_new.html", matter_id=matter_id, form=form, error=error), (
-        error.status if error else 200
-    )
+    known = clawback.clawbacks_for(runtime(), me(), matter_id, address=client_address())
+    return render_template(
+        "web/clawback_new.html", matter_id=matter_id, form=form, error=error, clawbacks=known
+    ), (error.status if error else 200)
 
 
 def _clawback_page(
@@ -169,15 +170,17 @@ def _clawback_page(
 ) -> Any:
     view = clawback.get_clawback(runtime(), me(), matter_id, clawback_id, address=client_address())
     party, roles = acting_for(matter_id)
+    # a ruling form for each document still pending; presenting, while any is sequestered
     sequestered = [d for d in view.documents if d["state"] == State.SEQUESTERED]
+    pending = [d for d in sequestered if not d["ruling"]]
     return render_template(
         "web/clawback.html",
         matter_id=matter_id,
         view=view,
         # offered to whom the step may concern; the service decides
-        may_present=party is not None and bool(sequestered),
+        may_present=party is not None and party != view.claimant and bool(sequestered),
         may_rule=Role.COURT in roles,
-        sequestered=sequestered,
+        sequestered=pending,
         outcomes=OUTCOMES,
         error=error,
         form=form or MultiDict(),
