@@ -391,6 +391,7 @@ def build(root: Path, url: str | None, sizes: Sizes) -> Matterset:
         )
     # counsel first: the AEO views and downloads are theirs
     downloads = seed_audit(rt, matter.id, receiver.id, counsel + employees, sizes, clawed_ids)
+    analyze(rt)
     return Matterset(
         rt,
         settings,
@@ -402,6 +403,15 @@ def build(root: Path, url: str | None, sizes: Sizes) -> Matterset:
         baseline_ids,
         downloads,
     )
+
+
+def analyze(rt: Runtime) -> None:
+    """Table statistics, as a database in use has them: PostgreSQL plans the bulk-inserted
+    tables blind until autovacuum gets to them (SQLite plans without statistics anyway)."""
+    if rt.db.is_sqlite:
+        return
+    with rt.db.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
 
 
 def baseline(m: Matterset) -> float:
