@@ -5,6 +5,7 @@ recurse too deep, arguments without NUL characters."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -67,6 +68,10 @@ def read_json(limit: int) -> Any:
         raise BadRequest("the request body must be a JSON object") from exc
 
 
+# RFC 2046 §5.1.1: 1 to 70 characters of bchars, not ending in a space
+_BOUNDARY = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
+
+
 class MultipartFile:
     """A multipart/form-data body read as it arrives: the one file part named ``name`` as
     pieces of bytes (never spooled to disk), and the text fields, complete once those
@@ -85,12 +90,16 @@ class MultipartFile:
         from werkzeug.http import parse_options_header
 
         mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
-        if mimetype != "multipart/form-data" or not options.get("boundary"):
-            raise BadRequest(f"the body must be multipart/form-data with a file part {name!r}")
+        boundary = options.get("boundary", "")
+        if mimetype != "multipart/form-data" or not _BOUNDARY.fullmatch(boundary):
+            raise BadRequest(
+                f"the body must be multipart/form-data (with an RFC 2046 boundary) holding a "
+                f"file part {name!r}"
+            )
         self.name = name
         self.fields: dict[str, str] = {}
         self.file_name = ""
-        self._boundary = options["boundary"].encode("latin-1")
+        self._boundary = boundary.encode("ascii")
         self._limit = limit
         self._field_limit = field_limit
         self._seen_file = False
@@ -106,7 +115,9 @@ class MultipartFile:
             NeedData,
         )
 
-        decoder = MultipartDecoder(self._boundary, self._field_limit, max_parts=20)
+        # no memory limit in the decoder: it would count the file's pieces too; the fields'
+        # own limit is kept below, and the body's by ``body_chunks``
+        decoder = MultipartDecoder(self._boundary, None, max_parts=20)
         source = body_chunks(self._limit, 1 << 20)
         part: Field | File | None = None
         text = bytearray()
@@ -117,6 +128,8 @@ class MultipartFile:
                 if isinstance(event, NeedData):
                     decoder.receive_data(next(source, None))
                     continue
+            except RequestEntityTooLarge:
+                raise BadRequest("the multipart body has too many parts") from None
             except ValueError as exc:
                 raise BadRequest(f"the multipart body is malformed: {exc}") from None
             if isinstance(event, Epilogue):

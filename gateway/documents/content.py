@@ -378,22 +378,22 @@ def document_stream(
 def volume_stream(
     rt: Runtime,
     production: Production,
-    entries: list[tuple[Document, list[DocumentFile], list[_Readable]]],
+    entries: list[tuple[Document, DocumentVersion, list[DocumentFile], list[_Readable]]],
 ) -> Served:
     """Every file given of each document, under VOLUME/BATES/, and VOLUME/DATA/ with a DAT
     (and, when there are page images, an OPT) listing exactly those files. The first file
     is opened and checked now."""
     volume = zip_part(production.volume)
-    sources = iter(_sources(rt, [r for _doc, _files, keys in entries for r in keys]))
+    sources = iter(_sources(rt, [r for _doc, _version, _files, keys in entries for r in keys]))
     taken: set[str] = set()
     members, placed = [], []
-    for doc, files, _keys in entries:
+    for doc, version, files, _keys in entries:
         paths = []
         for f in files:
             path = unique_name(f"{zip_part(doc.bates_begin)}/{zip_part(f.file_name)}", taken)
             members.append(_member(f"{volume}/{path}", doc, f, next(sources)))
             paths.append((f, path))
-        placed.append(Placed(doc, paths))
+        placed.append(Placed(doc, paths, version.designation or doc.designation))
     dat, opt = volume_load_files(volume, placed)
     load_files = [(f"DATA/{volume}.dat", dat)] + ([(f"DATA/{volume}.opt", opt)] if opt else [])
     for name, data in load_files:

@@ -175,7 +175,7 @@ def download_volume(
 
     def build() -> Served:
         entries = [
-            (doc, files, readables(rt, access.matter, doc, version, files))
+            (doc, version, files, readables(rt, access.matter, doc, version, files))
             for doc, version, files in servable
         ]
         return volume_stream(rt, production, entries)

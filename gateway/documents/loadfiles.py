@@ -24,6 +24,8 @@ class Placed:
 
     doc: Document
     files: Sequence[tuple[DocumentFile, str]]
+    # the designation of the version whose files these are (a redacted one has its own)
+    designation: str = ""
 
 
 def volume_load_files(volume: str, placed: Sequence[Placed]) -> tuple[bytes, bytes]:
@@ -37,7 +39,7 @@ def volume_load_files(volume: str, placed: Sequence[Placed]) -> tuple[bytes, byt
             {
                 "BEGBATES": item.doc.bates_begin,
                 "ENDBATES": item.doc.bates_end,
-                "CONFIDENTIALITY": item.doc.designation,
+                "CONFIDENTIALITY": item.designation or item.doc.designation,
                 "NATIVELINK": _windows(by_role.get("native", [])),
                 "TEXTLINK": _windows(by_role.get("text", [])),
             }

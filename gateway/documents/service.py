@@ -19,7 +19,14 @@ from gateway.documents.versions import (
     served_version,
     visible_versions,
 )
-from gateway.documents.visibility import DOWNLOAD, LIST, VIEW, facts_of, visible_clause
+from gateway.documents.visibility import (
+    DOWNLOAD,
+    LIST,
+    VIEW,
+    described_clause,
+    facts_of,
+    visible_clause,
+)
 from gateway.errors import BadRequest, NotFound
 from gateway.ingest.plan import parse_bates
 from gateway.matters.models import Party
@@ -140,8 +147,7 @@ def list_documents(
         access = resolve_access(rt, session, user, matter_id, address=address)
         require_acknowledged(access, Tag.DOCUMENT_LIST)
         listable = visible_clause(access, LIST)
-        viewable = visible_clause(access, VIEW)
-        base = _apply_filters(select(Document).where(listable), query, viewable)
+        base = _apply_filters(select(Document).where(listable), query, described_clause(access))
         total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
         rows = session.scalars(
             base.order_by(Document.bates_prefix, Document.bates_begin_no)
@@ -200,6 +206,7 @@ def _serialize_many(
 ) -> list[dict[str, Any]]:
     ids = [d.id for d in rows]
     viewable = _ids_where(session, ids, visible_clause(access, VIEW))
+    described = _ids_where(session, ids, described_clause(access))
     downloadable = _ids_where(session, ids, visible_clause(access, DOWNLOAD))
     seeable = visible_versions(session, access, viewable, VIEW)
     families = _family_members(session, access, {d.family_id for d in rows})
@@ -229,6 +236,7 @@ def _serialize_many(
             family_members=families.get(d.family_id, []),
             can_view=d.id in viewable,
             can_download=d.id in downloadable,
+            described=d.id in described,
             versions=[v.kind for v in seeable.get(d.id, [])],
             served=next(iter(seeable.get(d.id, [])), None),
         )
@@ -248,7 +256,13 @@ def serialize(
     can_download: bool,
     versions: list[str] | None = None,
     served: DocumentVersion | None = None,
+    described: bool | None = None,
 ) -> dict[str, Any]:
+    """``described``: whether the document's description (title, custodian, file name,
+    date) is shown; by default wherever it may be viewed. A user who may see only a
+    public-redacted version is not shown the description of the original."""
+    if described is None:
+        described = can_view
     item: dict[str, Any] = {
         "bates_begin": doc.bates_begin,
         "bates_end": doc.bates_end,
@@ -271,14 +285,14 @@ def serialize(
             "kind": served.kind,
             "designation": designation_of(doc, served),
         }
-    if can_view:
+    if can_view and described:
         item.update(
             title=doc.title,
             custodian=doc.custodian,
             file_name=doc.file_name,
             date=doc.doc_date,
         )
-    else:
+    elif not can_view:
         # a slip sheet: the Bates number holds its place, nothing more is shown
         item["slip"] = f"Document {doc.state}: not available under the protective order"
     return item
@@ -304,13 +318,16 @@ def _actions(session: Session, access: MatterAccess, doc: Document, can_view: bo
 
 
 def find_document(
-    session: Session, access: MatterAccess, bates: str, clause: Any
+    session: Session, access: MatterAccess, bates: str, clause: Any, *, lock: bool = False
 ) -> Document | None:
-    return session.scalar(
-        select(Document).where(
-            Document.matter_id == access.matter.id, Document.bates_begin == bates, clause
-        )
+    """``lock``: for a workflow about to change the document, which holds its row until the
+    transaction ends, so that two changes never both pass their checks on the same state."""
+    query = select(Document).where(
+        Document.matter_id == access.matter.id, Document.bates_begin == bates, clause
     )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
 
 
 def refuse_hidden(

@@ -126,17 +126,32 @@ def _condition(
     )
 
 
-def visible_clause(access: MatterAccess, action: str) -> ColumnElement[bool]:
+def visible_clause(
+    access: MatterAccess, action: str, kinds: Sequence[str] | None = None
+) -> ColumnElement[bool]:
     """Documents of which the user may ``action`` at least one version: the original, on
-    the document's own designation and state, or another version on its own."""
+    the document's own designation and state, or another version (of ``kinds``, if given)
+    on its own."""
     allowed = access.grants.for_action(action)
     if not allowed:
         return false()
     version = aliased(DocumentVersion)
     original, alternate = _version_conditions(access, allowed, version)
     return and_(
-        Document.matter_id == access.matter.id, or_(original, _other_version(version, alternate))
+        Document.matter_id == access.matter.id,
+        or_(original, _other_version(version, alternate, kinds)),
     )
+
+
+# the versions that carry the document's description (title, custodian, file name, date):
+# the original and its privilege-redacted replacement; a public-redacted version alone
+# shows its content, never the description of the original it was made from
+DESCRIBED_BY = (str(VersionKind.PRIVILEGE_REDACTED),)
+
+
+def described_clause(access: MatterAccess) -> ColumnElement[bool]:
+    """Documents whose description the user may view."""
+    return visible_clause(access, VIEW, DESCRIBED_BY)
 
 
 def _version_conditions(
@@ -154,16 +169,15 @@ def _version_conditions(
     return original, alternate
 
 
-def _other_version(version: type[DocumentVersion], alternate: ColumnElement[bool]) -> Any:
+def _other_version(
+    version: type[DocumentVersion],
+    alternate: ColumnElement[bool],
+    kinds: Sequence[str] | None = None,
+) -> Any:
+    kind = version.kind != str(VersionKind.ORIGINAL) if kinds is None else version.kind.in_(kinds)
     return and_(
         Document.alternates > 0,
-        exists(
-            select(version.id).where(
-                version.document_id == Document.id,
-                version.kind != str(VersionKind.ORIGINAL),
-                alternate,
-            )
-        ),
+        exists(select(version.id).where(version.document_id == Document.id, kind, alternate)),
     )
 
 

@@ -107,7 +107,7 @@ def _claimed(session: Session, rt: Runtime, access: MatterAccess, bates: Any) ->
         raise refused(access, Tag.CLAWBACK_NOTICED, BadRequest("documents: named twice"))
     docs = []
     for number in bates:
-        doc = find_document(session, access, number, visible_clause(access, LIST))
+        doc = find_document(session, access, number, visible_clause(access, LIST), lock=True)
         if doc is None:
             raise refuse_hidden(session, rt, access, number, Tag.CLAWBACK_NOTICED, LIST)
         docs.append(doc)
@@ -396,16 +396,24 @@ def present(
         return _view(session, clawback, _listable(session, access, clawback))
 
 
-def _listable(session: Session, access: MatterAccess, clawback: Clawback) -> list[Document]:
-    """The claw-back's documents this user may list (a slip at least), in Bates order."""
-    return list(
-        session.scalars(
-            select(Document)
-            .join(ClawbackItem, ClawbackItem.document_id == Document.id)
-            .where(ClawbackItem.clawback_id == clawback.id, visible_clause(access, LIST))
-            .order_by(Document.bates_prefix, Document.bates_begin_no)
+def _listable(
+    session: Session, access: MatterAccess, clawback: Clawback, *, lock: bool = False
+) -> list[Document]:
+    """The claw-back's documents this user may list (a slip at least), in Bates order;
+    ``lock``: their rows held for a change (see ``find_document``)."""
+    query = (
+        select(Document)
+        .where(
+            Document.id.in_(
+                select(ClawbackItem.document_id).where(ClawbackItem.clawback_id == clawback.id)
+            ),
+            visible_clause(access, LIST),
         )
+        .order_by(Document.bates_prefix, Document.bates_begin_no)
     )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return list(session.scalars(query))
 
 
 def _presentable(
@@ -417,7 +425,7 @@ def _presentable(
         raise Invalid("documents: a list of Bates numbers")
     if access.side_party_id == clawback.claimant_party_id:
         raise Forbidden("the receiving party presents the material; the claimant already has it")
-    items = _listable(session, access, clawback)
+    items = _listable(session, access, clawback, lock=True)
     chosen = items if not bates else [d for d in items if d.bates_begin in set(bates)]
     unknown = set(bates or ()) - {d.bates_begin for d in items}
     if unknown:

@@ -32,7 +32,7 @@ from gateway.documents.versions import designation_of, is_original
 from gateway.documents.visibility import LIST, VIEW, version_clause, visible_clause
 from gateway.errors import Conflict, Forbidden, GatewayError, Invalid, NotFound
 from gateway.matters.permissions import require
-from gateway.matters.service import MatterAccess, resolve_access
+from gateway.matters.service import MatterAccess, court_today, resolve_access
 from gateway.orders.models import ClawbackItem, Filing, Obligation, PageDesignation
 from gateway.orders.refusals import refused
 from gateway.runtime import Runtime
@@ -59,7 +59,7 @@ def file_with_court(
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         require(access, Action.FILING_RECORD, tag=Tag.FILING_RECORDED, audit={"bates": bates})
-        doc = find_document(session, access, bates, visible_clause(access, LIST))
+        doc = find_document(session, access, bates, visible_clause(access, LIST), lock=True)
         if doc is None:
             raise refuse_hidden(session, rt, access, bates, Tag.FILING_RECORDED, VIEW)
         try:
@@ -128,12 +128,19 @@ def _file(
     if how in PUBLIC_DISPOSITIONS:
         _check_public(access, doc, version, court)
     obligation = _deadline(session, access, doc, court, deadline)
+    if obligation is not None and court_today(access.matter, when) < obligation.trigger:
+        raise Invalid(
+            f"filed_at: {when.isoformat()} is before the order ({obligation.trigger}) that "
+            "required the filing"
+        )
     before = bindings(session, doc)
     designation_before = designation_of(doc, version)
     if how in PUBLIC_DISPOSITIONS:
         _make_public(session, doc, version, when)
-    elif doc.presented_at is None:
-        doc.presented_at = when  # lodged under seal: the court holds it from now on
+    elif is_original(version) and doc.presented_at is None:
+        # the original lodged under seal: the court holds it from now on (a redacted
+        # version lodged gives the court that version only, as its own state allows)
+        doc.presented_at = when
     rebind(rt, session, access.matter, doc, before)
     on_time = None if obligation is None else when < obligation.ends_at
     filing = Filing(

@@ -23,7 +23,7 @@ from gateway.authz.vocabulary import Action, State
 from gateway.documents.content import bindings, rebind
 from gateway.documents.models import Document
 from gateway.documents.service import find_document, refuse_hidden
-from gateway.documents.versions import public_record
+from gateway.documents.versions import alternates, public_record
 from gateway.documents.visibility import LIST, visible_clause
 from gateway.errors import Conflict, Forbidden, GatewayError, Invalid
 from gateway.matters.models import Party
@@ -71,7 +71,7 @@ def redesignate(
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         require(access, Action.DESIGNATION_CHANGE, tag=Tag.DESIGNATION_CHANGED)
-        doc = find_document(session, access, bates, visible_clause(access, LIST))
+        doc = find_document(session, access, bates, visible_clause(access, LIST), lock=True)
         if doc is None:
             raise refuse_hidden(session, rt, access, bates, Tag.DESIGNATION_CHANGED, LIST)
         try:
@@ -129,6 +129,7 @@ def _apply(
         raise Conflict(f"{where}{doc.bates_begin} already designated {code}")
     bound = bindings(session, doc)
     doc.designation = after
+    _raise_versions(session, doc, after, tiers)
     rebind(rt, session, access.matter, doc, bound)
     holders = _holders(session, doc)
     side_names = []
@@ -163,6 +164,16 @@ def _apply(
         **access.audit_kwargs(),
     )
     return Redesignation(doc.bates_begin, before, after, named, side_names)
+
+
+def _raise_versions(session: Session, doc: Document, after: str, tiers: dict[str, int]) -> None:
+    """A stricter tier reaches every other version (a redacted one shows the rest of the
+    same pages), except one already on the public docket; a lower tier leaves them as they
+    are (lowering a version is its own re-designation or filing)."""
+    for version in alternates(session, doc):
+        current = version.designation or after
+        if version.public_record_at is None and tiers.get(current, 0) < tiers[after]:
+            version.designation = after
 
 
 def _pages(pages: Any, doc: Document) -> tuple[int, ...]:

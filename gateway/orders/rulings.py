@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
 from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
-from gateway.authz.vocabulary import Action, State
+from gateway.authz.vocabulary import Action, Role, State
 from gateway.documents.content import bindings, rebind
 from gateway.documents.models import Document
 from gateway.documents.versions import alternates
@@ -196,6 +196,9 @@ def _rule(
         select(ClawbackItem, Document)
         .join(Document, Document.id == ClawbackItem.document_id)
         .where(ClawbackItem.clawback_id == clawback_id, Document.bates_begin == bates)
+        # both rows held: a second ruling at the same moment waits, then finds this one
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).first()
     if row is None:
         raise NotFound(f"document: {bates or '(none)'} is not in claw-back {clawback_id}")
@@ -206,6 +209,12 @@ def _rule(
         raise Invalid(f"outcome: one of {', '.join(sorted(OUTCOMES))}, not {outcome!r}")
     named = _pages(outcome, pages, doc)
     when = _order_date(access, order_date, rt)
+    noticed = session.get_one(Clawback, clawback_id).noticed_at
+    if when < court_today(access.matter, noticed):
+        raise Invalid(
+            f"order.date: {when} is before the claw-back notice "
+            f"({court_today(access.matter, noticed)}) the order rules on"
+        )
     if not docket.strip():
         raise Invalid("order.docket: the docket number of the court's order")
     added = added_calendars(rt.settings)
@@ -340,16 +349,30 @@ def deadlines_for(rt: Runtime, user: User, matter_id: int, *, address: str) -> l
         query = select(Obligation).where(Obligation.matter_id == matter_id)
         if access.side_party_id is not None:
             query = query.where(Obligation.party_id == access.side_party_id)
+        elif not access.roles & {Role.COURT, Role.AUDITOR}:
+            query = query.where(false())  # a neutral vendor or witness: no party's duties
         rows = session.scalars(query.order_by(Obligation.ends_at, Obligation.id)).all()
-        return deadline_items(session, list(rows), rt.now())
+        from gateway.documents.visibility import LIST, visible_clause
+
+        items = deadline_items(session, list(rows), rt.now(), visible_clause(access, LIST))
+        rt.audit(
+            session,
+            tag=Tag.OBLIGATIONS_READ,
+            outcome=Outcome.ALLOWED,
+            details={"obligations": len(items)},
+            **access.audit_kwargs(),
+        )
+        return items
 
 
 def deadline_items(
-    session: Session, obligations: list[Obligation], now: datetime
+    session: Session, obligations: list[Obligation], now: datetime, listable: Any = None
 ) -> list[dict[str, Any]]:
     """Each obligation as the deadline lists show it: whether its last day has ended at
-    ``now`` (whether what it required was all done, the filings recorded against it tell)."""
-    filed = _filings_against(session, [o.id for o in obligations])
+    ``now`` (whether what it required was all done, the filings recorded against it tell);
+    ``listable``: the reader's visibility condition, so that a filing names only documents
+    the reader may list (None: the operator's view)."""
+    filed = _filings_against(session, [o.id for o in obligations], listable)
     return [
         {
             **_obligation_json(session, o),
@@ -360,16 +383,19 @@ def deadline_items(
     ]
 
 
-def _filings_against(session: Session, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+def _filings_against(
+    session: Session, ids: list[int], listable: Any
+) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = {}
     if not ids:
         return found
-    rows = session.execute(
+    query = (
         select(Filing, Document.bates_begin)
         .join(Document, Document.id == Filing.document_id)
         .where(Filing.obligation_id.in_(ids))
         .order_by(Filing.filed_at, Filing.id)
     )
+    rows = session.execute(query if listable is None else query.where(listable))
     for filing, bates in rows:
         assert filing.obligation_id is not None
         found.setdefault(filing.obligation_id, []).append(

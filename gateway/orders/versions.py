@@ -38,7 +38,7 @@ from gateway.documents.content import (
 )
 from gateway.documents.models import Document, DocumentFile, DocumentVersion
 from gateway.documents.service import find_document, refuse_hidden
-from gateway.documents.versions import designation_of, state_of, visible_versions
+from gateway.documents.versions import alternates, designation_of, state_of, visible_versions
 from gateway.documents.visibility import LIST, VIEW, visible_clause
 from gateway.errors import Conflict, Forbidden, GatewayError, Invalid
 from gateway.matters.permissions import require
@@ -153,18 +153,19 @@ def _commit(
     with rt.transaction() as session:
         doc = session.get_one(Document, staged.document_id, with_for_update=True)
         try:
-            kind, designation = _fields(access, fields)
+            kind, designation = _fields(access, fields, doc)
             _check_kind(session, doc, kind)
         except GatewayError as error:
             raise _refusal(access, error, doc) from None
         now = rt.now()
         before = bindings(session, doc)
+        claim = _open_claim(session, doc)
         version = DocumentVersion(
             uid=staged.version_uid,
             document_id=doc.id,
             kind=str(kind),
             designation=designation,
-            state=str(State.PRODUCED),
+            state=_born_state(doc, kind),
             page_count=doc.page_count,
             created_by_user_id=user.id,
             note="supplied as a PDF by the producing party",
@@ -197,9 +198,16 @@ def _commit(
         prior = doc.state
         if kind == VersionKind.PRIVILEGE_REDACTED:
             # served to the receiving side from now on; the original stays with the
-            # producing party and the court
+            # producing party and the court; the document's other versions come back
+            # from the claim as they were before it
             doc.state = str(State.REPLACED)
+            assert claim is not None  # _check_kind: a claim granted in part
+            _restore_others(session, doc, claim, version)
             rebind(rt, session, access.matter, doc, before | {version.id: final})
+        elif claim is not None and version.state == str(State.SEQUESTERED):
+            # made while a claim is pending: it goes with the document, and a ruling that
+            # restores the document restores it too
+            claim.prior_versions = {**(claim.prior_versions or {}), str(version.id): "produced"}
         rt.audit(
             session,
             tag=Tag.VERSION_SUPPLIED,
@@ -218,7 +226,42 @@ def _commit(
         return version_json(doc, version, [])
 
 
-def _fields(access: MatterAccess, fields: dict[str, str]) -> tuple[VersionKind, str]:
+def _born_state(doc: Document, kind: VersionKind) -> str:
+    """A version is born in the document's state while a claim holds it (sequestered) or
+    after the court granted it (withdrawn), except the privilege-redacted version that
+    answers a ruling granted in part."""
+    held = (str(State.SEQUESTERED), str(State.WITHDRAWN))
+    if doc.state in held and kind != VersionKind.PRIVILEGE_REDACTED:
+        return doc.state
+    return str(State.PRODUCED)
+
+
+def _open_claim(session: Session, doc: Document) -> ClawbackItem | None:
+    """The claw-back item holding the document: pending, or granted in part and waiting for
+    the privilege-redacted version."""
+    if doc.state != str(State.SEQUESTERED):
+        return None
+    return session.scalar(
+        select(ClawbackItem)
+        .where(
+            ClawbackItem.document_id == doc.id,
+            ClawbackItem.outcome.in_(("", "granted_in_part")),
+        )
+        .order_by(ClawbackItem.id.desc())
+        .limit(1)
+    )
+
+
+def _restore_others(
+    session: Session, doc: Document, claim: ClawbackItem, made: DocumentVersion
+) -> None:
+    prior = claim.prior_versions or {}
+    for other in alternates(session, doc):
+        if other.id != made.id and str(other.id) in prior:
+            other.state = prior[str(other.id)] or str(State.PRODUCED)
+
+
+def _fields(access: MatterAccess, fields: dict[str, str], doc: Document) -> tuple[VersionKind, str]:
     kinds = ", ".join(str(k) for k in SUPPLIED)
     try:
         kind = VersionKind(fields.get("kind", "").strip())
@@ -230,6 +273,14 @@ def _fields(access: MatterAccess, fields: dict[str, str]) -> tuple[VersionKind, 
     if designation not in access.policy.designations:
         raise Invalid(
             f"designation: one of {', '.join(access.policy.designations)}, not {designation[:40]!r}"
+        )
+    ranks = {t.code: t.rank for t in access.policy.tiers}
+    if ranks[designation] < ranks.get(doc.designation, max(ranks.values())):
+        # lowering a designation is the designating party's re-designation, or a filing
+        # on the public docket; never a side effect of supplying a file
+        raise Invalid(
+            f"designation: a version is designated {doc.designation} or stricter, as the "
+            f"document is, not {designation}"
         )
     return kind, designation
 
