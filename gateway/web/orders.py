@@ -292,10 +292,12 @@ def certification_sign(matter_id: int, certification_id: int) -> Any:
 @login_required
 def deadlines(matter_id: int) -> Any:
     items = rulings.deadlines_for(runtime(), me(), matter_id, address=client_address())
+    orders = rulings.orders_for(runtime(), me(), matter_id, address=client_address())
     return render_template(
         "web/deadlines.html",
         matter_id=matter_id,
         items=items,
+        orders=orders,
         overdue=sum(1 for i in items if i["overdue"]),
         zone=_court_zone(matter_id),
     )

@@ -275,6 +275,10 @@ def test_deadlines_page_shows_each_party_its_own_obligations(demo, rt, app, cloc
     assert b"2020-07-06" in ours
     both = _page(court, path).data
     assert b"file Ex. 18" in both and b"return every copy" in both
+    # the court's order itself, as each may know it
+    assert b"Order of 2020-06-26, Dkt. 463: 1 granted in part" in ours
+    expert = _page(web_client(app, "expert@plaintiffs.example"), path).data
+    assert b'id="no-orders"' in expert and b"1 granted in part" not in expert  # none of it
 
     # signed in afresh after each step of the clock: the old sessions have timed out
     clock.advance(days=10)  # July 6, 2020, 10:00 Pacific: Plaintiffs' last day has not ended
