@@ -91,11 +91,14 @@ class MultipartFile:
 
         mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
         boundary = options.get("boundary", "")
+        # refused at the first read, inside the service, which audits it
+        self._refused: BadRequest | None = None
         if mimetype != "multipart/form-data" or not _BOUNDARY.fullmatch(boundary):
-            raise BadRequest(
+            self._refused = BadRequest(
                 f"the body must be multipart/form-data (with an RFC 2046 boundary) holding a "
                 f"file part {name!r}"
             )
+            boundary = "-"
         self.name = name
         self.fields: dict[str, str] = {}
         self.file_name = ""
@@ -117,6 +120,8 @@ class MultipartFile:
 
         # no memory limit in the decoder: it would count the file's pieces too; the fields'
         # own limit is kept below, and the body's by ``body_chunks``
+        if self._refused is not None:
+            raise self._refused
         decoder = MultipartDecoder(self._boundary, None, max_parts=20)
         source = body_chunks(self._limit, 1 << 20)
         part: Field | File | None = None

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
-from gateway.authz.vocabulary import Action, State
+from gateway.authz.vocabulary import Action, Role, State
 from gateway.documents.content import bindings, rebind
 from gateway.documents.models import Document
 from gateway.documents.service import find_document, refuse_hidden
@@ -182,8 +182,16 @@ def _notice(
     return _view(session, clawback, docs, rulings=False)
 
 
+WITHHELD = "withheld: it concerns documents you may not list"
+
+
 def _view(
-    session: Session, clawback: Clawback, docs: list[Document], *, rulings: bool = True
+    session: Session,
+    clawback: Clawback,
+    docs: list[Document],
+    *,
+    rulings: bool = True,
+    access: MatterAccess | None = None,
 ) -> ClawbackView:
     """The claw-back as shown: the documents given (those the caller may list), each with
     its state and (``rulings``; a new notice has none) the court's ruling on it, if any."""
@@ -213,7 +221,7 @@ def _view(
         id=clawback.id,
         documents=[shown(d) for d in docs],
         privilege=clawback.privilege,
-        basis=clawback.basis,
+        basis=clawback.basis if _whole(session, clawback, docs, access) else WITHHELD,
         noticed_at=clawback.noticed_at.isoformat(),
         claimant=claimant.name if claimant else "",
     )
@@ -324,6 +332,8 @@ def _tell_receiving_counsel(
         if not listed:
             continue  # a notice must not name documents its reader may not list
         bates = ", ".join(d.bates_begin for d in docs if d.id in listed)
+        # the basis may describe documents this reader may not list: then it is withheld
+        basis = clawback.basis if len(listed) == len(docs) else WITHHELD
         notify(
             rt,
             session,
@@ -333,7 +343,7 @@ def _tell_receiving_counsel(
             subject=f"Claw-back notice: {len(listed)} document(s) sequestered",
             body=(
                 f"The producing party asserts {clawback.privilege} over {bates} "
-                f"(basis: {clawback.basis}). Under FRCP 26(b)(5)(B) and the protective order "
+                f"(basis: {basis}). Under FRCP 26(b)(5)(B) and the protective order "
                 "you must promptly return, sequester or destroy the material and any copies, "
                 "not use or disclose it until the claim is resolved, and retrieve copies you "
                 "gave to others. You may present it to the court under seal. If your side "
@@ -393,7 +403,7 @@ def present(
                 details={"clawback": clawback.id},
                 **access.audit_kwargs(),
             )
-        return _view(session, clawback, _listable(session, access, clawback))
+        return _view(session, clawback, _listable(session, access, clawback), access=access)
 
 
 def _listable(
@@ -466,7 +476,7 @@ def get_clawback(
             details={"clawback": clawback.id, "documents": len(docs)},
             **access.audit_kwargs(),
         )
-        return _view(session, clawback, docs)
+        return _view(session, clawback, docs, access=access)
 
 
 # --- certifying what became of the copies -------------------------------------------------
@@ -623,6 +633,23 @@ def _certify(
     )
 
 
+def _whole(
+    session: Session, clawback: Clawback, docs: list[Document], access: MatterAccess | None
+) -> bool:
+    """Whether the reader may read the claim's basis: the claimant's side, the court, or a
+    reader who may list every document it names (the basis may describe any of them)."""
+    if access is None or access.side_party_id == clawback.claimant_party_id:
+        return True
+    if Role.COURT in access.roles:
+        return True
+    total = session.scalar(
+        select(func.count())
+        .select_from(ClawbackItem)
+        .where(ClawbackItem.clawback_id == clawback.id)
+    )
+    return len(docs) == total
+
+
 def clawbacks_for(rt: Runtime, user: User, matter_id: int, *, address: str) -> list[dict[str, Any]]:
     """The matter's claw-backs the caller may know of (those with a document it may list),
     newest first, each naming only those documents."""
@@ -637,7 +664,7 @@ def clawbacks_for(rt: Runtime, user: User, matter_id: int, *, address: str) -> l
         for clawback in found:
             docs = _listable(session, access, clawback)
             if docs:
-                views.append(_view(session, clawback, docs).as_json())
+                views.append(_view(session, clawback, docs, access=access).as_json())
         rt.audit(
             session,
             tag=Tag.CLAWBACK_READ,

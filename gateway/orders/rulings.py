@@ -25,6 +25,7 @@ from gateway.authz.vocabulary import Action, Role, State
 from gateway.documents.content import bindings, rebind
 from gateway.documents.models import Document
 from gateway.documents.versions import alternates
+from gateway.documents.visibility import LIST, visible_clause
 from gateway.errors import Conflict, GatewayError, Invalid, NotFound
 from gateway.matters.models import Matter, Party
 from gateway.matters.permissions import require
@@ -347,13 +348,21 @@ def deadlines_for(rt: Runtime, user: User, matter_id: int, *, address: str) -> l
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         query = select(Obligation).where(Obligation.matter_id == matter_id)
+        neutral = bool(access.roles & {Role.COURT, Role.AUDITOR})
         if access.side_party_id is not None:
-            query = query.where(Obligation.party_id == access.side_party_id)
-        elif not access.roles & {Role.COURT, Role.AUDITOR}:
+            query = query.where(
+                Obligation.party_id == access.side_party_id,
+                # a duty is shown with the order that set it, so only to a reader who may
+                # list a document that order ruled on (its words may describe them)
+                Obligation.order_docket.in_(
+                    select(ClawbackItem.order_docket)
+                    .join(Document, Document.id == ClawbackItem.document_id)
+                    .where(Document.matter_id == matter_id, visible_clause(access, LIST))
+                ),
+            )
+        elif not neutral:
             query = query.where(false())  # a neutral vendor or witness: no party's duties
         rows = session.scalars(query.order_by(Obligation.ends_at, Obligation.id)).all()
-        from gateway.documents.visibility import LIST, visible_clause
-
         items = deadline_items(session, list(rows), rt.now(), visible_clause(access, LIST))
         rt.audit(
             session,
@@ -414,8 +423,6 @@ def orders_for(rt: Runtime, user: User, matter_id: int, *, address: str) -> list
     """The court's orders ruling on claw-backs in the matter, newest first: each with its
     date, docket number and how the documents it ruled on came out, counting only those
     the caller may list (the court and a party see the orders on what they may see)."""
-    from gateway.documents.visibility import LIST, visible_clause
-
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         rows = session.execute(
