@@ -12,15 +12,18 @@ timed is the product's own services only. Then, in the same process:
 - ``claw_back`` naming 1,000 documents, end to end: sequestering, re-wrapping every data
   key, finding the pre-notice downloads in the audit, the certification task, the notices
   and the audit entries;
-- 1,000 calls of ``redesignate`` (CONFIDENTIAL -> AEO), one document per call, as the API
-  offers it: total and per call;
+- 1,000 calls of ``redesignate`` (CONFIDENTIAL -> AEO), one document per call, as the
+  per-document route offers it: total and per call;
+- ``redesignate_many`` of another 1,000 documents (CONFIDENTIAL -> AEO) in one call, as the
+  bulk route (``POST /matters/<id>/designations``) offers it;
 - "every worker within one request": a second Runtime on the same database, warmed by a
   request before the changes, and a third one started after them, each list the affected
   range as a receiving party's employee; the first request of each must show the claw-back's
   documents as sequestered slips and none of the re-designated ones (the program exits
   non-zero otherwise).
 
-Ends with one ``RESULT`` line: the claw-back's cost as a ratio of the baseline's.
+Ends with one ``RESULT`` line: the claw-back's cost as a ratio of the baseline's, and the
+bulk re-designation's.
 
 Run: .venv/bin/python bench/orders.py [--small]
      GATEWAY_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/bench_orders \\
@@ -65,7 +68,7 @@ from gateway.orders import clawback as clawback_module
 from gateway.orders import redesignate as redesignate_module
 from gateway.orders.clawback import claw_back
 from gateway.orders.models import Certification, CertificationCopy, Notice
-from gateway.orders.redesignate import redesignate
+from gateway.orders.redesignate import redesignate, redesignate_many
 from gateway.runtime import Runtime
 
 OPERATOR = Actor.command_line("bench")
@@ -79,7 +82,7 @@ BATCH = 5_000
 @dataclass(frozen=True)
 class Sizes:
     documents: int
-    changed: int  # documents named by the claw-back, and documents re-designated
+    changed: int  # documents named by the claw-back, re-designated one by one, and at once
     audit: int  # views and downloads already in the trail
     counsel: int  # receiving outside counsel (each gets the claw-back notice)
     employees: int  # receiving party employees with Exhibit A signed
@@ -98,6 +101,7 @@ class Matterset:
     employee: User
     clawed: list[str]  # Bates numbers
     redesignated: list[str]
+    bulk: list[str]  # re-designated in one call
     baseline_ids: list[int]
     pre_notice_downloads: int  # receiving-side downloads of the claw-back's documents
 
@@ -372,15 +376,16 @@ def build(root: Path, url: str | None, sizes: Sizes) -> Matterset:
         for i in range(sizes.employees)
     ]
     middle = sizes.documents // 2
-    changed = range(middle, middle + 2 * sizes.changed)
+    changed = range(middle, middle + 3 * sizes.changed)
     insert_documents(rt, matter, producer.id, sizes, changed)
     clawed = [bates(n * PAGES) for n in changed[: sizes.changed]]
-    redesignated = [bates(n * PAGES) for n in changed[sizes.changed :]]
+    redesignated = [bates(n * PAGES) for n in changed[sizes.changed : 2 * sizes.changed]]
+    bulk = [bates(n * PAGES) for n in changed[2 * sizes.changed :]]
     with rt.db.session() as session:
         clawed_ids = set(
             session.scalars(select(Document.id).where(Document.bates_begin.in_(clawed)))
         )
-        low = middle + 2 * sizes.changed + 10
+        low = middle + 3 * sizes.changed + 10
         baseline_ids = list(
             session.scalars(
                 select(Document.id)
@@ -400,6 +405,7 @@ def build(root: Path, url: str | None, sizes: Sizes) -> Matterset:
         employees[0],
         clawed,
         redesignated,
+        bulk,
         baseline_ids,
         downloads,
     )
@@ -425,9 +431,9 @@ def baseline(m: Matterset) -> float:
 
 def listing(rt: Runtime, user: User, m: Matterset, page: int = 1) -> documents.DocumentPage:
     """The affected range as one list request: the claw-back's documents, then the
-    re-designated ones."""
+    re-designated ones (one by one, then at once)."""
     query = documents.DocumentQuery(
-        bates_from=m.clawed[0], bates_to=m.redesignated[-1], page=page, per_page=500
+        bates_from=m.clawed[0], bates_to=m.bulk[-1], page=page, per_page=500
     )
     return documents.list_documents(rt, user, m.matter_id, query, address="bench")
 
@@ -435,10 +441,10 @@ def listing(rt: Runtime, user: User, m: Matterset, page: int = 1) -> documents.D
 def problems_seen(page: documents.DocumentPage, m: Matterset, changed: bool) -> list[str]:
     """What a receiving party's employee must (and must not) see in the affected range."""
     found = []
-    expected = len(m.clawed) if changed else len(m.clawed) + len(m.redesignated)
+    expected = len(m.clawed) if changed else len(m.clawed) + len(m.redesignated) + len(m.bulk)
     if page.total != expected:
         found.append(f"listed {page.total} documents, expected {expected}")
-    redesignated = set(m.redesignated)
+    redesignated = set(m.redesignated) | set(m.bulk)
     for item in page.items:
         if changed and item["bates_begin"] in redesignated:
             found.append(f"{item['bates_begin']} re-designated AEO but still listed")
@@ -449,7 +455,8 @@ def problems_seen(page: documents.DocumentPage, m: Matterset, changed: bool) -> 
 
 def workers_see(m: Matterset, warm: Runtime) -> list[str]:
     """The first request after the change, on a worker warmed before it and on one started
-    after it: the claw-back's documents listed as slips, the re-designated ones gone."""
+    after it: the claw-back's documents listed as slips, the re-designated ones gone (those
+    of the bulk call too)."""
     failures = []
     fresh = Runtime(m.settings)
     for name, other in (("warm worker", warm), ("fresh worker", fresh)):
@@ -574,6 +581,21 @@ def _run(sizes: Sizes, url: str | None, profile: bool) -> int:
         redesignate_s = sum(calls)
         redesignate_mail = outbox.take()
 
+        at_once = Timed(profile)
+        bulk = at_once(
+            redesignate_many,
+            rt,
+            m.producer_counsel,
+            m.matter_id,
+            m.bulk,
+            designation="AEO",
+            reason="inadvertent failure to designate",
+            address="bench",
+        )
+        assert len(bulk.documents) == len(m.bulk)
+        bulk_s = at_once.calls[0]
+        bulk_mail = outbox.take()
+
         failures = check_certification(m, view.id) + workers_see(m, warm)
         warm.close()
         notices = count_notices(rt)
@@ -599,8 +621,13 @@ def _run(sizes: Sizes, url: str | None, profile: bool) -> int:
         f"max {max(calls) * 1000:.1f} ms "
         f"(of which {redesignate_mail[0]:.3f} s delivering {redesignate_mail[1]} e-mails)"
     )
+    print(
+        f"redesignate_many of {sizes.changed} documents in one call: {bulk_s:.3f} s "
+        f"(of which {bulk_mail[0]:.3f} s delivering {bulk_mail[1]} e-mails)"
+    )
     clawing.report("claw_back")
     redesignating.report(f"redesignate x {sizes.changed}")
+    at_once.report("redesignate_many")
     if profile:
         print("(profiled: the times above include the profiler's overhead)")
     for failure in failures:
@@ -609,8 +636,10 @@ def _run(sizes: Sizes, url: str | None, profile: bool) -> int:
         f"RESULT orders clawback_{sizes.changed}_s={clawback_s:.3f} "
         f"redesignate_{sizes.changed}_s={redesignate_s:.3f} "
         f"per_redesignate_ms={per_call * 1000:.1f} "
+        f"redesignate_many_{sizes.changed}_s={bulk_s:.3f} "
         f"baseline_update_{sizes.changed}_s={base:.3f} ratio={clawback_s / base:.1f} "
-        f"redesignate_ratio={redesignate_s / base:.1f} list_page_ms={list_page * 1000:.0f} "
+        f"redesignate_ratio={redesignate_s / base:.1f} "
+        f"redesignate_many_ratio={bulk_s / base:.1f} list_page_ms={list_page * 1000:.0f} "
         f"visible_next_request={visible}"
     )
     return 1 if failures else 0
@@ -672,7 +701,7 @@ def main() -> None:
         "--small", action="store_true", help="10,000 documents, 100 changed (a quick look)"
     )
     parser.add_argument(
-        "--profile", action="store_true", help="print cProfile's top entries of both workflows"
+        "--profile", action="store_true", help="print cProfile's top entries of each workflow"
     )
     args = parser.parse_args()
     url = os.environ.get("GATEWAY_BENCH_DATABASE_URL") or None

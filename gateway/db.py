@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Engine
@@ -17,6 +17,18 @@ from gateway.clock import as_utc
 
 # ids are Integer columns: 32-bit signed on PostgreSQL, so no id is larger than this
 MAX_ID = 2**31 - 1
+
+# values per ``IN (...)`` when a workflow names many rows (a claw-back of a thousand
+# documents): well inside every backend's limit on bound parameters
+IN_BATCH = 500
+
+T = TypeVar("T")
+
+
+def batches(values: Sequence[T], size: int = IN_BATCH) -> Iterator[Sequence[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

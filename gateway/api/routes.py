@@ -28,7 +28,7 @@ from gateway.matters.exhibit_a import ExhibitA, blank_text
 from gateway.orders import clawback, filings, rulings, versions
 from gateway.orders.deadlines import MAX_DAYS
 from gateway.orders.notices import notices_for
-from gateway.orders.redesignate import redesignate
+from gateway.orders.redesignate import redesignate, redesignate_many
 from gateway.queries import MAX_PAGE, from_args
 
 
@@ -412,6 +412,27 @@ def change_designation(matter_id: int, bates: str) -> Any:
         bates,
         designation=body.get("designation", ""),
         pages=body.get("pages"),
+        reason=body.get("reason", ""),
+        address=client_address(),
+    )
+    return jsonify(result.as_json())
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/designations",
+    "POST",
+    "Re-designate whole documents together as their designating party: all or none",
+    body={"application/json": {"schema": {"type": "object"}}},
+)
+def change_designations(matter_id: int) -> Any:
+    body = _json()
+    result = redesignate_many(
+        runtime(),
+        current_user(),
+        matter_id,
+        body.get("documents"),
+        designation=body.get("designation", ""),
         reason=body.get("reason", ""),
         address=client_address(),
     )

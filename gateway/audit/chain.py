@@ -81,24 +81,46 @@ def ensure_anchor(session: Session, signer: Ed25519PrivateKey, now: datetime) ->
 
 def append(session: Session, signer: Ed25519PrivateKey, entry: AuditEntry) -> AuditEntry:
     """Link ``entry`` to the chain inside the caller's transaction."""
+    return append_many(session, signer, [entry])[0]
+
+
+def append_many(
+    session: Session, signer: Ed25519PrivateKey, entries: list[AuditEntry]
+) -> list[AuditEntry]:
+    """Link ``entries`` to the chain in their order, inside the caller's transaction.
+
+    The chain is the one an ``append`` of each would make; the head is locked once and
+    signed once, at the end (only the newest head is ever kept, so the heads in between
+    need no signature).
+    """
+    if not entries:
+        return entries
     anchor = session.execute(
         select(AuditAnchor).where(AuditAnchor.id == ANCHOR_ID).with_for_update()
     ).scalar_one_or_none()
     if anchor is None:
         # refusing here stops the action: nothing is served that is not recorded
         raise IntegrityFailure("the audit chain has no signed head: run `pogw init`")
-    entry.seq = anchor.count + 1
-    if entry.matter_id is not None and entry.side_party_id is not None:
-        entry.side_seq = _last_side_seq(session, entry.matter_id, entry.side_party_id) + 1
-    entry.prev_hash = anchor.head_hash
-    entry.hash = entry_hash(entry, anchor.head_hash)
-    session.add(entry)
-    anchor.count = entry.seq
-    anchor.head_hash = entry.hash
+    seq, head = anchor.count, anchor.head_hash
+    sides: dict[tuple[int, int], int] = {}
+    for entry in entries:
+        seq += 1
+        entry.seq = seq
+        if entry.matter_id is not None and entry.side_party_id is not None:
+            side = (entry.matter_id, entry.side_party_id)
+            if side not in sides:
+                sides[side] = _last_side_seq(session, *side)
+            sides[side] += 1
+            entry.side_seq = sides[side]
+        entry.prev_hash = head
+        entry.hash = head = entry_hash(entry, head)
+    session.add_all(entries)
+    anchor.count = seq
+    anchor.head_hash = head
     anchor.signature = signer.sign(head_message(anchor.count, anchor.head_hash))
-    anchor.updated_at = entry.at
+    anchor.updated_at = entries[-1].at
     session.flush()
-    return entry
+    return entries
 
 
 def _last_side_seq(session: Session, matter_id: int, side_party_id: int) -> int:

@@ -15,6 +15,8 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_matter_seq", "matter_id", "seq"),
         Index("ix_audit_matter_side_seq", "matter_id", "side_party_id", "seq"),
+        # who viewed or downloaded a document, before a workflow changes who may see it
+        Index("ix_audit_document_seq", "document_id", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

@@ -1,4 +1,4 @@
-"""``record``: the one way anything writes to the audit trail."""
+"""``record`` and ``record_many``: the one way anything writes to the audit trail."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
-from gateway.audit.chain import append, canonical_json
+from gateway.audit.chain import append, append_many, canonical_json
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 
@@ -27,9 +27,20 @@ class Actor:
         return cls(user_id=None, email=who, address="local")
 
 
-def record(
-    session: Session,
-    signer: Ed25519PrivateKey,
+def record(session: Session, signer: Ed25519PrivateKey, **fields: Any) -> AuditEntry:
+    """One entry; ``fields`` are ``new_entry``'s keyword arguments."""
+    return append(session, signer, new_entry(**fields))
+
+
+def record_many(
+    session: Session, signer: Ed25519PrivateKey, entries: list[dict[str, Any]]
+) -> list[AuditEntry]:
+    """Entries of one workflow that changes many documents at once, each given as
+    ``new_entry``'s keyword arguments, linked in their order under one lock of the head."""
+    return append_many(session, signer, [new_entry(**fields) for fields in entries])
+
+
+def new_entry(
     *,
     at: datetime,
     tag: Tag,
@@ -43,7 +54,7 @@ def record(
     bates: str = "",
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    entry = AuditEntry(
+    return AuditEntry(
         at=at,
         tag=str(tag),
         outcome=str(outcome),
@@ -58,4 +69,3 @@ def record(
         address=actor.address,
         details=canonical_json(details or {}),
     )
-    return append(session, signer, entry)

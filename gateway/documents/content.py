@@ -19,7 +19,7 @@ import itertools
 import re
 import secrets
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import BinaryIO
@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.crypto.keys import generate_key, unwrap_key, wrap_key
+from gateway.db import batches
 from gateway.documents.loadfiles import Placed, volume_load_files
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
 from gateway.documents.zipstream import Member, known_zip, stream_zip, unique_name
@@ -257,12 +258,22 @@ def readables(
 def bindings(session: Session, doc: Document) -> dict[int, Binding]:
     """What decides access to each version of ``doc`` now: taken before a workflow changes
     it, and given to ``rebind`` after."""
-    return {v.id: Binding.of_version(doc, v) for v in _versions(session, doc)}
+    return bindings_many(session, [doc])[doc.id]
 
 
-def _versions(session: Session, doc: Document) -> list[DocumentVersion]:
+def bindings_many(session: Session, docs: Sequence[Document]) -> dict[int, dict[int, Binding]]:
+    """``bindings`` of each of ``docs``, by document id, in a query per batch of them."""
+    by_id = {d.id: d for d in docs}
+    found: dict[int, dict[int, Binding]] = {d.id: {} for d in docs}
+    for batch in batches(list(by_id)):
+        for v in _versions(session, batch):
+            found[v.document_id][v.id] = Binding.of_version(by_id[v.document_id], v)
+    return found
+
+
+def _versions(session: Session, doc_ids: Sequence[int]) -> list[DocumentVersion]:
     return list(
-        session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == doc.id))
+        session.scalars(select(DocumentVersion).where(DocumentVersion.document_id.in_(doc_ids)))
     )
 
 
@@ -277,28 +288,53 @@ def rebind(
     is (it fails to decrypt, and every attempt is audited), and the workflow goes on, since
     a change such as a sequestration must never be blocked by it.
     """
+    return rebind_many(rt, session, matter, [(doc, before)])
+
+
+def rebind_many(
+    rt: Runtime,
+    session: Session,
+    matter: Matter,
+    changed: Sequence[tuple[Document, dict[int, Binding]]],
+) -> int:
+    """``rebind`` for many documents of one matter: the matter key unwrapped once, the
+    versions and files looked up a batch of documents at a time."""
     mkey = matter_key(rt, matter)
-    versions = {v.id: v for v in _versions(session, doc)}
+    before = {doc.id: (doc, bound) for doc, bound in changed}
     done = 0
-    for f in session.scalars(select(DocumentFile).where(DocumentFile.version_id.in_(versions))):
-        version = versions[f.version_id]
-        after = Binding.of_version(doc, version)
-        place = place_of(doc, version, f)
-        old = before.get(version.id, after) if f.key_binding else None
-        if old == after and f.key_binding:
-            continue
-        try:
-            key = unwrap_key(
-                mkey, f.wrapped_data_key, context=_key_context(matter, place, f.blob_key, old)
-            )
-        except IntegrityFailure:
-            continue
-        f.wrapped_data_key = wrap_key(
-            mkey, key, context=_key_context(matter, place, f.blob_key, after)
-        )
-        f.key_binding = 1
-        done += 1
+    for batch in batches(list(before)):
+        versions = {v.id: v for v in _versions(session, batch)}
+        files = session.scalars(select(DocumentFile).where(DocumentFile.version_id.in_(versions)))
+        for f in files:
+            version = versions[f.version_id]
+            doc, bound = before[version.document_id]
+            done += _rewrap(mkey, matter, doc, version, f, bound)
     return done
+
+
+def _rewrap(
+    mkey: bytes,
+    matter: Matter,
+    doc: Document,
+    version: DocumentVersion,
+    f: DocumentFile,
+    before: dict[int, Binding],
+) -> int:
+    """1 if the file's data key was re-wrapped for the version's binding now, else 0."""
+    after = Binding.of_version(doc, version)
+    place = place_of(doc, version, f)
+    old = before.get(version.id, after) if f.key_binding else None
+    if old == after and f.key_binding:
+        return 0
+    try:
+        key = unwrap_key(
+            mkey, f.wrapped_data_key, context=_key_context(matter, place, f.blob_key, old)
+        )
+    except IntegrityFailure:
+        return 0
+    f.wrapped_data_key = wrap_key(mkey, key, context=_key_context(matter, place, f.blob_key, after))
+    f.key_binding = 1
+    return 1
 
 
 def _plaintext(rt: Runtime, readable: _Readable) -> Iterator[bytes]:

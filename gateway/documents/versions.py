@@ -8,12 +8,13 @@ redacted one); a document is listed if any of its versions may be.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from gateway.authz.vocabulary import VersionKind
+from gateway.db import batches
 from gateway.documents.models import Document, DocumentFile, DocumentVersion
 from gateway.documents.visibility import completeness, version_clause
 from gateway.matters.service import MatterAccess
@@ -96,28 +97,41 @@ def is_original(version: DocumentVersion) -> bool:
 
 def alternates(session: Session, doc: Document) -> list[DocumentVersion]:
     """The document's versions other than the original."""
-    if not doc.alternates:
-        return []
-    return list(
-        session.scalars(
+    return alternates_many(session, [doc])[doc.id]
+
+
+def alternates_many(session: Session, docs: Sequence[Document]) -> dict[int, list[DocumentVersion]]:
+    """``alternates`` of each of ``docs``, by document id."""
+    found: dict[int, list[DocumentVersion]] = {d.id: [] for d in docs}
+    for batch in batches([d.id for d in docs if d.alternates]):
+        for v in session.scalars(
             select(DocumentVersion)
             .where(
-                DocumentVersion.document_id == doc.id,
+                DocumentVersion.document_id.in_(batch),
                 DocumentVersion.kind != str(VersionKind.ORIGINAL),
             )
             .order_by(DocumentVersion.id)
-        )
-    )
+        ):
+            found[v.document_id].append(v)
+    return found
 
 
 def public_record(session: Session, doc: Document) -> bool:
     """Whether the original was filed on the public docket in full (a public record)."""
-    return (
-        session.scalar(
-            select(DocumentVersion.id).where(
-                DocumentVersion.id == doc.current_version_id,
-                DocumentVersion.public_record_at.is_not(None),
+    return doc.id in public_records(session, [doc])
+
+
+def public_records(session: Session, docs: Sequence[Document]) -> set[int]:
+    """The ids of those of ``docs`` that are public records."""
+    originals = {d.current_version_id: d.id for d in docs if d.current_version_id is not None}
+    found: set[int] = set()
+    for batch in batches(list(originals)):
+        found.update(
+            originals[v]
+            for v in session.scalars(
+                select(DocumentVersion.id).where(
+                    DocumentVersion.id.in_(batch), DocumentVersion.public_record_at.is_not(None)
+                )
             )
         )
-        is not None
-    )
+    return found

@@ -22,12 +22,11 @@ from gateway.accounts.models import User
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.vocabulary import Action, Role, State
-from gateway.documents.content import bindings, rebind
+from gateway.documents.content import bindings, bindings_many, rebind, rebind_many
 from gateway.documents.models import Document
-from gateway.documents.service import find_document, refuse_hidden
-from gateway.documents.versions import alternates, public_record
+from gateway.documents.versions import alternates_many, public_records
 from gateway.documents.visibility import LIST, visible_clause
-from gateway.errors import BadRequest, Conflict, Forbidden, GatewayError, Invalid, NotFound
+from gateway.errors import Conflict, Forbidden, GatewayError, Invalid, NotFound
 from gateway.matters.models import Matter, Membership, Party
 from gateway.matters.permissions import require
 from gateway.matters.service import MatterAccess, court_today, resolve_access
@@ -39,6 +38,7 @@ from gateway.orders.models import (
     ClawbackItem,
     Presentation,
 )
+from gateway.orders.named import named_documents
 from gateway.orders.notices import deliver_outbox, notify
 from gateway.orders.refusals import refused
 from gateway.orders.service import added_calendars
@@ -46,7 +46,6 @@ from gateway.runtime import Refused, Runtime
 
 OPEN_STATES = (str(State.PRODUCED), str(State.REPLACED))
 COPY_ACTIONS = ("returned", "sequestered", "destroyed")
-MAX_DOCUMENTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -85,33 +84,13 @@ def claw_back(
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         require(access, Action.CLAWBACK_NOTICE, tag=Tag.CLAWBACK_NOTICED)
-        docs = _claimed(session, rt, access, documents)
+        docs = named_documents(session, rt, access, documents, tag=Tag.CLAWBACK_NOTICED)
         try:
             view = _notice(rt, session, access, docs, privilege, basis)
         except GatewayError as error:
             raise refused(access, Tag.CLAWBACK_NOTICED, error) from None
     deliver_outbox(rt)
     return view
-
-
-def _claimed(session: Session, rt: Runtime, access: MatterAccess, bates: Any) -> list[Document]:
-    if not isinstance(bates, list) or not all(isinstance(b, str) for b in bates):
-        raise refused(access, Tag.CLAWBACK_NOTICED, Invalid("documents: a list of Bates numbers"))
-    if not bates or len(bates) > MAX_DOCUMENTS:
-        raise refused(
-            access,
-            Tag.CLAWBACK_NOTICED,
-            BadRequest(f"documents: name 1 to {MAX_DOCUMENTS} documents by Bates number"),
-        )
-    if len(set(bates)) != len(bates):
-        raise refused(access, Tag.CLAWBACK_NOTICED, BadRequest("documents: named twice"))
-    docs = []
-    for number in bates:
-        doc = find_document(session, access, number, visible_clause(access, LIST), lock=True)
-        if doc is None:
-            raise refuse_hidden(session, rt, access, number, Tag.CLAWBACK_NOTICED, LIST)
-        docs.append(doc)
-    return docs
 
 
 def _notice(
@@ -127,6 +106,7 @@ def _notice(
     if not privilege.strip() or not basis.strip():
         raise Invalid("privilege, basis: name the privilege or protection and its basis")
     side = access.side_party_id
+    public = public_records(session, docs)
     for doc in docs:
         if side not in (doc.producing_party_id, doc.designating_party_id):
             raise Forbidden(
@@ -134,7 +114,7 @@ def _notice(
             )
         if doc.state not in OPEN_STATES:
             raise Conflict(f"{doc.bates_begin} is {doc.state} already")
-        if public_record(session, doc):
+        if doc.id in public:
             raise Conflict(f"{doc.bates_begin} is a public record (filed in full on the docket)")
     now = rt.now()
     assert side is not None  # a party's counsel: require() and the check above
@@ -148,10 +128,11 @@ def _notice(
     )
     session.add(clawback)
     session.flush()
+    bound = bindings_many(session, docs)
+    versions = alternates_many(session, docs)
     for doc in docs:
-        bound = bindings(session, doc)
         # its other versions go with it, except one already on the public docket
-        others = [v for v in alternates(session, doc) if v.public_record_at is None]
+        others = [v for v in versions[doc.id] if v.public_record_at is None]
         session.add(
             ClawbackItem(
                 clawback_id=clawback.id,
@@ -165,19 +146,23 @@ def _notice(
             version.state = str(State.SEQUESTERED)
         doc.state = str(State.SEQUESTERED)
         doc.presented_at = None  # this claim is the court's only once presented to it
-        rebind(rt, session, access.matter, doc, bound)
+    rebind_many(rt, session, access.matter, [(doc, bound[doc.id]) for doc in docs])
     tasks = _certification_tasks(rt, session, access.matter, clawback, docs)
-    for doc in docs:
-        rt.audit(
-            session,
-            tag=Tag.CLAWBACK_NOTICED,
-            outcome=Outcome.ALLOWED,
-            document_id=doc.id,
-            bates=doc.bates_begin,
-            reason=clawback.privilege,
-            details={"clawback": clawback.id},
-            **access.audit_kwargs(),
-        )
+    rt.audit_many(
+        session,
+        [
+            dict(
+                tag=Tag.CLAWBACK_NOTICED,
+                outcome=Outcome.ALLOWED,
+                document_id=doc.id,
+                bates=doc.bates_begin,
+                reason=clawback.privilege,
+                details={"clawback": clawback.id},
+                **access.audit_kwargs(),
+            )
+            for doc in docs
+        ],
+    )
     _tell_receiving_counsel(rt, session, access.matter, clawback, docs, tasks)
     return _view(session, clawback, docs, rulings=False)
 

@@ -37,7 +37,8 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # each delivery looks for what is still undelivered, however much went out before
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
     delivered_by: Mapped[str] = mapped_column(String(20), default="")
     error: Mapped[str] = mapped_column(String(500), default="")
 

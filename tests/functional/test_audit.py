@@ -8,8 +8,11 @@ import io
 import pytest
 from sqlalchemy import delete, select, update
 
-from gateway.audit.chain import verify
+from gateway.audit.chain import ANCHOR_ID, verify
 from gateway.audit.models import AuditAnchor, AuditEntry
+from gateway.audit.recorder import Actor
+from gateway.audit.tags import Outcome, Tag
+from gateway.matters.models import Party
 from tests import factories
 from tests.helpers import BASE, api_get, auth, token_for
 
@@ -134,6 +137,57 @@ def test_intact_chain_verifies(activity, rt):
     report = _verify(rt)
     assert report.ok, report.problems
     assert report.checked > 20
+
+
+class _Undo(Exception):
+    """Raised to roll a transaction back once its result is read."""
+
+
+def _linked(rt, link):
+    """The entries ``link`` appends and the head it leaves, then rolled back."""
+    with rt.db.session() as session:
+        before = session.get(AuditAnchor, ANCHOR_ID).count
+    found = None
+    try:
+        with rt.db.session() as session:
+            link(session)
+            rows = session.execute(
+                select(AuditEntry.seq, AuditEntry.side_seq, AuditEntry.prev_hash, AuditEntry.hash)
+                .where(AuditEntry.seq > before)
+                .order_by(AuditEntry.seq)
+            ).all()
+            anchor = session.get(AuditAnchor, ANCHOR_ID)
+            found = (rows, anchor.count, anchor.head_hash, anchor.signature)
+            raise _Undo
+    except _Undo:
+        return found
+
+
+def test_entries_linked_at_once_make_the_chain_one_at_a_time_would(activity, rt):
+    with rt.db.session() as session:
+        sides = list(session.scalars(select(Party.id).where(Party.matter_id == activity)))[:2]
+    actor = Actor(user_id=None, email="bulk@test.example", address="test")
+    fields = [
+        dict(
+            tag=Tag.DESIGNATION_CHANGED,
+            outcome=Outcome.ALLOWED,
+            actor=actor,
+            matter_id=activity,
+            side_party_id=side,
+            bates=f"X-{n}",
+            details={"n": n},
+        )
+        for n, side in enumerate([sides[0], sides[1], sides[0], None, sides[1], sides[0]])
+    ]
+    one_by_one = _linked(rt, lambda session: [rt.audit(session, **f) for f in fields])
+    at_once = _linked(rt, lambda session: rt.audit_many(session, fields))
+    assert len(one_by_one[0]) == len(fields)
+    # the same numbers within each side, the same links, the same signed head
+    assert at_once == one_by_one
+    with rt.db.session() as session:
+        rt.audit_many(session, fields)
+    report = _verify(rt)
+    assert report.ok, report.problems
 
 
 def test_edited_row_is_found(activity, rt):
