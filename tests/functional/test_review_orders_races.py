@@ -101,7 +101,7 @@ def test_two_clawbacks_of_one_document_at_once(rt, demo, monkeypatch, client):
     results = _both(
         monkeypatch,
         clawback_mod,
-        "public_record",
+        "public_records",
         lambda: clawback_mod.claw_back(
             rt, defendants, demo, documents=[EX18], privilege="a", basis="first", address="t"
         ),
