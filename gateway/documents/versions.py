@@ -38,20 +38,8 @@ def served_versions(
     session: Session, access: MatterAccess, doc_ids: Iterable[int], action: str
 ) -> dict[int, DocumentVersion]:
     """``served_version`` for many documents in one query."""
-    ids = sorted(set(doc_ids))
-    if not ids:
-        return {}
-    version = aliased(DocumentVersion)
-    rows = session.scalars(
-        select(version)
-        .join(Document, Document.id == version.document_id)
-        .where(version.document_id.in_(ids), version_clause(access, action, version))
-        .order_by(version.document_id, completeness(version), version.id)
-    )
-    served: dict[int, DocumentVersion] = {}
-    for v in rows:
-        served.setdefault(v.document_id, v)
-    return served
+    found = visible_versions(session, access, doc_ids, action)
+    return {doc_id: versions[0] for doc_id, versions in found.items() if versions}
 
 
 def visible_versions(
