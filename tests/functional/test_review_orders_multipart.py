@@ -174,3 +174,29 @@ def test_a_boundary_outside_rfc_2046_is_a_bad_request(app, rt, demo):
         data=b"--\xe2\x98\x83--\r\n",
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("length", [70, 72, 200])
+def test_a_long_boundary_is_read(client, rt, in_part, length):
+    """RFC 2046 says 70 characters at most; Werkzeug's test client sends up to 72. Up to
+    200 bchars are read; the version is made."""
+    boundary = ("b" * length)[:length]
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\n'
+        f"privilege_redacted\r\n--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="designation"\r\n\r\nAEO\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode() + pdf_bytes(17) + f"\r\n--{boundary}--\r\n".encode()
+    response = _raw(client, in_part, body, boundary)
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_boundary_over_200_characters_is_refused(client, rt, in_part):
+    boundary = "b" * 201
+    body = f"--{boundary}\r\n\r\n--{boundary}--\r\n".encode()
+    before = _state(rt)
+    response = _raw(client, in_part, body, boundary)
+    assert response.status_code == 400
+    assert "boundary" in response.get_json()["error"]["message"]
+    assert _state(rt) == before
