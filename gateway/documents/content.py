@@ -358,6 +358,26 @@ def _plaintext(rt: Runtime, readable: _Readable) -> Iterator[bytes]:
         ) from None
 
 
+def open_plaintext(rt: Runtime, readable: _Readable) -> BinaryIO:
+    """A seekable plaintext reader of a stored file (one segment decrypted at a time, never
+    written to disk), for what needs random access: pikepdf, pypdfium2, Pillow. The caller
+    closes it. StoredContentFailed if the file is missing or fails its check."""
+    try:
+        reader = rt.blobs.open(
+            readable.blob_key,
+            data_key=readable.data_key,
+            identity=readable.identity,
+            ciphertext_size=readable.ciphertext_size,
+        )
+    except IntegrityFailure as exc:
+        raise StoredContentFailed(readable.document_id, readable.bates, exc.message) from None
+    except FileNotFoundError:
+        raise StoredContentFailed(
+            readable.document_id, readable.bates, "the stored file is missing"
+        ) from None
+    return io.BufferedReader(reader, CHUNK)
+
+
 def _primed(chunks: Iterator[bytes]) -> Iterator[bytes]:
     """Produce the first piece now (which opens and checks the file), the rest when asked."""
     first = next(chunks, None)

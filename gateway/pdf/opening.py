@@ -152,7 +152,9 @@ def active_content(pdf: pikepdf.Pdf) -> list[str]:
 
 
 def _has_files(page: pikepdf.Page) -> bool:
-    return any(a.get("/Subtype") == pikepdf.Name.FileAttachment for a in page.obj.get("/Annots", []))
+    return any(
+        a.get("/Subtype") == pikepdf.Name.FileAttachment for a in page.obj.get("/Annots", [])
+    )
 
 
 def _short(value: object) -> str:
