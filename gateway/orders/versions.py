@@ -191,6 +191,9 @@ def _commit(
                 sha256=stored.sha256,
                 crc32=stored.crc32,
                 key_binding=1,
+                # the supplier's PDF is taken to carry the legend of the designation it
+                # is supplied under; a later change of it re-brands the version
+                branded_as=designation,
                 note="",
             )
         )
