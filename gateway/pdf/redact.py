@@ -143,8 +143,15 @@ def redact_pdf(
         scrubbed = active_content(pdf)
         count = len(pdf.pages)
         names = list(page_names) if page_names is not None else [str(i + 1) for i in range(count)]
+        if len(names) != count:
+            raise RedactionRefused(
+                "file", f"the PDF has {count} page(s), but the document has {len(names)}"
+            )
         source.seek(0)
-        doc = pdfium.PdfDocument(source)
+        try:
+            doc = pdfium.PdfDocument(source)
+        except pdfium.PdfiumError as exc:
+            raise RedactionRefused("file", f"the PDF cannot be rendered ({exc})") from None
         try:
             resolved = [_resolve(doc, pdf, n, mark, names) for n, mark in enumerate(marks)]
             burn: dict[int, list[Box]] = {}
@@ -154,6 +161,8 @@ def redact_pdf(
             for index in burn:
                 _pixels_within(doc[index], dpi, limits, names[index])
             out = _write(pdf, doc, burn, label, dpi)
+        except (pdfium.PdfiumError, pikepdf.PdfError) as exc:
+            raise RedactionRefused("file", f"the PDF cannot be redacted ({exc})") from None
         finally:
             doc.close()
     _verify(out, marks, resolved, sorted(burn), names)
