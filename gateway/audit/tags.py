@@ -33,6 +33,8 @@ class Tag(StrEnum):
     CERTIFICATION_SIGNED = "certification:sign"
     VERSION_SUPPLIED = "version:supply"
     VERSIONS_READ = "version:list"
+    VERSION_REDACTED = "version:redact"
+    REDACTIONS_READ = "redaction:read"
     FILING_RECORDED = "filing:record"
     FILINGS_READ = "filing:list"
     POLICY_CHANGED = "policy:change"
