@@ -234,9 +234,13 @@ def _page_text(page: pdfium.PdfPage) -> str:
     offsets are character indices)."""
     textpage = page.get_textpage()
     try:
+        count = textpage.count_chars()
+        text = textpage.get_text_range()
+        if len(text) == count:
+            return text
+        # a character outside the BMP takes two UTF-16 units: read one index at a time
         return "".join(
-            chr(pdfium_c.FPDFText_GetUnicode(textpage, i) or 0xFFFD)
-            for i in range(textpage.count_chars())
+            chr(pdfium_c.FPDFText_GetUnicode(textpage, i) or 0xFFFD) for i in range(count)
         )
     finally:
         textpage.close()
