@@ -130,12 +130,17 @@ def _page(field: str, value: Any, names: dict[str, int]) -> int:
 
 
 def _box(n: int, value: Any) -> tuple[float, float, float, float]:
+    wrong = Invalid(f"marks[{n}].box: [x0, y0, x1, y1], four numbers in PDF points")
     if (
         not isinstance(value, list)
         or len(value) != 4
         or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        or not all(math.isfinite(v) for v in value)
     ):
-        raise Invalid(f"marks[{n}].box: [x0, y0, x1, y1], four numbers in PDF points")
-    x0, y0, x1, y1 = (float(v) for v in value)
+        raise wrong
+    try:
+        x0, y0, x1, y1 = (float(v) for v in value)
+    except OverflowError:  # an integer too large for a float
+        raise wrong from None
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
+        raise wrong
     return (x0, y0, x1, y1)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import ctypes
 import io
 import re
+import re._constants as sre_constants  # the parser's tree, to refuse runaway patterns
+import re._parser as sre_parse
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -115,9 +117,54 @@ def check_text_mark(n: int, mark: TextMark) -> re.Pattern[str] | None:
             f"marks[{n}].pattern", f"{len(mark.text)} characters; at most {MAX_PATTERN}"
         )
     try:
-        return re.compile(mark.text)
+        compiled = re.compile(mark.text)
+        risky = _risky(sre_parse.parse(mark.text))
     except re.error as exc:
         raise RedactionRefused(f"marks[{n}].pattern", f"not a regular expression: {exc}") from None
+    if risky:
+        raise RedactionRefused(
+            f"marks[{n}].pattern",
+            f"{risky}: its matching time can grow exponentially with the page's text; write "
+            "it without that (or use several marks)",
+        )
+    return compiled
+
+
+_REPEATS = frozenset(
+    getattr(sre_constants, name)
+    for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+    if hasattr(sre_constants, name)
+)
+
+
+def _risky(tree: Any, repeated: bool = False) -> str:
+    """Why the parsed pattern may backtrack without bound ("" if it may not): a
+    repetition inside a repetition, an alternative inside one, or a backreference."""
+    for op, av in tree:
+        if op == sre_constants.GROUPREF or op == sre_constants.GROUPREF_EXISTS:
+            return "a backreference"
+        if op in _REPEATS:
+            if repeated and av[0] != av[1]:
+                return "a repetition of varying length inside a repetition"
+            found = _risky(av[2], repeated or av[1] > 1)
+            if found:
+                return found
+            continue
+        if op == sre_constants.BRANCH and repeated:
+            return "alternatives inside a repetition"
+        for child in _subpatterns(av):
+            found = _risky(child, repeated)
+            if found:
+                return found
+    return ""
+
+
+def _subpatterns(av: Any) -> list[Any]:
+    if isinstance(av, sre_parse.SubPattern):
+        return [av]
+    if isinstance(av, tuple | list):
+        return [sub for item in av for sub in _subpatterns(item)]
+    return []
 
 
 def redact_pdf(

@@ -174,6 +174,9 @@ def test_the_redaction_log_is_the_producing_sides_and_the_courts(client, rt, in_
     assert refused.status_code == 403
     assert "producing or designating party and the court" in refused.get_json()["error"]["message"]
     assert WHY not in refused.get_data(as_text=True)
+    # Defendants' counsel, on a document Plaintiffs produced: listed, but not theirs
+    theirs = _log(client, DEFENDANTS, in_part, "AOL-PLTF-00000004")
+    assert theirs.status_code == 403, theirs.get_json()
     # the employee may not list an AEO document: exactly as if it did not exist
     hidden, missing = (
         _log(client, EMPLOYEE, in_part, EX18),
@@ -188,7 +191,7 @@ def test_the_redaction_log_is_the_producing_sides_and_the_courts(client, rt, in_
         reasons = list(
             session.scalars(select(AuditEntry.outcome).where(AuditEntry.tag == "redaction:read"))
         )
-    assert reasons.count("allowed") == 2 and reasons.count("denied") >= 3
+    assert reasons.count("allowed") == 2 and reasons.count("denied") >= 4
 
 
 def _state(rt) -> tuple[Any, ...]:
@@ -262,6 +265,21 @@ BOX = {"page": EX18_P13, "box": [60, 600, 320, 630]}
             "marks[0]: one of",
         ),
         (DEFENDANTS, EX18, {"marks": []}, 422, "marks: a list"),
+        (
+            DEFENDANTS,
+            EX18,
+            {"marks": [{"page": EX18_P13, "box": [10**400, 0, 1, 1]}]},
+            422,
+            "four numbers",
+        ),
+        (
+            DEFENDANTS,
+            EX18,
+            {"marks": [{"text": CODE18, "pages": [13]}]},
+            422,
+            "marks[0].pages: a Bates",
+        ),
+        (DEFENDANTS, EX18, {"marks": [BOX], "colour": "red"}, 422, "colour: not a field"),
         (DEFENDANTS, EX18, {"marks": [BOX], "reason": " "}, 422, "reason"),
         (DEFENDANTS, EX18, {"marks": [BOX], "dpi": 30}, 422, "dpi"),
         (DEFENDANTS, EX18, {"marks": [BOX], "label": "REDACTED \u2013 PRIVILEGE"}, 422, "label"),
