@@ -144,6 +144,11 @@ def test_the_seeds_two_redactions_cover_the_codes_and_nothing_else(client, rt, i
         assert _content(client, who, in_part, EX18) == original18
         assert "FIR-2018-000123" in _pages(_content(client, who, in_part, EX18))[12]
         assert CODE19 in _pages(_content(client, who, in_part, EX19))[12]
+    # nor does redaction open Ex. 18 (AEO) to anyone the order keeps it from
+    for who in (EMPLOYEE, EXPERT, AUDITOR):
+        path = f"/matters/{in_part}/documents/{EX18}/content"
+        refused = api_get(client, token_for(client, who), path)
+        assert refused.status_code in (403, 404), (who, refused.status_code)
     # the redacted file carries nothing beyond its pages
     with pikepdf.open(io.BytesIO(served18)) as pdf:
         assert "/Metadata" not in pdf.Root and len(pdf.docinfo) == 0
