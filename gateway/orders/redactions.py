@@ -50,6 +50,7 @@ from gateway.orders.versions import (
     refusal,
     version_fields,
 )
+from gateway.pdf.opening import Limits
 from gateway.pdf.redact import Redacted, RedactionRefused, redact_pdf
 from gateway.runtime import Runtime
 
@@ -90,7 +91,12 @@ def redact(
     try:
         with open_plaintext(rt, readable) as handle:
             made = redact_pdf(
-                handle, request.marks, label=request.label, dpi=request.dpi, page_names=names
+                handle,
+                request.marks,
+                label=request.label,
+                dpi=request.dpi,
+                page_names=names,
+                limits=Limits(max_pages=rt.settings["PDF_MAX_PAGES"]),
             )
     except RedactionRefused as exc:
         failed = Invalid(str(exc))

@@ -345,6 +345,17 @@ def test_an_encrypted_source_is_refused_and_leaves_nothing(client, rt, in_part):
     assert _state(rt) == before and any("encrypted" in r for r in _denials(rt))
 
 
+def test_a_document_over_the_page_limit_is_refused(client, rt, in_part, monkeypatch):
+    """The limit is a setting (10,000 pages against the default is tested on the PDF
+    module itself): Ex. 18's 17 pages against a limit of 10."""
+    monkeypatch.setitem(rt.settings, "PDF_MAX_PAGES", 10)
+    before = _state(rt)
+    refused = _redact(client, in_part, EX18, [{"text": CODE18}])
+    assert refused.status_code == 422
+    assert "file: the PDF has 17 pages; at most 10" in refused.get_json()["error"]["message"]
+    assert _state(rt) == before and any("at most 10" in r for r in _denials(rt))
+
+
 def test_javascript_and_attachments_in_the_source_are_scrubbed(client, rt, in_part):
     with pikepdf.open(io.BytesIO(pdf_bytes(17, "uploaded exhibit"))) as pdf:
         pdf.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS="app.alert(1)")
