@@ -184,7 +184,12 @@ def _recorder(
                 rasterized=rasterized,
             )
         )
-        return {"rasterized": rasterized, "marks": len(request.marks), "dpi": made.dpi}
+        return {
+            "rasterized": rasterized,
+            "marks": len(request.marks),
+            "dpi": made.dpi,
+            "scrubbed": made.scrubbed,  # what the source carried and the version does not
+        }
 
     return record
 

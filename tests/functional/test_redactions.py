@@ -6,6 +6,7 @@ input that changes nothing (rows and blobs counted) and is audited with its reas
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pikepdf
@@ -379,6 +380,13 @@ def test_javascript_and_attachments_in_the_source_are_scrubbed(client, rt, in_pa
         assert "/OpenAction" not in pdf.Root and "/Names" not in pdf.Root
         assert len(pdf.attachments) == 0
     assert b"app.alert" not in served and b"attached memo" not in served
+    with rt.db.session() as session:
+        details = session.scalars(
+            select(AuditEntry.details).where(
+                AuditEntry.tag == "version:redact", AuditEntry.outcome == "allowed"
+            )
+        ).one()
+    assert {"JavaScript or actions", "embedded files"} <= set(json.loads(details)["scrubbed"])
     texts = _pages(served)
     assert texts[0] == "" and "exhibit, page 10" in texts[9]
 
