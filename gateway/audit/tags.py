@@ -34,6 +34,8 @@ class Tag(StrEnum):
     VERSION_SUPPLIED = "version:supply"
     VERSIONS_READ = "version:list"
     VERSION_REBRANDED = "version:rebrand"
+    VERSION_REDACTED = "version:redact"
+    REDACTIONS_READ = "redaction:read"
     FILING_RECORDED = "filing:record"
     FILINGS_READ = "filing:list"
     POLICY_CHANGED = "policy:change"

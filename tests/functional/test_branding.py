@@ -352,3 +352,28 @@ def test_the_cli_brands_an_unbranded_volume_and_every_stale_version(rt, demo, cl
         (0, "CONFIDENTIAL", True),
         (1, "PUBLIC", False),
     ]
+
+
+def test_a_redaction_designated_above_its_sources_legend_is_branded_with_its_own(rt, demo, client):
+    """The redacted pages keep the legend burned into the source (CONFIDENTIAL); a
+    redacted version designated AEO gets a band with the AEO legend as soon as it is made."""
+    ex6 = "AOL-DEF-00556923"  # one page, CONFIDENTIAL
+    defense = token_for(client, DEFENDANTS)
+    made = client.post(
+        f"{BASE}/api/v1/matters/{demo}/documents/{ex6}/redactions",
+        headers=auth(defense),
+        json={
+            "kind": "public_redacted",
+            "designation": "AEO",
+            "reason": "a name the order protects",
+            "marks": [{"page": ex6, "box": [72, 600, 300, 700]}],
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    files = _files(rt, ex6)
+    # the original's file, the redaction as made (its source's legend), the branded edition
+    assert [(e, b, s) for e, b, s, _h in files] == [
+        (0, "CONFIDENTIAL", False),
+        (0, "CONFIDENTIAL", True),
+        (1, "AEO", False),
+    ]

@@ -1,8 +1,8 @@
 """branding: which legend a file's pages carry, its edition and when it was superseded;
 whether a volume was branded at ingest
 
-Revision ID: 0018
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03 09:00:00
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 
 import gateway.db
 
-revision = "0018"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
