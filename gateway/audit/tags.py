@@ -35,6 +35,8 @@ class Tag(StrEnum):
     VERSIONS_READ = "version:list"
     FILING_RECORDED = "filing:record"
     FILINGS_READ = "filing:list"
+    # a privilege log generated for a reader (FRCP 26(b)(5)(A)): its format and row count
+    PRIVILEGE_LOG_GENERATED = "privilege_log:generate"
     POLICY_CHANGED = "policy:change"
     AUDIT_READ = "audit:read"
     AUDIT_EXPORT = "audit:export"

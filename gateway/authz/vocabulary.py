@@ -119,6 +119,7 @@ class Action(StrEnum):
     CERTIFICATION_SIGN = "certification:sign"
     VERSION_SUPPLY = "version:supply"
     FILING_RECORD = "filing:record"
+    PRIVILEGE_LOG_READ = "privilege_log:read"
     ACKNOWLEDGMENT_SIGN = "acknowledgment:sign"
 
 

@@ -430,17 +430,21 @@ MATTER: dict[str, set[str]] = {
         "certification:sign",
         "version:supply",
         "filing:record",
+        "privilege_log:read",
         "acknowledgment:sign",
     },
     "counsel_staff": {"acknowledgment:sign"},
     "party_employee": {"acknowledgment:sign"},
     "house_counsel": {"acknowledgment:sign"},
     "expert": {"acknowledgment:sign"},
-    "court": {"clawback:rule", "filing:record", "acknowledgment:sign"},
+    "court": {"clawback:rule", "filing:record", "privilege_log:read", "acknowledgment:sign"},
     "vendor": {"acknowledgment:sign"},
     "witness": {"acknowledgment:sign"},
     "auditor": {"audit:read_all", "acknowledgment:sign"},
 }
+
+
+SIGNED_LOG_READERS = {"counsel_staff", "party_employee", "house_counsel"}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -451,7 +455,10 @@ def test_matter_actions(authorizer: Authorizer, role: str) -> None:
             # counsel's staff supply redacted versions once they signed Exhibit A
             staff = (role, ack) == ("counsel_staff", "signed")
             signed_staff = {"version:supply"} if staff else set()
-            assert set(found.matter) == MATTER[role] | signed_staff
+            # a party's people read the privilege log once they signed Exhibit A
+            reads_log = ack == "signed" and role in SIGNED_LOG_READERS
+            signed_log = {"privilege_log:read"} if reads_log else set()
+            assert set(found.matter) == MATTER[role] | signed_staff | signed_log
 
 
 def test_only_the_auditor_reads_every_side(authorizer: Authorizer) -> None:

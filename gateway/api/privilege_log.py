@@ -1,0 +1,36 @@
+"""The privilege log over the API: JSON, CSV or PDF, as the reader may see it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from gateway.api import bp
+from gateway.api.routes import current_user
+from gateway.api.spec import Param, route
+from gateway.http import client_address, runtime
+from gateway.orders.privilege_log import privilege_log
+from gateway.orders.privilege_log_files import FILES
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/privilege-log",
+    "GET",
+    "The privilege log (FRCP 26(b)(5)(A)) of material withheld, clawed back or redacted, "
+    "naming only documents the caller may list",
+    params=(Param("format", "json (default), csv or pdf"),),
+    produces=("application/json", "text/csv", "application/pdf"),
+)
+def get_privilege_log(matter_id: int) -> Any:
+    fmt = request.args.get("format", "json")
+    log = privilege_log(runtime(), current_user(), matter_id, fmt=fmt, address=client_address())
+    if fmt == "json":
+        return jsonify(log.as_json())
+    render, mimetype = FILES[fmt]  # the service refused any other format
+    response = Response(render(log), mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="privilege-log-matter-{matter_id}.{fmt}"'
+    )
+    return response

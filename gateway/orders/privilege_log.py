@@ -1,0 +1,324 @@
+"""The privilege log (FRCP 26(b)(5)(A)) of material withheld, clawed back or redacted.
+
+"The party must ... describe the nature of the documents, communications, or tangible
+things not produced or disclosed - and do so in a manner that, without revealing
+information itself privileged or protected, will enable other parties to assess the claim."
+
+One row per claim on a document that is still withheld, in whole or in part: a claim
+pending (sequestered), granted (withdrawn) or granted in part (the pages the order names
+withheld, a redacted version served). A claim the court denied withholds nothing: the
+document is produced again, so it leaves the log (the court's order is in the deadlines
+list). The description is never the document's title or text, which may be the very thing
+protected: it is built from what the log already discloses (kind and page count). A reader
+sees a row only about a document that reader may list, and the claim's basis only where
+that reader may list every document of the claim (as the claw-back itself shows it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway.accounts.models import User
+from gateway.audit.tags import Outcome, Tag
+from gateway.authz.vocabulary import Action, Role
+from gateway.documents.models import Document, DocumentPerson
+from gateway.documents.visibility import LIST, visible_clause
+from gateway.errors import BadRequest
+from gateway.matters.models import Party
+from gateway.matters.permissions import require
+from gateway.matters.service import MatterAccess, resolve_access
+from gateway.orders.clawback import WITHHELD
+from gateway.orders.models import Clawback, ClawbackItem
+from gateway.orders.refusals import refused
+from gateway.runtime import Runtime
+
+FORMATS = ("json", "csv", "pdf")
+DENIED = "denied"
+STATUS = {"": "pending", "granted": "granted", "granted_in_part": "granted in part"}
+
+COLUMNS = (
+    ("bates_begin", "Bates begin"),
+    ("bates_end", "Bates end"),
+    ("date", "Date"),
+    ("author", "Author"),
+    ("recipients", "Recipients"),
+    ("custodian", "Custodian"),
+    ("description", "Description"),
+    ("privilege", "Privilege asserted"),
+    ("basis", "Basis"),
+    ("claimant", "Asserted by"),
+    ("status", "Status"),
+    ("order", "Order"),
+    ("withheld", "Withheld"),
+    ("pages_withheld", "Pages withheld"),
+)
+
+
+@dataclass(frozen=True)
+class LogRow:
+    bates_begin: str
+    bates_end: str
+    doc_date: str
+    author: tuple[str, ...]
+    recipients: tuple[str, ...]
+    custodian: str
+    description: str
+    privilege: str
+    basis: str
+    claimant: str
+    status: str  # pending, granted, granted in part
+    order_docket: str
+    order_date: date | None
+    noticed_at: datetime
+    withheld: str  # in full, in part
+    pages_withheld: tuple[str, ...]  # the Bates numbers withheld, for a claim granted in part
+
+    @property
+    def order(self) -> str:
+        if not self.order_docket:
+            return ""
+        when = f", {self.order_date.isoformat()}" if self.order_date else ""
+        return f"Dkt. {self.order_docket}{when}"
+
+    def cells(self) -> dict[str, str]:
+        """Each column as one line of text (CSV, PDF)."""
+        return {
+            "bates_begin": self.bates_begin,
+            "bates_end": self.bates_end,
+            "date": self.doc_date,
+            "author": "; ".join(self.author),
+            "recipients": "; ".join(self.recipients),
+            "custodian": self.custodian,
+            "description": self.description,
+            "privilege": self.privilege,
+            "basis": self.basis,
+            "claimant": self.claimant,
+            "status": self.status,
+            "order": self.order,
+            "withheld": self.withheld,
+            "pages_withheld": ", ".join(self.pages_withheld),
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "bates_begin": self.bates_begin,
+            "bates_end": self.bates_end,
+            "date": self.doc_date,
+            "author": list(self.author),
+            "recipients": list(self.recipients),
+            "custodian": self.custodian,
+            "description": self.description,
+            "privilege": self.privilege,
+            "basis": self.basis,
+            "claimant": self.claimant,
+            "status": self.status,
+            "order": (
+                {
+                    "docket": self.order_docket,
+                    "date": self.order_date.isoformat() if self.order_date else None,
+                }
+                if self.order_docket
+                else None
+            ),
+            "noticed_at": self.noticed_at.isoformat(),
+            "withheld": self.withheld,
+            "pages_withheld": list(self.pages_withheld),
+        }
+
+
+@dataclass(frozen=True)
+class PrivilegeLog:
+    caption: str
+    case_number: str
+    court: str
+    generated_at: datetime
+    generated_for: str
+    rows: tuple[LogRow, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "caption": self.caption,
+            "case_number": self.case_number,
+            "court": self.court,
+            "generated_at": self.generated_at.isoformat(),
+            "generated_for": self.generated_for,
+            "items": [row.as_json() for row in self.rows],
+            "total": len(self.rows),
+        }
+
+
+def privilege_log(
+    rt: Runtime, user: User, matter_id: int, *, fmt: str, address: str
+) -> PrivilegeLog:
+    """The log as this reader may see it; its generation (format, rows) is audited, and so
+    is a refusal."""
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        require(
+            access, Action.PRIVILEGE_LOG_READ, tag=Tag.PRIVILEGE_LOG_GENERATED, audit=_asked(fmt)
+        )
+        if fmt not in FORMATS:
+            raise refused(
+                access,
+                Tag.PRIVILEGE_LOG_GENERATED,
+                BadRequest(f"format: one of {', '.join(FORMATS)}"),
+                details=_asked(fmt)["details"],
+            )
+        rows = tuple(_rows(session, access))
+        rt.audit(
+            session,
+            tag=Tag.PRIVILEGE_LOG_GENERATED,
+            outcome=Outcome.ALLOWED,
+            details={"format": fmt, "rows": len(rows)},
+            **access.audit_kwargs(),
+        )
+        matter = access.matter
+        return PrivilegeLog(
+            caption=matter.caption,
+            case_number=matter.case_number,
+            court=matter.court,
+            generated_at=rt.now(),
+            generated_for=user.email,
+            rows=rows,
+        )
+
+
+def _asked(fmt: str) -> dict[str, Any]:
+    return {"details": {"format": fmt[:20]}}
+
+
+def _rows(session: Session, access: MatterAccess) -> list[LogRow]:
+    found = session.execute(
+        select(ClawbackItem, Clawback, Document)
+        .join(Clawback, Clawback.id == ClawbackItem.clawback_id)
+        .join(Document, Document.id == ClawbackItem.document_id)
+        .where(
+            Clawback.matter_id == access.matter.id,
+            ClawbackItem.outcome != DENIED,
+            visible_clause(access, LIST),
+        )
+        .order_by(Document.bates_prefix, Document.bates_begin_no, Clawback.noticed_at)
+    ).all()
+    if not found:
+        return []
+    documents = {doc.id for _item, _claim, doc in found}
+    people = _people(session, documents)
+    whole = _whole_claims(session, access, {claim.id for _item, claim, _doc in found})
+    parties = dict(
+        session.execute(
+            select(Party.id, Party.name).where(Party.matter_id == access.matter.id)
+        ).all()
+    )
+    return [
+        _row(item, claim, doc, people.get(doc.id, {}), claim.id in whole, parties)
+        for item, claim, doc in found
+    ]
+
+
+def _row(
+    item: ClawbackItem,
+    claim: Clawback,
+    doc: Document,
+    people: dict[str, list[str]],
+    whole: bool,
+    parties: dict[int, str],
+) -> LogRow:
+    in_part = item.outcome == "granted_in_part"
+    return LogRow(
+        bates_begin=doc.bates_begin,
+        bates_end=doc.bates_end,
+        doc_date=doc.doc_date,
+        author=tuple(people.get("author", ())),
+        recipients=tuple(people.get("recipient", ())),
+        custodian=doc.custodian,
+        description=neutral_description(doc, has_recipients=bool(people.get("recipient"))),
+        privilege=claim.privilege,
+        basis=claim.basis if whole else WITHHELD,
+        claimant=parties.get(claim.claimant_party_id, ""),
+        status=STATUS.get(item.outcome, item.outcome),
+        order_docket=item.order_docket,
+        order_date=item.order_date,
+        noticed_at=claim.noticed_at,
+        withheld="in part" if in_part else "in full",
+        pages_withheld=tuple(page_bates(doc, p) for p in item.pages or ()) if in_part else (),
+    )
+
+
+def page_bates(doc: Document, page: int) -> str:
+    """The Bates number of a document's page (1-based): its range counts page by page."""
+    width = len(doc.bates_begin) - len(doc.bates_prefix)
+    return f"{doc.bates_prefix}{doc.bates_begin_no + page - 1:0{width}d}"
+
+
+_KINDS = {
+    "eml": "E-mail",
+    "msg": "E-mail",
+    "pdf": "Document",
+    "ppt": "Presentation",
+    "pptx": "Presentation",
+    "xls": "Spreadsheet",
+    "xlsx": "Spreadsheet",
+    "csv": "Spreadsheet",
+    "doc": "Document",
+    "docx": "Document",
+}
+
+
+def neutral_description(doc: Document, *, has_recipients: bool) -> str:
+    """What the document is without what it says: its kind (from the file's type, or a
+    communication when it has recipients) and its length. Never the title: a title such as
+    "report on informant X" may itself be what the claim protects."""
+    extension = doc.file_name.rsplit(".", 1)[-1].lower() if "." in doc.file_name else ""
+    kind = _KINDS.get(extension, "Document")
+    if has_recipients and kind == "Document":
+        kind = "Communication"
+    pages = f"{doc.page_count} page" + ("" if doc.page_count == 1 else "s")
+    return f"{kind}, {pages}"
+
+
+def _people(session: Session, documents: set[int]) -> dict[int, dict[str, list[str]]]:
+    found: dict[int, dict[str, list[str]]] = {}
+    rows = session.execute(
+        select(DocumentPerson.document_id, DocumentPerson.kind, DocumentPerson.value)
+        .where(DocumentPerson.document_id.in_(documents))
+        .order_by(DocumentPerson.id)
+    ).all()
+    for document_id, kind, value in rows:
+        found.setdefault(document_id, {}).setdefault(kind, []).append(value)
+    return found
+
+
+def _whole_claims(session: Session, access: MatterAccess, claims: set[int]) -> set[int]:
+    """The claims whose basis the reader may read: the claimant's side and the court
+    always; anyone else only where it may list every document the claim names (the basis
+    may describe any of them)."""
+    if Role.COURT in access.roles:
+        return set(claims)
+    named = dict(
+        session.execute(
+            select(ClawbackItem.clawback_id, func.count())
+            .where(ClawbackItem.clawback_id.in_(claims))
+            .group_by(ClawbackItem.clawback_id)
+        ).all()
+    )
+    listed = dict(
+        session.execute(
+            select(ClawbackItem.clawback_id, func.count())
+            .join(Document, Document.id == ClawbackItem.document_id)
+            .where(ClawbackItem.clawback_id.in_(claims), visible_clause(access, LIST))
+            .group_by(ClawbackItem.clawback_id)
+        ).all()
+    )
+    own = set(
+        session.scalars(
+            select(Clawback.id).where(
+                Clawback.id.in_(claims), Clawback.claimant_party_id == access.side_party_id
+            )
+        )
+    )
+    return own | {c for c in claims if listed.get(c, 0) == named.get(c, -1)}
