@@ -7,9 +7,10 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from gateway.api import bp
-from gateway.api.routes import current_user
+from gateway.api.routes import _json, current_user
 from gateway.api.spec import Param, route
 from gateway.http import client_address, runtime
+from gateway.orders.log_descriptions import describe
 from gateway.orders.privilege_log import privilege_log
 from gateway.orders.privilege_log_files import FILES
 
@@ -34,3 +35,25 @@ def get_privilege_log(matter_id: int) -> Any:
         f'attachment; filename="privilege-log-matter-{matter_id}.{fmt}"'
     )
     return response
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/privilege-log/descriptions",
+    "POST",
+    "The claimant's own description of one claimed document for the privilege log, in "
+    "words that reveal nothing protected",
+    body={"application/json": {"schema": {"type": "object"}}},
+)
+def describe_for_log(matter_id: int) -> Any:
+    body = _json()
+    described = describe(
+        runtime(),
+        current_user(),
+        matter_id,
+        clawback_id=body.get("clawback"),
+        document=body.get("document"),
+        description=body.get("description"),
+        address=client_address(),
+    )
+    return jsonify(described)

@@ -9,7 +9,8 @@ pending (sequestered), granted (withdrawn) or granted in part (the pages the ord
 withheld, a redacted version served). A claim the court denied withholds nothing: the
 document is produced again, so it leaves the log (the court's order is in the deadlines
 list). The description is never the document's title or text, which may be the very thing
-protected: it is built from what the log already discloses (kind and page count). A reader
+protected: it is the claimant's own (``log_descriptions``), or else built from what the log
+already discloses (kind and page count). A reader
 sees a row only about a document that reader may list, and the claim's basis only where
 that reader may list every document of the claim (as the claw-back itself shows it).
 """
@@ -33,7 +34,7 @@ from gateway.matters.models import Party
 from gateway.matters.permissions import require
 from gateway.matters.service import MatterAccess, resolve_access
 from gateway.orders.clawback import WITHHELD
-from gateway.orders.models import Clawback, ClawbackItem
+from gateway.orders.models import Clawback, ClawbackItem, LogDescription
 from gateway.orders.refusals import refused
 from gateway.runtime import Runtime
 
@@ -68,6 +69,7 @@ class LogRow:
     recipients: tuple[str, ...]
     custodian: str
     description: str
+    described_by: str  # claimant (its own words) or gateway (kind and length)
     privilege: str
     basis: str
     claimant: str
@@ -113,6 +115,7 @@ class LogRow:
             "recipients": list(self.recipients),
             "custodian": self.custodian,
             "description": self.description,
+            "described_by": self.described_by,
             "privilege": self.privilege,
             "basis": self.basis,
             "claimant": self.claimant,
@@ -194,9 +197,10 @@ def _asked(fmt: str) -> dict[str, Any]:
 
 def _rows(session: Session, access: MatterAccess) -> list[LogRow]:
     found = session.execute(
-        select(ClawbackItem, Clawback, Document)
+        select(ClawbackItem, Clawback, Document, LogDescription.description)
         .join(Clawback, Clawback.id == ClawbackItem.clawback_id)
         .join(Document, Document.id == ClawbackItem.document_id)
+        .outerjoin(LogDescription, LogDescription.clawback_item_id == ClawbackItem.id)
         .where(
             Clawback.matter_id == access.matter.id,
             ClawbackItem.outcome != DENIED,
@@ -206,17 +210,17 @@ def _rows(session: Session, access: MatterAccess) -> list[LogRow]:
     ).all()
     if not found:
         return []
-    documents = {doc.id for _item, _claim, doc in found}
+    documents = {doc.id for _item, _claim, doc, _given in found}
     people = _people(session, documents)
-    whole = _whole_claims(session, access, {claim.id for _item, claim, _doc in found})
+    whole = _whole_claims(session, access, {claim.id for _item, claim, _doc, _given in found})
     parties = dict(
         session.execute(
             select(Party.id, Party.name).where(Party.matter_id == access.matter.id)
         ).all()
     )
     return [
-        _row(item, claim, doc, people.get(doc.id, {}), claim.id in whole, parties)
-        for item, claim, doc in found
+        _row(item, claim, doc, given, people.get(doc.id, {}), claim.id in whole, parties)
+        for item, claim, doc, given in found
     ]
 
 
@@ -224,6 +228,7 @@ def _row(
     item: ClawbackItem,
     claim: Clawback,
     doc: Document,
+    given: str | None,
     people: dict[str, list[str]],
     whole: bool,
     parties: dict[int, str],
@@ -236,7 +241,8 @@ def _row(
         author=tuple(people.get("author", ())),
         recipients=tuple(people.get("recipient", ())),
         custodian=doc.custodian,
-        description=neutral_description(doc, has_recipients=bool(people.get("recipient"))),
+        description=given or neutral_description(doc, has_recipients=bool(people.get("recipient"))),
+        described_by="claimant" if given else "gateway",
         privilege=claim.privilege,
         basis=claim.basis if whole else WITHHELD,
         claimant=parties.get(claim.claimant_party_id, ""),
