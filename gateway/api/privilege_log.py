@@ -11,7 +11,7 @@ from gateway.api.routes import _json, current_user
 from gateway.api.spec import Param, route
 from gateway.http import client_address, runtime
 from gateway.orders.log_descriptions import describe
-from gateway.orders.privilege_log import privilege_log
+from gateway.orders.privilege_log import FORMATS, privilege_log
 from gateway.orders.privilege_log_files import FILES
 
 
@@ -21,7 +21,7 @@ from gateway.orders.privilege_log_files import FILES
     "GET",
     "The privilege log (FRCP 26(b)(5)(A)) of material withheld, clawed back or redacted, "
     "naming only documents the caller may list",
-    params=(Param("format", "json (default), csv or pdf"),),
+    params=(Param("format", "json (default), csv or pdf", constraints={"enum": list(FORMATS)}),),
     produces=("application/json", "text/csv", "application/pdf"),
 )
 def get_privilege_log(matter_id: int) -> Any:

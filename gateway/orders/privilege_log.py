@@ -38,7 +38,8 @@ from gateway.orders.models import Clawback, ClawbackItem, LogDescription
 from gateway.orders.refusals import refused
 from gateway.runtime import Runtime
 
-FORMATS = ("json", "csv", "pdf")
+FORMATS = ("json", "csv", "pdf")  # the API's
+PAGE_FORMATS = ("html", "csv", "pdf")  # the web page's
 DENIED = "denied"
 STATUS = {"": "pending", "granted": "granted", "granted_in_part": "granted in part"}
 
@@ -62,6 +63,7 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class LogRow:
+    clawback: int  # the claim's id (known to whoever may list one of its documents)
     bates_begin: str
     bates_end: str
     doc_date: str
@@ -108,6 +110,7 @@ class LogRow:
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "clawback": self.clawback,
             "bates_begin": self.bates_begin,
             "bates_end": self.bates_end,
             "date": self.doc_date,
@@ -156,20 +159,26 @@ class PrivilegeLog:
 
 
 def privilege_log(
-    rt: Runtime, user: User, matter_id: int, *, fmt: str, address: str
+    rt: Runtime,
+    user: User,
+    matter_id: int,
+    *,
+    fmt: str,
+    address: str,
+    formats: tuple[str, ...] = FORMATS,
 ) -> PrivilegeLog:
-    """The log as this reader may see it; its generation (format, rows) is audited, and so
-    is a refusal."""
+    """The log as this reader may see it, in ``fmt`` (one of ``formats``); its generation
+    (format, rows) is audited, and so is a refusal."""
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         require(
             access, Action.PRIVILEGE_LOG_READ, tag=Tag.PRIVILEGE_LOG_GENERATED, audit=_asked(fmt)
         )
-        if fmt not in FORMATS:
+        if fmt not in formats:
             raise refused(
                 access,
                 Tag.PRIVILEGE_LOG_GENERATED,
-                BadRequest(f"format: one of {', '.join(FORMATS)}"),
+                BadRequest(f"format: one of {', '.join(formats)}"),
                 details=_asked(fmt)["details"],
             )
         rows = tuple(_rows(session, access))
@@ -235,6 +244,7 @@ def _row(
 ) -> LogRow:
     in_part = item.outcome == "granted_in_part"
     return LogRow(
+        clawback=claim.id,
         bates_begin=doc.bates_begin,
         bates_end=doc.bates_end,
         doc_date=doc.doc_date,
