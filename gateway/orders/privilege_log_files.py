@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import landscape, legal
@@ -147,7 +147,10 @@ def to_pdf(log: PrivilegeLog) -> bytes:
 
 
 # format -> (render, media type)
-FILES = {"csv": (to_csv, "text/csv; charset=utf-8"), "pdf": (to_pdf, "application/pdf")}
+FILES: dict[str, tuple[Callable[[PrivilegeLog], bytes], str]] = {
+    "csv": (to_csv, "text/csv; charset=utf-8"),
+    "pdf": (to_pdf, "application/pdf"),
+}
 
 
 def _escape(text: str) -> str:
