@@ -28,7 +28,7 @@ from gateway.accounts.models import User
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.vocabulary import Action, Role
 from gateway.documents.models import Document, DocumentPerson
-from gateway.documents.visibility import LIST, visible_clause
+from gateway.documents.visibility import LIST, described_clause, visible_clause
 from gateway.errors import BadRequest
 from gateway.matters.models import Party
 from gateway.matters.permissions import require
@@ -220,7 +220,8 @@ def _rows(session: Session, access: MatterAccess) -> list[LogRow]:
     if not found:
         return []
     documents = {doc.id for _item, _claim, doc, _given in found}
-    people = _people(session, documents)
+    known = _described(session, access, documents)
+    people = _people(session, known)
     whole = _whole_claims(session, access, {claim.id for _item, claim, _doc, _given in found})
     parties = dict(
         session.execute(
@@ -228,9 +229,24 @@ def _rows(session: Session, access: MatterAccess) -> list[LogRow]:
         ).all()
     )
     return [
-        _row(item, claim, doc, given, people.get(doc.id, {}), claim.id in whole, parties)
+        _row(item, claim, doc, given, people.get(doc.id), claim.id in whole, parties)
         for item, claim, doc, given in found
     ]
+
+
+def _described(session: Session, access: MatterAccess, documents: set[int]) -> set[int]:
+    """The documents whose original the reader may know of: it may list the original (a
+    slip at least) or view its privilege-redacted replacement. A reader who may list a
+    document only through its public-redacted version learns the claim, not the date,
+    people and custodian of the original (as the document's own JSON withholds them)."""
+    return set(
+        session.scalars(
+            select(Document.id).where(
+                Document.id.in_(documents),
+                visible_clause(access, LIST, ()) | described_clause(access),
+            )
+        )
+    )
 
 
 def _row(
@@ -238,20 +254,25 @@ def _row(
     claim: Clawback,
     doc: Document,
     given: str | None,
-    people: dict[str, list[str]],
+    people: dict[str, list[str]] | None,
     whole: bool,
     parties: dict[int, str],
 ) -> LogRow:
+    """``people``: the document's author, recipients and custodian, or None when the
+    reader may not know the original's description (then date and custodian go too)."""
     in_part = item.outcome == "granted_in_part"
+    described = people is not None
+    people = people or {}
     return LogRow(
         clawback=claim.id,
         bates_begin=doc.bates_begin,
         bates_end=doc.bates_end,
-        doc_date=doc.doc_date,
+        doc_date=doc.doc_date if described else "",
         author=tuple(people.get("author", ())),
         recipients=tuple(people.get("recipient", ())),
-        custodian=doc.custodian,
-        description=given or neutral_description(doc, has_recipients=bool(people.get("recipient"))),
+        custodian=doc.custodian if described else "",
+        description=given
+        or neutral_description(doc, has_recipients=bool(people.get("recipient")), known=described),
         described_by="claimant" if given else "gateway",
         privilege=claim.privilege,
         basis=claim.basis if whole else WITHHELD,
@@ -285,12 +306,13 @@ _KINDS = {
 }
 
 
-def neutral_description(doc: Document, *, has_recipients: bool) -> str:
+def neutral_description(doc: Document, *, has_recipients: bool, known: bool = True) -> str:
     """What the document is without what it says: its kind (from the file's type, or a
     communication when it has recipients) and its length. Never the title: a title such as
-    "report on informant X" may itself be what the claim protects."""
+    "report on informant X" may itself be what the claim protects. ``known``: whether the
+    reader may know the original's description; if not, only its length."""
     extension = doc.file_name.rsplit(".", 1)[-1].lower() if "." in doc.file_name else ""
-    kind = _KINDS.get(extension, "Document")
+    kind = _KINDS.get(extension, "Document") if known else "Document"
     if has_recipients and kind == "Document":
         kind = "Communication"
     pages = f"{doc.page_count} page" + ("" if doc.page_count == 1 else "s")
@@ -298,7 +320,7 @@ def neutral_description(doc: Document, *, has_recipients: bool) -> str:
 
 
 def _people(session: Session, documents: set[int]) -> dict[int, dict[str, list[str]]]:
-    found: dict[int, dict[str, list[str]]] = {}
+    found: dict[int, dict[str, list[str]]] = {d: {} for d in documents}
     rows = session.execute(
         select(DocumentPerson.document_id, DocumentPerson.kind, DocumentPerson.value)
         .where(DocumentPerson.document_id.in_(documents))

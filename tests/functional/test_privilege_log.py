@@ -407,3 +407,50 @@ def test_a_description_refused_changes_nothing(log, rt, who, document, text, sta
             )
         ).all()
     assert len(denied) == 1 and denied[0]
+
+
+def _supply(log: Log, n: int, kind: str, designation: str) -> None:
+    from tests.helpers import pdf_bytes
+
+    pages = {1: 5, 18: 17, 19: 19}.get(n, 1)
+    response = log.client.post(
+        f"{BASE}/api/v1/matters/{log.matter}/documents/{EX[n]}/versions",
+        headers=auth(log.tokens["defendants"]),
+        data={
+            "kind": kind,
+            "designation": designation,
+            "file": (io.BytesIO(pdf_bytes(pages, f"Ex. {n} {kind}")), "v.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_redacted_version_served_and_filed_keeps_the_row(log, rt, clock):
+    """Ex. 18 replaced by its privilege-redacted version, then its public-redacted version
+    filed on the docket: the log still lists the page withheld; the employee, who may now
+    list Ex. 18 through its public version only, sees the claim but not the date, people
+    or custodian of the AEO original."""
+    _rule(log, _claw_back(log))
+    _supply(log, 18, "privilege_redacted", "AEO")
+    _supply(log, 18, "public_redacted", "AEO")
+    filed = log.post(
+        "defendants",
+        "/filings",
+        {
+            "document": EX[18],
+            "disposition": "public_redacted",
+            "docket": "470-18",
+            "filed_at": clock.now().isoformat(),
+        },
+    )
+    assert filed["designation"]["after"] == "PUBLIC"
+    for who in ("counsel", "court", "defendants"):
+        row = log.rows(who)[EX[18]]
+        assert row["pages_withheld"] == [PAGE_13[18]]
+        assert row["custodian"] == "U.S. Border Patrol Intelligence"
+    (row,) = log.rows("employee").values()
+    assert (row["bates_begin"], row["pages_withheld"]) == (EX[18], [PAGE_13[18]])
+    assert (row["custodian"], row["date"], row["author"], row["recipients"]) == ("", "", [], [])
+    assert row["description"] == "Document, 17 pages"
+    assert "Border Patrol" not in log.get("employee", "csv").data.decode("utf-8-sig")
