@@ -74,7 +74,8 @@ def _pdf_cells(cells: dict[str, str]) -> dict[str, str]:
         f": {cells['pages_withheld']}" if cells["pages_withheld"] else ""
     )
     return {
-        "bates": f"{cells['bates_begin']} - {cells['bates_end']}",
+        "bates": cells["bates_begin"]
+        + (f" - {cells['bates_end']}" if cells["bates_end"] != cells["bates_begin"] else ""),
         "date": cells["date"],
         "author": cells["author"],
         "recipients": cells["recipients"],
