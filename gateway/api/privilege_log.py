@@ -11,8 +11,9 @@ from gateway.api.routes import _json, current_user
 from gateway.api.spec import Param, route
 from gateway.http import client_address, runtime
 from gateway.orders.log_descriptions import describe
-from gateway.orders.privilege_log import FORMATS, privilege_log
+from gateway.orders.privilege_log import FORMATS, LogPage, privilege_log
 from gateway.orders.privilege_log_files import FILES
+from gateway.queries import MAX_PAGE, from_args
 
 
 @route(
@@ -21,12 +22,25 @@ from gateway.orders.privilege_log_files import FILES
     "GET",
     "The privilege log (FRCP 26(b)(5)(A)) of material withheld, clawed back or redacted, "
     "naming only documents the caller may list",
-    params=(Param("format", "json (default), csv or pdf", constraints={"enum": list(FORMATS)}),),
+    params=(
+        Param("format", "json (default), csv or pdf", constraints={"enum": list(FORMATS)}),
+        Param("page", "1-based page of the JSON log", "integer", minimum=1, maximum=MAX_PAGE),
+        Param(
+            "per_page",
+            "JSON rows per page, default 50, at most 500",
+            "integer",
+            minimum=1,
+            maximum=500,
+        ),
+    ),
     produces=("application/json", "text/csv", "application/pdf"),
 )
 def get_privilege_log(matter_id: int) -> Any:
     fmt = request.args.get("format", "json")
-    log = privilege_log(runtime(), current_user(), matter_id, fmt=fmt, address=client_address())
+    page = from_args(LogPage, request.args) if fmt == "json" else None
+    log = privilege_log(
+        runtime(), current_user(), matter_id, fmt=fmt, address=client_address(), page=page
+    )
     if fmt == "json":
         return jsonify(log.as_json())
     render, mimetype = FILES[fmt]  # the service refused any other format

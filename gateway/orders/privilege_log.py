@@ -138,13 +138,27 @@ class LogRow:
 
 
 @dataclass(frozen=True)
+class LogPage:
+    """A page of the JSON log (BRIEF §7 lists: 1-based, 50 by default, at most 500); the
+    CSV and PDF files are the whole log."""
+
+    page: int = 1
+    per_page: int = 50
+
+
+MAX_PER_PAGE = 500
+
+
+@dataclass(frozen=True)
 class PrivilegeLog:
     caption: str
     case_number: str
     court: str
     generated_at: datetime
     generated_for: str
-    rows: tuple[LogRow, ...]
+    rows: tuple[LogRow, ...]  # the page asked for, or the whole log
+    total: int
+    page: LogPage | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -154,7 +168,8 @@ class PrivilegeLog:
             "generated_at": self.generated_at.isoformat(),
             "generated_for": self.generated_for,
             "items": [row.as_json() for row in self.rows],
-            "total": len(self.rows),
+            "total": self.total,
+            **({"page": self.page.page, "per_page": self.page.per_page} if self.page else {}),
         }
 
 
@@ -166,9 +181,11 @@ def privilege_log(
     fmt: str,
     address: str,
     formats: tuple[str, ...] = FORMATS,
+    page: LogPage | None = None,
 ) -> PrivilegeLog:
-    """The log as this reader may see it, in ``fmt`` (one of ``formats``); its generation
-    (format, rows) is audited, and so is a refusal."""
+    """The log as this reader may see it, in ``fmt`` (one of ``formats``), one ``page`` of
+    it or (None) the whole; its generation (format, rows served, total) is audited, and so
+    is a refusal."""
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         require(
@@ -181,12 +198,21 @@ def privilege_log(
                 BadRequest(f"format: one of {', '.join(formats)}"),
                 details=_asked(fmt)["details"],
             )
-        rows = tuple(_rows(session, access))
+        if page is not None and page.per_page > MAX_PER_PAGE:
+            raise refused(
+                access,
+                Tag.PRIVILEGE_LOG_GENERATED,
+                BadRequest(f"per_page: at most {MAX_PER_PAGE}"),
+                details=_asked(fmt)["details"],
+            )
+        every = _rows(session, access)
+        start = (page.page - 1) * page.per_page if page else 0
+        rows = tuple(every[start : start + page.per_page] if page else every)
         rt.audit(
             session,
             tag=Tag.PRIVILEGE_LOG_GENERATED,
             outcome=Outcome.ALLOWED,
-            details={"format": fmt, "rows": len(rows)},
+            details={"format": fmt, "rows": len(rows), "total": len(every)},
             **access.audit_kwargs(),
         )
         matter = access.matter
@@ -197,6 +223,8 @@ def privilege_log(
             generated_at=rt.now(),
             generated_for=user.email,
             rows=rows,
+            total=len(every),
+            page=page,
         )
 
 

@@ -70,7 +70,7 @@ class Log:
         response = self.get(who)
         assert response.status_code == 200, response.get_json()
         body = response.get_json()
-        assert body["total"] == len(body["items"])
+        assert body["total"] == len(body["items"]) <= body["per_page"]
         return {r["bates_begin"]: r for r in body["items"]}
 
     def post(self, who: str, path: str, body: dict[str, Any]) -> Any:
@@ -261,11 +261,36 @@ def test_each_generation_is_audited_with_format_and_rows(log, rt):
         assert log.get("counsel", fmt).status_code == 200
     assert log.get("employee").status_code == 200
     assert _generated(rt) == [
-        (READERS["counsel"], {"format": "json", "rows": 2}),
-        (READERS["counsel"], {"format": "csv", "rows": 2}),
-        (READERS["counsel"], {"format": "pdf", "rows": 2}),
-        (READERS["employee"], {"format": "json", "rows": 0}),
+        (READERS["counsel"], {"format": "json", "rows": 2, "total": 2}),
+        (READERS["counsel"], {"format": "csv", "rows": 2, "total": 2}),
+        (READERS["counsel"], {"format": "pdf", "rows": 2, "total": 2}),
+        (READERS["employee"], {"format": "json", "rows": 0, "total": 0}),
     ]
+
+
+def test_the_json_log_comes_in_pages_the_files_whole(log, rt):
+    _claw_back(log)
+    first = log.client.get(
+        f"{BASE}/api/v1/matters/{log.matter}/privilege-log",
+        headers=auth(log.tokens["counsel"]),
+        query_string={"per_page": 5},
+    ).get_json()
+    assert (first["total"], first["page"], first["per_page"]) == (19, 1, 5)
+    last = log.client.get(
+        f"{BASE}/api/v1/matters/{log.matter}/privilege-log",
+        headers=auth(log.tokens["counsel"]),
+        query_string={"per_page": 5, "page": 4},
+    ).get_json()
+    assert len(first["items"]) == 5 and len(last["items"]) == 4
+    whole = list(csv.DictReader(io.StringIO(_csv_text(log.get("counsel", "csv")))))
+    assert len(whole) == 19
+    too_many = log.client.get(
+        f"{BASE}/api/v1/matters/{log.matter}/privilege-log",
+        headers=auth(log.tokens["counsel"]),
+        query_string={"per_page": 501},
+    )
+    assert too_many.status_code == 400
+    assert (READERS["counsel"], "per_page: at most 500") in _refusals(rt)
 
 
 def test_an_unknown_format_is_refused_and_audited(log, rt):

@@ -48,6 +48,7 @@ def _log(*rows: LogRow) -> PrivilegeLog:
         generated_at=NOW,
         generated_for="counsel@plaintiffs.example",
         rows=rows,
+        total=len(rows),
     )
 
 
