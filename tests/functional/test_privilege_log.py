@@ -21,7 +21,7 @@ from sqlalchemy import select
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Tag
 from gateway.demo import PAGE_TEXT, defendants_documents
-from tests.factories import add_non_party, person
+from tests.factories import DEFENDANTS, PLAINTIFFS, add_non_party, person
 from tests.helpers import BASE, auth, token_for
 
 EX = {1: "AOL-DEF-00556914", 18: "AOL-DEF-00528691", 19: "AOL-DEF-00516605"}
@@ -55,9 +55,9 @@ SECRETS = [line.strip() for lines in PAGE_TEXT.values() for line in lines] + [
 
 
 class Log:
-    def __init__(self, client: Any, matter: int) -> None:
+    def __init__(self, client: Any, matter: int, readers: dict[str, str] = READERS) -> None:
         self.client, self.matter = client, matter
-        self.tokens = {who: token_for(client, email) for who, email in READERS.items()}
+        self.tokens = {who: token_for(client, email) for who, email in readers.items()}
 
     def get(self, who: str, fmt: str = "json") -> Any:
         return self.client.get(
@@ -479,3 +479,35 @@ def test_a_redacted_version_served_and_filed_keeps_the_row(log, rt, clock):
     assert (row["custodian"], row["date"], row["author"], row["recipients"]) == ("", "", [], [])
     assert row["description"] == "Document, 17 pages"
     assert "Border Patrol" not in log.get("employee", "csv").data.decode("utf-8-sig")
+
+
+def test_unusual_readers(log, rt, demo):
+    """Defendants' own employee (its party produced them: every row, with the basis); an
+    expert who signed Exhibit A (still no party: no log); the operator, who is in no matter
+    (the matter does not exist for it)."""
+    person(
+        rt,
+        demo,
+        "analyst@cbp.example",
+        "party_employee",
+        party=DEFENDANTS,
+        signed=True,
+        affiliated_with=DEFENDANTS,
+    )
+    person(rt, demo, "expert2@plaintiffs.example", "expert", party=PLAINTIFFS, signed=True)
+    _claw_back(log)
+    readers = {
+        "cbp": "analyst@cbp.example",
+        "expert2": "expert2@plaintiffs.example",
+        "operator": "admin@gateway.example",
+    }
+    own = Log(log.client, log.matter, readers)
+    rows = own.rows("cbp")
+    assert set(rows) == {EX[n] for n in ALL}
+    assert {r["basis"] for r in rows.values()} == {BASIS}
+    for who in ("expert2", "operator"):
+        refused = own.get(who)
+        assert refused.status_code in (403, 404), who
+        assert "AOL-DEF-" not in refused.get_data(as_text=True)
+    assert own.get("expert2").status_code == 403
+    assert own.get("operator").status_code == 404
