@@ -21,7 +21,7 @@ from sqlalchemy import select
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Tag
 from gateway.demo import PAGE_TEXT, defendants_documents
-from tests.factories import DEFENDANTS, PLAINTIFFS, add_non_party, person
+from tests.factories import DEFENDANTS, OPERATOR, PLAINTIFFS, add_non_party, person
 from tests.helpers import BASE, auth, token_for
 
 EX = {1: "AOL-DEF-00556914", 18: "AOL-DEF-00528691", 19: "AOL-DEF-00516605"}
@@ -511,3 +511,36 @@ def test_unusual_readers(log, rt, demo):
         assert "AOL-DEF-" not in refused.get_data(as_text=True)
     assert own.get("expert2").status_code == 403
     assert own.get("operator").status_code == 404
+
+
+def _set_rules(rt, matter: int, rules: str) -> Any:
+    from gateway.matters import order_policy
+    from gateway.matters.order_store import tiers_text
+
+    return order_policy.set_variant(
+        rt,
+        OPERATOR,
+        matter,
+        rules_text=rules,
+        tiers_text_=tiers_text(order_policy.describe(rt, matter).policy),
+        reason="the matter's order on the privilege log",
+    )
+
+
+def test_a_matter_may_serve_the_log_on_experts_but_never_on_the_auditor(log, rt, demo):
+    from gateway.demo import reference_rules_text
+    from gateway.errors import Invalid
+
+    _claw_back(log)
+    auditor = "p, auditor, *, *, *, -, -, -, -, -, privilege_log:read, allow"
+    with pytest.raises(Invalid, match="auditor may never be granted privilege_log:read"):
+        _set_rules(rt, demo, reference_rules_text() + "\n" + auditor + "\n")
+    assert log.get("auditor").status_code == 403
+    # an order serving it on experts with Exhibit A: the expert without it is still refused
+    expert = "p, expert, signed, *, *, -, -, -, -, -, privilege_log:read, allow"
+    _set_rules(rt, demo, reference_rules_text() + "\n" + expert + "\n")
+    assert log.get("expert").status_code == 403
+    person(rt, demo, "expert3@plaintiffs.example", "expert", party=PLAINTIFFS, signed=True)
+    signed = Log(log.client, log.matter, {"expert3": "expert3@plaintiffs.example"})
+    # rows only about what the expert may list: the CONFIDENTIAL exhibits (AEO needs §7.4)
+    assert set(signed.rows("expert3")) == {EX[n] for n in CONFIDENTIAL}
