@@ -81,6 +81,7 @@ class LogRow:
     noticed_at: datetime
     withheld: str  # in full, in part
     pages_withheld: tuple[str, ...]  # the Bates numbers withheld, for a claim granted in part
+    withheld_ranges: tuple[str, ...]  # the same as ranges of consecutive numbers
 
     @property
     def order(self) -> str:
@@ -105,7 +106,7 @@ class LogRow:
             "status": self.status,
             "order": self.order,
             "withheld": self.withheld,
-            "pages_withheld": ", ".join(self.pages_withheld),
+            "pages_withheld": ", ".join(self.withheld_ranges),
         }
 
     def as_json(self) -> dict[str, Any]:
@@ -134,6 +135,7 @@ class LogRow:
             "noticed_at": self.noticed_at.isoformat(),
             "withheld": self.withheld,
             "pages_withheld": list(self.pages_withheld),
+            "page_ranges": list(self.withheld_ranges),
         }
 
 
@@ -289,6 +291,7 @@ def _row(
     """``people``: the document's author, recipients and custodian, or None when the
     reader may not know the original's description (then date and custodian go too)."""
     in_part = item.outcome == "granted_in_part"
+    pages = tuple(item.pages or ()) if in_part else ()
     described = people is not None
     people = people or {}
     return LogRow(
@@ -310,7 +313,22 @@ def _row(
         order_date=item.order_date,
         noticed_at=claim.noticed_at,
         withheld="in part" if in_part else "in full",
-        pages_withheld=tuple(page_bates(doc, p) for p in item.pages or ()) if in_part else (),
+        pages_withheld=tuple(page_bates(doc, p) for p in pages),
+        withheld_ranges=page_ranges(doc, pages),
+    )
+
+
+def page_ranges(doc: Document, pages: tuple[int, ...]) -> tuple[str, ...]:
+    """Sorted pages as ranges of consecutive Bates numbers ("A - B", or "A" alone)."""
+    runs: list[list[int]] = []
+    for page in pages:
+        if runs and page == runs[-1][-1] + 1:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    return tuple(
+        page_bates(doc, run[0]) + (f" - {page_bates(doc, run[-1])}" if len(run) > 1 else "")
+        for run in runs
     )
 
 

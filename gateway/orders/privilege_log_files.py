@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import landscape, legal
@@ -90,18 +91,45 @@ def _pdf_cells(cells: dict[str, str]) -> dict[str, str]:
 
 
 def to_pdf(log: PrivilegeLog) -> bytes:
+    """Laid out twice: the first pass counts the pages, so that each says "Page n of N"."""
+    pages = _layout(log, total=None)[1]
+    return _layout(log, total=pages)[0]
+
+
+_SIZE = landscape(legal)
+_MARGIN = 0.4 * inch
+
+
+def _layout(log: PrivilegeLog, *, total: int | None) -> tuple[bytes, int]:
     buffer = io.BytesIO()
-    size = landscape(legal)
     doc = SimpleDocTemplate(
         buffer,
-        pagesize=size,
-        leftMargin=0.4 * inch,
-        rightMargin=0.4 * inch,
+        pagesize=_SIZE,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
         topMargin=0.5 * inch,
         bottomMargin=0.6 * inch,
         title=f"Privilege log, {log.case_number}",
         invariant=1,
     )
+    footer = f"{log.case_number} - privilege log generated {log.generated_at.date().isoformat()}"
+    seen = [0]
+
+    def number(canvas: Canvas, _doc: SimpleDocTemplate) -> None:
+        page = canvas.getPageNumber()
+        seen[0] = max(seen[0], page)
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7)
+        canvas.drawString(_MARGIN, 0.35 * inch, footer)
+        of = f" of {total}" if total else ""
+        canvas.drawRightString(_SIZE[0] - _MARGIN, 0.35 * inch, f"Page {page}{of}")
+        canvas.restoreState()
+
+    doc.build(_story(log), onFirstPage=number, onLaterPages=number)
+    return buffer.getvalue(), seen[0]
+
+
+def _story(log: PrivilegeLog) -> list[Any]:
     styles = getSampleStyleSheet()
     cell = ParagraphStyle("cell", parent=styles["BodyText"], fontSize=7, leading=8.5)
     head = ParagraphStyle("head", parent=cell, fontName="Helvetica-Bold")
@@ -120,7 +148,7 @@ def to_pdf(log: PrivilegeLog) -> bytes:
             ]
         )
     )
-    story = [
+    return [
         Paragraph(_escape(log.caption), styles["Title"]),
         Paragraph(_escape(f"{log.court}, No. {log.case_number}"), styles["Normal"]),
         Paragraph(
@@ -134,17 +162,6 @@ def to_pdf(log: PrivilegeLog) -> bytes:
         Spacer(1, 0.15 * inch),
         table if log.rows else Paragraph("No material is withheld.", styles["Normal"]),
     ]
-    footer = f"{log.case_number} - privilege log generated {log.generated_at.date().isoformat()}"
-
-    def number(canvas: Canvas, _doc: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 7)
-        canvas.drawString(0.4 * inch, 0.35 * inch, footer)
-        canvas.drawRightString(size[0] - 0.4 * inch, 0.35 * inch, f"Page {canvas.getPageNumber()}")
-        canvas.restoreState()
-
-    doc.build(story, onFirstPage=number, onLaterPages=number)
-    return buffer.getvalue()
 
 
 # format -> (render, media type)

@@ -238,7 +238,7 @@ def test_the_pdf_carries_caption_date_rows_and_page_numbers(log, rt, clock):
     assert "Al Otro Lado, Inc., et al. v. Chad F. Wolf, et al." in text
     assert "3:17-cv-2366-BAS-KSC" in text
     assert rt.now().date().isoformat() in text
-    assert "Page 1" in text
+    assert "Page 1 of 1" in text
     for n in (18, 19):
         assert EX[n] in text and PAGE_13[n] in text
     assert not [EX[n] for n in range(1, 18) if EX[n] in text]
@@ -252,7 +252,7 @@ def test_a_long_log_is_paginated(log, rt):
     pdf = pdfium.PdfDocument(log.get("defendants", "pdf").data)
     texts = [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
     assert len(texts) >= 2, "19 rows with their basis fill more than one page"
-    assert all(f"Page {i + 1}" in t for i, t in enumerate(texts))
+    assert all(f"Page {i + 1} of {len(texts)}" in t for i, t in enumerate(texts))
 
 
 def test_each_generation_is_audited_with_format_and_rows(log, rt):

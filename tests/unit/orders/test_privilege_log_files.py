@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime
 import pypdfium2 as pdfium
 import pytest
 
-from gateway.orders.privilege_log import COLUMNS, LogRow, PrivilegeLog
+from gateway.documents.models import Document
+from gateway.orders.privilege_log import COLUMNS, LogRow, PrivilegeLog, page_bates, page_ranges
 from gateway.orders.privilege_log_files import safe_cell, to_csv, to_pdf
 
 NOW = datetime(2020, 7, 1, 12, 0, tzinfo=UTC)
@@ -36,6 +37,7 @@ def _row(n: int = 1, **changes: str) -> LogRow:
         noticed_at=NOW,
         withheld="in part",
         pages_withheld=(f"AOL-DEF-{n:08d}",),
+        withheld_ranges=(f"AOL-DEF-{n:08d}",),
     )
     return LogRow(**{**fields, **changes})
 
@@ -92,6 +94,18 @@ def test_the_pdf_is_landscape_numbered_and_escapes_markup():
         width, height = pdf[index].get_size()
         assert width > height
         text = pdf[index].get_textpage().get_text_range()
-        assert f"Page {index + 1}" in text
+        assert f"Page {index + 1} of {len(pdf)}" in text
         assert "3:17-cv-2366-BAS-KSC" in text and "2020-07-01" in text
     assert "<b>bold</b> & co" in pdf[0].get_textpage().get_text_range()
+
+
+def test_pages_withheld_read_as_ranges_of_bates_numbers():
+    doc = Document(bates_begin="AOL-DEF-00528691", bates_prefix="AOL-DEF-", bates_begin_no=528691)
+    assert page_bates(doc, 13) == "AOL-DEF-00528703"
+    assert page_ranges(doc, (13,)) == ("AOL-DEF-00528703",)
+    assert page_ranges(doc, (1, 2, 3, 13, 15, 16)) == (
+        "AOL-DEF-00528691 - AOL-DEF-00528693",
+        "AOL-DEF-00528703",
+        "AOL-DEF-00528705 - AOL-DEF-00528706",
+    )
+    assert page_ranges(doc, ()) == ()
