@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
@@ -190,23 +190,19 @@ def privilege_log(
     is a refusal."""
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
+        asked = {"format": fmt[:20]}
         require(
-            access, Action.PRIVILEGE_LOG_READ, tag=Tag.PRIVILEGE_LOG_GENERATED, audit=_asked(fmt)
+            access,
+            Action.PRIVILEGE_LOG_READ,
+            tag=Tag.PRIVILEGE_LOG_GENERATED,
+            audit={"details": asked},
         )
         if fmt not in formats:
-            raise refused(
-                access,
-                Tag.PRIVILEGE_LOG_GENERATED,
-                BadRequest(f"format: one of {', '.join(formats)}"),
-                details=_asked(fmt)["details"],
-            )
+            error = BadRequest(f"format: one of {', '.join(formats)}")
+            raise refused(access, Tag.PRIVILEGE_LOG_GENERATED, error, details=asked)
         if page is not None and page.per_page > MAX_PER_PAGE:
-            raise refused(
-                access,
-                Tag.PRIVILEGE_LOG_GENERATED,
-                BadRequest(f"per_page: at most {MAX_PER_PAGE}"),
-                details=_asked(fmt)["details"],
-            )
+            error = BadRequest(f"per_page: at most {MAX_PER_PAGE}")
+            raise refused(access, Tag.PRIVILEGE_LOG_GENERATED, error, details=asked)
         every = _rows(session, access)
         start = (page.page - 1) * page.per_page if page else 0
         rows = tuple(every[start : start + page.per_page] if page else every)
@@ -230,13 +226,14 @@ def privilege_log(
         )
 
 
-def _asked(fmt: str) -> dict[str, Any]:
-    return {"details": {"format": fmt[:20]}}
-
-
 def _rows(session: Session, access: MatterAccess) -> list[LogRow]:
+    # whether the reader may know the original's description: it may list the original (a
+    # slip at least) or view its privilege-redacted replacement. A reader who may list a
+    # document only through its public-redacted version learns the claim, not the date,
+    # people and custodian of the original (as the document's own JSON withholds them)
+    known = visible_clause(access, LIST, ()) | described_clause(access)
     found = session.execute(
-        select(ClawbackItem, Clawback, Document, LogDescription.description)
+        select(ClawbackItem, Clawback, Document, LogDescription.description, known)
         .join(Clawback, Clawback.id == ClawbackItem.clawback_id)
         .join(Document, Document.id == ClawbackItem.document_id)
         .outerjoin(LogDescription, LogDescription.clawback_item_id == ClawbackItem.id)
@@ -249,33 +246,33 @@ def _rows(session: Session, access: MatterAccess) -> list[LogRow]:
     ).all()
     if not found:
         return []
-    documents = {doc.id for _item, _claim, doc, _given in found}
-    known = _described(session, access, documents)
-    people = _people(session, known)
-    whole = _whole_claims(session, access, {claim.id for _item, claim, _doc, _given in found})
+    people = _people(session, access)
+    whole = _whole_claims(session, access)
     parties = dict(
         session.execute(
             select(Party.id, Party.name).where(Party.matter_id == access.matter.id)
         ).all()
     )
     return [
-        _row(item, claim, doc, given, people.get(doc.id), claim.id in whole, parties)
-        for item, claim, doc, given in found
+        _row(
+            item,
+            claim,
+            doc,
+            given,
+            people.get(doc.id, {}) if described else None,
+            claim.id in whole,
+            parties,
+        )
+        for item, claim, doc, given, described in found
     ]
 
 
-def _described(session: Session, access: MatterAccess, documents: set[int]) -> set[int]:
-    """The documents whose original the reader may know of: it may list the original (a
-    slip at least) or view its privilege-redacted replacement. A reader who may list a
-    document only through its public-redacted version learns the claim, not the date,
-    people and custodian of the original (as the document's own JSON withholds them)."""
-    return set(
-        session.scalars(
-            select(Document.id).where(
-                Document.id.in_(documents),
-                visible_clause(access, LIST, ()) | described_clause(access),
-            )
-        )
+def _claimed(access: MatterAccess) -> Any:
+    """The ids of the matter's documents named in a claim (a subquery)."""
+    return (
+        select(ClawbackItem.document_id)
+        .join(Clawback, Clawback.id == ClawbackItem.clawback_id)
+        .where(Clawback.matter_id == access.matter.id)
     )
 
 
@@ -365,11 +362,12 @@ def neutral_description(doc: Document, *, has_recipients: bool, known: bool = Tr
     return f"{kind}, {pages}"
 
 
-def _people(session: Session, documents: set[int]) -> dict[int, dict[str, list[str]]]:
-    found: dict[int, dict[str, list[str]]] = {d: {} for d in documents}
+def _people(session: Session, access: MatterAccess) -> dict[int, dict[str, list[str]]]:
+    """Author, recipients and custodian of every claimed document, by document."""
+    found: dict[int, dict[str, list[str]]] = {}
     rows = session.execute(
         select(DocumentPerson.document_id, DocumentPerson.kind, DocumentPerson.value)
-        .where(DocumentPerson.document_id.in_(documents))
+        .where(DocumentPerson.document_id.in_(_claimed(access)))
         .order_by(DocumentPerson.id)
     ).all()
     for document_id, kind, value in rows:
@@ -377,32 +375,17 @@ def _people(session: Session, documents: set[int]) -> dict[int, dict[str, list[s
     return found
 
 
-def _whole_claims(session: Session, access: MatterAccess, claims: set[int]) -> set[int]:
+def _whole_claims(session: Session, access: MatterAccess) -> set[int]:
     """The claims whose basis the reader may read: the claimant's side and the court
     always; anyone else only where it may list every document the claim names (the basis
     may describe any of them)."""
+    claims = select(Clawback.id).where(Clawback.matter_id == access.matter.id)
     if Role.COURT in access.roles:
-        return set(claims)
-    named = dict(
-        session.execute(
-            select(ClawbackItem.clawback_id, func.count())
-            .where(ClawbackItem.clawback_id.in_(claims))
-            .group_by(ClawbackItem.clawback_id)
-        ).all()
+        return set(session.scalars(claims))
+    hidden = (
+        select(ClawbackItem.clawback_id)
+        .join(Document, Document.id == ClawbackItem.document_id)
+        .where(ClawbackItem.clawback_id.in_(claims), ~visible_clause(access, LIST))
     )
-    listed = dict(
-        session.execute(
-            select(ClawbackItem.clawback_id, func.count())
-            .join(Document, Document.id == ClawbackItem.document_id)
-            .where(ClawbackItem.clawback_id.in_(claims), visible_clause(access, LIST))
-            .group_by(ClawbackItem.clawback_id)
-        ).all()
-    )
-    own = set(
-        session.scalars(
-            select(Clawback.id).where(
-                Clawback.id.in_(claims), Clawback.claimant_party_id == access.side_party_id
-            )
-        )
-    )
-    return own | {c for c in claims if listed.get(c, 0) == named.get(c, -1)}
+    own = Clawback.claimant_party_id == access.side_party_id
+    return set(session.scalars(claims.where(own | Clawback.id.not_in(hidden))))
