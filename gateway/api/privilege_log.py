@@ -11,8 +11,9 @@ from gateway.api.routes import _json, current_user
 from gateway.api.spec import Param, route
 from gateway.http import client_address, runtime
 from gateway.orders.log_descriptions import describe
-from gateway.orders.privilege_log import FORMATS, LogPage, privilege_log
+from gateway.orders.privilege_log import FORMATS, privilege_log
 from gateway.orders.privilege_log_files import FILES
+from gateway.orders.privilege_log_rows import LogPage
 from gateway.queries import MAX_PAGE, from_args
 
 

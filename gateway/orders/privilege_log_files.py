@@ -16,7 +16,7 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
-from gateway.orders.privilege_log import COLUMNS, PrivilegeLog
+from gateway.orders.privilege_log_rows import COLUMNS, PrivilegeLog
 
 BOM = "\ufeff"
 # a spreadsheet reads a cell beginning with one of these as a formula (or strips it)

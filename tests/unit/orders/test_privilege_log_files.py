@@ -11,8 +11,8 @@ import pypdfium2 as pdfium
 import pytest
 
 from gateway.documents.models import Document
-from gateway.orders.privilege_log import COLUMNS, LogRow, PrivilegeLog, page_bates, page_ranges
 from gateway.orders.privilege_log_files import safe_cell, to_csv, to_pdf
+from gateway.orders.privilege_log_rows import COLUMNS, LogRow, PrivilegeLog, page_bates, page_ranges
 
 NOW = datetime(2020, 7, 1, 12, 0, tzinfo=UTC)
 
