@@ -15,7 +15,7 @@ from gateway.audit.tags import Outcome, Tag
 from gateway.documents.aborts import Serving, start
 from gateway.documents.content import Served, document_stream, readables, volume_stream
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
-from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand
+from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand_versions
 from gateway.documents.service import find_document, refuse_hidden
 from gateway.documents.versions import files_of, served_version, served_versions
 from gateway.documents.visibility import DOWNLOAD, LIST, visible_clause
@@ -85,9 +85,11 @@ def _audit_download(
 class _Stale(Exception):
     """The files to serve carry a legend their version no longer has: re-brand first."""
 
-    def __init__(self, doc_ids: list[int], audit: dict[str, object] | None = None) -> None:
+    def __init__(
+        self, targets: list[tuple[int, int]], audit: dict[str, object] | None = None
+    ) -> None:
         super().__init__("stale branding")
-        self.doc_ids = doc_ids
+        self.targets = targets  # (document id, version id) of the versions to serve
         self.audit = audit or {}
 
 
@@ -103,7 +105,7 @@ def download_document(
         return _download_document(rt, user, matter_id, bates, address=address, head=head)
     except _Stale as stale:
         try:
-            rebrand(rt, matter_id, stale.doc_ids)
+            rebrand_versions(rt, matter_id, stale.targets)
         except BrandingFailed as failed:
             with rt.transaction():
                 raise Refused(failed, stale.audit | {"reason": "legend not re-branded"}) from None
@@ -156,7 +158,7 @@ def _download_document(
             )
             if rebranded:  # re-branded a moment ago, and changed again since
                 raise Refused(Conflict(f"document {bates} changed while served: try again"), audit)
-            raise _Stale([doc.id], audit)
+            raise _Stale([(doc.id, version.id)], audit)
         _audit_download(rt, session, access, doc, version, files, tag=tag)
     return start(
         rt,
@@ -178,9 +180,9 @@ def download_volume(
         return _download_volume(rt, user, matter_id, volume, address=address)
     except _Stale as stale:
         try:
-            rebrand(rt, matter_id, stale.doc_ids)
+            rebrand_versions(rt, matter_id, stale.targets)
         except BrandingFailed:
-            pass  # each one that failed is left out below
+            pass  # every one was tried; each that failed is left out below
     return _download_volume(rt, user, matter_id, volume, address=address, rebranded=True)
 
 
@@ -218,7 +220,9 @@ def _download_volume(
                     **access.audit_kwargs(),
                 ),
             )
-        servable, stale = [], []
+        servable: list[tuple[Document, DocumentVersion, list[DocumentFile]]] = []
+        stale: list[tuple[int, int]] = []
+        left_out: list[str] = []
         versions = served_versions(session, access, [d.id for d in docs], DOWNLOAD)
         for doc in docs:
             version = versions.get(doc.id)
@@ -227,7 +231,8 @@ def _download_volume(
             if not files or version is None:
                 continue
             if is_stale(doc, version, files):
-                stale.append(doc.id)
+                stale.append((doc.id, version.id))
+                left_out.append(doc.bates_begin)
                 continue
             servable.append((doc, version, files))
         if stale and not rebranded:
@@ -235,8 +240,9 @@ def _download_volume(
         for doc, version, files in servable:
             _audit_download(rt, session, access, doc, version, files, volume=volume)
         details: dict[str, object] = {"volume": volume, "documents": len(servable)}
-        if stale:
-            details["left_out_not_rebranded"] = len(stale)
+        if left_out:
+            # the user's own side's entry: it may name them
+            details["left_out_not_rebranded"] = left_out[:100]
         rt.audit(
             session,
             tag=Tag.VOLUME_DOWNLOAD,

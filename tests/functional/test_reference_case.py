@@ -384,7 +384,7 @@ def test_the_order_of_june_26_2020_step_by_step(client, case, rt, clock):
         supplied = _page_texts(public[n])
         assert len(served) == len(supplied) == pages
         for page, was in zip(served, supplied, strict=True):
-            assert page.count("PUBLIC (no longer designated) - designation changed on") == 1
+            assert page.count("PUBLIC (no longer designated)\r\nDesignation changed on") == 1
             assert was.strip() in page
     # Ex. 14-17 are public records now: never designated again
     again = gw.post(
