@@ -1,0 +1,332 @@
+"""Exports in the review platforms' layout: what a user may download, in the version served,
+read back by a fresh gateway's own ingest; and what stays out of them."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from gateway.audit.models import AuditEntry
+from gateway.audit.recorder import Actor
+from gateway.audit.tags import Tag
+from gateway.clock import FixedClock
+from gateway.config import load_settings
+from gateway.documents.ingest import count_rows, ingest, plan_volume
+from gateway.documents.models import Document
+from gateway.ingest import DirectorySource, parse_dat, parse_opt
+from gateway.keyring import init_keys
+from gateway.matters import service as matters
+from gateway.runtime import Runtime
+from tests.conftest import START
+from tests.functional.test_ingest import DOCS, _cli_ingest
+from tests.helpers import BASE, auth, token_for
+from tests.volumes import build_volume
+
+DEF = "AOL-DEF-VOL001"
+# Defendants' AEO exhibits in the demo: Ex. 1-5, 18, 19
+AEO = (
+    ["AOL-DEF-00556914"]
+    + [f"AOL-DEF-{n:08d}" for n in range(556919, 556923)]
+    + [
+        "AOL-DEF-00528691",
+        "AOL-DEF-00516605",
+    ]
+)
+
+
+def post_export(client: Any, token: str, matter: int, body: dict[str, Any]) -> Any:
+    response = client.post(
+        f"{BASE}/api/v1/matters/{matter}/exports", headers=auth(token), json=body
+    )
+    data = response.data
+    response.close()
+    return response, data
+
+
+def exported(client: Any, email: str, matter: int, body: dict[str, Any]) -> bytes:
+    response, data = post_export(client, token_for(client, email), matter, body)
+    assert response.status_code == 200, data
+    assert response.mimetype == "application/zip"
+    if "Content-Length" in response.headers:
+        assert response.headers["Content-Length"] == str(len(data))
+    return data
+
+
+def members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def dat_rows(files: dict[str, bytes], volume: str) -> list[dict[str, str]]:
+    raw = files[f"{volume}/DATA/{volume}.dat"]
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM
+    return [row.values for row in parse_dat(raw, file="dat").rows]
+
+
+# --- a fresh gateway, with its own database and store, that loads what was exported ------
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Any:
+    keys = tmp_path / "fresh-keys"
+    init_keys(keys)
+    settings = load_settings(
+        {
+            "INSTANCE_PATH": str(tmp_path / "fresh-instance"),
+            "KEYS_PATH": str(keys),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_KIB": 8192,
+            "ARGON2_PARALLELISM": 1,
+        },
+        environ={},
+    )
+    runtime = Runtime(settings, clock=FixedClock(START))
+    runtime.db.create_all()
+    runtime.ensure_audit_anchor()
+    operator = Actor.command_line()
+    matter = matters.create_matter(
+        runtime,
+        operator,
+        caption="Receiving side's copy",
+        case_number="REVIEW-1",
+        court="United States District Court for the Southern District of California",
+        court_timezone="America/Los_Angeles",
+        order_title="Stipulated Protective Order",
+        order_date=date(2019, 9, 3),
+        order_docket="276",
+        forum_state="California",
+    )
+    party = matters.add_party(runtime, operator, matter.id, name="Producer", kind="defendant")
+    yield runtime, matter.id, party.id
+    runtime.close()
+
+
+def load_into(fresh: Any, data: bytes, volume: str, tmp_path: Path) -> dict[str, Document]:
+    """Unpack the export and ingest it into the fresh gateway, through its own ingest."""
+    runtime, matter_id, party_id = fresh
+    target = tmp_path / f"unpacked-{volume}"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        archive.extractall(target)
+    folder = target / volume
+    opt = folder / "DATA" / f"{volume}.opt"
+    source = DirectorySource(folder)
+    plan = plan_volume(
+        runtime,
+        Actor.command_line(),
+        matter_id=matter_id,
+        source=source,
+        dat_path=f"DATA/{volume}.dat",
+        opt_path=f"DATA/{volume}.opt" if opt.exists() else None,
+        volume=volume,
+    )
+    ingest(
+        runtime,
+        Actor.command_line(),
+        matter_id=matter_id,
+        party_id=party_id,
+        plan=plan,
+        source=source,
+    )
+    with runtime.db.session() as session:
+        docs = session.scalars(select(Document).where(Document.matter_id == matter_id))
+        return {d.bates_begin: d for d in docs}
+
+
+def originals(rt: Runtime, matter: int, volume: str) -> dict[str, Document]:
+    from gateway.documents.models import Production
+
+    with rt.db.session() as session:
+        docs = session.scalars(
+            select(Document)
+            .join(Production, Production.id == Document.production_id)
+            .where(Document.matter_id == matter, Production.volume == volume)
+        )
+        return {d.bates_begin: d for d in docs}
+
+
+def families(docs: dict[str, Document]) -> set[frozenset[str]]:
+    by: dict[str, set[str]] = {}
+    for bates, doc in docs.items():
+        by.setdefault(doc.family_id, set()).add(bates)
+    return {frozenset(m) for m in by.values()}
+
+
+def same_documents(got: dict[str, Document], want: dict[str, Document]) -> None:
+    assert sorted(got) == sorted(want)
+    for bates, doc in want.items():
+        copy = got[bates]
+        assert (copy.bates_end, copy.page_count, copy.designation) == (
+            doc.bates_end,
+            doc.page_count,
+            doc.designation,
+        ), bates
+        assert (copy.custodian, copy.title, copy.file_name) == (
+            doc.custodian,
+            doc.title,
+            doc.file_name,
+        )
+    assert families(got) == families(want)
+
+
+# --- the round trip ------------------------------------------------------------------------
+
+
+def test_the_demo_volume_exports_and_loads_into_a_fresh_gateway(rt, demo, client, fresh, tmp_path):
+    data = exported(client, "counsel@plaintiffs.example", demo, {"volume": DEF})
+    files = members(data)
+    names = sorted(files)
+    assert f"{DEF}/DATA/{DEF}.dat" in names
+    assert all(n.startswith(f"{DEF}/NATIVES/") for n in names if "/DATA/" not in n)
+    rows = dat_rows(files, DEF)
+    assert list(rows[0]) == [
+        "BEGBATES", "ENDBATES", "BEGATTACH", "ENDATTACH", "CUSTODIAN", "CONFIDENTIALITY",
+        "DOCDATE", "TITLE", "FILENAME", "AUTHOR", "RECIPIENTS", "PAGECOUNT", "NATIVEPATH",
+        "TEXTPATH",
+    ]  # fmt: skip
+    by_bates = {r["BEGBATES"]: r for r in rows}
+    parent = by_bates["AOL-DEF-00556914"]
+    assert (parent["BEGATTACH"], parent["ENDATTACH"]) == ("AOL-DEF-00556914", "AOL-DEF-00556934")
+    assert parent["CONFIDENTIALITY"] == "AEO" and parent["PAGECOUNT"] == "5"
+    assert parent["AUTHOR"] == "officer.a@cbp.example"
+    assert parent["NATIVEPATH"] == "NATIVES\\AOL-DEF-00556914.pdf"
+    got = load_into(fresh, data, DEF, tmp_path)
+    same_documents(got, originals(rt, demo, DEF))
+
+
+def test_a_volume_with_images_natives_text_and_families_round_trips(
+    rt, demo, client, fresh, tmp_path
+):
+    assert _cli_ingest(rt, build_volume(tmp_path / "in", DOCS)).exit_code == 0
+    data = exported(client, "counsel@plaintiffs.example", demo, {"volume": "VOL001"})
+    files = members(data)
+    opt = parse_opt(files["VOL001/DATA/VOL001.opt"], file="opt")
+    assert [(r.image_key, r.path, r.document_break) for r in opt][:3] == [
+        ("TST-00000001", "IMAGES\\TST-00000001.tif", True),
+        ("TST-00000002", "IMAGES\\TST-00000002.tif", False),
+        ("TST-00000003", "IMAGES\\TST-00000003.tif", False),
+    ]
+    assert files["VOL001/TEXT/TST-00000006.txt"] == b"extracted text of TST-00000006\n"
+    assert files["VOL001/NATIVES/TST-00000006.xlsx"].startswith(b"PK native")
+    got = load_into(fresh, data, "VOL001", tmp_path)
+    same_documents(got, originals(rt, demo, "VOL001"))
+    assert families(got) >= {frozenset({"TST-00000001", "TST-00000004", "TST-00000005"})}
+
+
+# --- both sides: what a user may not download leaves no trace ------------------------------
+
+
+def test_the_employee_with_exhibit_a_gets_no_trace_of_aeo(rt, demo, client, fresh, tmp_path):
+    data = exported(client, "staff@alotrolado.example", demo, {"volume": DEF})
+    for bates in AEO:
+        assert bates.encode() not in data, f"{bates} leaked into the employee's export"
+    rows = dat_rows(members(data), DEF)
+    assert [r["BEGBATES"] for r in rows] == [f"AOL-DEF-{n:08d}" for n in range(556923, 556935)]
+    # the family is the range of the members this user may see, never the AEO parent
+    assert {(r["BEGATTACH"], r["ENDATTACH"]) for r in rows} == {
+        ("AOL-DEF-00556923", "AOL-DEF-00556934")
+    }
+    assert {r["CONFIDENTIALITY"] for r in rows} == {"CONFIDENTIAL"}
+    got = load_into(fresh, data, DEF, tmp_path)
+    assert len(families(got)) == 1 and not set(AEO) & set(got)
+
+
+def test_each_document_exported_is_audited_and_the_export_too(rt, demo, client):
+    data = exported(client, "staff@alotrolado.example", demo, {"volume": DEF})
+    assert data
+    with rt.db.session() as session:
+        entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
+    downloads = [e for e in entries if e.tag == Tag.DOCUMENT_DOWNLOAD]
+    assert sorted(e.bates for e in downloads) == [f"AOL-DEF-{n:08d}" for n in range(556923, 556935)]
+    assert all(json.loads(e.details)["volume"] == DEF for e in downloads)
+    export = [e for e in entries if e.tag == Tag.PRODUCTION_EXPORT]
+    assert len(export) == 1 and json.loads(export[0].details)["documents"] == 12
+
+
+def test_a_selection_names_only_its_members_families(rt, demo, client):
+    body = {"documents": ["AOL-DEF-00556923", "AOL-DEF-00556925"], "name": "SEL001"}
+    rows = dat_rows(members(exported(client, "counsel@plaintiffs.example", demo, body)), "SEL001")
+    assert [(r["BEGBATES"], r["BEGATTACH"], r["ENDATTACH"]) for r in rows] == [
+        ("AOL-DEF-00556923", "AOL-DEF-00556923", "AOL-DEF-00556925"),
+        ("AOL-DEF-00556925", "AOL-DEF-00556923", "AOL-DEF-00556925"),
+    ]
+
+
+def test_a_selection_with_a_hidden_document_is_refused_as_if_it_did_not_exist(rt, demo, client):
+    staff = token_for(client, "staff@alotrolado.example")
+    hidden, _ = post_export(client, staff, demo, {"documents": ["AOL-DEF-00556923", AEO[0]]})
+    missing, _ = post_export(
+        client, staff, demo, {"documents": ["AOL-DEF-00556923", "AOL-DEF-09999999"]}
+    )
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json["error"]["code"] == missing.json["error"]["code"] == "not_found"
+    assert hidden.json["error"]["message"].replace(AEO[0], "X") == missing.json["error"][
+        "message"
+    ].replace("AOL-DEF-09999999", "X")
+    with rt.db.session() as session:
+        tags = [e.tag for e in session.scalars(select(AuditEntry))]
+    assert Tag.DOCUMENT_DOWNLOAD not in tags  # nothing was served
+    assert tags.count(Tag.PRODUCTION_EXPORT) == 2  # both refusals audited
+
+
+def test_the_expert_without_exhibit_a_and_the_auditor_get_nothing(rt, demo, client):
+    for email in ("expert@plaintiffs.example", "auditor@audit.example"):
+        response, data = post_export(client, token_for(client, email), demo, {"volume": DEF})
+        assert response.status_code in (403, 404), email
+        assert response.mimetype == "application/json" and b"AOL-DEF-005" not in data
+    # answered as the served volume answers it
+    expert = token_for(client, "expert@plaintiffs.example")
+    exported, _ = post_export(client, expert, demo, {"volume": DEF})
+    served = client.get(
+        f"{BASE}/api/v1/matters/{demo}/productions/{DEF}/download", headers=auth(expert)
+    )
+    assert (exported.status_code, exported.json) == (served.status_code, served.json)
+
+
+def test_defendants_counsel_exports_the_key_plaintiffs_designated_oceo(rt, demo, client):
+    rows = dat_rows(
+        members(
+            exported(client, "counsel@defendants.example", demo, {"volume": "AOL-PLTF-VOL001"})
+        ),
+        "AOL-PLTF-VOL001",
+    )
+    assert {r["BEGBATES"]: r["CONFIDENTIALITY"] for r in rows} == {
+        "AOL-PLTF-00000001": "OCEO",
+        "AOL-PLTF-00000004": "PUBLIC",
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"volume": DEF, "documents": ["AOL-DEF-00556923"]},
+        {"documents": "AOL-DEF-00556923"},
+        {"documents": ["AOL-DEF-00556923", "AOL-DEF-00556923"]},
+        {"volume": DEF, "name": "../x"},
+        {"volume": 3},
+        {"volume": DEF, "colour": "red"},
+        {"overlay_since": "yesterday"},
+        {"overlay_since": "2020-06-26T10:00:00"},
+    ],
+)
+def test_bad_requests_say_why_and_serve_nothing(rt, demo, client, body):
+    counsel = token_for(client, "counsel@plaintiffs.example")
+    with rt.db.session() as session:
+        before = count_rows(session)
+    response, _ = post_export(client, counsel, demo, body)
+    assert response.status_code in (400, 422) and response.json["error"]["message"]
+    with rt.db.session() as session:
+        assert count_rows(session) == before
+        served = session.scalar(
+            select(AuditEntry).where(AuditEntry.tag == str(Tag.DOCUMENT_DOWNLOAD))
+        )
+    assert served is None
