@@ -3,6 +3,7 @@ read back by a fresh gateway's own ingest; and what stays out of them."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -19,14 +20,15 @@ from gateway.audit.tags import Tag
 from gateway.clock import FixedClock
 from gateway.config import load_settings
 from gateway.documents.ingest import count_rows, ingest, plan_volume
-from gateway.documents.models import Document
+from gateway.documents.models import Document, DocumentFile, DocumentVersion
 from gateway.ingest import DirectorySource, parse_dat, parse_opt
 from gateway.keyring import init_keys
 from gateway.matters import service as matters
 from gateway.runtime import Runtime
+from tests import factories
 from tests.conftest import START
 from tests.functional.test_ingest import DOCS, _cli_ingest
-from tests.helpers import BASE, auth, token_for
+from tests.helpers import BASE, auth, pdf_bytes, token_for
 from tests.volumes import build_volume
 
 DEF = "AOL-DEF-VOL001"
@@ -330,3 +332,93 @@ def test_bad_requests_say_why_and_serve_nothing(rt, demo, client, body):
             select(AuditEntry).where(AuditEntry.tag == str(Tag.DOCUMENT_DOWNLOAD))
         )
     assert served is None
+
+
+# --- overlays: what changed for this user since a time -------------------------------------
+
+EX6, EX7, EX8, EX18 = "AOL-DEF-00556923", "AOL-DEF-00556924", "AOL-DEF-00556925", AEO[5]
+
+
+class _Redacted:
+    fields = {"kind": "privilege_redacted", "designation": "AEO"}
+
+    def chunks(self):
+        yield pdf_bytes(17, "privilege-redacted report")
+
+
+def _rulings_since(rt, demo, clock) -> str:
+    """Ex. 6 and 7 re-designated AEO, Ex. 8 clawed back (sequestered), Ex. 18 replaced by a
+    privilege-redacted version; the employee had downloaded Ex. 6 before. Returns the time
+    the overlay starts from."""
+    from gateway.accounts import service as accounts
+    from gateway.orders import versions
+    from gateway.orders.redesignate import redesignate
+
+    factories.download(rt, demo, "staff@alotrolado.example", EX6)
+    since = rt.now()
+    clock.advance(hours=1)
+    defendants = accounts.get_user(rt, "counsel@defendants.example")
+    for bates in (EX6, EX7):
+        redesignate(
+            rt, defendants, demo, bates, designation="AEO", pages=None,
+            reason="inadvertent failure to designate", address="test",
+        )  # fmt: skip
+    factories.claw_back(rt, demo, [EX8])
+    notice = factories.claw_back(rt, demo, [EX18])
+    factories.rule(rt, demo, notice, EX18, "granted_in_part", pages=[13])
+    versions.supply_version(rt, defendants, demo, EX18, _Redacted(), address="test")
+    clock.advance(minutes=5)
+    return since.isoformat()
+
+
+def overlay_of(client, email, demo, since, name="OVL001"):
+    files = members(exported(client, email, demo, {"overlay_since": since, "name": name}))
+    removed = files[f"{name}/DATA/{name}_REMOVE.txt"].decode("utf-8").split("\r\n")[:-1]
+    return files, {r["BEGBATES"]: r for r in dat_rows(files, name)}, removed
+
+
+def test_an_overlay_carries_new_designations_replacements_and_removals(rt, demo, client, clock):
+    since = _rulings_since(rt, demo, clock)
+    files, rows, removed = overlay_of(client, "counsel@plaintiffs.example", demo, since)
+    assert {b: r["CONFIDENTIALITY"] for b, r in rows.items()} == {
+        EX6: "AEO",
+        EX7: "AEO",
+        EX18: "AEO",
+    }
+    assert removed == [EX8]
+    # the replacement is the privilege-redacted version now served to counsel
+    replacement = files[f"OVL001/{rows[EX18]['NATIVEPATH'].replace(chr(92), '/')}"]
+    with rt.db.session() as session:
+        redacted = session.scalars(
+            select(DocumentFile.sha256)
+            .join(DocumentVersion, DocumentVersion.id == DocumentFile.version_id)
+            .where(DocumentVersion.kind == "privilege_redacted")
+        ).all()
+    assert redacted == [hashlib.sha256(replacement).hexdigest()]
+    assert rows[EX18]["PAGECOUNT"] == "17" and rows[EX18]["ENDBATES"] == "AOL-DEF-00528707"
+
+
+def test_the_employees_overlay_names_only_what_the_employee_had(rt, demo, client, clock):
+    since = _rulings_since(rt, demo, clock)
+    files, rows, removed = overlay_of(client, "staff@alotrolado.example", demo, since)
+    assert rows == {}
+    # Ex. 6 was downloaded before it became AEO; Ex. 8 is sequestered, a slip the employee sees
+    assert removed == [EX6, EX8]
+    blob = b"".join(files.values()) + "".join(files).encode()
+    for bates in (EX7, EX18):
+        assert bates.encode() not in blob, f"{bates} leaked into the employee's overlay"
+
+
+def test_an_overlay_is_audited_per_document_and_as_an_export(rt, demo, client, clock):
+    since = _rulings_since(rt, demo, clock)
+    overlay_of(client, "counsel@plaintiffs.example", demo, since)
+    with rt.db.session() as session:
+        entries = list(
+            session.scalars(
+                select(AuditEntry).where(AuditEntry.at > START).order_by(AuditEntry.seq)
+            )
+        )
+    served = [e.bates for e in entries if e.tag == Tag.DOCUMENT_DOWNLOAD]
+    assert sorted(served) == sorted([EX6, EX7, EX18])
+    export = [json.loads(e.details) for e in entries if e.tag == Tag.PRODUCTION_EXPORT]
+    assert export == [{"export": "OVL001", "overlay_since": since, "documents": 3, "removed": 1}]
