@@ -21,7 +21,7 @@ from gateway.clock import FixedClock
 from gateway.config import load_settings
 from gateway.documents.ingest import count_rows, ingest, plan_volume
 from gateway.documents.models import Document, DocumentFile, DocumentVersion
-from gateway.ingest import DirectorySource, parse_dat, parse_opt
+from gateway.ingest import DirectorySource, parse_dat, parse_opt, write_dat
 from gateway.keyring import init_keys
 from gateway.matters import service as matters
 from gateway.runtime import Runtime
@@ -190,10 +190,21 @@ def test_the_demo_volume_exports_and_loads_into_a_fresh_gateway(rt, demo, client
     assert all(n.startswith(f"{DEF}/NATIVES/") for n in names if "/DATA/" not in n)
     rows = dat_rows(files, DEF)
     assert list(rows[0]) == [
-        "BEGBATES", "ENDBATES", "BEGATTACH", "ENDATTACH", "CUSTODIAN", "CONFIDENTIALITY",
-        "DOCDATE", "TITLE", "FILENAME", "AUTHOR", "RECIPIENTS", "PAGECOUNT", "NATIVEPATH",
+        "BEGBATES",
+        "ENDBATES",
+        "BEGATTACH",
+        "ENDATTACH",
+        "CUSTODIAN",
+        "CONFIDENTIALITY",
+        "DOCDATE",
+        "TITLE",
+        "FILENAME",
+        "AUTHOR",
+        "RECIPIENTS",
+        "PAGECOUNT",
+        "NATIVEPATH",
         "TEXTPATH",
-    ]  # fmt: skip
+    ]
     by_bates = {r["BEGBATES"]: r for r in rows}
     parent = by_bates["AOL-DEF-00556914"]
     assert (parent["BEGATTACH"], parent["ENDATTACH"]) == ("AOL-DEF-00556914", "AOL-DEF-00556934")
@@ -360,9 +371,15 @@ def _rulings_since(rt, demo, clock) -> str:
     defendants = accounts.get_user(rt, "counsel@defendants.example")
     for bates in (EX6, EX7):
         redesignate(
-            rt, defendants, demo, bates, designation="AEO", pages=None,
-            reason="inadvertent failure to designate", address="test",
-        )  # fmt: skip
+            rt,
+            defendants,
+            demo,
+            bates,
+            designation="AEO",
+            pages=None,
+            reason="inadvertent failure to designate",
+            address="test",
+        )
     factories.claw_back(rt, demo, [EX8])
     notice = factories.claw_back(rt, demo, [EX18])
     factories.rule(rt, demo, notice, EX18, "granted_in_part", pages=[13])
@@ -422,3 +439,121 @@ def test_an_overlay_is_audited_per_document_and_as_an_export(rt, demo, client, c
     assert sorted(served) == sorted([EX6, EX7, EX18])
     export = [json.loads(e.details) for e in entries if e.tag == Tag.PRODUCTION_EXPORT]
     assert export == [{"export": "OVL001", "overlay_since": since, "documents": 3, "removed": 1}]
+
+
+# --- an overlay applied to the fresh gateway ------------------------------------------------
+
+
+def apply_to(fresh: Any, data: bytes, volume: str, tmp_path: Path) -> dict[str, int]:
+    from gateway.documents.overlays import load_overlay
+
+    runtime, matter_id, _party = fresh
+    target = tmp_path / f"overlay-{volume}"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        archive.extractall(target)
+    source = DirectorySource(target / volume)
+    return load_overlay(
+        runtime, Actor.command_line(), matter_id=matter_id, source=source, volume=volume
+    )
+
+
+def fresh_state(fresh: Any) -> tuple[Any, ...]:
+    runtime, matter_id, _party = fresh
+    with runtime.db.session() as session:
+        docs = session.scalars(select(Document).where(Document.matter_id == matter_id))
+        return (
+            count_rows(session),
+            sorted((d.bates_begin, d.designation, d.state) for d in docs),
+            sorted(runtime.blobs.store.iter_keys()),
+        )
+
+
+def test_an_overlay_applied_to_the_fresh_gateway_matches_what_is_served(
+    rt, demo, client, clock, fresh, tmp_path
+):
+    load_into(
+        fresh, exported(client, "counsel@plaintiffs.example", demo, {"volume": DEF}), DEF, tmp_path
+    )
+    since = _rulings_since(rt, demo, clock)
+    data = exported(
+        client, "counsel@plaintiffs.example", demo, {"overlay_since": since, "name": "OVL001"}
+    )
+    assert apply_to(fresh, data, "OVL001", tmp_path) == {
+        "designated": 1 + 1,  # Ex. 6 and 7; Ex. 18 was AEO already
+        "replaced": 3,
+        "withdrawn": 1,
+    }
+    runtime, matter_id, _party = fresh
+    with runtime.db.session() as session:
+        docs = {
+            d.bates_begin: d
+            for d in session.scalars(select(Document).where(Document.matter_id == matter_id))
+        }
+        ex18 = session.scalars(
+            select(DocumentFile.sha256).where(
+                DocumentFile.version_id == docs[EX18].current_version_id
+            )
+        ).all()
+        overlay_entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.tag == str(Tag.OVERLAY_APPLIED))
+        ).all()
+    assert (docs[EX6].designation, docs[EX7].designation) == ("AEO", "AEO")
+    assert docs[EX8].state == "withdrawn" and docs[EX6].state == "produced"
+    with rt.db.session() as session:
+        redacted = session.scalars(
+            select(DocumentFile.sha256)
+            .join(DocumentVersion, DocumentVersion.id == DocumentFile.version_id)
+            .where(DocumentVersion.kind == "privilege_redacted")
+        ).all()
+    assert ex18 == redacted
+    assert sorted(e.bates for e in overlay_entries if e.bates) == sorted([EX6, EX7, EX8, EX18])
+    # the replaced files' blobs are gone: one blob per file row
+    rows, _docs, blobs = fresh_state(fresh)
+    assert len(blobs) == rows["document_files"]
+
+
+def test_a_bad_overlay_names_its_problem_and_changes_nothing(rt, demo, client, fresh, tmp_path):
+    from gateway.errors import Invalid
+
+    load_into(
+        fresh, exported(client, "counsel@plaintiffs.example", demo, {"volume": DEF}), DEF, tmp_path
+    )
+    before = fresh_state(fresh)
+    dat = write_dat(
+        ["BEGBATES", "ENDBATES", "CONFIDENTIALITY", "NATIVEPATH"],
+        [
+            [EX6, EX6, "AEO", "NATIVES\\X.pdf"],
+            [EX7, EX7, "Highly Confidential", ""],
+        ],
+    )
+    cases = {
+        "OVL-A": (
+            {"DATA/OVL-A.dat": dat},
+            ["OVL-A.dat:2: NATIVEPATH", "OVL-A.dat:3: CONFIDENTIALITY"],
+        ),
+        "OVL-B": (
+            {
+                "DATA/OVL-B.dat": write_dat(
+                    ["BEGBATES", "ENDBATES", "CONFIDENTIALITY"], [[EX6, EX6, "AEO"]]
+                ),
+                "DATA/OVL-B_REMOVE.txt": b"AOL-DEF-09999999\r\n",
+            },
+            ["OVL-B_REMOVE.txt:1", "no document AOL-DEF-09999999"],
+        ),
+    }
+    for volume, (files, said) in cases.items():
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, content in files.items():
+                archive.writestr(f"{volume}/{name}", content)
+        with pytest.raises(Invalid) as refused:
+            apply_to(fresh, buffer.getvalue(), volume, tmp_path)
+        for words in said:
+            assert words in refused.value.message, refused.value.message
+        assert fresh_state(fresh) == before
+    runtime, _matter, _party = fresh
+    with runtime.db.session() as session:
+        refusals = session.scalars(
+            select(AuditEntry.reason).where(AuditEntry.tag == str(Tag.PRODUCTION_INGEST_FAILED))
+        ).all()
+    assert len(refusals) == 2 and "OVL-B_REMOVE.txt:1" in refusals[1]
