@@ -46,8 +46,9 @@ def export(
     if overlay_since is not None:
         if volume or documents:
             raise Invalid("--overlay-since: an overlay takes no --volume or --document")
-        since = overlay.parse_since(overlay_since)
-        served = overlay.export_overlay(rt, user, matter_id, since=since, name=name, address=LOCAL)
+        served = overlay.export_overlay(
+            rt, user, matter_id, since=overlay_since, name=name, address=LOCAL
+        )
     else:
         request = ExportRequest(volume=volume, documents=documents, name=name)
         served = run_export(rt, user, matter_id, request, address=LOCAL)

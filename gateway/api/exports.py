@@ -55,7 +55,7 @@ def create_export(matter_id: int) -> Any:
             runtime(),
             current_user(),
             matter_id,
-            since=overlay.parse_since(_text(body, "overlay_since") or ""),
+            since=_text(body, "overlay_since") or "",
             name=name,
             address=client_address(),
         )

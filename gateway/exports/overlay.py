@@ -41,7 +41,7 @@ from gateway.documents.versions import designation_of
 from gateway.documents.visibility import DOWNLOAD, LIST, visible_clause
 from gateway.errors import Invalid
 from gateway.exports.layout import LINKS, Exported, Layout, file_path
-from gateway.exports.service import MemberTransform, export_stream, exported
+from gateway.exports.service import MemberTransform, checked, export_stream, exported
 from gateway.matters.service import MatterAccess, require_acknowledged, resolve_access
 from gateway.runtime import Runtime
 
@@ -75,20 +75,18 @@ def export_overlay(
     user: User,
     matter_id: int,
     *,
-    since: datetime,
+    since: str,
     name: str | None,
     address: str,
     transform: MemberTransform | None = None,
 ) -> Served:
-    if name is not None:
-        check_volume_name(name)
+    """``since``: ISO 8601 with its zone; the overlay holds what changed after it."""
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         require_acknowledged(access, Tag.PRODUCTION_EXPORT)
-        if since > rt.now():
-            raise Invalid("overlay_since: the time is in the future")
+        moment = checked(access, lambda: _check(rt, since, name))
         volume = name or f"OVERLAY-{rt.now():%Y%m%d-%H%M%S}"
-        changed = _changed(session, access, since)
+        changed = _changed(session, access, moment)
         servable = _visible(session, access, changed, DOWNLOAD)
         entries = exported(session, access, servable)
         kept = {e.doc.id for e in entries}
@@ -110,7 +108,7 @@ def export_overlay(
             outcome=Outcome.ALLOWED,
             details={
                 "export": volume,
-                "overlay_since": since.isoformat(),
+                "overlay_since": moment.isoformat(),
                 "documents": len(entries),
                 "removed": len(removed),
             },
@@ -124,6 +122,15 @@ def export_overlay(
         lambda: export_stream(rt, access, layout, modified, transform, [removal]),
         Serving(Tag.PRODUCTION_EXPORT, f"overlay {volume}", {"export": volume}, order),
     )
+
+
+def _check(rt: Runtime, since: str, name: str | None) -> datetime:
+    if name is not None:
+        check_volume_name(name)
+    moment = parse_since(since)
+    if moment > rt.now():
+        raise Invalid("overlay_since: the time is in the future")
+    return moment
 
 
 def _changed(session: Session, access: MatterAccess, since: datetime) -> set[int]:

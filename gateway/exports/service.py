@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from gateway.matters.service import MatterAccess, require_acknowledged, resolve_
 from gateway.runtime import Refused, Runtime
 
 MAX_SELECTION = 10_000
+T = TypeVar("T")
 
 # A per-download change of one member's bytes (a forensic watermark on a PDF), applied as
 # the ZIP is written: a member it returns without a size and CRC-32 is DEFLATED with a
@@ -73,10 +75,10 @@ def export(
     address: str,
     transform: MemberTransform | None = None,
 ) -> Served:
-    request.check()
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         require_acknowledged(access, Tag.PRODUCTION_EXPORT)
+        checked(access, request.check)
         if request.volume is not None:
             docs = _volume_documents(session, access, request.volume)
             name = request.name or check_volume_name(request.volume)
@@ -104,6 +106,22 @@ def export(
         lambda: export_stream(rt, access, layout, modified, transform),
         Serving(Tag.PRODUCTION_EXPORT, f"export {name}", {"export": name}, order),
     )
+
+
+def checked(access: MatterAccess, check: Callable[[], T]) -> T:
+    """``check()``; a request it refuses is refused and audited, with the reason."""
+    try:
+        return check()
+    except GatewayError as error:
+        raise Refused(
+            error,
+            dict(
+                tag=Tag.PRODUCTION_EXPORT,
+                outcome=Outcome.DENIED,
+                reason=error.message[:300],
+                **access.audit_kwargs(),
+            ),
+        ) from None
 
 
 def _described(request: ExportRequest, name: str, count: int) -> dict[str, object]:

@@ -317,20 +317,25 @@ def test_defendants_counsel_exports_the_key_plaintiffs_designated_oceo(rt, demo,
     }
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {},
-        {"volume": DEF, "documents": ["AOL-DEF-00556923"]},
-        {"documents": "AOL-DEF-00556923"},
-        {"documents": ["AOL-DEF-00556923", "AOL-DEF-00556923"]},
-        {"volume": DEF, "name": "../x"},
-        {"volume": 3},
-        {"volume": DEF, "colour": "red"},
-        {"overlay_since": "yesterday"},
-        {"overlay_since": "2020-06-26T10:00:00"},
-    ],
-)
+# the service refuses these, audited with the reason; the view refuses a body it cannot read
+REFUSED_BY_THE_SERVICE = [
+    {},
+    {"volume": DEF, "documents": ["AOL-DEF-00556923"]},
+    {"documents": ["AOL-DEF-00556923", "AOL-DEF-00556923"]},
+    {"volume": DEF, "name": "../x"},
+    {"overlay_since": "yesterday"},
+    {"overlay_since": "2020-06-26T10:00:00"},
+    {"overlay_since": "2030-01-01T00:00:00Z"},
+]
+REFUSED_BY_THE_VIEW = [
+    {"documents": "AOL-DEF-00556923"},
+    {"volume": 3},
+    {"volume": DEF, "colour": "red"},
+    {"overlay_since": "2020-06-26T10:00:00Z", "volume": DEF},
+]
+
+
+@pytest.mark.parametrize("body", REFUSED_BY_THE_SERVICE + REFUSED_BY_THE_VIEW)
 def test_bad_requests_say_why_and_serve_nothing(rt, demo, client, body):
     counsel = token_for(client, "counsel@plaintiffs.example")
     with rt.db.session() as session:
@@ -342,7 +347,16 @@ def test_bad_requests_say_why_and_serve_nothing(rt, demo, client, body):
         served = session.scalar(
             select(AuditEntry).where(AuditEntry.tag == str(Tag.DOCUMENT_DOWNLOAD))
         )
+        refused = session.scalars(
+            select(AuditEntry).where(AuditEntry.tag == str(Tag.PRODUCTION_EXPORT))
+        ).all()
     assert served is None
+    if body in REFUSED_BY_THE_SERVICE:
+        assert [(e.outcome, e.reason) for e in refused] == [
+            ("denied", response.json["error"]["message"][:300])
+        ]
+    else:
+        assert refused == []
 
 
 # --- overlays: what changed for this user since a time -------------------------------------
