@@ -571,3 +571,52 @@ def test_a_bad_overlay_names_its_problem_and_changes_nothing(rt, demo, client, f
             select(AuditEntry.reason).where(AuditEntry.tag == str(Tag.PRODUCTION_INGEST_FAILED))
         ).all()
     assert len(refusals) == 2 and "OVL-B_REMOVE.txt:1" in refusals[1]
+
+
+def test_an_overlay_replaces_page_images_named_in_its_opt(rt, demo, client, fresh, tmp_path):
+    from gateway.ingest import OptRow, write_opt
+
+    assert _cli_ingest(rt, build_volume(tmp_path / "in", DOCS)).exit_code == 0
+    load_into(
+        fresh,
+        exported(client, "counsel@plaintiffs.example", demo, {"volume": "VOL001"}),
+        "VOL001",
+        tmp_path,
+    )
+    pages = {f"IMAGES/TST-0000000{n}.tif": f"redacted page {n}".encode() for n in (1, 2, 3)}
+    files = {
+        "DATA/OVL-I.dat": write_dat(
+            ["BEGBATES", "ENDBATES", "CONFIDENTIALITY"], [["TST-00000001", "TST-00000003", "AEO"]]
+        ),
+        "DATA/OVL-I.opt": write_opt(
+            OptRow(f"TST-0000000{n}", "OVL-I", f"IMAGES\\TST-0000000{n}.tif", n == 1)
+            for n in (1, 2, 3)
+        ),
+        **pages,
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(f"OVL-I/{name}", content)
+    assert apply_to(fresh, buffer.getvalue(), "OVL-I", tmp_path) == {
+        "designated": 0,  # AEO already
+        "replaced": 1,
+        "withdrawn": 0,
+    }
+    runtime, matter_id, _party = fresh
+    with runtime.db.session() as session:
+        doc = session.scalar(select(Document).where(Document.bates_begin == "TST-00000001"))
+        assert doc is not None
+        kept = session.execute(
+            select(DocumentFile.role, DocumentFile.page_no, DocumentFile.sha256)
+            .where(DocumentFile.version_id == doc.current_version_id)
+            .order_by(DocumentFile.page_no)
+        ).all()
+    # the overlay's files are the document's whole set now: its old extracted text is gone
+    # too, so an unredacted text never outlives a redaction
+    assert [tuple(row) for row in kept] == [
+        ("image", n, hashlib.sha256(pages[f"IMAGES/TST-0000000{n}.tif"]).hexdigest())
+        for n in (1, 2, 3)
+    ]
+    rows, _docs, blobs = fresh_state(fresh)
+    assert len(blobs) == rows["document_files"]  # the replaced files' blobs are gone
