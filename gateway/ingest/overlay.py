@@ -52,6 +52,7 @@ def plan_overlay(
     dat, opt, remove = (f"DATA/{volume}{end}" for end in (".dat", ".opt", "_REMOVE.txt"))
     pages = _pages(source, opt, errors) if source.exists(opt) else []
     changes = _changes(source, volume, dat, pages, designations, errors)
+    _check_pages_placed(source.describe(opt), pages, changes, errors)
     removals = _removals(source, remove, errors) if source.exists(remove) else []
     changed = {c.bates_begin for c in changes}
     for bates, line in removals:
@@ -63,6 +64,28 @@ def plan_overlay(
             )
     errors.raise_if_any()
     return OverlayPlan(volume, source.describe(dat), tuple(changes), tuple(removals))
+
+
+def _check_pages_placed(
+    where: str, pages: list[OptRow], changes: list[OverlayChange], errors: ErrorCollector
+) -> None:
+    """A page image no row of the DAT covers would be dropped unnoticed: refused."""
+    ranges = [(parse_bates(c.bates_begin), parse_bates(c.bates_end)) for c in changes]
+    for row in pages:
+        try:
+            key = parse_bates(row.image_key)
+        except ValueError as exc:
+            errors.add(str(exc), file=where, line=row.line)
+            continue
+        if not any(
+            key.series == begin.series and begin.number <= key.number <= end.number
+            for begin, end in ranges
+        ):
+            errors.add(
+                f"page {row.image_key} is in no document of the overlay's DAT",
+                file=where,
+                line=row.line,
+            )
 
 
 def _pages(source: VolumeSource, opt: str, errors: ErrorCollector) -> list[OptRow]:

@@ -554,6 +554,20 @@ def test_a_bad_overlay_names_its_problem_and_changes_nothing(rt, demo, client, f
             },
             ["OVL-B_REMOVE.txt:1", "no document AOL-DEF-09999999"],
         ),
+        "OVL-C": (
+            {
+                "DATA/OVL-C.dat": write_dat(
+                    ["BEGBATES", "ENDBATES", "CONFIDENTIALITY"], [[EX6, EX6, "AEO"]]
+                ),
+                "DATA/OVL-C.opt": b"AOL-DEF-00556924,OVL-C,IMAGES\\X.tif,Y,,,1\r\n",
+                "IMAGES/X.tif": b"II*\x00",
+                "DATA/OVL-C_REMOVE.txt": f"{EX7}\r\n{EX7}\r\n".encode(),
+            },
+            [
+                "OVL-C.opt:1: page AOL-DEF-00556924 is in no document",
+                "OVL-C_REMOVE.txt:2: AOL-DEF-00556924 is listed twice",
+            ],
+        ),
     }
     for volume, (files, said) in cases.items():
         buffer = io.BytesIO()
@@ -570,7 +584,7 @@ def test_a_bad_overlay_names_its_problem_and_changes_nothing(rt, demo, client, f
         refusals = session.scalars(
             select(AuditEntry.reason).where(AuditEntry.tag == str(Tag.PRODUCTION_INGEST_FAILED))
         ).all()
-    assert len(refusals) == 2 and "OVL-B_REMOVE.txt:1" in refusals[1]
+    assert len(refusals) == 3 and "OVL-B_REMOVE.txt:1" in refusals[1]
 
 
 def test_an_overlay_replaces_page_images_named_in_its_opt(rt, demo, client, fresh, tmp_path):
