@@ -33,7 +33,6 @@ from gateway.audit.tags import Outcome, Tag
 from gateway.db import batches
 from gateway.documents.aborts import Serving, start
 from gateway.documents.content import Served
-from gateway.documents.downloads import _audit_download
 from gateway.documents.ingest import check_volume_name
 from gateway.documents.loadfiles import Placed, volume_load_files
 from gateway.documents.models import Document, DocumentVersion
@@ -41,7 +40,14 @@ from gateway.documents.versions import designation_of
 from gateway.documents.visibility import DOWNLOAD, LIST, visible_clause
 from gateway.errors import Invalid
 from gateway.exports.layout import LINKS, Exported, Layout, file_path
-from gateway.exports.service import MemberTransform, checked, export_stream, exported
+from gateway.exports.service import (
+    MemberTransform,
+    audit_downloads,
+    bound,
+    checked,
+    export_stream,
+    exported,
+)
 from gateway.matters.service import MatterAccess, require_acknowledged, resolve_access
 from gateway.runtime import Runtime
 
@@ -98,10 +104,7 @@ def export_overlay(
         removed.sort(key=lambda d: (d.bates_prefix, d.bates_begin_no))
         removal = (f"DATA/{volume}_REMOVE.txt", removal_list([d.bates_begin for d in removed]))
         layout = _overlay_layout(volume, entries)
-        for entry in entries:
-            _audit_download(
-                rt, session, access, entry.doc, entry.version, list(entry.files), volume=volume
-            )
+        seqs = audit_downloads(rt, session, access, entries, volume)
         rt.audit(
             session,
             tag=Tag.PRODUCTION_EXPORT,
@@ -119,7 +122,7 @@ def export_overlay(
     return start(
         rt,
         access,
-        lambda: export_stream(rt, access, layout, modified, transform, [removal]),
+        lambda: export_stream(rt, access, layout, modified, bound(transform, seqs), [removal]),
         Serving(Tag.PRODUCTION_EXPORT, f"overlay {volume}", {"export": volume}, order),
     )
 

@@ -38,10 +38,21 @@ from gateway.runtime import Refused, Runtime
 MAX_SELECTION = 10_000
 T = TypeVar("T")
 
-# A per-download change of one member's bytes (a forensic watermark on a PDF), applied as
-# the ZIP is written: a member it returns without a size and CRC-32 is DEFLATED with a
-# data descriptor, which every reader, Java's ZipInputStream included, accepts.
-MemberTransform = Callable[[Exported, DocumentFile, Member], Member]
+
+@dataclass(frozen=True)
+class ExportedFile:
+    """One file member of an export, for a per-download change of its bytes."""
+
+    entry: Exported
+    file: DocumentFile
+    audit_seq: int  # the audit entry of this document's download in this export
+
+
+# A per-download change of one member's bytes (a forensic watermark on a PDF naming the
+# audit entry), applied as the ZIP is written: a member it returns without a size and
+# CRC-32 is DEFLATED with a data descriptor, which every reader, Java's ZipInputStream
+# included, accepts.
+MemberTransform = Callable[[ExportedFile, Member], Member]
 
 
 @dataclass(frozen=True)
@@ -87,10 +98,7 @@ def export(
             name = request.name or f"EXPORT-{rt.now():%Y%m%d-%H%M%S}"
         entries = exported(session, access, docs)
         layout = _layout(access, name, entries)
-        for entry in entries:
-            _audit_download(
-                rt, session, access, entry.doc, entry.version, list(entry.files), volume=name
-            )
+        seqs = audit_downloads(rt, session, access, entries, name)
         rt.audit(
             session,
             tag=Tag.PRODUCTION_EXPORT,
@@ -103,9 +111,29 @@ def export(
     return start(
         rt,
         access,
-        lambda: export_stream(rt, access, layout, modified, transform),
+        lambda: export_stream(rt, access, layout, modified, bound(transform, seqs)),
         Serving(Tag.PRODUCTION_EXPORT, f"export {name}", {"export": name}, order),
     )
+
+
+def audit_downloads(
+    rt: Runtime, session: Session, access: MatterAccess, entries: list[Exported], volume: str
+) -> dict[int, int]:
+    """A download entry per document, as a served volume writes them: document id -> seq."""
+    return {
+        e.doc.id: _audit_download(
+            rt, session, access, e.doc, e.version, list(e.files), volume=volume
+        ).seq
+        for e in entries
+    }
+
+
+def bound(
+    transform: MemberTransform | None, seqs: dict[int, int]
+) -> Callable[[Exported, DocumentFile, Member], Member] | None:
+    if transform is None:
+        return None
+    return lambda entry, f, member: transform(ExportedFile(entry, f, seqs[entry.doc.id]), member)
 
 
 def checked(access: MatterAccess, check: Callable[[], T]) -> T:
@@ -262,7 +290,7 @@ def export_stream(
     access: MatterAccess,
     layout: Layout,
     modified: datetime,
-    transform: MemberTransform | None = None,
+    transform: Callable[[Exported, DocumentFile, Member], Member] | None = None,
     extra: Sequence[tuple[str, bytes]] = (),
 ) -> Served:
     """The ZIP of ``layout``: its files (read from the store as the ZIP reaches each one,

@@ -13,7 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from gateway.audit.models import AuditEntry
+from gateway.audit.tags import Tag
 from gateway.documents.zipstream import Member, MemberMismatch, known_zip
 from gateway.ingest import DEFAULT_DESIGNATIONS, DirectorySource, build_plan, parse_dat
 from tests.functional.test_ingest import DOCS, _cli_ingest
@@ -180,11 +183,13 @@ def _export_with_a_transformed_member(rt, demo):
     from gateway.documents.zipstream import Member
     from gateway.exports.service import ExportRequest, export
 
-    def mark(entry, f, member):
+    def mark(exported, member):
         if not member.name.endswith(".pdf"):
             return member
         source = member.chunks
-        return Member(member.name, member.modified, lambda: [*source(), b"%marked\n"])
+        # the mark names this document's download entry, as a forensic watermark will
+        tail = f"%download {exported.audit_seq} {exported.entry.doc.bates_begin}\n".encode()
+        return Member(member.name, member.modified, lambda: [*source(), tail])
 
     served = export(
         rt,
@@ -214,7 +219,7 @@ def exports(rt, demo, client, tmp_path):
     return archives, paths
 
 
-def test_exports_read_with_java_and_unzip(exports):
+def test_exports_read_with_java_and_unzip(exports, rt):
     archives, paths = exports
     with zipfile.ZipFile(io.BytesIO(archives["marked"])) as archive:
         methods = {
@@ -222,7 +227,15 @@ def test_exports_read_with_java_and_unzip(exports):
         }
         pdf = archive.read("AOL-DEF-VOL001/NATIVES/AOL-DEF-00556914.pdf")
     assert methods == {"pdf": zipfile.ZIP_DEFLATED, "dat": zipfile.ZIP_STORED}
-    assert pdf.endswith(b"%marked\n")
+    with rt.db.session() as session:
+        entry = session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.tag == str(Tag.DOCUMENT_DOWNLOAD),
+                AuditEntry.bates == "AOL-DEF-00556914",
+            )
+        )
+    assert entry is not None
+    assert pdf.endswith(f"%download {entry.seq} AOL-DEF-00556914\n".encode())
     for name, data in archives.items():
         expected = _expected(data)
         assert "No errors detected" in _run(_tool("unzip"), "-t", str(paths[name]))
