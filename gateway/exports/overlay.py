@@ -103,7 +103,7 @@ def export_overlay(
         removed += [d for d in _documents(session, had - shown - kept)]
         removed.sort(key=lambda d: (d.bates_prefix, d.bates_begin_no))
         removal = (f"DATA/{volume}_REMOVE.txt", removal_list([d.bates_begin for d in removed]))
-        layout = _overlay_layout(volume, entries)
+        layout = checked(access, lambda: _overlay_layout(volume, entries))
         seqs = audit_downloads(rt, session, access, entries, volume)
         rt.audit(
             session,

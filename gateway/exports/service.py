@@ -92,7 +92,8 @@ def export(
         checked(access, request.check)
         if request.volume is not None:
             docs = _volume_documents(session, access, request.volume)
-            name = request.name or check_volume_name(request.volume)
+            volume = request.volume
+            name = request.name or checked(access, lambda: check_volume_name(volume))
         else:
             docs = _selected_documents(rt, session, access, request.documents)
             name = request.name or f"EXPORT-{rt.now():%Y%m%d-%H%M%S}"
