@@ -47,6 +47,7 @@ from gateway.exports.service import (
     checked,
     export_stream,
     exported,
+    rebranding,
 )
 from gateway.matters.service import MatterAccess, require_acknowledged, resolve_access
 from gateway.runtime import Runtime
@@ -87,6 +88,23 @@ def export_overlay(
     transform: MemberTransform | None = None,
 ) -> Served:
     """``since``: ISO 8601 with its zone; the overlay holds what changed after it."""
+    return rebranding(
+        rt,
+        matter_id,
+        lambda rebranded: _overlay(rt, user, matter_id, since, name, address, transform, rebranded),
+    )
+
+
+def _overlay(
+    rt: Runtime,
+    user: User,
+    matter_id: int,
+    since: str,
+    name: str | None,
+    address: str,
+    transform: MemberTransform | None,
+    rebranded: bool,
+) -> Served:
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         require_acknowledged(access, Tag.PRODUCTION_EXPORT)
@@ -94,8 +112,11 @@ def export_overlay(
         volume = name or f"OVERLAY-{rt.now():%Y%m%d-%H%M%S}"
         changed = _changed(session, access, moment)
         servable = _visible(session, access, changed, DOWNLOAD)
-        entries = exported(session, access, servable)
-        kept = {e.doc.id for e in entries}
+        found = exported(session, access, servable, rebranded=rebranded)
+        entries = found.entries
+        # a document left out as not re-branded is neither replaced nor removed: it stays
+        # on the platform as it was until an overlay can carry it
+        kept = {e.doc.id for e in entries} | set(found.stale)
         listed = _visible(session, access, changed, LIST)
         had = _downloaded_before(session, access, changed)
         shown = {d.id for d in listed}
@@ -114,6 +135,7 @@ def export_overlay(
                 "overlay_since": moment.isoformat(),
                 "documents": len(entries),
                 "removed": len(removed),
+                **({"left_out_not_rebranded": len(found.stale)} if found.stale else {}),
             },
             **access.audit_kwargs(),
         )

@@ -26,6 +26,7 @@ from gateway.documents.content import Served, file_sources, readables
 from gateway.documents.downloads import _audit_download, _refuse_slip_only
 from gateway.documents.ingest import check_volume_name
 from gateway.documents.models import Document, DocumentFile, DocumentPerson, Production
+from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand
 from gateway.documents.service import refuse_hidden
 from gateway.documents.versions import served_versions
 from gateway.documents.visibility import DOWNLOAD, LIST, visible_clause
@@ -86,6 +87,22 @@ def export(
     address: str,
     transform: MemberTransform | None = None,
 ) -> Served:
+    return rebranding(
+        rt,
+        matter_id,
+        lambda rebranded: _export(rt, user, matter_id, request, address, transform, rebranded),
+    )
+
+
+def _export(
+    rt: Runtime,
+    user: User,
+    matter_id: int,
+    request: ExportRequest,
+    address: str,
+    transform: MemberTransform | None,
+    rebranded: bool,
+) -> Served:
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         require_acknowledged(access, Tag.PRODUCTION_EXPORT)
@@ -97,14 +114,18 @@ def export(
         else:
             docs = _selected_documents(rt, session, access, request.documents)
             name = request.name or f"EXPORT-{rt.now():%Y%m%d-%H%M%S}"
-        entries = exported(session, access, docs)
+        found = exported(session, access, docs, rebranded=rebranded)
+        entries = found.entries
         layout = _layout(access, name, entries)
         seqs = audit_downloads(rt, session, access, entries, name)
+        details = _described(request, name, len(entries))
+        if found.stale:
+            details["left_out_not_rebranded"] = len(found.stale)
         rt.audit(
             session,
             tag=Tag.PRODUCTION_EXPORT,
             outcome=Outcome.ALLOWED,
-            details=_described(request, name, len(entries)),
+            details=details,
             **access.audit_kwargs(),
         )
     modified = rt.now()
@@ -226,30 +247,68 @@ def _selected_documents(
     return sorted(found.values(), key=lambda d: (d.bates_prefix, d.bates_begin_no))
 
 
-def exported(session: Session, access: MatterAccess, docs: Sequence[Document]) -> list[Exported]:
+class Stale(Exception):
+    """Some documents' pages still carry a legend their version no longer has: re-brand
+    them (outside the transaction), then export again."""
+
+    def __init__(self, doc_ids: list[int]) -> None:
+        super().__init__("stale branding")
+        self.doc_ids = doc_ids
+
+
+def rebranding(rt: Runtime, matter_id: int, make: Callable[[bool], Served]) -> Served:
+    """``make(rebranded)``, once more after re-branding the documents it found stale; the
+    second time those that still cannot carry their legend are left out, as a served volume
+    leaves them out (the export's entry says how many)."""
+    try:
+        return make(False)
+    except Stale as stale:
+        try:
+            rebrand(rt, matter_id, stale.doc_ids)
+        except BrandingFailed:
+            pass
+    return make(True)
+
+
+@dataclass
+class Found:
+    entries: list[Exported]
+    stale: list[int]  # documents left out, their pages not re-branded
+
+
+def exported(
+    session: Session, access: MatterAccess, docs: Sequence[Document], *, rebranded: bool
+) -> Found:
     """Each document in the version this user is served, with its files; a document with
-    no file to serve is left out (as a served volume leaves it out)."""
+    no file to serve is left out (as a served volume leaves it out). ``Stale`` if some
+    document's pages carry an old legend, unless they were just re-branded."""
     versions = served_versions(session, access, [d.id for d in docs], DOWNLOAD)
     people = _people(session, [d.id for d in docs])
     files_by_version = _files(session, [v.id for v in versions.values()])
-    entries = []
+    found = Found([], [])
     for doc in docs:
         version = versions.get(doc.id)
         files = files_by_version.get(version.id, []) if version is not None else []
         if version is None or not files:
             continue
+        if is_stale(doc, version, files):
+            found.stale.append(doc.id)
+            continue
         authors, recipients = people.get(doc.id, ((), ()))
-        entries.append(Exported(doc, version, files, authors, recipients))
-    return entries
+        found.entries.append(Exported(doc, version, files, authors, recipients))
+    if found.stale and not rebranded:
+        raise Stale(found.stale)
+    return found
 
 
 def _files(session: Session, version_ids: list[int]) -> dict[int, list[DocumentFile]]:
-    """Each version's files, ordered as ``files_of`` orders them, a batch of versions per query."""
+    """Each version's current files (no superseded edition), ordered as ``files_of`` orders
+    them, a batch of versions per query."""
     found: dict[int, list[DocumentFile]] = {}
     for batch in batches(version_ids):
         for f in session.scalars(
             select(DocumentFile)
-            .where(DocumentFile.version_id.in_(batch))
+            .where(DocumentFile.version_id.in_(batch), DocumentFile.superseded_at.is_(None))
             .order_by(
                 DocumentFile.version_id, DocumentFile.role, DocumentFile.page_no, DocumentFile.id
             )
