@@ -634,3 +634,36 @@ def test_an_overlay_replaces_page_images_named_in_its_opt(rt, demo, client, fres
     ]
     rows, _docs, blobs = fresh_state(fresh)
     assert len(blobs) == rows["document_files"]  # the replaced files' blobs are gone
+
+
+def test_a_stale_document_is_re_branded_before_it_is_exported(rt, demo, client):
+    """A public filing in full leaves Ex. 14's pages with the old legend: the export
+    re-brands them first, and carries the edition with the legend now in force."""
+    from datetime import timedelta
+
+    ex14 = "AOL-DEF-00556931"
+    filed = client.post(
+        f"{BASE}/api/v1/matters/{demo}/filings",
+        headers=auth(token_for(client, "court@casd.example")),
+        json={
+            "document": ex14,
+            "disposition": "public_full",
+            "docket": "470-14",
+            "filed_at": (rt.now() - timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert filed.status_code == 201, filed.get_json()
+    files = members(exported(client, "counsel@plaintiffs.example", demo, {"volume": DEF}))
+    row = {r["BEGBATES"]: r for r in dat_rows(files, DEF)}[ex14]
+    assert row["CONFIDENTIALITY"] == "PUBLIC"
+    native = files[f"{DEF}/{row['NATIVEPATH'].replace(chr(92), '/')}"]
+    with rt.db.session() as session:
+        doc = session.scalar(select(Document).where(Document.bates_begin == ex14))
+        assert doc is not None
+        editions = session.execute(
+            select(DocumentFile.sha256, DocumentFile.superseded_at.is_(None)).where(
+                DocumentFile.version_id == doc.current_version_id
+            )
+        ).all()
+    current = [sha for sha, live in editions if live]
+    assert len(editions) == 2 and current == [hashlib.sha256(native).hexdigest()]
