@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gateway import cli_orders
+from gateway import cli_exports, cli_orders
 from gateway.errors import GatewayError
 
 
@@ -801,3 +801,4 @@ def deadline(
 
 
 cli_orders.register(main)
+cli_exports.register(main)

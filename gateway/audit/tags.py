@@ -20,6 +20,10 @@ class Tag(StrEnum):
     DOCUMENT_DOWNLOAD = "document:download"
     DOCUMENT_HEAD = "document:head"  # HEAD on the content: its size and type, no bytes
     VOLUME_DOWNLOAD = "production:download"
+    # a volume, a selection or an overlay in the review platforms' layout (gateway.exports)
+    PRODUCTION_EXPORT = "production:export"
+    # an overlay volume applied by the receiving side's operator (gateway.documents.overlays)
+    OVERLAY_APPLIED = "production:overlay"
     ACKNOWLEDGMENT_SIGNED = "acknowledgment:sign"
     PRODUCTION_INGESTED = "production:ingest"
     PRODUCTION_INGEST_FAILED = "production:ingest_failed"

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
+from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.aborts import Serving, start
 from gateway.documents.content import Served, document_stream, readables, volume_stream
@@ -64,14 +65,15 @@ def _audit_download(
     files: list[DocumentFile],
     volume: str | None = None,
     tag: Tag = Tag.DOCUMENT_DOWNLOAD,
-) -> None:
+) -> AuditEntry:
+    """The download's audit entry (an export's per-download changes name it)."""
     details: dict[str, object] = {
         "version": version.kind,
         "files": [{"name": f.file_name, "sha256": f.sha256} for f in files],
     }
     if volume:
         details["volume"] = volume
-    rt.audit(
+    return rt.audit(
         session,
         tag=tag,
         outcome=Outcome.ALLOWED,

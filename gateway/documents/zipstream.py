@@ -8,14 +8,16 @@ Java's ``ZipInputStream`` refuses a STORED entry that defers its sizes to a data
 descriptor, which is what a plain streaming ``zipfile`` writes. ZIP64 records are written
 only where a size, an offset or the member count needs them.
 
-When some size or CRC is unknown (files stored before they were recorded), ``zipfile``
-writes to an unseekable sink instead, with data descriptors.
+When some size or CRC is unknown (files stored before they were recorded, or a member whose
+bytes are transformed per download, such as a watermarked PDF), :func:`stream_zip` writes the
+known members as above and DEFLATES the others, with a data descriptor after their data:
+Java reads a data descriptor only after a DEFLATED entry, and only in its 32-bit form, so
+such a member must stay under 4 GiB.
 """
 
 from __future__ import annotations
 
 import struct
-import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -69,7 +71,7 @@ class KnownZip:
             entry = _entry(member, unique_name(member.name, names), offset)
             self.entries.append(entry)
             offset += len(entry.local) + entry.size
-        self.tail = _central_directory(self.entries, offset)
+        self.tail = _directory([_stored(e) for e in self.entries], offset)
         self.size = offset + len(self.tail)
 
     def stream(self) -> Iterator[bytes]:
@@ -116,12 +118,12 @@ def _entry(member: Member, name: str, offset: int) -> _Entry:
     return _Entry(member, encoded, flags, dos_time, dos_date, offset, local)
 
 
-def _central_directory(entries: list[_Entry], start: int) -> bytes:
-    records = b"".join(_central(entry) for entry in entries)
-    end = start + len(records)
-    zip64 = len(entries) >= _MAX16 or start >= _MAX32 or len(records) >= _MAX32
+def _end_records(count: int, records: int, start: int) -> bytes:
+    """The end of central directory record, after a ZIP64 one where a count, the
+    directory's size or its offset needs it."""
+    end = start + records
     tail = b""
-    if zip64:
+    if count >= _MAX16 or start >= _MAX32 or records >= _MAX32:
         tail = struct.pack(
             "<IQHHIIQQQQ",
             0x06064B50,
@@ -130,56 +132,30 @@ def _central_directory(entries: list[_Entry], start: int) -> bytes:
             45,
             0,
             0,
-            len(entries),
-            len(entries),
-            len(records),
+            count,
+            count,
+            records,
             start,
         ) + struct.pack("<IIQI", 0x07064B50, 0, end, 1)
-    count = min(len(entries), _MAX16)
+    short = min(count, _MAX16)
     eocd = struct.pack(
-        "<IHHHHIIH",
-        0x06054B50,
-        0,
-        0,
-        count,
-        count,
-        min(len(records), _MAX32),
-        min(start, _MAX32),
-        0,
+        "<IHHHHIIH", 0x06054B50, 0, 0, short, short, min(records, _MAX32), min(start, _MAX32), 0
     )
-    return records + tail + eocd
+    return tail + eocd
 
 
-def _central(entry: _Entry) -> bytes:
-    size, offset = entry.size, entry.offset
-    fields = [size, size] if size >= _MAX32 else []
-    if offset >= _MAX32:
-        fields.append(offset)
-    extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
-    needed = 45 if extra else 20
-    return (
-        struct.pack(
-            "<IHHHHHHIIIHHHHHII",
-            0x02014B50,
-            _MADE_BY_UNIX | needed,
-            needed,
-            entry.flags,
-            0,
-            entry.dos_time,
-            entry.dos_date,
-            entry.member.crc32,
-            min(size, _MAX32),
-            min(size, _MAX32),
-            len(entry.name),
-            len(extra),
-            0,
-            0,
-            0,
-            _FILE_MODE,
-            min(offset, _MAX32),
-        )
-        + entry.name
-        + extra
+def _stored(entry: _Entry) -> _Written:
+    assert entry.member.crc32 is not None
+    return _Written(
+        entry.name,
+        entry.flags,
+        0,
+        entry.dos_time,
+        entry.dos_date,
+        entry.member.crc32,
+        entry.size,
+        entry.size,
+        entry.offset,
     )
 
 
@@ -207,45 +183,125 @@ def _dos(moment: datetime) -> tuple[int, int]:
     return time, date
 
 
-# --- when sizes are not known -----------------------------------------------------------
+# --- when some sizes are not known ------------------------------------------------------
 
 
-class _Sink:
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
+class DeferredTooLarge(RuntimeError):
+    """A member whose size was not known before writing reached 4 GiB: its data descriptor
+    would need ZIP64, which Java's ZipInputStream misreads, so the stream is cut instead."""
 
-    def write(self, data: bytes) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
 
-    def flush(self) -> None:
-        pass
+@dataclass
+class _Written:
+    """A member once written: what its central directory record says."""
 
-    def drain(self) -> Iterator[bytes]:
-        parts, self.parts = self.parts, []
-        yield from parts
+    name: bytes
+    flags: int
+    method: int
+    dos_time: int
+    dos_date: int
+    crc32: int
+    compressed: int
+    size: int
+    offset: int
 
 
 def stream_zip(members: Iterable[Member]) -> Iterator[bytes]:
-    sink = _Sink()
-    with zipfile.ZipFile(
-        sink,  # type: ignore[call-overload]  # any object with write() will do
-        mode="w",
-        compression=zipfile.ZIP_STORED,
-        allowZip64=True,
-    ) as archive:
-        names: set[str] = set()
-        for member in members:
-            name = unique_name(member.name, names)
-            info = zipfile.ZipInfo(name, date_time=member.modified.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_STORED
-            with archive.open(info, mode="w", force_zip64=True) as handle:
-                yield from sink.drain()
-                for chunk in member.chunks():
-                    handle.write(chunk)
-                    yield from sink.drain()
-            yield from sink.drain()
-    yield from sink.drain()
+    """Members whose size and CRC-32 are known are STORED with them in the local header; the
+    others (a file stored before its CRC was recorded, or bytes transformed per download)
+    are DEFLATED, with a data descriptor after the data, which every reader, Java's
+    ZipInputStream included, takes for a DEFLATED entry (never for a STORED one)."""
+    names: set[str] = set()
+    written: list[_Written] = []
+    offset = 0
+    for member in members:
+        name = unique_name(member.name, names)
+        if member.size is not None and member.crc32 is not None:
+            entry = _entry(member, name, offset)
+            yield entry.local
+            yield from _checked(entry)
+            done = _stored(entry)
+            offset += len(entry.local) + entry.size
+        else:
+            done = _Written(name.encode("utf-8"), 0, 8, 0, 0, 0, 0, 0, offset)
+            for chunk in _deferred(member, name, done):
+                offset += len(chunk)
+                yield chunk
+        written.append(done)
+    yield _directory(written, offset)
+
+
+def _deferred(member: Member, name: str, done: _Written) -> Iterator[bytes]:
+    done.flags = 0x08 | (0 if name.isascii() else _UTF8)
+    done.dos_time, done.dos_date = _dos(member.modified)
+    yield (
+        struct.pack(
+            "<IHHHHHIIIHH",
+            0x04034B50,
+            20,
+            done.flags,
+            8,
+            done.dos_time,
+            done.dos_date,
+            0,
+            0,
+            0,
+            len(done.name),
+            0,
+        )
+        + done.name
+    )
+    squeeze = zlib.compressobj(1, zlib.DEFLATED, -15)
+    for chunk in member.chunks():
+        done.crc32 = zlib.crc32(chunk, done.crc32)
+        done.size += len(chunk)
+        if done.size >= _MAX32:
+            raise DeferredTooLarge(f"{member.name}: 4 GiB or more of transformed data")
+        packed = squeeze.compress(chunk)
+        done.compressed += len(packed)
+        if packed:
+            yield packed
+    tail = squeeze.flush()
+    done.compressed += len(tail)
+    yield tail
+    yield struct.pack("<IIII", 0x08074B50, done.crc32, done.compressed, done.size)
+
+
+def _directory(written: list[_Written], start: int) -> bytes:
+    records = b"".join(_record(w) for w in written)
+    return records + _end_records(len(written), len(records), start)
+
+
+def _record(w: _Written) -> bytes:
+    fields = [w.size, w.compressed] if w.size >= _MAX32 else []
+    if w.offset >= _MAX32:
+        fields.append(w.offset)
+    extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
+    needed = 45 if extra else 20
+    return (
+        struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50,
+            _MADE_BY_UNIX | needed,
+            needed,
+            w.flags,
+            w.method,
+            w.dos_time,
+            w.dos_date,
+            w.crc32,
+            min(w.compressed, _MAX32) if w.size < _MAX32 else _MAX32,
+            min(w.size, _MAX32),
+            len(w.name),
+            len(extra),
+            0,
+            0,
+            0,
+            _FILE_MODE,
+            min(w.offset, _MAX32),
+        )
+        + w.name
+        + extra
+    )
 
 
 def unique_name(name: str, taken: set[str]) -> str:
