@@ -20,6 +20,10 @@ class Tag(StrEnum):
     DOCUMENT_DOWNLOAD = "document:download"
     DOCUMENT_HEAD = "document:head"  # HEAD on the content: its size and type, no bytes
     VOLUME_DOWNLOAD = "production:download"
+    # one page shown as a watermarked image: the entry whose seq its token names
+    DOCUMENT_PAGE_VIEW = "document:page_view"
+    # the image that page view served, written once it exists: its token and SHA-256
+    DOCUMENT_PAGE_SERVED = "document:page_served"
     ACKNOWLEDGMENT_SIGNED = "acknowledgment:sign"
     PRODUCTION_INGESTED = "production:ingest"
     PRODUCTION_INGEST_FAILED = "production:ingest_failed"
