@@ -19,7 +19,7 @@ from gateway.documents.content import Served, document_stream, readables, volume
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
 from gateway.documents.natives import Form, download_form, pageless_native, slip_for
 from gateway.documents.service import find_document, refuse_hidden
-from gateway.documents.versions import designation_of, files_of, served_version, served_versions
+from gateway.documents.versions import files_of, served_version, served_versions
 from gateway.documents.visibility import DOWNLOAD, LIST, NATIVE, visible_clause
 from gateway.errors import Forbidden, NotFound
 from gateway.matters.service import MatterAccess, require_acknowledged, resolve_access
@@ -43,14 +43,7 @@ def _slip(
     access: MatterAccess, doc: Document, version: DocumentVersion, native: DocumentFile
 ) -> tuple[Served, str]:
     """The slip sheet served in place of ``native``, and its SHA-256 for the audit."""
-    legends = {tier.code: tier.legend for tier in access.policy.tiers}
-    designation = designation_of(doc, version)
-    data = slip_for(
-        native,
-        bates=doc.bates_begin,
-        legend=legends.get(designation, designation),
-        caption=f"{access.matter.caption}, No. {access.matter.case_number}",
-    )
+    data = slip_for(access, doc, version, native)
     served = Served(f"{doc.bates_begin}.pdf", "application/pdf", len(data), iter([data]))
     return served, hashlib.sha256(data).hexdigest()
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.documents.models import DocumentFile
+from gateway.documents.models import Document, DocumentFile, DocumentVersion
+from gateway.documents.versions import designation_of
+from gateway.matters.service import MatterAccess
 from gateway.pdf.slips import Slip, slip_sheet
 
 PDF = "application/pdf"
@@ -66,14 +68,20 @@ def download_form(files: list[DocumentFile], *, native_allowed: bool) -> Form:
     return Form(images, withheld=native)
 
 
-def slip_for(native: DocumentFile, *, bates: str, legend: str, caption: str) -> bytes:
+def slip_for(
+    access: MatterAccess, doc: Document, version: DocumentVersion, native: DocumentFile
+) -> bytes:
+    """The slip sheet of ``native`` under the legend of the version served, naming the
+    document's own file name (the load file's FILENAME), else the native's."""
+    legends = {tier.code: tier.legend for tier in access.policy.tiers}
+    designation = designation_of(doc, version)
     return slip_sheet(
         Slip(
-            bates=bates,
-            legend=legend,
-            file_name=native.file_name,
+            bates=doc.bates_begin,
+            legend=legends.get(designation, designation),
+            file_name=doc.file_name or native.file_name,
             file_type=kind_of(native),
-            caption=caption,
+            caption=f"{access.matter.caption}, No. {access.matter.case_number}",
         )
     )
 

@@ -222,14 +222,7 @@ def _source(
         return _Source(pdf, page - 1)
     native = pageless_native(files)
     if native is not None and page == 1:
-        legends = {tier.code: tier.legend for tier in access.policy.tiers}
-        designation = designation_of(doc, version)
-        slip = slip_for(
-            native,
-            bates=doc.bates_begin,
-            legend=legends.get(designation, designation),
-            caption=f"{access.matter.caption}, No. {access.matter.case_number}",
-        )
+        slip = slip_for(access, doc, version, native)
         return _Source(None, 0, slip)
     return None
 
