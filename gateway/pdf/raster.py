@@ -64,17 +64,16 @@ def render_image_page(
     scaled to ``dpi`` (its own resolution, 300 dpi if it states none) within the cap."""
     try:
         image = Image.open(handle)
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise Unrenderable("the page image cannot be read") from None
-    width, height = image.size
-    if width * height > limits.max_pixels:
-        raise Unrenderable(
-            f"a page image of {width * height:,} pixels; at most {limits.max_pixels:,}"
-        )
+    _check_pixels(image, limits)
     try:
         image.seek(frame)
     except EOFError:
         raise PageMissing("the page image file has fewer pages than the document") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise Unrenderable("the page image cannot be read") from None
+    _check_pixels(image, limits)  # each frame of a TIFF has its own size
     inches = (image.size[0] / _dpi_of(image), image.size[1] / _dpi_of(image))
     ppi = _ppi(*inches, dpi)
     target = (max(1, round(inches[0] * ppi)), max(1, round(inches[1] * ppi)))
@@ -83,6 +82,13 @@ def render_image_page(
         return image.convert("RGB").resize(target, Image.Resampling.LANCZOS)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise Unrenderable("the page image cannot be decoded") from None
+
+
+def _check_pixels(image: Image.Image, limits: Limits) -> None:
+    """Before anything is decoded: the header's size is all that has been read."""
+    pixels = image.size[0] * image.size[1]
+    if pixels > limits.max_pixels:
+        raise Unrenderable(f"a page image of {pixels:,} pixels; at most {limits.max_pixels:,}")
 
 
 def _dpi_of(image: Image.Image) -> float:
