@@ -258,3 +258,29 @@ def test_no_variant_opens_a_replaced_original_to_the_receiving_side(rt, demo):
     )
     assert any("replaced" in problem for problem in check_variant(policy))
     assert check_variant(base) == []
+
+
+def test_a_page_whose_stored_file_fails_its_check_is_recorded_as_aborted(
+    app, rt, demo, witness, caplog
+):
+    from gateway.crypto.segments import HEADER_SIZE
+
+    with rt.db.session() as session:
+        (blob_key,) = session.scalars(
+            select(DocumentFile.blob_key)
+            .join(Document, Document.current_version_id == DocumentFile.version_id)
+            .where(Document.bates_begin == CONF)
+        )
+    path = rt.settings["INSTANCE_PATH"] / "blobs" / f"{blob_key}.blob"
+    data = bytearray(path.read_bytes())
+    data[HEADER_SIZE + 10] ^= 0x01
+    path.write_bytes(bytes(data))
+    client = web_client(app, witness)
+    response = _page(client, demo, CONF, 1, png=True)
+    assert response.status_code == 409 and not response.data.startswith(b"\x89PNG")
+    allowed, aborted = _entries(rt, "document:page_view", witness)
+    assert (allowed.outcome, aborted.outcome) == ("allowed", "aborted")
+    assert f'"entry":{allowed.seq}' in aborted.details
+    assert _entries(rt, "document:page_served", witness) == []
+    # the operator's log line names no document
+    assert CONF not in caplog.text and "page view aborted" in caplog.text
