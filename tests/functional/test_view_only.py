@@ -284,3 +284,22 @@ def test_a_page_whose_stored_file_fails_its_check_is_recorded_as_aborted(
     assert _entries(rt, "document:page_served", witness) == []
     # the operator's log line names no document
     assert CONF not in caplog.text and "page view aborted" in caplog.text
+
+
+def test_the_api_serves_the_same_marked_page(client, rt, demo, witness):
+    from tests.helpers import auth, token_for
+
+    token = token_for(client, witness)
+    url = f"{BASE}/api/v1/matters/{demo}/documents/{{}}/pages/1.png"
+    shown = client.get(url.format(CONF), headers=auth(token))
+    assert shown.status_code == 200 and shown.mimetype == "image/png"
+    assert shown.headers["Cache-Control"] == "no-store"
+    assert MARK_KEY in Image.open(io.BytesIO(shown.data)).text
+    hidden = client.get(url.format(EX19), headers=auth(token))
+    missing = client.get(url.format(MISSING), headers=auth(token))
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.get_json() == missing.get_json()
+    refused = client.get(
+        f"{BASE}/api/v1/matters/{demo}/documents/{CONF}/content", headers=auth(token)
+    )
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
