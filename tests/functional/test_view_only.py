@@ -303,3 +303,13 @@ def test_the_api_serves_the_same_marked_page(client, rt, demo, witness):
         f"{BASE}/api/v1/matters/{demo}/documents/{CONF}/content", headers=auth(token)
     )
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
+
+
+def test_a_sequestered_document_shows_its_slip_not_its_pages(app, rt, demo, witness):
+    factories.set_document_state(rt, demo, CONF, state="sequestered")
+    client = web_client(app, witness)
+    response = _page(client, demo, CONF, 1, png=True)
+    assert response.status_code == 403 and b"sequestered" in response.data
+    assert not response.data.startswith(b"\x89PNG")
+    (refused,) = _entries(rt, "document:page_view", witness)
+    assert refused.outcome == "denied" and refused.reason == "state sequestered"
