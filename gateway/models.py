@@ -30,6 +30,7 @@ from gateway.orders.models import (
     OutboxMessage,
     PageDesignation,
     Presentation,
+    Redaction,
 )
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "PartyAffiliation",
     "Presentation",
     "Production",
+    "Redaction",
     "User",
     "WebSession",
 ]

@@ -123,6 +123,7 @@ class Action(StrEnum):
     CLAWBACK_RULE = "clawback:rule"
     CERTIFICATION_SIGN = "certification:sign"
     VERSION_SUPPLY = "version:supply"
+    REDACTION_READ = "redaction:read"
     FILING_RECORD = "filing:record"
     ACKNOWLEDGMENT_SIGN = "acknowledgment:sign"
 

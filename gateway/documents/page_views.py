@@ -19,7 +19,9 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from PIL import Image
 from sqlalchemy.orm import Session
@@ -34,10 +36,11 @@ from gateway.documents.content import (
 )
 from gateway.documents.models import Document, DocumentFile, DocumentVersion
 from gateway.documents.natives import PDF, pageless_native, slip_for
+from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand
 from gateway.documents.service import find_document, refuse_hidden
 from gateway.documents.versions import designation_of, files_of, served_version
 from gateway.documents.visibility import LIST, PAGES, RENDER, visible_clause
-from gateway.errors import Conflict, Forbidden, NotFound
+from gateway.errors import Conflict, Forbidden, GatewayError, NotFound
 from gateway.matters.service import MatterAccess, matter_key, require_acknowledged, resolve_access
 from gateway.pdf.imprint import imprint
 from gateway.pdf.marks import Mark, make_token, mark_key
@@ -45,6 +48,7 @@ from gateway.pdf.raster import Unrenderable, render_image_page, render_pdf_page
 from gateway.runtime import Refused, Runtime
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -85,22 +89,64 @@ class _Allowed:
     source: _Source
 
 
+class _Stale(Exception):
+    """The page files carry a legend their version no longer has: re-brand them first."""
+
+    def __init__(self, doc_id: int, audit: dict[str, object]) -> None:
+        super().__init__("stale branding")
+        self.doc_id = doc_id
+        self.audit = audit
+
+
+def _fresh(rt: Runtime, matter_id: int, attempt: Callable[[bool], T]) -> T:
+    """``attempt``, after re-branding pages still carrying an old legend (as a download
+    does): a page is never shown under a legend its version no longer has."""
+    try:
+        return attempt(False)
+    except _Stale as stale:
+        try:
+            rebrand(rt, matter_id, [stale.doc_id])
+        except BrandingFailed as failed:
+            with rt.transaction():
+                raise Refused(failed, stale.audit) from None
+    return attempt(True)
+
+
 def page_info(
     rt: Runtime, user: User, matter_id: int, bates: str, page: int, *, address: str
 ) -> PageInfo:
     """The checks of ``render_page`` without rendering (for the page that holds the image);
     a refusal is audited, an allowed look is not: the image is what shows the page."""
-    with rt.transaction() as session:
-        access = resolve_access(rt, session, user, matter_id, address=address)
-        return _allow(rt, session, access, bates, page).info
+
+    def attempt(rebranded: bool) -> PageInfo:
+        with rt.transaction() as session:
+            access = resolve_access(rt, session, user, matter_id, address=address)
+            return _allow(rt, session, access, bates, page, rebranded).info
+
+    return _fresh(rt, matter_id, attempt)
 
 
 def render_page(
     rt: Runtime, user: User, matter_id: int, bates: str, page: int, *, address: str
 ) -> PageImage:
+    def attempt(rebranded: bool) -> PageImage:
+        return _render_page(rt, user, matter_id, bates, page, address, rebranded)
+
+    return _fresh(rt, matter_id, attempt)
+
+
+def _render_page(
+    rt: Runtime,
+    user: User,
+    matter_id: int,
+    bates: str,
+    page: int,
+    address: str,
+    rebranded: bool,
+) -> PageImage:
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
-        allowed = _allow(rt, session, access, bates, page)
+        allowed = _allow(rt, session, access, bates, page, rebranded)
         entry = rt.audit(
             session,
             tag=Tag.DOCUMENT_PAGE_VIEW,
@@ -139,7 +185,9 @@ def render_page(
 # --- the checks -----------------------------------------------------------------------------
 
 
-def _allow(rt: Runtime, session: Session, access: MatterAccess, bates: str, page: int) -> _Allowed:
+def _allow(
+    rt: Runtime, session: Session, access: MatterAccess, bates: str, page: int, rebranded: bool
+) -> _Allowed:
     tag = Tag.DOCUMENT_PAGE_VIEW
     require_acknowledged(access, tag)
     doc = find_document(session, access, bates, visible_clause(access, PAGES))
@@ -152,6 +200,12 @@ def _allow(rt: Runtime, session: Session, access: MatterAccess, bates: str, page
     if version is None:  # the clause above found one: only a concurrent change gets here
         raise refuse_hidden(session, rt, access, bates, tag, RENDER)
     files = files_of(session, version)
+    if is_stale(doc, version, files):
+        if rebranded:  # re-branded a moment ago, and changed again since
+            raise _refuse(
+                access, doc, Conflict(f"document {bates} changed while shown: try again"), "stale"
+            )
+        raise _Stale(doc.id, _refusal(access, doc, "legend not re-branded"))
     pages = _page_count(doc, version, files)
     if not 1 <= page <= pages:
         raise _refuse(
@@ -176,17 +230,18 @@ def _not_shown(bates: str, listed: Document) -> Forbidden:
     return Forbidden(f"the pages of document {bates} are not shown to you under your role")
 
 
-def _refuse(access: MatterAccess, doc: Document, error: Forbidden | NotFound, why: str) -> Refused:
-    return Refused(
-        error,
-        dict(
-            tag=Tag.DOCUMENT_PAGE_VIEW,
-            outcome=Outcome.DENIED,
-            bates=doc.bates_begin,
-            document_id=doc.id,
-            reason=why,
-            **access.audit_kwargs(),
-        ),
+def _refuse(access: MatterAccess, doc: Document, error: GatewayError, why: str) -> Refused:
+    return Refused(error, _refusal(access, doc, why))
+
+
+def _refusal(access: MatterAccess, doc: Document, why: str) -> dict[str, object]:
+    return dict(
+        tag=Tag.DOCUMENT_PAGE_VIEW,
+        outcome=Outcome.DENIED,
+        bates=doc.bates_begin,
+        document_id=doc.id,
+        reason=why,
+        **access.audit_kwargs(),
     )
 
 

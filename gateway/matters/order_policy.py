@@ -220,6 +220,7 @@ MATTER_ACTION_HOLDERS: dict[Action, frozenset[Role]] = {
     Action.CLAWBACK_PRESENT: frozenset({Role.OUTSIDE_COUNSEL}),
     Action.CERTIFICATION_SIGN: frozenset({Role.OUTSIDE_COUNSEL}),
     Action.VERSION_SUPPLY: frozenset({Role.OUTSIDE_COUNSEL, Role.COUNSEL_STAFF}),
+    Action.REDACTION_READ: frozenset({Role.OUTSIDE_COUNSEL, Role.COUNSEL_STAFF, Role.COURT}),
     Action.FILING_RECORD: frozenset({Role.OUTSIDE_COUNSEL, Role.COURT}),
     Action.ACKNOWLEDGMENT_SIGN: frozenset(Role),
 }

@@ -313,3 +313,40 @@ def test_a_sequestered_document_shows_its_slip_not_its_pages(app, rt, demo, witn
     assert not response.data.startswith(b"\x89PNG")
     (refused,) = _entries(rt, "document:page_view", witness)
     assert refused.outcome == "denied" and refused.reason == "state sequestered"
+
+
+def test_stale_pages_are_rebranded_before_they_are_shown(app, client, rt, demo, witness):
+    """A public filing in full makes Ex. 14 PUBLIC without re-branding it at once: the next
+    page view, like the next download, brands the new edition first and shows that."""
+    from tests.helpers import auth, token_for
+
+    ex14 = "AOL-DEF-00556931"
+    filed = client.post(
+        f"{BASE}/api/v1/matters/{demo}/filings",
+        headers=auth(token_for(client, "court@casd.example")),
+        json={
+            "document": ex14,
+            "disposition": "public_full",
+            "docket": "470-14",
+            "filed_at": (rt.now() - timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert filed.status_code == 201, filed.get_json()
+    viewer = web_client(app, witness)
+    response = _page(viewer, demo, ex14, 1, png=True)
+    assert response.status_code == 200
+    with rt.db.session() as session:
+        doc = session.scalar(select(Document).where(Document.bates_begin == ex14))
+        files = list(
+            session.scalars(
+                select(DocumentFile)
+                .where(DocumentFile.version_id == doc.current_version_id)
+                .order_by(DocumentFile.id)
+            )
+        )
+    assert [(f.branded_as, f.superseded_at is not None) for f in files] == [
+        ("CONFIDENTIAL", True),
+        ("PUBLIC", False),
+    ]
+    # the new edition carries a band above the page: the image is taller than a letter page
+    assert Image.open(io.BytesIO(response.data)).height > 1210

@@ -433,6 +433,7 @@ MATTER: dict[str, set[str]] = {
         "clawback:present",
         "certification:sign",
         "version:supply",
+        "redaction:read",
         "filing:record",
         "acknowledgment:sign",
     },
@@ -440,7 +441,7 @@ MATTER: dict[str, set[str]] = {
     "party_employee": {"acknowledgment:sign"},
     "house_counsel": {"acknowledgment:sign"},
     "expert": {"acknowledgment:sign"},
-    "court": {"clawback:rule", "filing:record", "acknowledgment:sign"},
+    "court": {"clawback:rule", "filing:record", "redaction:read", "acknowledgment:sign"},
     "vendor": {"acknowledgment:sign"},
     "witness": {"acknowledgment:sign"},
     "auditor": {"audit:read_all", "acknowledgment:sign"},
@@ -452,9 +453,10 @@ def test_matter_actions(authorizer: Authorizer, role: str) -> None:
     for ack in ACKS:
         for affiliation in ("affiliated", "unaffiliated"):
             found = grants(authorizer, [role], ack, affiliation=affiliation)
-            # counsel's staff supply redacted versions once they signed Exhibit A
+            # counsel's staff supply redacted versions (and read the redaction log) once
+            # they signed Exhibit A
             staff = (role, ack) == ("counsel_staff", "signed")
-            signed_staff = {"version:supply"} if staff else set()
+            signed_staff = {"version:supply", "redaction:read"} if staff else set()
             assert set(found.matter) == MATTER[role] | signed_staff
 
 
