@@ -125,6 +125,7 @@ class Action(StrEnum):
     VERSION_SUPPLY = "version:supply"
     REDACTION_READ = "redaction:read"
     FILING_RECORD = "filing:record"
+    PRIVILEGE_LOG_READ = "privilege_log:read"
     ACKNOWLEDGMENT_SIGN = "acknowledgment:sign"
 
 

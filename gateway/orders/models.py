@@ -206,3 +206,17 @@ class Redaction(Base):
     dpi: Mapped[int] = mapped_column(Integer)
     # the Bates numbers of the pages replaced by images (they carry no text layer)
     rasterized: Mapped[list] = mapped_column(JSON)
+
+
+class LogDescription(Base):
+    """The claimant's own description of one claimed document for the privilege log (FRCP
+    26(b)(5)(A)): the nature of what is withheld, in words that reveal nothing protected.
+    Without one the log shows a neutral description built from its kind and length."""
+
+    __tablename__ = "log_descriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clawback_item_id: Mapped[int] = mapped_column(ForeignKey("clawback_items.id"), unique=True)
+    description: Mapped[str] = mapped_column(String(500))
+    described_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    described_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,4 +1,4 @@
-"""Migration 0015: a stored order's rules naming document:download get twins naming
+"""Migration 0016: a stored order's rules naming document:download get twins naming
 document:download_native, so nobody loses a native they could download; nothing else
 changes, and document:render is not added to stored orders."""
 

@@ -435,17 +435,27 @@ MATTER: dict[str, set[str]] = {
         "version:supply",
         "redaction:read",
         "filing:record",
+        "privilege_log:read",
         "acknowledgment:sign",
     },
     "counsel_staff": {"acknowledgment:sign"},
     "party_employee": {"acknowledgment:sign"},
     "house_counsel": {"acknowledgment:sign"},
     "expert": {"acknowledgment:sign"},
-    "court": {"clawback:rule", "filing:record", "redaction:read", "acknowledgment:sign"},
+    "court": {
+        "clawback:rule",
+        "filing:record",
+        "redaction:read",
+        "privilege_log:read",
+        "acknowledgment:sign",
+    },
     "vendor": {"acknowledgment:sign"},
     "witness": {"acknowledgment:sign"},
     "auditor": {"audit:read_all", "acknowledgment:sign"},
 }
+
+
+SIGNED_LOG_READERS = {"counsel_staff", "party_employee", "house_counsel"}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -457,7 +467,10 @@ def test_matter_actions(authorizer: Authorizer, role: str) -> None:
             # they signed Exhibit A
             staff = (role, ack) == ("counsel_staff", "signed")
             signed_staff = {"version:supply", "redaction:read"} if staff else set()
-            assert set(found.matter) == MATTER[role] | signed_staff
+            # a party's people read the privilege log once they signed Exhibit A
+            reads_log = ack == "signed" and role in SIGNED_LOG_READERS
+            signed_log = {"privilege_log:read"} if reads_log else set()
+            assert set(found.matter) == MATTER[role] | signed_staff | signed_log
 
 
 def test_only_the_auditor_reads_every_side(authorizer: Authorizer) -> None:

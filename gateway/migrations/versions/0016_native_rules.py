@@ -10,16 +10,16 @@ whose rules changed get a new policy revision.
 `document:render` (view-only pages) is not added to stored orders: the default gives it to
 deposition witnesses, but a matter's own order gives it only when the operator says so.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-01 15:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
