@@ -174,3 +174,6 @@ def test_a_witness_is_shown_the_slip_sheet_and_never_the_native(app, rt, natives
     assert image.status_code == 200 and image.mimetype == "image/png"
     assert MARK_KEY in Image.open(io.BytesIO(image.data)).text
     assert client.get(f"{BASE}/matters/{natives}/documents/{EML}/pages/2.png").status_code == 404
+    page = client.get(f"{BASE}/matters/{natives}/documents/{EML}")
+    assert b"Produced in native form: e-mail (.eml)" in page.data
+    assert b"hands over" not in page.data and b"serves its slip sheet" not in page.data
