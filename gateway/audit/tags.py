@@ -24,6 +24,10 @@ class Tag(StrEnum):
     PRODUCTION_EXPORT = "production:export"
     # an overlay volume applied by the receiving side's operator (gateway.documents.overlays)
     OVERLAY_APPLIED = "production:overlay"
+    # one page shown as a watermarked image: the entry whose seq its token names
+    DOCUMENT_PAGE_VIEW = "document:page_view"
+    # the image that page view served, written once it exists: its token and SHA-256
+    DOCUMENT_PAGE_SERVED = "document:page_served"
     ACKNOWLEDGMENT_SIGNED = "acknowledgment:sign"
     PRODUCTION_INGESTED = "production:ingest"
     PRODUCTION_INGEST_FAILED = "production:ingest_failed"

@@ -7,6 +7,8 @@ stored file failing its integrity check there is answered with an error.
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,10 +18,11 @@ from gateway.audit.tags import Outcome, Tag
 from gateway.documents.aborts import Serving, start
 from gateway.documents.content import Served, document_stream, readables, volume_stream
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
+from gateway.documents.natives import Form, download_form, pageless_native, slip_for
 from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand_versions
 from gateway.documents.service import find_document, refuse_hidden
 from gateway.documents.versions import files_of, served_version, served_versions
-from gateway.documents.visibility import DOWNLOAD, LIST, visible_clause
+from gateway.documents.visibility import DOWNLOAD, LIST, NATIVE, visible_clause
 from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.matters.service import MatterAccess, require_acknowledged, resolve_access
 from gateway.runtime import Refused, Runtime
@@ -27,12 +30,24 @@ from gateway.runtime import Refused, Runtime
 Download = Served
 
 
-def _servable(files: list[DocumentFile]) -> list[DocumentFile]:
-    """The native if there is one, else the page images (served as a ZIP)."""
-    natives = [f for f in files if f.role == "native"]
-    if natives:
-        return natives[:1]
-    return [f for f in files if f.role == "image"]
+def _form(session: Session, access: MatterAccess, doc: Document, version: DocumentVersion) -> Form:
+    """The native if there is one (one without pages only where the policy allows natives
+    on this version), else the page images (served as a ZIP), else a slip sheet."""
+    files = files_of(session, version)
+    allowed = False
+    if pageless_native(files) is not None:
+        native_version = served_version(session, access, doc, NATIVE)
+        allowed = native_version is not None and native_version.id == version.id
+    return download_form(files, native_allowed=allowed)
+
+
+def _slip(
+    access: MatterAccess, doc: Document, version: DocumentVersion, native: DocumentFile
+) -> tuple[Served, str]:
+    """The slip sheet served in place of ``native``, and its SHA-256 for the audit."""
+    data = slip_for(access, doc, version, native)
+    served = Served(f"{doc.bates_begin}.pdf", "application/pdf", len(data), iter([data]))
+    return served, hashlib.sha256(data).hexdigest()
 
 
 def _refuse_slip_only(
@@ -65,6 +80,7 @@ def _audit_download(
     files: list[DocumentFile],
     volume: str | None = None,
     tag: Tag = Tag.DOCUMENT_DOWNLOAD,
+    withheld: dict[str, str] | None = None,
 ) -> AuditEntry:
     """The download's audit entry (an export's per-download changes name it)."""
     details: dict[str, object] = {
@@ -73,6 +89,8 @@ def _audit_download(
     }
     if volume:
         details["volume"] = volume
+    if withheld:
+        details["native_withheld"] = withheld
     return rt.audit(
         session,
         tag=tag,
@@ -137,8 +155,9 @@ def _download_document(
                 raise refuse_hidden(session, rt, access, bates, tag, DOWNLOAD)
             raise _refuse_slip_only(access, bates, listed, tag)
         version = served_version(session, access, doc, DOWNLOAD)
-        files = _servable(files_of(session, version)) if version is not None else []
-        if not files or version is None:
+        form = _form(session, access, doc, version) if version is not None else Form([])
+        files = form.files
+        if (not files and form.withheld is None) or version is None:
             raise Refused(
                 NotFound(f"document {bates} has no file to serve"),
                 dict(
@@ -161,7 +180,15 @@ def _download_document(
             if rebranded:  # re-branded a moment ago, and changed again since
                 raise Refused(Conflict(f"document {bates} changed while served: try again"), audit)
             raise _Stale([(doc.id, version.id)], audit)
-        _audit_download(rt, session, access, doc, version, files, tag=tag)
+        withheld: dict[str, str] | None = None
+        if not files and form.withheld is not None:
+            slip, digest = _slip(access, doc, version, form.withheld)
+            withheld = {"name": form.withheld.file_name, "served": "slip sheet", "sha256": digest}
+            _audit_download(rt, session, access, doc, version, [], tag=tag, withheld=withheld)
+            return slip
+        if form.withheld is not None:
+            withheld = {"name": form.withheld.file_name, "served": "page images"}
+        _audit_download(rt, session, access, doc, version, files, tag=tag, withheld=withheld)
     return start(
         rt,
         access,
@@ -225,11 +252,19 @@ def _download_volume(
         servable: list[tuple[Document, DocumentVersion, list[DocumentFile]]] = []
         stale: list[tuple[int, int]] = []
         left_out: list[str] = []
+        withheld_by_doc: dict[int, dict[str, str]] = {}
         versions = served_versions(session, access, [d.id for d in docs], DOWNLOAD)
+        natives = served_versions(session, access, [d.id for d in docs], NATIVE)
         for doc in docs:
             version = versions.get(doc.id)
             # images, native and text: all a platform loads
             files = files_of(session, version) if version is not None else []
+            native = pageless_native(files)
+            if native is not None and version is not None:
+                allowed = natives.get(doc.id)
+                if allowed is None or allowed.id != version.id:
+                    files = [f for f in files if f is not native]
+                    withheld_by_doc[doc.id] = {"name": native.file_name, "served": "left out"}
             if not files or version is None:
                 continue
             if is_stale(doc, version, files):
@@ -240,7 +275,16 @@ def _download_volume(
         if stale and not rebranded:
             raise _Stale(stale)
         for doc, version, files in servable:
-            _audit_download(rt, session, access, doc, version, files, volume=volume)
+            _audit_download(
+                rt,
+                session,
+                access,
+                doc,
+                version,
+                files,
+                volume=volume,
+                withheld=withheld_by_doc.get(doc.id),
+            )
         details: dict[str, object] = {"volume": volume, "documents": len(servable)}
         if left_out:
             # the user's own side's entry: it may name them

@@ -26,10 +26,11 @@ from gateway.documents.content import Served, file_sources, readables
 from gateway.documents.downloads import _audit_download, _refuse_slip_only
 from gateway.documents.ingest import check_volume_name
 from gateway.documents.models import Document, DocumentFile, DocumentPerson, Production
+from gateway.documents.natives import pageless_native
 from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand
 from gateway.documents.service import refuse_hidden
 from gateway.documents.versions import served_versions
-from gateway.documents.visibility import DOWNLOAD, LIST, visible_clause
+from gateway.documents.visibility import DOWNLOAD, LIST, NATIVE, visible_clause
 from gateway.documents.zipstream import Member, known_zip, stream_zip
 from gateway.errors import GatewayError, Invalid, NotFound
 from gateway.exports.layout import Exported, Layout, place_files
@@ -283,12 +284,19 @@ def exported(
     no file to serve is left out (as a served volume leaves it out). ``Stale`` if some
     document's pages carry an old legend, unless they were just re-branded."""
     versions = served_versions(session, access, [d.id for d in docs], DOWNLOAD)
+    # a native without pages goes only where the order lets the user download natives
+    natives = served_versions(session, access, [d.id for d in docs], NATIVE)
     people = _people(session, [d.id for d in docs])
     files_by_version = _files(session, [v.id for v in versions.values()])
     found = Found([], [])
     for doc in docs:
         version = versions.get(doc.id)
         files = files_by_version.get(version.id, []) if version is not None else []
+        native = pageless_native(files)
+        if native is not None and version is not None:
+            allowed = natives.get(doc.id)
+            if allowed is None or allowed.id != version.id:
+                files = [f for f in files if f is not native]
         if version is None or not files:
             continue
         if is_stale(doc, version, files):
