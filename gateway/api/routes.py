@@ -9,7 +9,7 @@ from gateway.accounts import devices
 from gateway.accounts import service as accounts
 from gateway.accounts.models import User
 from gateway.api import bp
-from gateway.api.spec import Param, build_document, requires_auth, route
+from gateway.api.spec import Param, build_document, requires_auth, route, unknown_arguments
 from gateway.audit import service as audit
 from gateway.authz.vocabulary import Ack
 from gateway.bodies import MultipartFile, body_chunks, limit_body, read_json, refuse_nul
@@ -50,6 +50,10 @@ def _authenticate_then_limit() -> None:
     if requires_auth(request.endpoint):
         current_user()
     refuse_nul()
+    unknown = unknown_arguments(request.endpoint, request.method, request.args.keys())
+    if unknown and request.endpoint is not None:
+        names = ", ".join(repr(name) for name in unknown[:10])
+        raise BadRequest(f"unknown query argument(s) {names}: this route takes none of them")
     if request.endpoint in ("api.upload_document", "api.supply_version"):
         # the upload service audits its own refusal, and removes what it began to store
         limit_body(runtime().settings["MAX_UPLOAD_BYTES"], refuse=False)

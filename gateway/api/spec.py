@@ -4,7 +4,7 @@ every API view is registered through ``route`` below, which records its descript
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +83,20 @@ def route(
         return view
 
     return decorate
+
+
+def unknown_arguments(endpoint: str | None, method: str, names: Iterable[str]) -> list[str]:
+    """The query arguments a request gives that its route does not declare (deny by
+    default: a misspelt filter must not be read as no filter)."""
+    wanted = "GET" if method.upper() == "HEAD" else method.upper()  # HEAD is GET's
+    declared = {
+        p.name
+        for op in OPERATIONS
+        if op.endpoint == endpoint and op.method.upper() == wanted
+        for p in op.params
+        if p.location == "query"
+    }
+    return sorted(name for name in set(names) if name not in declared)
 
 
 def requires_auth(endpoint: str | None) -> bool:

@@ -40,15 +40,29 @@ def start(
     try:
         served = build()
     except StoredContentFailed as failure:
-        _record_abort(rt, access, failure, serving, sent=None)
-        # 409: the request is sound and the user may have the document, but its stored
-        # copy is in a state that cannot be served, and asking again will not help until
-        # the operator restores it. Not 404, which would claim that it does not exist.
-        raise Conflict(
-            f"{serving.what} cannot be served now: a stored file failed its integrity "
-            "check; the gateway's operator has been told"
-        ) from None
+        raise unservable(rt, access, failure, serving) from None
     return replace(served, chunks=_cut_on_failure(rt, access, served.chunks, serving))
+
+
+def unservable(
+    rt: Runtime,
+    access: MatterAccess | dict[str, Any],
+    failure: StoredContentFailed,
+    serving: Serving,
+) -> Conflict:
+    """A stored file failed its check before anything was sent (opened to be served, or
+    to be re-branded first): recorded as aborted, the operator told; the error to raise.
+
+    409: the request is sound and the user may have the document, but its stored copy is
+    in a state that cannot be served, and asking again will not help until the operator
+    restores it. Not 404, which would claim that it does not exist.
+
+    ``access``: or its ``audit_kwargs()`` taken while its session was open."""
+    _record_abort(rt, access, failure, serving, sent=None)
+    return Conflict(
+        f"{serving.what} cannot be served now: a stored file failed its integrity "
+        "check; the gateway's operator has been told"
+    )
 
 
 def _cut_on_failure(
@@ -68,12 +82,13 @@ def _cut_on_failure(
 
 def _record_abort(
     rt: Runtime,
-    access: MatterAccess,
+    access: MatterAccess | dict[str, Any],
     failure: StoredContentFailed,
     serving: Serving,
     *,
     sent: int | None,
 ) -> None:
+    kwargs = access if isinstance(access, dict) else access.audit_kwargs()
     stage = "before the first byte" if sent is None else "mid-stream"
     details: dict[str, Any] = {**serving.details, "stage": stage, "bytes_sent": sent or 0}
     if serving.order is not None:
@@ -88,13 +103,13 @@ def _record_abort(
             document_id=failure.document_id,
             bates=failure.bates,
             details=details,
-            **access.audit_kwargs(),
+            **kwargs,
         )
     log.error(
         "download aborted %s: a stored file failed its integrity check (%s); "
         "matter %s, audit entry %s names it",
         stage,
         failure.message,
-        access.matter.id,
+        kwargs.get("matter_id"),
         entry.seq,
     )

@@ -15,8 +15,14 @@ from sqlalchemy.orm import Session
 from gateway.accounts.models import User
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
-from gateway.documents.aborts import Serving, start
-from gateway.documents.content import Served, document_stream, readables, volume_stream
+from gateway.documents.aborts import Serving, start, unservable
+from gateway.documents.content import (
+    Served,
+    StoredContentFailed,
+    document_stream,
+    readables,
+    volume_stream,
+)
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
 from gateway.documents.natives import Form, download_form, pageless_native, slip_for
 from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand_versions
@@ -106,11 +112,16 @@ class _Stale(Exception):
     """The files to serve carry a legend their version no longer has: re-brand first."""
 
     def __init__(
-        self, targets: list[tuple[int, int]], audit: dict[str, object] | None = None
+        self,
+        targets: list[tuple[int, int]],
+        audit: dict[str, object] | None = None,
+        serving: Serving | None = None,
     ) -> None:
         super().__init__("stale branding")
         self.targets = targets  # (document id, version id) of the versions to serve
+        # taken while the session was open: the refusal's entry is written after it
         self.audit = audit or {}
+        self.serving = serving
 
 
 def download_document(
@@ -129,6 +140,10 @@ def download_document(
         except BrandingFailed as failed:
             with rt.transaction():
                 raise Refused(failed, stale.audit | {"reason": "legend not re-branded"}) from None
+        except StoredContentFailed as failure:  # the pages to re-brand fail their check
+            assert stale.serving is not None
+            who = {k: stale.audit[k] for k in ("actor", "matter_id", "side_party_id")}
+            raise unservable(rt, who, failure, stale.serving) from None
     return _download_document(
         rt, user, matter_id, bates, address=address, head=head, rebranded=True
     )
@@ -179,7 +194,7 @@ def _download_document(
             )
             if rebranded:  # re-branded a moment ago, and changed again since
                 raise Refused(Conflict(f"document {bates} changed while served: try again"), audit)
-            raise _Stale([(doc.id, version.id)], audit)
+            raise _Stale([(doc.id, version.id)], audit, Serving(tag, f"document {bates}"))
         withheld: dict[str, str] | None = None
         if not files and form.withheld is not None:
             slip, digest = _slip(access, doc, version, form.withheld)
@@ -210,7 +225,7 @@ def download_volume(
     except _Stale as stale:
         try:
             rebrand_versions(rt, matter_id, stale.targets)
-        except BrandingFailed:
+        except (BrandingFailed, StoredContentFailed):
             pass  # every one was tried; each that failed is left out below
     return _download_volume(rt, user, matter_id, volume, address=address, rebranded=True)
 

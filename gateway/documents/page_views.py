@@ -109,6 +109,18 @@ def _fresh(rt: Runtime, matter_id: int, attempt: Callable[[bool], T]) -> T:
         except BrandingFailed as failed:
             with rt.transaction():
                 raise Refused(failed, stale.audit) from None
+        except StoredContentFailed as failure:
+            log.error("page view aborted: a stored file failed its integrity check")
+            unreadable = Conflict(
+                "the page cannot be shown now: a stored file failed its integrity check; "
+                "the gateway's operator has been told"
+            )
+            audit = stale.audit | {
+                "outcome": Outcome.ABORTED,
+                "reason": f"stored file failed its integrity check: {failure.message}"[:300],
+            }
+            with rt.transaction():
+                raise Refused(unreadable, audit) from None
     return attempt(True)
 
 

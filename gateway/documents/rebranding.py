@@ -32,6 +32,7 @@ from gateway.documents.branding import band_file, band_text, brandable, legend_f
 from gateway.documents.content import (
     Binding,
     Place,
+    StoredContentFailed,
     StoredFile,
     open_plaintext,
     readables,
@@ -112,12 +113,15 @@ def rebrand_versions(
     rt: Runtime, matter_id: int, targets: Sequence[tuple[int, int]], *, retry: bool = False
 ) -> int:
     """``rebrand`` of the (document id, version id) pairs given. ``retry``: also those whose
-    last attempt failed for the designation they have now (the operator's sweep)."""
-    done, first_failure = 0, None
+    last attempt failed for the designation they have now (the operator's sweep). A stored
+    file failing its check (StoredContentFailed) is raised, after the others were tried,
+    as it would be by serving it; it is not recorded as a branding failure."""
+    done = 0
+    first_failure: BrandingFailed | StoredContentFailed | None = None
     for doc_id, version_id in targets:
         try:
             done += _rebrand_version(rt, matter_id, doc_id, version_id, retry=retry)
-        except BrandingFailed as failed:
+        except (BrandingFailed, StoredContentFailed) as failed:
             first_failure = first_failure or failed
     if first_failure is not None:
         raise first_failure
@@ -135,6 +139,9 @@ def rebrand_after_change(rt: Runtime, matter_id: int, doc_ids: Sequence[int]) ->
             done += rebrand(rt, matter_id, [doc_id])
         except BrandingFailed:
             log.warning("a re-designated document's pages could not be re-branded")
+        except StoredContentFailed as failure:
+            # the change stands; serving the document will report the file as it fails
+            log.error("a stored file failed its integrity check while re-branded: %s", failure)
     return done
 
 
@@ -165,7 +172,7 @@ def rebrand_all(rt: Runtime) -> RebrandReport:
     for matter_id, bates, doc_id, version_id in stale:
         try:
             done += rebrand_versions(rt, matter_id, [(doc_id, version_id)], retry=True)
-        except BrandingFailed:
+        except (BrandingFailed, StoredContentFailed):
             failed.append(bates)
     return RebrandReport(done, sorted(set(failed)))
 
@@ -179,6 +186,7 @@ def failed_before(doc: Document, version: DocumentVersion, files: Sequence[Docum
 def _rebrand_version(
     rt: Runtime, matter_id: int, doc_id: int, version_id: int, *, retry: bool
 ) -> int:
+    # a stored file that fails its check is raised as it is: not a branding failure
     try:
         edition = _stage(rt, matter_id, doc_id, version_id, retry=retry)
     except BrandingFailed as failed:

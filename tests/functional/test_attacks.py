@@ -443,3 +443,23 @@ def test_an_upload_of_exactly_the_default_maximum_is_accepted(client, demo, rt):
         environ_overrides=CHUNKED,
     )
     assert response.status_code == 201, response.get_json()
+
+
+@pytest.mark.parametrize("args", ["page=1&pages=2", "=-315", "q=x&Q=y", "format=json&formats=csv"])
+def test_a_query_argument_a_route_does_not_take_is_refused(client, demo, args):
+    """Deny by default: a misspelt filter must never read as no filter (a list of
+    everything); HEAD takes what GET takes."""
+    from tests.helpers import BASE, auth, token_for
+
+    token = token_for(client, "counsel@plaintiffs.example")
+    response = client.get(f"{BASE}/api/v1/matters/{demo}/documents?{args}", headers=auth(token))
+    assert response.status_code == 400, (args, response.status_code)
+    assert "unknown query argument" in response.get_json()["error"]["message"]
+    ok = client.get(f"{BASE}/api/v1/matters/{demo}/documents?page=1&q=ex", headers=auth(token))
+    assert ok.status_code == 200
+    head = client.head(
+        f"{BASE}/api/v1/matters/{demo}/documents/AOL-DEF-00556914/content", headers=auth(token)
+    )
+    assert head.status_code == 200
+    unauthenticated = client.get(f"{BASE}/api/v1/matters/{demo}/documents?bogus=1")
+    assert unauthenticated.status_code == 401  # authentication first, as ever
