@@ -111,6 +111,7 @@ class Action(StrEnum):
     DOCUMENT_DOWNLOAD = "document:download"
     AUDIT_READ_ALL = "audit:read_all"
     AUDIT_READ_SIDE = "audit:read_side"
+    AUDIT_TRACE = "audit:trace"
     PRODUCTION_UPLOAD = "production:upload"
     DESIGNATION_CHANGE = "designation:change"
     CLAWBACK_NOTICE = "clawback:notice"

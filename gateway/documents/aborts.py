@@ -45,8 +45,8 @@ def start(
         # copy is in a state that cannot be served, and asking again will not help until
         # the operator restores it. Not 404, which would claim that it does not exist.
         raise Conflict(
-            f"{serving.what} cannot be served now: a stored file failed its integrity "
-            "check; the gateway's operator has been told"
+            f"{serving.what} cannot be served now ({failure.what}); the gateway's "
+            "operator has been told"
         ) from None
     return replace(served, chunks=_cut_on_failure(rt, access, served.chunks, serving))
 
@@ -84,16 +84,16 @@ def _record_abort(
             session,
             tag=serving.tag,
             outcome=Outcome.ABORTED,
-            reason=f"stored file failed its integrity check: {failure.message}",
+            reason=f"{failure.what}: {failure.message}",
             document_id=failure.document_id,
             bates=failure.bates,
             details=details,
             **access.audit_kwargs(),
         )
     log.error(
-        "download aborted %s: a stored file failed its integrity check (%s); "
-        "matter %s, audit entry %s names it",
+        "download aborted %s: %s (%s); matter %s, audit entry %s names it",
         stage,
+        failure.what,
         failure.message,
         access.matter.id,
         entry.seq,

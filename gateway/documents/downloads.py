@@ -7,13 +7,33 @@ stored file failing its integrity check there is answered with an error.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from functools import partial
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.aborts import Serving, start
-from gateway.documents.content import Served, document_stream, readables, volume_stream
+from gateway.documents.content import (
+    Served,
+    _Readable,
+    document_stream,
+    readables,
+    served_name,
+    volume_stream,
+)
+from gateway.documents.marking import (
+    PDF,
+    UNMARKED_REASON,
+    is_pdf,
+    lazy_marked_chunks,
+    mark_of,
+    marked_chunks,
+    record_served,
+)
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
 from gateway.documents.service import find_document, refuse_hidden
 from gateway.documents.versions import files_of, served_version, served_versions
@@ -63,14 +83,19 @@ def _audit_download(
     files: list[DocumentFile],
     volume: str | None = None,
     tag: Tag = Tag.DOCUMENT_DOWNLOAD,
-) -> None:
+) -> int:
+    """The entry's ``seq``: the token of the mark the served copy will carry."""
     details: dict[str, object] = {
         "version": version.kind,
-        "files": [{"name": f.file_name, "sha256": f.sha256} for f in files],
+        "files": [
+            {"name": f.file_name, "sha256": f.sha256, "watermarked": is_pdf(f)}
+            | ({} if is_pdf(f) else {"unmarked": UNMARKED_REASON})
+            for f in files
+        ],
     }
     if volume:
         details["volume"] = volume
-    rt.audit(
+    entry = rt.audit(
         session,
         tag=tag,
         outcome=Outcome.ALLOWED,
@@ -79,6 +104,7 @@ def _audit_download(
         details=details,
         **access.audit_kwargs(),
     )
+    return entry.seq
 
 
 def download_document(
@@ -110,8 +136,41 @@ def download_document(
                     **access.audit_kwargs(),
                 ),
             )
-        _audit_download(rt, session, access, doc, version, files, tag=tag)
-    return start(
+        seq = _audit_download(rt, session, access, doc, version, files, tag=tag)
+    if head:
+        return _head(rt, access, doc, version, files, bates, tag)
+    served = start(
+        rt,
+        access,
+        lambda: _document(rt, access, doc, version, files, seq),
+        Serving(tag, f"document {bates}"),
+    )
+    return replace(
+        served,
+        chunks=record_served(
+            rt,
+            access,
+            seq,
+            document_id=doc.id,
+            bates=doc.bates_begin,
+            chunks=served.chunks,
+            watermarked=len(files) == 1 and is_pdf(files[0]),
+        ),
+    )
+
+
+def _head(
+    rt: Runtime,
+    access: MatterAccess,
+    doc: Document,
+    version: DocumentVersion,
+    files: list[DocumentFile],
+    bates: str,
+    tag: Tag,
+) -> Served:
+    """HEAD: the served file's name and type, and its size unless it is a PDF (a marked
+    copy's length is known only once written); the first file is checked as for a GET."""
+    served = start(
         rt,
         access,
         lambda: document_stream(
@@ -119,6 +178,24 @@ def download_document(
         ),
         Serving(tag, f"document {bates}"),
     )
+    return replace(served, size=None) if len(files) == 1 and is_pdf(files[0]) else served
+
+
+def _document(
+    rt: Runtime,
+    access: MatterAccess,
+    doc: Document,
+    version: DocumentVersion,
+    files: list[DocumentFile],
+    seq: int,
+) -> Served:
+    """The document's file as served: a single PDF with the mark of download ``seq``
+    (opened and stamped now), anything else as it was produced."""
+    keys = readables(rt, access.matter, doc, version, files)
+    if len(files) == 1 and is_pdf(files[0]):
+        chunks = marked_chunks(rt, keys[0], mark_of(rt, access, seq))
+        return Served(served_name(doc, files[0]), PDF, None, chunks)
+    return document_stream(rt, access.matter, doc, files, keys)
 
 
 def download_volume(
@@ -155,7 +232,7 @@ def download_volume(
                     **access.audit_kwargs(),
                 ),
             )
-        servable = []
+        servable, seqs = [], {}
         versions = served_versions(session, access, [d.id for d in docs], DOWNLOAD)
         for doc in docs:
             version = versions.get(doc.id)
@@ -164,7 +241,7 @@ def download_volume(
             if not files or version is None:
                 continue
             servable.append((doc, version, files))
-            _audit_download(rt, session, access, doc, version, files, volume=volume)
+            seqs[doc.id] = _audit_download(rt, session, access, doc, version, files, volume=volume)
         rt.audit(
             session,
             tag=Tag.VOLUME_DOWNLOAD,
@@ -178,7 +255,9 @@ def download_volume(
             (doc, version, files, readables(rt, access.matter, doc, version, files))
             for doc, version, files in servable
         ]
-        return volume_stream(rt, production, entries)
+        return volume_stream(
+            rt, production, entries, partial(_marked_member, rt, access, seqs, volume)
+        )
 
     order = tuple(doc.id for doc, _version, _files in servable)
     return start(
@@ -187,3 +266,33 @@ def download_volume(
         build,
         Serving(Tag.VOLUME_DOWNLOAD, f"production volume {volume}", {"volume": volume}, order),
     )
+
+
+def _marked_member(
+    rt: Runtime,
+    access: MatterAccess,
+    seqs: dict[int, int],
+    volume: str,
+    doc: Document,
+    f: DocumentFile,
+    readable: _Readable,
+) -> Callable[[], Iterator[bytes]] | None:
+    """A volume's PDF member as served: marked for its own download entry, opened when the
+    ZIP reaches it, and its served copy recorded when it has gone whole."""
+    if not is_pdf(f):
+        return None
+    seq = seqs[doc.id]
+
+    def chunks() -> Iterator[bytes]:
+        return record_served(
+            rt,
+            access,
+            seq,
+            document_id=doc.id,
+            bates=doc.bates_begin,
+            chunks=lazy_marked_chunks(rt, readable, mark_of(rt, access, seq)),
+            watermarked=True,
+            extra={"volume": volume, "file": f.file_name},
+        )
+
+    return chunks

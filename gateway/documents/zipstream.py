@@ -8,16 +8,18 @@ Java's ``ZipInputStream`` refuses a STORED entry that defers its sizes to a data
 descriptor, which is what a plain streaming ``zipfile`` writes. ZIP64 records are written
 only where a size, an offset or the member count needs them.
 
-When some size or CRC is unknown (files stored before they were recorded), ``zipfile``
-writes to an unseekable sink instead, with data descriptors.
+A member whose size is not known before it is written (a PDF served with its forensic
+mark, whose bytes exist only as they are sent) is DEFLATED, its sizes and CRC-32 in a data
+descriptor after the data: Java's ``ZipInputStream`` reads that (a DEFLATED entry ends
+where its compressed data does), while a STORED one with a data descriptor it refuses. The
+archive's length is then not known up front, so no ``Content-Length``.
 """
 
 from __future__ import annotations
 
 import struct
-import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +28,8 @@ _MAX16 = 0xFFFF
 _UTF8 = 0x0800  # general purpose flag: the name is UTF-8
 _MADE_BY_UNIX = 3 << 8
 _FILE_MODE = 0o100644 << 16  # a regular file, rw-r--r--
+_DEFERRED = 0x0008  # general purpose flag: sizes and CRC-32 follow the data
+_STORED, _DEFLATED = 0, 8
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,35 @@ class _Entry:
         assert self.member.size is not None
         return self.member.size
 
+    def record(self) -> _Record:
+        assert self.member.crc32 is not None
+        return _Record(
+            self.name,
+            self.flags,
+            self.dos_time,
+            self.dos_date,
+            _STORED,
+            self.member.crc32,
+            self.size,
+            self.size,
+            self.offset,
+        )
+
+
+@dataclass(frozen=True)
+class _Record:
+    """A member as the central directory lists it, once it is written."""
+
+    name: bytes
+    flags: int
+    dos_time: int
+    dos_date: int
+    method: int
+    crc32: int
+    compressed: int
+    size: int
+    offset: int
+
 
 class KnownZip:
     """An archive whose every member's size and CRC-32 are known: its length is too."""
@@ -69,7 +102,7 @@ class KnownZip:
             entry = _entry(member, unique_name(member.name, names), offset)
             self.entries.append(entry)
             offset += len(entry.local) + entry.size
-        self.tail = _central_directory(self.entries, offset)
+        self.tail = _central_directory([e.record() for e in self.entries], offset)
         self.size = offset + len(self.tail)
 
     def stream(self) -> Iterator[bytes]:
@@ -116,7 +149,7 @@ def _entry(member: Member, name: str, offset: int) -> _Entry:
     return _Entry(member, encoded, flags, dos_time, dos_date, offset, local)
 
 
-def _central_directory(entries: list[_Entry], start: int) -> bytes:
+def _central_directory(entries: list[_Record], start: int) -> bytes:
     records = b"".join(_central(entry) for entry in entries)
     end = start + len(records)
     zip64 = len(entries) >= _MAX16 or start >= _MAX32 or len(records) >= _MAX32
@@ -150,9 +183,10 @@ def _central_directory(entries: list[_Entry], start: int) -> bytes:
     return records + tail + eocd
 
 
-def _central(entry: _Entry) -> bytes:
-    size, offset = entry.size, entry.offset
-    fields = [size, size] if size >= _MAX32 else []
+def _central(entry: _Record) -> bytes:
+    size, compressed, offset = entry.size, entry.compressed, entry.offset
+    big = size >= _MAX32 or compressed >= _MAX32
+    fields = [size, compressed] if big else []
     if offset >= _MAX32:
         fields.append(offset)
     extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
@@ -164,12 +198,12 @@ def _central(entry: _Entry) -> bytes:
             _MADE_BY_UNIX | needed,
             needed,
             entry.flags,
-            0,
+            entry.method,
             entry.dos_time,
             entry.dos_date,
-            entry.member.crc32,
-            min(size, _MAX32),
-            min(size, _MAX32),
+            entry.crc32,
+            _MAX32 if big else compressed,
+            _MAX32 if big else size,
             len(entry.name),
             len(extra),
             0,
@@ -207,45 +241,71 @@ def _dos(moment: datetime) -> tuple[int, int]:
     return time, date
 
 
-# --- when sizes are not known -----------------------------------------------------------
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def drain(self) -> Iterator[bytes]:
-        parts, self.parts = self.parts, []
-        yield from parts
+# --- when some sizes are not known -------------------------------------------------------
 
 
 def stream_zip(members: Iterable[Member]) -> Iterator[bytes]:
-    sink = _Sink()
-    with zipfile.ZipFile(
-        sink,  # type: ignore[call-overload]  # any object with write() will do
-        mode="w",
-        compression=zipfile.ZIP_STORED,
-        allowZip64=True,
-    ) as archive:
-        names: set[str] = set()
-        for member in members:
-            name = unique_name(member.name, names)
-            info = zipfile.ZipInfo(name, date_time=member.modified.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_STORED
-            with archive.open(info, mode="w", force_zip64=True) as handle:
-                yield from sink.drain()
-                for chunk in member.chunks():
-                    handle.write(chunk)
-                    yield from sink.drain()
-            yield from sink.drain()
-    yield from sink.drain()
+    """Members of known size and CRC-32 STORED with them in their headers, the others
+    DEFLATED with a data descriptor; the central directory at the end lists them all."""
+    names: set[str] = set()
+    records: list[_Record] = []
+    offset = 0
+    for member in members:
+        name = unique_name(member.name, names)
+        if member.size is not None and member.crc32 is not None:
+            entry = _entry(member, name, offset)
+            yield entry.local
+            yield from _checked(entry)
+            records.append(entry.record())
+            offset += len(entry.local) + entry.size
+            continue
+        record = yield from _deflated(member, name, offset)
+        records.append(record)
+        offset = record.offset + record.compressed + _LOCAL_FIXED + len(record.name) + 16
+    yield _central_directory(records, offset)
+
+
+_LOCAL_FIXED = 30  # a local header without its name and extra field
+
+
+def _deflated(member: Member, name: str, offset: int) -> Generator[bytes, None, _Record]:
+    encoded = name.encode("utf-8")
+    flags = _DEFERRED | (0 if name.isascii() else _UTF8)
+    dos_time, dos_date = _dos(member.modified)
+    yield (
+        struct.pack(
+            "<IHHHHHIIIHH",
+            0x04034B50,
+            20,
+            flags,
+            _DEFLATED,
+            dos_time,
+            dos_date,
+            0,
+            0,
+            0,
+            len(encoded),
+            0,
+        )
+        + encoded
+    )
+    squeeze = zlib.compressobj(6, zlib.DEFLATED, -15)
+    crc = size = compressed = 0
+    for chunk in member.chunks():
+        crc = zlib.crc32(chunk, crc)
+        size += len(chunk)
+        out = squeeze.compress(chunk)
+        if out:
+            compressed += len(out)
+            yield out
+    out = squeeze.flush()
+    compressed += len(out)
+    yield out
+    if size >= _MAX32 or compressed >= _MAX32:
+        # the descriptor's 32-bit fields cannot say it: cut rather than mislabel it
+        raise MemberMismatch(f"{member.name}: 4 GiB or more, too large for this archive")
+    yield struct.pack("<IIII", 0x08074B50, crc, compressed, size)
+    return _Record(encoded, flags, dos_time, dos_date, _DEFLATED, crc, compressed, size, offset)
 
 
 def unique_name(name: str, taken: set[str]) -> str:

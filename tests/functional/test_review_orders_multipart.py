@@ -182,12 +182,16 @@ def test_a_long_boundary_is_read(client, rt, in_part, length):
     200 bchars are read; the version is made."""
     boundary = ("b" * length)[:length]
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\n'
-        f"privilege_redacted\r\n--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="designation"\r\n\r\nAEO\r\n'
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
-        "Content-Type: application/pdf\r\n\r\n"
-    ).encode() + pdf_bytes(17) + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\n'
+            f"privilege_redacted\r\n--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="designation"\r\n\r\nAEO\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + pdf_bytes(17)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     response = _raw(client, in_part, body, boundary)
     assert response.status_code == 201, response.get_json()
 

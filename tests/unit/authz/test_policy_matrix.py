@@ -439,7 +439,7 @@ MATTER: dict[str, set[str]] = {
     "court": {"clawback:rule", "filing:record", "acknowledgment:sign"},
     "vendor": {"acknowledgment:sign"},
     "witness": {"acknowledgment:sign"},
-    "auditor": {"audit:read_all", "acknowledgment:sign"},
+    "auditor": {"audit:read_all", "audit:trace", "acknowledgment:sign"},
 }
 
 
