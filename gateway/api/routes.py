@@ -691,3 +691,33 @@ def record_filing(matter_id: int) -> Any:
         address=client_address(),
     )
     return jsonify(result), 201
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/trace",
+    "POST",
+    "The auditor's trace of a found file (a PDF, or a page of one) to the download it came "
+    "from: the audit entry and its inclusion in the trail, or a plain cannot-tell; never "
+    "the document's content",
+    body={
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
+    },
+)
+def trace(matter_id: int) -> Any:
+    from gateway.audit.trace import MAX_TRACE_BYTES, trace_for_auditor
+
+    limit_body(MAX_TRACE_BYTES)
+    if request.mimetype == "multipart/form-data":
+        chunks = MultipartFile(MAX_TRACE_BYTES).chunks()
+    else:
+        chunks = body_chunks(MAX_TRACE_BYTES)
+    return jsonify(
+        trace_for_auditor(runtime(), current_user(), matter_id, chunks, address=client_address())
+    )
