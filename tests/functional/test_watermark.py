@@ -8,13 +8,12 @@ import io
 import json
 
 import pikepdf
-import pypdfium2 as pdfium
 from sqlalchemy import select
 
 from gateway.audit.models import AuditEntry
 from gateway.pdf.marks import TOKEN, tokens_in
 from gateway.pdf.watermark import MARK_TAG
-from tests.helpers import BASE, auth, token_for
+from tests.helpers import BASE, auth, page_texts, token_for
 
 EX18 = "AOL-DEF-00528691"  # 17 pages, AEO
 COUNSEL = "counsel@plaintiffs.example"
@@ -36,20 +35,6 @@ def entries(rt, tag, bates=EX18):
             select(AuditEntry).where(AuditEntry.tag == tag, AuditEntry.bates == bates)
         ).all()
         return [(r.seq, r.outcome, r.actor_email, json.loads(r.details)) for r in rows]
-
-
-def page_texts(data):
-    doc = pdfium.PdfDocument(data)
-    try:
-        texts = []
-        for page in doc:
-            textpage = page.get_textpage()
-            texts.append(textpage.get_text_bounded())
-            textpage.close()
-            page.close()
-        return texts
-    finally:
-        doc.close()
 
 
 def test_a_download_carries_the_visible_line_and_each_hidden_channel(client, demo, rt):
@@ -100,3 +85,73 @@ def test_two_recipients_get_different_tokens_and_different_bytes(client, demo, r
     (b,) = set(tokens_in(page_texts(theirs)[4]))
     assert a != b and "Chambers Clerk" in page_texts(theirs)[4]
     assert "Chambers Clerk" not in page_texts(mine)[4]
+
+
+def test_each_pdf_of_a_volume_carries_its_own_downloads_mark(client, demo, rt):
+    import zipfile
+
+    staff = token_for(client, "staff@alotrolado.example")
+    response = client.get(
+        f"{BASE}/api/v1/matters/{demo}/productions/AOL-DEF-VOL001/download", headers=auth(staff)
+    )
+    assert response.status_code == 200 and "Content-Length" not in response.headers
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        members = {
+            name.split("/")[1]: archive.read(name)
+            for name in archive.namelist()
+            if name.endswith(".pdf")
+        }
+    assert len(members) == 12
+    for bates, data in members.items():
+        ((seq, _o, who, details),) = entries(rt, "document:download", bates)
+        assert who == "staff@alotrolado.example" and details["files"][0]["watermarked"]
+        text = page_texts(data)[0]
+        assert tokens_in(text) == [tokens_in(text)[0]] and f"POGW-{seq}-" in text
+        assert "Sam Staff <staff@alotrolado.example>" in text
+        ((_s, outcome, _w, served),) = entries(rt, "document:served", bates)
+        assert outcome == "allowed" and served["download"] == seq
+        assert served["sha256"] == hashlib.sha256(data).hexdigest()
+        assert served["volume"] == "AOL-DEF-VOL001" and served["watermarked"] is True
+    # what the employee may not download is neither in the ZIP nor recorded as served
+    assert "AOL-DEF-00528691" not in members and entries(rt, "document:served") == []
+
+
+def test_a_stream_cut_short_is_recorded_as_failed_and_its_worker_ends(client, demo, rt):
+    import threading
+
+    response = client.get(
+        f"{BASE}/api/v1/matters/{demo}/documents/{EX18}/content",
+        headers=auth(token_for(client, COUNSEL)),
+        buffered=False,
+    )
+    first = next(iter(response.response))
+    assert first.startswith(b"%PDF-")
+    response.close()  # the client goes away
+    ((seq, _o, _w, _d),) = entries(rt, "document:download")
+    ((_s, outcome, who, details),) = entries(rt, "document:served")
+    assert (outcome, who) == ("failed", COUNSEL)
+    assert details["download"] == seq and 0 < details["bytes_sent"]
+    assert "sha256" not in details
+    assert not [t for t in threading.enumerate() if t.name == "pogw-mark"]
+
+
+def test_a_pdf_that_cannot_be_marked_is_refused_not_served_bare(client, demo, rt):
+    defendants = token_for(client, "counsel@defendants.example")
+    made = client.post(
+        f"{BASE}/api/v1/matters/{demo}/productions/AOL-DEF-VOL777/documents",
+        headers={**auth(defendants), "Content-Type": "application/octet-stream"},
+        query_string={"bates_begin": "AOL-DEF-00777001", "designation": "CONFIDENTIAL"}
+        | {"file_name": "broken.pdf"},
+        data=b"%PDF-1.4 not really a PDF " * 40,
+    )
+    assert made.status_code == 201, made.get_json()
+    response = client.get(
+        f"{BASE}/api/v1/matters/{demo}/documents/AOL-DEF-00777001/content",
+        headers=auth(token_for(client, COUNSEL)),
+    )
+    assert response.status_code == 409 and b"%PDF" not in response.data
+    assert "forensic mark" in response.get_json()["error"]["message"]
+    (allowed, aborted) = entries(rt, "document:download", "AOL-DEF-00777001")
+    assert (allowed[1], aborted[1]) == ("allowed", "aborted")
+    assert aborted[3] == {"stage": "before the first byte", "bytes_sent": 0}
+    assert entries(rt, "document:served", "AOL-DEF-00777001") == []
