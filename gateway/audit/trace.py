@@ -121,8 +121,9 @@ def trace_file(
     if forged:
         report.verdict = Verdict.NOT_GENUINE
         report.explanation = (
-            "the file carries token-shaped marks, but none is genuine (its check fails): "
-            "possibly forged or altered; it names no one"
+            "the file carries token-shaped marks, but none is genuine here (its check "
+            "fails, or it names no download of this matter): possibly forged or altered; "
+            "it names no one"
         )
         return report
     report.explanation = (

@@ -84,13 +84,17 @@ def _audit_download(
     volume: str | None = None,
     tag: Tag = Tag.DOCUMENT_DOWNLOAD,
 ) -> int:
-    """The entry's ``seq``: the token of the mark the served copy will carry."""
+    """The entry's ``seq``: the token of the mark the served copy will carry. Each file
+    says whether it is served marked (a PDF served as itself: alone, or in a volume) or why
+    not; a HEAD sends nothing, so marks nothing."""
+    single = volume is not None or len(files) == 1
     details: dict[str, object] = {
         "version": version.kind,
         "files": [
-            {"name": f.file_name, "sha256": f.sha256, "watermarked": is_pdf(f)}
-            | ({} if is_pdf(f) else {"unmarked": UNMARKED_REASON})
+            {"name": f.file_name, "sha256": f.sha256, "watermarked": marked}
+            | ({} if marked else {"unmarked": UNMARKED_REASON})
             for f in files
+            for marked in [is_pdf(f) and single and tag != Tag.DOCUMENT_HEAD]
         ],
     }
     if volume:

@@ -40,7 +40,10 @@ PDF = "application/pdf"
 CHUNK = 256 * 1024  # what the worker hands over at a time
 QUEUED = 8  # chunks waiting at most: the memory a slow client can hold up
 _POLL = 0.1  # seconds: how often a blocked worker checks that the client is still there
-UNMARKED_REASON = "only PDFs carry the mark; this file is served as it was produced"
+UNMARKED_REASON = (
+    "only a PDF served as a file of its own carries the mark (not a page image, a native "
+    "or a page of a document's ZIP); this file is served as it was produced"
+)
 
 
 class UnmarkablePdf(StoredContentFailed):

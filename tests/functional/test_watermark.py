@@ -155,3 +155,32 @@ def test_a_pdf_that_cannot_be_marked_is_refused_not_served_bare(client, demo, rt
     assert (allowed[1], aborted[1]) == ("allowed", "aborted")
     assert aborted[3] == {"stage": "before the first byte", "bytes_sent": 0}
     assert entries(rt, "document:served", "AOL-DEF-00777001") == []
+
+
+def test_page_images_are_served_unmarked_and_the_entries_say_so(client, demo, rt, tmp_path):
+    from tests.functional.test_ingest import DOCS, _cli_ingest
+    from tests.volumes import build_volume
+
+    assert _cli_ingest(rt, build_volume(tmp_path / "in", DOCS)).exit_code == 0
+    response = content(client, COUNSEL, demo, "TST-00000001")
+    assert response.mimetype == "application/zip"
+    assert response.headers["Content-Length"] == str(len(response.data))
+    ((seq, _o, _w, details),) = entries(rt, "document:download", "TST-00000001")
+    assert len(details["files"]) == 3
+    assert all(not f["watermarked"] and "page image" in f["unmarked"] for f in details["files"])
+    ((_s, outcome, _w, served),) = entries(rt, "document:served", "TST-00000001")
+    assert outcome == "allowed" and served["watermarked"] is False and "reason" in served
+    assert served["sha256"] == hashlib.sha256(response.data).hexdigest()
+    assert served["download"] == seq
+
+
+def test_the_web_page_download_is_marked_too(client, demo, rt):
+    from tests.helpers import web_login
+
+    web_login(client, COURT)
+    response = client.get(f"{BASE}/matters/{demo}/documents/{EX18}/content")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    ((seq, _o, who, _d),) = entries(rt, "document:download")
+    assert who == COURT
+    text = page_texts(response.data)[16]
+    assert f"POGW-{seq}-" in text and f"Chambers Clerk <{COURT}>" in text
