@@ -53,6 +53,11 @@ def _authenticate_then_limit() -> None:
     if request.endpoint in ("api.upload_document", "api.supply_version"):
         # the upload service audits its own refusal, and removes what it began to store
         limit_body(runtime().settings["MAX_UPLOAD_BYTES"], refuse=False)
+    elif request.endpoint == "api.trace":
+        from gateway.audit import trace as tracing
+
+        # a found file, not JSON; the trace service audits its own refusal
+        limit_body(tracing.MAX_TRACE_BYTES, refuse=False)
     else:
         limit_body(runtime().settings["MAX_JSON_BYTES"])
 
@@ -711,13 +716,14 @@ def record_filing(matter_id: int) -> Any:
     },
 )
 def trace(matter_id: int) -> Any:
-    from gateway.audit.trace import MAX_TRACE_BYTES, trace_for_auditor
+    from gateway.audit import trace as tracing
 
-    limit_body(MAX_TRACE_BYTES)
     if request.mimetype == "multipart/form-data":
-        chunks = MultipartFile(MAX_TRACE_BYTES).chunks()
+        chunks = MultipartFile(tracing.MAX_TRACE_BYTES).chunks()
     else:
-        chunks = body_chunks(MAX_TRACE_BYTES)
+        chunks = body_chunks(tracing.MAX_TRACE_BYTES)
     return jsonify(
-        trace_for_auditor(runtime(), current_user(), matter_id, chunks, address=client_address())
+        tracing.trace_for_auditor(
+            runtime(), current_user(), matter_id, chunks, address=client_address()
+        )
     )

@@ -31,7 +31,7 @@ from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.vocabulary import Action
 from gateway.documents.marking import mark_token_key
-from gateway.errors import Forbidden, TooLarge
+from gateway.errors import BadRequest, Forbidden, TooLarge
 from gateway.matters.models import Matter
 from gateway.matters.service import resolve_access
 from gateway.pdf.found import FoundTokens, find_tokens
@@ -235,8 +235,9 @@ def _served_view(entry: AuditEntry) -> dict[str, Any]:
 # --- the auditor's request ---------------------------------------------------------------
 
 
-def read_found(chunks: Iterable[bytes], limit: int = MAX_TRACE_BYTES) -> bytes:
+def read_found(chunks: Iterable[bytes], limit: int | None = None) -> bytes:
     """The found file, at most ``limit`` bytes (held in memory, never written to disk)."""
+    limit = MAX_TRACE_BYTES if limit is None else limit
     data = bytearray()
     for chunk in chunks:
         data += chunk
@@ -267,7 +268,18 @@ def trace_for_auditor(
                     **access.audit_kwargs(),
                 ),
             )
-    data = read_found(chunks)
+    try:
+        data = read_found(chunks)
+    except (TooLarge, BadRequest) as bad:
+        with rt.db.session() as session:
+            rt.audit(
+                session,
+                tag=Tag.AUDIT_TRACE,
+                outcome=Outcome.DENIED,
+                reason=bad.message[:300],
+                **access.audit_kwargs(),
+            )
+        raise
     with rt.db.session() as session:
         report = trace_file(rt, session, data, matter_id=matter_id)
         _audit_trace(rt, session, access.actor, matter_id, access.side_party_id, report)

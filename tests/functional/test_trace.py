@@ -162,12 +162,15 @@ def test_the_auditor_may_trace_counsel_may_not_and_both_are_audited(client, demo
         assert done.actor_email == AUDITOR and json.loads(done.details)["verdict"] == "exact"
 
 
-def test_a_trace_body_over_the_limit_is_refused(client, demo, served, monkeypatch):
+def test_a_trace_body_over_the_limit_is_refused_and_audited(client, demo, served, monkeypatch, rt):
     import gateway.audit.trace as tracing
 
     monkeypatch.setattr(tracing, "MAX_TRACE_BYTES", 1000)
-    response = trace(client, AUDITOR, demo, served[0])
-    assert response.status_code == 413 and response.get_json()["error"]["code"] == "too_large"
+    for multipart in (False, True):
+        response = trace(client, AUDITOR, demo, served[0], multipart=multipart)
+        assert response.status_code == 413 and response.get_json()["error"]["code"] == "too_large"
+    assert _count(rt, tag="audit:trace", outcome="denied", actor_email=AUDITOR) == 2
+    assert _count(rt, tag="audit:trace", outcome="allowed") == 0
 
 
 def test_pogw_trace_names_the_download(rt, demo, served, tmp_path):
@@ -187,3 +190,28 @@ def test_pogw_trace_names_the_download(rt, demo, served, tmp_path):
     found.write_bytes(pdf_bytes(1))
     result = CliRunner().invoke(main, ["trace", str(found)], env=env, catch_exceptions=False)
     assert result.exit_code == 1 and json.loads(result.output)["verdict"] == "cannot_tell"
+
+
+def _bomb() -> bytes:
+    """A one-page PDF with a stream of 300 MiB of zeros, compressed to about 300 KB."""
+    import zlib
+
+    squeeze = zlib.compressobj(9)
+    zeros = bytes(1 << 20)
+    raw = b"".join(squeeze.compress(zeros) for _ in range(300)) + squeeze.flush()
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    stream = pdf.make_stream(b"")
+    stream.write(raw, filter=pikepdf.Name.FlateDecode)
+    pdf.pages[0].obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(B=stream))
+    out = io.BytesIO()
+    pdf.save(out, stream_decode_level=pikepdf.StreamDecodeLevel.none, compress_streams=False)
+    return out.getvalue()
+
+
+def test_a_decompression_bomb_is_not_inflated_and_cannot_be_told(client, demo, served):
+    bomb = _bomb()
+    assert len(bomb) < 2 << 20
+    found = answer(client, demo, bomb)
+    assert found["verdict"] == "cannot_tell"
+    assert "decompression bomb" in found["explanation"]
