@@ -16,6 +16,7 @@ audit entry was committed: ``record_served`` writes it in a second entry
 from __future__ import annotations
 
 import hashlib
+import io
 import queue
 import threading
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.content import StoredContentFailed, _Readable, open_plaintext
 from gateway.documents.models import DocumentFile
+from gateway.errors import IntegrityFailure
 from gateway.matters.models import Matter
 from gateway.matters.service import MatterAccess, matter_key
 from gateway.pdf.marks import Mark, make_token, mark_key
@@ -71,21 +73,61 @@ def mark_token_key(rt: Runtime, matter: Matter) -> bytes:
     return mark_key(matter_key(rt, matter))
 
 
+class _Watched(io.RawIOBase):
+    """The stored file as pikepdf reads it, remembering a failed integrity check: qpdf may
+    report it as a damaged PDF of its own, and it must be reported as what it is."""
+
+    def __init__(self, inner: BinaryIO, readable: _Readable) -> None:
+        self.inner = inner
+        self.readable_file = readable
+        self.failure: StoredContentFailed | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.inner.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.inner.tell()
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self.inner.read(len(buffer))
+        except IntegrityFailure as exc:
+            # the segment reader's own error: named for the document, and remembered
+            self.failure = StoredContentFailed(
+                self.readable_file.document_id, self.readable_file.bates, exc.message
+            )
+            raise self.failure from None
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
 @dataclass
 class _Stamped:
     pdf: pikepdf.Pdf
-    handle: Any
+    handle: _Watched
     document_id: int
     bates: str
 
 
 def _open_stamped(rt: Runtime, readable: _Readable, mark: Mark, limits: Limits) -> _Stamped:
-    handle = open_plaintext(rt, readable)
+    handle = _Watched(open_plaintext(rt, readable), readable)
     opened = False
     try:
         try:
-            pdf = open_pdf(handle, limits)
+            pdf = open_pdf(cast(BinaryIO, handle), limits)
         except PdfRefused as refused:
+            if handle.failure is not None:
+                raise handle.failure from None
             raise UnmarkablePdf(readable.document_id, readable.bates, refused.reason) from None
         try:
             stamp(pdf, mark)
@@ -187,7 +229,7 @@ def _sent(stamped: _Stamped) -> Iterator[bytes]:
             if item is _DONE:
                 return
             if isinstance(item, BaseException):
-                raise _failure(item, stamped)
+                raise stamped.handle.failure or _failure(item, stamped)
             assert isinstance(item, bytes)
             yield item
     finally:

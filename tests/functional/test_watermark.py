@@ -184,3 +184,62 @@ def test_the_web_page_download_is_marked_too(client, demo, rt):
     assert who == COURT
     text = page_texts(response.data)[16]
     assert f"POGW-{seq}-" in text and f"Chambers Clerk <{COURT}>" in text
+
+
+def _scanned_pdf(pages: int) -> bytes:
+    """A PDF of ``pages`` pages, each with an image that does not compress (a scan's)."""
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, invariant=1)
+    for number in range(pages):
+        scan = Image.effect_noise((400, 400), 60 + number).convert("L")
+        pdf.drawImage(ImageReader(scan), 72, 300, width=400, height=400)
+        pdf.drawString(72, 200, f"scanned page {number + 1}")
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def test_a_pdf_failing_its_integrity_check_anywhere_is_refused_before_the_first_byte(
+    client, demo, rt
+):
+    """The PDF is read whole (every stream checked) before the mark is stamped, so a bad
+    segment in the middle of the file stops the download before any byte is sent."""
+    from gateway.crypto.segments import DEFAULT_SEGMENT_SIZE, HEADER_SIZE, TAG_SIZE
+    from tests.helpers import stored_file
+
+    data = _scanned_pdf(20)
+    assert len(data) > 2 * DEFAULT_SEGMENT_SIZE
+    defendants = token_for(client, "counsel@defendants.example")
+    made = client.post(
+        f"{BASE}/api/v1/matters/{demo}/productions/AOL-DEF-VOL778/documents",
+        headers={**auth(defendants), "Content-Type": "application/octet-stream"},
+        query_string={"bates_begin": "AOL-DEF-00778001", "bates_end": "AOL-DEF-00778020"}
+        | {"designation": "CONFIDENTIAL", "file_name": "scan.pdf"},
+        data=data,
+    )
+    assert made.status_code == 201, made.get_json()
+    assert stored_file(rt, demo, "AOL-DEF-00778001") == data
+    with rt.db.session() as session:
+        from gateway.documents.models import DocumentFile
+
+        blob_key = session.scalars(
+            select(DocumentFile.blob_key).where(DocumentFile.file_name == "scan.pdf")
+        ).one()
+    path = rt.settings["INSTANCE_PATH"] / "blobs" / f"{blob_key}.blob"
+    blob = bytearray(path.read_bytes())
+    blob[HEADER_SIZE + DEFAULT_SEGMENT_SIZE + TAG_SIZE + 10] ^= 1  # the second segment
+    path.write_bytes(bytes(blob))
+    response = client.get(
+        f"{BASE}/api/v1/matters/{demo}/documents/AOL-DEF-00778001/content",
+        headers=auth(token_for(client, COUNSEL)),
+    )
+    assert response.status_code == 409 and b"%PDF" not in response.data
+    assert "integrity check" in response.get_json()["error"]["message"]
+    (allowed, aborted) = entries(rt, "document:download", "AOL-DEF-00778001")
+    assert (allowed[1], aborted[1]) == ("allowed", "aborted")
+    assert aborted[3] == {"stage": "before the first byte", "bytes_sent": 0}
+    assert entries(rt, "document:served", "AOL-DEF-00778001") == []
