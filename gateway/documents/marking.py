@@ -40,6 +40,7 @@ from gateway.runtime import Runtime
 
 PDF = "application/pdf"
 CHUNK = 256 * 1024  # what the worker hands over at a time
+READ_BUFFER = 1 << 20  # one segment
 QUEUED = 8  # chunks waiting at most: the memory a slow client can hold up
 _POLL = 0.1  # seconds: how often a blocked worker checks that the client is still there
 UNMARKED_REASON = (
@@ -124,7 +125,8 @@ def _open_stamped(rt: Runtime, readable: _Readable, mark: Mark, limits: Limits) 
     opened = False
     try:
         try:
-            pdf = open_pdf(cast(BinaryIO, handle), limits)
+            # buffered in C: qpdf's many small reads never reach Python code
+            pdf = open_pdf(io.BufferedReader(handle, READ_BUFFER), limits)
         except PdfRefused as refused:
             if handle.failure is not None:
                 raise handle.failure from None
