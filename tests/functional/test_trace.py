@@ -215,3 +215,53 @@ def test_a_decompression_bomb_is_not_inflated_and_cannot_be_told(client, demo, s
     found = answer(client, demo, bomb)
     assert found["verdict"] == "cannot_tell"
     assert "decompression bomb" in found["explanation"]
+
+
+def _variant(data, *, keep_page_ops=None, keep_xmp=True, keep_id=True, page=None):
+    """The served file with channels taken out: ``keep_page_ops`` filters the operators of
+    the mark's own content stream on every page (None: the stream is left as it is; a
+    filter rejecting everything removes the page's marks); ``page`` keeps only that page."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        if page is not None:
+            single = pikepdf.new()
+            single.pages.append(pdf.pages[page])
+            pdf = single
+        for each in pdf.pages:
+            mark = each.obj.Contents[-1]
+            if keep_page_ops is not None:
+                kept = [i for i in pikepdf.parse_content_stream(mark) if keep_page_ops(i)]
+                mark.write(pikepdf.unparse_content_stream(kept))
+        if not keep_xmp and "/Metadata" in pdf.Root:
+            del pdf.Root["/Metadata"]
+        if not keep_id:
+            del pdf.trailer["/ID"]
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+def _op(instruction):
+    return str(instruction.operator)
+
+
+def test_each_channel_on_its_own_leads_to_the_download(client, demo, served):
+    data, seq = served
+    nothing = {"q", "Q"}  # the page's marks drawn, written and tagged: none of them
+    only = {
+        "xmp": dict(keep_page_ops=lambda i: _op(i) in nothing, keep_id=False),
+        "id": dict(keep_page_ops=lambda i: _op(i) in nothing, keep_xmp=False),
+        # the invisible text and the visible forms, without the tag around them
+        "text": dict(keep_page_ops=lambda i: _op(i) not in {"BDC", "EMC"}, page=4),
+        # the tag alone: nothing drawn, no text
+        "marked_content": dict(keep_page_ops=lambda i: _op(i) in nothing | {"BDC", "EMC"}, page=4),
+    }
+    for channel, how in only.items():
+        found = answer(client, demo, _variant(data, **how))
+        assert found["verdict"] == "marked", (channel, found)
+        assert found["channels"] == [channel] and found["entry"]["seq"] == seq
+    bare = answer(
+        client,
+        demo,
+        _variant(data, keep_page_ops=lambda i: _op(i) in nothing, keep_xmp=False, keep_id=False),
+    )
+    assert bare["verdict"] == "cannot_tell"
