@@ -203,6 +203,11 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool, start: bool) 
     multiple=True,
     help="a DAT field that gives neither designation nor family, though it looks so",
 )
+@click.option(
+    "--unbranded",
+    is_flag=True,
+    help="the volume's images carry no Bates numbers or legends: burn them in at ingest",
+)
 @click.pass_context
 def ingest(
     ctx: click.Context,
@@ -218,6 +223,7 @@ def ingest(
     designation: str | None,
     fields: tuple[str, ...],
     ignored_fields: tuple[str, ...],
+    unbranded: bool,
 ) -> None:
     """Ingest a production volume from a DAT/OPT load-file set."""
     from gateway.audit.recorder import Actor
@@ -258,8 +264,10 @@ def ingest(
             plan=plan,
             source=source,
             progress=bar.update,
+            unbranded=unbranded,
         )
-    click.echo(f"ingested {production.volume}: {production.document_count} documents")
+    branded = " (Bates numbers and legends burned in)" if unbranded else ""
+    click.echo(f"ingested {production.volume}: {production.document_count} documents{branded}")
 
 
 @main.group()
@@ -674,6 +682,24 @@ def storage_rebind(ctx: click.Context) -> None:
 
     report = rebind_all(_runtime(ctx), Actor.command_line())
     click.echo(f"{report.keys} data keys of {report.documents} documents re-wrapped")
+
+
+@storage.command("rebrand")
+@click.pass_context
+def storage_rebrand(ctx: click.Context) -> None:
+    """Brand every version whose pages still carry a legend it no longer has."""
+    from gateway.documents.rebranding import rebrand_all
+
+    report = rebrand_all(_runtime(ctx))
+    click.echo(f"{report.versions} versions re-branded")
+    if report.failed:
+        click.secho(
+            f"{len(report.failed)} document(s) could not carry their legend and are not "
+            "served until they do: " + ", ".join(report.failed[:50]),
+            fg="red",
+            err=True,
+        )
+        ctx.exit(1)
 
 
 @main.group()

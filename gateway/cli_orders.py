@@ -1,5 +1,5 @@
 """``pogw`` commands for the order's workflows (re-designation, claw-back, rulings,
-certifications, notices) and the operator's list of what is due.
+certifications, notices, the privilege log) and the operator's list of what is due.
 
 A workflow is a matter member's act, so its command runs as that member: the user's API
 token comes from ``--token`` or ``POGW_TOKEN``, is resolved here as the API resolves it
@@ -443,7 +443,51 @@ def file_command(
     _print(result)
 
 
-COMMANDS = (redesignate, clawbacks, certifications, notices, deadlines, versions, file_command)
+@click.command("privilege-log")
+@click.argument("case_number")
+@click.option(
+    "--format", "fmt", default="json", show_default=True, help="json, csv or pdf (as the API)"
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="write the log to this file (a csv or pdf log goes to standard output otherwise)",
+)
+@_token
+@click.pass_context
+def privilege_log_command(
+    ctx: click.Context, case_number: str, fmt: str, output: str | None, token: str | None
+) -> None:
+    """The privilege log (FRCP 26(b)(5)(A)) as the user may see it."""
+    from gateway.orders.privilege_log import privilege_log
+    from gateway.orders.privilege_log_files import FILES
+
+    rt, user, matter_id = _member(ctx, token, case_number)
+    log = privilege_log(rt, user, matter_id, fmt=fmt, address=LOCAL)
+    if fmt == "json":
+        data = (json.dumps(log.as_json()) + "\n").encode("utf-8")
+    else:
+        render, _media_type = FILES[fmt]  # the service refused any other format
+        data = render(log)
+    if output is None:
+        click.echo(data, nl=False)  # bytes go to the binary stream as they are
+        return
+    with open(output, "wb") as file:
+        file.write(data)
+    click.echo(f"{output}: {len(log.rows)} entries ({fmt})", err=True)
+
+
+COMMANDS = (
+    redesignate,
+    clawbacks,
+    certifications,
+    notices,
+    deadlines,
+    versions,
+    file_command,
+    privilege_log_command,
+)
 
 
 def register(main: click.Group) -> None:

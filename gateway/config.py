@@ -39,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "UNAUTHENTICATED_LIMIT": 30,
     "MAX_JSON_BYTES": 64 * 1024,
     "MAX_UPLOAD_BYTES": 512 * 1024 * 1024,
+    # a PDF the gateway changes (a redaction) with more pages is refused
+    "PDF_MAX_PAGES": 5_000,
     "SECURE_COOKIES": True,
     "TRUSTED_PROXIES": 0,
     # notices by e-mail: SMTP when a host is set, else .eml files in OUTBOX_PATH
@@ -67,6 +69,7 @@ _INT_KEYS = {
     "UNAUTHENTICATED_LIMIT",
     "MAX_JSON_BYTES",
     "MAX_UPLOAD_BYTES",
+    "PDF_MAX_PAGES",
     "TRUSTED_PROXIES",
 }
 _BOOL_KEYS = {"SECURE_COOKIES"}

@@ -25,11 +25,13 @@ from gateway.orders.models import (
     CertificationCopy,
     Clawback,
     ClawbackItem,
+    LogDescription,
     Notice,
     Obligation,
     OutboxMessage,
     PageDesignation,
     Presentation,
+    Redaction,
 )
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "DocumentFile",
     "DocumentPerson",
     "DocumentVersion",
+    "LogDescription",
     "LoginFailure",
     "Matter",
     "MatterPolicy",
@@ -60,6 +63,7 @@ __all__ = [
     "PartyAffiliation",
     "Presentation",
     "Production",
+    "Redaction",
     "User",
     "WebSession",
 ]

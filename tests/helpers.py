@@ -175,3 +175,16 @@ def stored_file(rt: Any, matter_id: int, bates: str, kind: str = "original") -> 
         (readable,) = readables(rt, session.get(Matter, matter_id), doc, version, files)
     with open_plaintext(rt, readable) as handle:
         return handle.read()
+
+
+def own_text(page_text: str) -> str:
+    """A served page's text without the forensic mark's (its line, drawn twice, and the
+    invisible token): what the page itself says."""
+    import re
+
+    from gateway.pdf.marks import TOKEN
+
+    text = re.sub(
+        r"Served to .*? on \d{4}-\d\d-\d\d \d\d:\d\d UTC - " + TOKEN.pattern, "", page_text
+    )
+    return TOKEN.sub("", text).strip()

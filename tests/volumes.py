@@ -37,6 +37,36 @@ def page_bytes(prefix: str, number: int) -> bytes:
     return f"II*\x00 image of page {prefix}{number:08d}\n".encode() * 20
 
 
+def real_page_tiff(prefix: str, number: int) -> bytes:
+    """A real bilevel (Group 4) letter page at 100 dpi, with a line of text and no Bates
+    number or legend: a page image as an unbranded volume sends it."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("1", (850, 1100), 1)
+    ImageDraw.Draw(image).text((100, 100), f"page image {prefix}{number:08d}", fill=0)
+    out = io.BytesIO()
+    image.save(out, format="TIFF", compression="group4", dpi=(100, 100))
+    return out.getvalue()
+
+
+def real_native_pdf(pages: int, title: str) -> bytes:
+    """A real PDF of ``pages`` letter pages without Bates numbers or legends."""
+    import io
+
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=letter, invariant=True)
+    for number in range(1, pages + 1):
+        pdf.drawString(72, 700, f"{title}, page {number}")
+        pdf.showPage()
+    pdf.save()
+    return out.getvalue()
+
+
 def build_volume(
     root: Path,
     docs: list[Doc],
@@ -45,8 +75,10 @@ def build_volume(
     volume: str = "VOL001",
     encoding: str = "utf-16",
     rename: dict[str, str] | None = None,
+    real: bool = False,
 ) -> Path:
-    """``rename`` gives some fields the names another vendor's export would use."""
+    """``rename`` gives some fields the names another vendor's export would use; ``real``:
+    page images are real TIFFs and natives real PDFs (for what reads their pages)."""
     folder = root / volume
     (folder / "IMAGES").mkdir(parents=True)
     (folder / "NATIVES").mkdir()
@@ -56,14 +88,19 @@ def build_volume(
     for doc in docs:
         begin = f"{prefix}{doc.begin:08d}"
         native = ""
-        if doc.native:
+        if doc.native and real:
+            native = f"NATIVES/{begin}.pdf"
+            pages = doc.end - doc.begin + 1
+            (folder / native).write_bytes(real_native_pdf(pages, f"Document {begin}"))
+        elif doc.native:
             native = f"NATIVES/{begin}.xlsx"
             (folder / native).write_bytes(b"PK native spreadsheet " + begin.encode() * 50)
         text = f"TEXT/{begin}.txt"
         (folder / text).write_text(f"extracted text of {begin}\n", encoding="utf-8")
         for number in range(doc.begin, doc.end + 1):
             image = f"IMAGES/{prefix}{number:08d}.tif"
-            (folder / image).write_bytes(page_bytes(prefix, number))
+            page = real_page_tiff(prefix, number) if real else page_bytes(prefix, number)
+            (folder / image).write_bytes(page)
             opt.append(
                 OptRow(
                     image_key=f"{prefix}{number:08d}",

@@ -25,7 +25,7 @@ from gateway.http import (
 )
 from gateway.matters import service as matters
 from gateway.matters.exhibit_a import ExhibitA, blank_text
-from gateway.orders import clawback, filings, rulings, versions
+from gateway.orders import clawback, filings, redactions, rulings, versions
 from gateway.orders.deadlines import MAX_DAYS
 from gateway.orders.notices import notices_for
 from gateway.orders.redesignate import redesignate, redesignate_many
@@ -668,6 +668,63 @@ def supply_version(matter_id: int, bates: str) -> Any:
 )
 def list_versions(matter_id: int, bates: str) -> Any:
     items = versions.versions_of(
+        runtime(), current_user(), matter_id, bates, address=client_address()
+    )
+    return jsonify(items=items)
+
+
+MARK_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "page": {"type": "string", "description": "Bates number of the page"},
+        "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+        "text": {"type": "string"},
+        "pattern": {"type": "string", "maxLength": 500},
+        "pages": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/documents/<path:bates>/redactions",
+    "POST",
+    "Redact a document: a new version with the marked content gone from the file (its "
+    "producing or designating party)",
+    body={
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "kind": {"type": "string", "enum": ["privilege_redacted", "public_redacted"]},
+                    "designation": {"type": "string"},
+                    "label": {"type": "string"},
+                    "reason": {"type": "string"},
+                    "dpi": {"type": "integer", "minimum": 72, "maximum": 600},
+                    "from": {"type": "string"},
+                    "marks": {"type": "array", "items": MARK_SCHEMA},
+                },
+                "required": ["kind", "designation", "reason", "marks"],
+            }
+        }
+    },
+    responses={"201": "the new version"},
+)
+def make_redaction(matter_id: int, bates: str) -> Any:
+    result = redactions.redact(
+        runtime(), current_user(), matter_id, bates, _json(), address=client_address()
+    )
+    return jsonify(result), 201
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/documents/<path:bates>/redactions",
+    "GET",
+    "A document's redaction log (its producing or designating party and the court)",
+)
+def list_redactions(matter_id: int, bates: str) -> Any:
+    items = redactions.redactions_of(
         runtime(), current_user(), matter_id, bates, address=client_address()
     )
     return jsonify(items=items)

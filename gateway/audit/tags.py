@@ -36,8 +36,15 @@ class Tag(StrEnum):
     CERTIFICATION_SIGNED = "certification:sign"
     VERSION_SUPPLIED = "version:supply"
     VERSIONS_READ = "version:list"
+    VERSION_REBRANDED = "version:rebrand"
+    VERSION_REDACTED = "version:redact"
+    REDACTIONS_READ = "redaction:read"
     FILING_RECORDED = "filing:record"
     FILINGS_READ = "filing:list"
+    # a privilege log generated for a reader (FRCP 26(b)(5)(A)): its format and row count
+    PRIVILEGE_LOG_GENERATED = "privilege_log:generate"
+    # the claimant describes a claimed document for the log, in words of its own
+    PRIVILEGE_LOG_DESCRIBED = "privilege_log:describe"
     POLICY_CHANGED = "policy:change"
     AUDIT_READ = "audit:read"
     AUDIT_EXPORT = "audit:export"

@@ -119,7 +119,9 @@ class Action(StrEnum):
     CLAWBACK_RULE = "clawback:rule"
     CERTIFICATION_SIGN = "certification:sign"
     VERSION_SUPPLY = "version:supply"
+    REDACTION_READ = "redaction:read"
     FILING_RECORD = "filing:record"
+    PRIVILEGE_LOG_READ = "privilege_log:read"
     ACKNOWLEDGMENT_SIGN = "acknowledgment:sign"
 
 

@@ -35,10 +35,11 @@ from gateway.documents.marking import (
     record_served,
 )
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
+from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand
 from gateway.documents.service import find_document, refuse_hidden
 from gateway.documents.versions import files_of, served_version, served_versions
 from gateway.documents.visibility import DOWNLOAD, LIST, visible_clause
-from gateway.errors import Forbidden, NotFound
+from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.matters.service import MatterAccess, require_acknowledged, resolve_access
 from gateway.runtime import Refused, Runtime
 
@@ -111,11 +112,46 @@ def _audit_download(
     return entry.seq
 
 
+class _Stale(Exception):
+    """The files to serve carry a legend their version no longer has: re-brand first."""
+
+    def __init__(self, doc_ids: list[int], audit: dict[str, object] | None = None) -> None:
+        super().__init__("stale branding")
+        self.doc_ids = doc_ids
+        self.audit = audit or {}
+
+
 def download_document(
     rt: Runtime, user: User, matter_id: int, bates: str, *, address: str, head: bool = False
 ) -> Served:
     """``head``: only the file's name, type and size are wanted (HTTP HEAD), audited as
-    that; the caller sends no byte of the stream."""
+    that; the caller sends no byte of the stream.
+
+    A re-designated document whose pages still carry the old legend is re-branded first
+    (``gateway.documents.rebranding``); if that cannot be done it is not served."""
+    try:
+        return _download_document(rt, user, matter_id, bates, address=address, head=head)
+    except _Stale as stale:
+        try:
+            rebrand(rt, matter_id, stale.doc_ids)
+        except BrandingFailed as failed:
+            with rt.transaction():
+                raise Refused(failed, stale.audit | {"reason": "legend not re-branded"}) from None
+    return _download_document(
+        rt, user, matter_id, bates, address=address, head=head, rebranded=True
+    )
+
+
+def _download_document(
+    rt: Runtime,
+    user: User,
+    matter_id: int,
+    bates: str,
+    *,
+    address: str,
+    head: bool,
+    rebranded: bool = False,
+) -> Served:
     tag = Tag.DOCUMENT_HEAD if head else Tag.DOCUMENT_DOWNLOAD
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
@@ -140,6 +176,17 @@ def download_document(
                     **access.audit_kwargs(),
                 ),
             )
+        if is_stale(doc, version, files):
+            audit = dict(
+                tag=tag,
+                outcome=Outcome.DENIED,
+                bates=bates,
+                document_id=doc.id,
+                **access.audit_kwargs(),
+            )
+            if rebranded:  # re-branded a moment ago, and changed again since
+                raise Refused(Conflict(f"document {bates} changed while served: try again"), audit)
+            raise _Stale([doc.id], audit)
         seq = _audit_download(rt, session, access, doc, version, files, tag=tag)
     if head:
         return _head(rt, access, doc, version, files, bates, tag)
@@ -205,6 +252,22 @@ def _document(
 def download_volume(
     rt: Runtime, user: User, matter_id: int, volume: str, *, address: str
 ) -> Served:
+    """Every document of the volume the user may download; those whose pages cannot carry
+    their new legend (``download_document``) are left out, and the volume's entry says
+    how many."""
+    try:
+        return _download_volume(rt, user, matter_id, volume, address=address)
+    except _Stale as stale:
+        try:
+            rebrand(rt, matter_id, stale.doc_ids)
+        except BrandingFailed:
+            pass  # each one that failed is left out below
+    return _download_volume(rt, user, matter_id, volume, address=address, rebranded=True)
+
+
+def _download_volume(
+    rt: Runtime, user: User, matter_id: int, volume: str, *, address: str, rebranded: bool = False
+) -> Served:
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         require_acknowledged(access, Tag.VOLUME_DOWNLOAD)
@@ -236,7 +299,7 @@ def download_volume(
                     **access.audit_kwargs(),
                 ),
             )
-        servable, seqs = [], {}
+        servable, stale, seqs = [], [], {}
         versions = served_versions(session, access, [d.id for d in docs], DOWNLOAD)
         for doc in docs:
             version = versions.get(doc.id)
@@ -244,13 +307,22 @@ def download_volume(
             files = files_of(session, version) if version is not None else []
             if not files or version is None:
                 continue
+            if is_stale(doc, version, files):
+                stale.append(doc.id)
+                continue
             servable.append((doc, version, files))
+        if stale and not rebranded:
+            raise _Stale(stale)
+        for doc, version, files in servable:
             seqs[doc.id] = _audit_download(rt, session, access, doc, version, files, volume=volume)
+        details: dict[str, object] = {"volume": volume, "documents": len(servable)}
+        if stale:
+            details["left_out_not_rebranded"] = len(stale)
         rt.audit(
             session,
             tag=Tag.VOLUME_DOWNLOAD,
             outcome=Outcome.ALLOWED,
-            details={"volume": volume, "documents": len(servable)},
+            details=details,
             **access.audit_kwargs(),
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import mimetypes
 import re
 from collections.abc import Callable, Iterator
@@ -24,6 +25,13 @@ from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.bates import parse_bates
 from gateway.designations import designations_from_tiers
+from gateway.documents.branding import (
+    MAX_BRANDED_BYTES,
+    brand_file,
+    brandable,
+    legend_for,
+    legends,
+)
 from gateway.documents.content import CHUNK, Binding, Place, StoredFile, new_uid, store_file
 from gateway.documents.models import (
     Document,
@@ -40,6 +48,7 @@ from gateway.ingest.source import VolumeSource
 from gateway.matters.models import Matter, Party
 from gateway.matters.series import check_series, check_span, claim_series, find_party
 from gateway.matters.service import matter_key
+from gateway.pdf.opening import PdfRefused
 from gateway.runtime import Runtime
 
 Progress = Callable[[int], None]
@@ -267,11 +276,14 @@ def ingest(
     plan: ProductionPlan,
     source: VolumeSource,
     progress: Progress | None = None,
+    unbranded: bool = False,
 ) -> Production:
+    """``unbranded``: the volume's page images (and PDF natives) arrived without Bates
+    numbers and legends: they are burned in as each file is stored (BRIEF §7)."""
     try:
         check_volume_name(plan.volume)
         try:
-            return _ingest(rt, actor, matter_id, party_id, plan, source, progress)
+            return _ingest(rt, actor, matter_id, party_id, plan, source, progress, unbranded)
         except SQLAlchemyError as exc:
             # validation should have caught it; if the database still refuses, say so plainly
             raise Invalid(
@@ -295,6 +307,7 @@ def _ingest(
     plan: ProductionPlan,
     source: VolumeSource,
     progress: Progress | None,
+    unbranded: bool,
 ) -> Production:
     with rt.db.session() as session:
         matter = session.get(Matter, matter_id)
@@ -304,6 +317,7 @@ def _ingest(
         if party is None or party.matter_id != matter_id:
             raise Invalid(f"party: no party {party_id} in matter {matter.case_number}")
         _check_free(session, matter, party.id, plan)
+        legend_of = legends(rt.policies.for_matter(session, matter_id).policy.tiers)
     mkey = matter_key(rt, matter)
     uids = [DocumentUids.new() for _ in plan.documents]
     stored: dict[int, list[tuple[FileToStore, StoredFile]]] = {}
@@ -313,9 +327,14 @@ def _ingest(
             ids = uids[item.doc_index]
             place = Place(ids.document, ids.version, item.role, item.page_no)
             try:
-                chunks = (
-                    iter([item.data]) if item.data is not None else _chunks(source.open(item.path))
-                )
+                if item.data is not None:
+                    chunks: Iterator[bytes] = iter([item.data])
+                elif unbranded and brandable(item.role, media_type_of(item.path)):
+                    chunks = iter(
+                        [_branded(source, item, plan.documents[item.doc_index], legend_of)]
+                    )
+                else:
+                    chunks = _chunks(source.open(item.path))
                 binding = Binding.new(plan.documents[item.doc_index].designation, party.id)
                 result = store_file(rt, matter, mkey, place, chunks, binding)
             except OSError as exc:
@@ -326,7 +345,7 @@ def _ingest(
             stored.setdefault(item.doc_index, []).append((item, result))
             if progress:
                 progress(1)
-        return _commit(rt, actor, matter, party, plan, mkey, uids, stored)
+        return _commit(rt, actor, matter, party, plan, mkey, uids, stored, unbranded)
     except BaseException:
         for key in written:
             rt.blobs.delete(key)
@@ -369,6 +388,7 @@ def _commit(
     mkey: bytes,
     uids: list[DocumentUids],
     stored: dict[int, list[tuple[FileToStore, StoredFile]]],
+    unbranded: bool = False,
 ) -> Production:
     now = rt.now()
     with rt.transaction() as session:
@@ -382,6 +402,7 @@ def _commit(
             produced_at=now,
             document_count=len(plan.documents),
             page_count=sum(page_count(d) for d in plan.documents),
+            branded_at_ingest=unbranded,
         )
         session.add(production)
         session.flush()
@@ -409,6 +430,7 @@ def _commit(
                 "documents": len(plan.documents),
                 "pages": production.page_count,
                 "files": sum(len(v) for v in stored.values()),
+                **({"branded_at_ingest": True} if unbranded else {}),
                 **plan.sources,
                 **({"claimed_prefixes": claimed} if claimed else {}),
             },
@@ -475,13 +497,15 @@ def add_document(
     doc.current_version_id = version.id
     for item, result in files:
         name = item.path.replace("\\", "/").rsplit("/", 1)[-1]
+        media_type = media_type_of(name)
         session.add(
             DocumentFile(
                 version_id=version.id,
                 role=item.role,
                 page_no=item.page_no,
                 file_name=name,
-                media_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+                media_type=media_type,
+                branded_as=planned.designation if brandable(item.role, media_type) else None,
                 blob_key=result.blob_key,
                 wrapped_data_key=result.wrapped_data_key,
                 plaintext_size=result.plaintext_size,
@@ -491,6 +515,33 @@ def add_document(
             )
         )
     return doc
+
+
+def media_type_of(path: str) -> str:
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def _branded(
+    source: VolumeSource, item: FileToStore, planned: PlannedDocument, legend_of: dict[str, str]
+) -> bytes:
+    """The file as stored for an unbranded volume: its pages' Bates numbers and legend
+    burned in. A LoadFileError naming the file if that cannot be done."""
+    where = source.describe(item.path)
+    try:
+        with source.open(item.path) as handle:
+            seekable = handle if handle.seekable() else io.BytesIO(handle.read(MAX_BRANDED_BYTES))
+            return brand_file(
+                seekable,
+                role=item.role,
+                media_type=media_type_of(item.path),
+                bates_begin=planned.bates_begin,
+                page_count=page_count(planned),
+                page_no=item.page_no,
+                legend=legend_for(legend_of, planned.designation),
+            )
+    except PdfRefused as exc:
+        raise LoadFileError(f"cannot be branded: {exc.reason}", file=where) from None
 
 
 def _email_of(value: str) -> str:

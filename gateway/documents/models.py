@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -31,6 +32,9 @@ class Production(Base):
     produced_at: Mapped[datetime] = mapped_column(UTCDateTime())
     document_count: Mapped[int] = mapped_column(Integer)
     page_count: Mapped[int] = mapped_column(Integer)
+    # the load file said its images were unbranded: the gateway burned the Bates numbers
+    # and legends into them at ingest (BRIEF §7)
+    branded_at_ingest: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Document(Base):
@@ -120,6 +124,7 @@ class DocumentFile(Base):
     """One encrypted file of a version: the native, one page image, or extracted text."""
 
     __tablename__ = "document_files"
+    __table_args__ = (Index("ix_document_files_version_current", "version_id", "superseded_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id"), index=True)
@@ -140,3 +145,11 @@ class DocumentFile(Base):
     # bound to the file's place only, until `pogw storage rebind` upgrades it
     key_binding: Mapped[int] = mapped_column(Integer, default=1)
     note: Mapped[str] = mapped_column(Text, default="")
+    # the tier whose legend the file's pages carry (a page image or PDF), None for a file
+    # without pages to brand (text, a spreadsheet)
+    branded_as: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # 0: as produced (or as branded at ingest); n > 0: the n-th branding made since, when
+    # the designation changed. A superseded file is kept, never served again: what was
+    # produced is preserved
+    edition: Mapped[int] = mapped_column(Integer, default=0)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

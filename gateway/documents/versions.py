@@ -65,7 +65,7 @@ def files_of(session: Session, version: DocumentVersion) -> list[DocumentFile]:
     return list(
         session.scalars(
             select(DocumentFile)
-            .where(DocumentFile.version_id == version.id)
+            .where(DocumentFile.version_id == version.id, DocumentFile.superseded_at.is_(None))
             .order_by(DocumentFile.role, DocumentFile.page_no, DocumentFile.id)
         )
     )

@@ -221,8 +221,13 @@ MATTER_ACTION_HOLDERS: dict[Action, frozenset[Role]] = {
     Action.CLAWBACK_PRESENT: frozenset({Role.OUTSIDE_COUNSEL}),
     Action.CERTIFICATION_SIGN: frozenset({Role.OUTSIDE_COUNSEL}),
     Action.VERSION_SUPPLY: frozenset({Role.OUTSIDE_COUNSEL, Role.COUNSEL_STAFF}),
+    Action.REDACTION_READ: frozenset({Role.OUTSIDE_COUNSEL, Role.COUNSEL_STAFF, Role.COURT}),
     Action.FILING_RECORD: frozenset({Role.OUTSIDE_COUNSEL, Role.COURT}),
     Action.ACKNOWLEDGMENT_SIGN: frozenset(Role),
+    # the log names documents, so never the auditor (who reads logs of access, not of
+    # documents); a matter's order may serve it on more than the parties and the court,
+    # and each reader still sees rows only about what it may list
+    Action.PRIVILEGE_LOG_READ: frozenset(Role) - {Role.AUDITOR},
 }
 
 

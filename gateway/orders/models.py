@@ -183,3 +183,40 @@ class Filing(Base):
     obligation_id: Mapped[int | None] = mapped_column(ForeignKey("obligations.id"), nullable=True)
     on_time: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Redaction(Base):
+    """How a redacted version was made (the redaction log): by whom, when, from which
+    version, the marks as given and as burned in, and why. It stays with the version and
+    is shown only to the producing or designating party and the court."""
+
+    __tablename__ = "redactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id"), unique=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    source_version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id"))
+    made_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # as the producing party gave them, and as resolved to boxes (page Bates -> points)
+    marks: Mapped[list] = mapped_column(JSON)
+    resolved: Mapped[list] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(100))
+    dpi: Mapped[int] = mapped_column(Integer)
+    # the Bates numbers of the pages replaced by images (they carry no text layer)
+    rasterized: Mapped[list] = mapped_column(JSON)
+
+
+class LogDescription(Base):
+    """The claimant's own description of one claimed document for the privilege log (FRCP
+    26(b)(5)(A)): the nature of what is withheld, in words that reveal nothing protected.
+    Without one the log shows a neutral description built from its kind and length."""
+
+    __tablename__ = "log_descriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clawback_item_id: Mapped[int] = mapped_column(ForeignKey("clawback_items.id"), unique=True)
+    description: Mapped[str] = mapped_column(String(500))
+    described_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    described_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -23,6 +23,7 @@ from gateway.authz.vocabulary import Action, State
 from gateway.db import batches
 from gateway.documents.content import bindings, bindings_many, rebind, rebind_many
 from gateway.documents.models import Document, DocumentVersion
+from gateway.documents.rebranding import rebrand_after_change
 from gateway.documents.service import find_document, refuse_hidden
 from gateway.documents.versions import alternates, alternates_many, public_record, public_records
 from gateway.documents.visibility import LIST, visible_clause
@@ -86,7 +87,9 @@ def redesignate(
                 document_id=doc.id,
                 bates=doc.bates_begin,
             ) from None
+        changed = [doc.id]
     deliver_outbox(rt)
+    rebrand_after_change(rt, matter_id, changed)
     return result
 
 
@@ -246,7 +249,9 @@ def redesignate_many(
         paged = _paged(session, docs)
         _check_many(session, access, docs, code, paged)
         result = _apply_many(rt, session, access, docs, code, reason, paged)
+        changed = [d.id for d in docs]
     deliver_outbox(rt)
+    rebrand_after_change(rt, matter_id, changed)
     return result
 
 

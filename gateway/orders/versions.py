@@ -14,7 +14,7 @@ audited. Only the producing or designating party's counsel (and signed staff) su
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -61,7 +61,9 @@ class VersionUpload(Protocol):
 
 
 @dataclass(frozen=True)
-class _Staged:
+class Staged:
+    """A version's file, stored and encrypted under a pending binding, before its row."""
+
     document_id: int
     bates: str
     version_uid: str
@@ -82,7 +84,7 @@ def supply_version(
         if doc is None:
             raise refuse_hidden(session, rt, access, bates, Tag.VERSION_SUPPLIED, LIST)
         try:
-            _check_supplier(access, doc)
+            check_supplier(access, doc)
         except GatewayError as error:
             raise _refusal(access, error, doc) from None
         pending = Binding("", "pending", doc.producing_party_id, doc.designating_party_id, False)
@@ -93,21 +95,30 @@ def supply_version(
     try:
         stored = store_file(rt, access.matter, mkey, place, upload.chunks(), pending)
     except GatewayError as error:  # a malformed or too large body
-        _audit(rt, _refusal(access, error, doc))
+        audit_refusal(rt, _refusal(access, error, doc))
         raise
-    staged = _Staged(document_id, bates, uid, place, stored, pending)
+    staged = Staged(document_id, bates, uid, place, stored, pending)
     try:
         try:
             _check_pages(rt, access, mkey, staged, page_count)
         except GatewayError as error:
-            _audit(rt, _refusal(access, error, doc))
+            audit_refusal(rt, _refusal(access, error, doc))
             raise
         try:
             # a refusal inside is audited by the transaction that rolls it back
-            return _commit(rt, access, mkey, staged, user, upload.fields)
+            return commit_version(
+                rt,
+                access,
+                mkey,
+                staged,
+                user,
+                upload.fields,
+                tag=Tag.VERSION_SUPPLIED,
+                note="supplied as a PDF by the producing party",
+            )
         except SQLAlchemyError as exc:
             failed = Invalid(f"the database refused the version: {type(exc).__name__}")
-            _audit(rt, _refusal(access, failed, doc))
+            audit_refusal(rt, _refusal(access, failed, doc))
             raise failed from exc
     except BaseException:
         # no orphan blob: whatever stopped the version, its file goes too
@@ -115,7 +126,7 @@ def supply_version(
         raise
 
 
-def _check_supplier(access: MatterAccess, doc: Document) -> None:
+def check_supplier(access: MatterAccess, doc: Document) -> None:
     if access.side_party_id not in (doc.producing_party_id, doc.designating_party_id):
         raise Forbidden(
             f"{doc.bates_begin}: only the producing or designating party supplies a version"
@@ -123,7 +134,7 @@ def _check_supplier(access: MatterAccess, doc: Document) -> None:
 
 
 def _check_pages(
-    rt: Runtime, access: MatterAccess, mkey: bytes, staged: _Staged, page_count: int
+    rt: Runtime, access: MatterAccess, mkey: bytes, staged: Staged, page_count: int
 ) -> None:
     if staged.stored.plaintext_size == 0:
         raise Invalid("file: empty; a version is a PDF of the document's pages")
@@ -142,21 +153,35 @@ def _check_pages(
         )
 
 
-def _commit(
+# what a workflow adds to a version's transaction: its own rows; returns audit details
+Recorder = Callable[[Session, Document, DocumentVersion], dict[str, Any]]
+
+
+def commit_version(
     rt: Runtime,
     access: MatterAccess,
     mkey: bytes,
-    staged: _Staged,
+    staged: Staged,
     user: User,
     fields: dict[str, str],
+    *,
+    tag: Tag,
+    note: str,
+    record: Recorder | None = None,
+    branded_as: str | None = "",
 ) -> dict[str, Any]:
+    """The version's row, its file's row and the audit entry in one transaction, the
+    rules of ``version_fields`` and ``check_kind`` checked again under the document's
+    lock; ``record`` adds a workflow's own rows in the same transaction. ``branded_as``:
+    the tier whose legend the file's pages carry ("": the version's own designation, as a
+    supplier's PDF is taken to; None: unknown)."""
     with rt.transaction() as session:
         doc = session.get_one(Document, staged.document_id, with_for_update=True)
         try:
-            kind, designation = _fields(access, fields, doc)
-            _check_kind(session, doc, kind)
+            kind, designation = version_fields(access, fields, doc)
+            check_kind(session, doc, kind)
         except GatewayError as error:
-            raise _refusal(access, error, doc) from None
+            raise refusal(access, tag, error, doc) from None
         now = rt.now()
         before = bindings(session, doc)
         claim = _open_claim(session, doc)
@@ -168,7 +193,7 @@ def _commit(
             state=_born_state(doc, kind),
             page_count=doc.page_count,
             created_by_user_id=user.id,
-            note="supplied as a PDF by the producing party",
+            note=note,
             created_at=now,
         )
         session.add(version)
@@ -191,6 +216,8 @@ def _commit(
                 sha256=stored.sha256,
                 crc32=stored.crc32,
                 key_binding=1,
+                # a later change of designation re-brands the version
+                branded_as=designation if branded_as == "" else branded_as,
                 note="",
             )
         )
@@ -201,16 +228,17 @@ def _commit(
             # producing party and the court; the document's other versions come back
             # from the claim as they were before it
             doc.state = str(State.REPLACED)
-            assert claim is not None  # _check_kind: a claim granted in part
+            assert claim is not None  # check_kind: a claim granted in part
             _restore_others(session, doc, claim, version)
             rebind(rt, session, access.matter, doc, before | {version.id: final})
         elif claim is not None and version.state == str(State.SEQUESTERED):
             # made while a claim is pending: it goes with the document, and a ruling that
             # restores the document restores it too
             claim.prior_versions = {**(claim.prior_versions or {}), str(version.id): "produced"}
+        details = record(session, doc, version) if record is not None else {}
         rt.audit(
             session,
-            tag=Tag.VERSION_SUPPLIED,
+            tag=tag,
             outcome=Outcome.ALLOWED,
             document_id=doc.id,
             bates=doc.bates_begin,
@@ -220,6 +248,7 @@ def _commit(
                 "sha256": stored.sha256,
                 "size": stored.plaintext_size,
                 "state": {"before": prior, "after": doc.state},
+                **details,
             },
             **access.audit_kwargs(),
         )
@@ -261,7 +290,9 @@ def _restore_others(
             other.state = prior[str(other.id)] or str(State.PRODUCED)
 
 
-def _fields(access: MatterAccess, fields: dict[str, str], doc: Document) -> tuple[VersionKind, str]:
+def version_fields(
+    access: MatterAccess, fields: dict[str, str], doc: Document
+) -> tuple[VersionKind, str]:
     kinds = ", ".join(str(k) for k in SUPPLIED)
     try:
         kind = VersionKind(fields.get("kind", "").strip())
@@ -285,7 +316,7 @@ def _fields(access: MatterAccess, fields: dict[str, str], doc: Document) -> tupl
     return kind, designation
 
 
-def _check_kind(session: Session, doc: Document, kind: VersionKind) -> None:
+def check_kind(session: Session, doc: Document, kind: VersionKind) -> None:
     existing = session.scalar(
         select(DocumentVersion.id).where(
             DocumentVersion.document_id == doc.id, DocumentVersion.kind == str(kind)
@@ -307,13 +338,18 @@ def _check_kind(session: Session, doc: Document, kind: VersionKind) -> None:
             )
 
 
+def refusal(access: MatterAccess, tag: Tag, error: GatewayError, doc: Document) -> Refused:
+    return refused(access, tag, error, document_id=doc.id, bates=doc.bates_begin)
+
+
 def _refusal(access: MatterAccess, error: GatewayError, doc: Document) -> Refused:
-    return refused(access, Tag.VERSION_SUPPLIED, error, document_id=doc.id, bates=doc.bates_begin)
+    return refusal(access, Tag.VERSION_SUPPLIED, error, doc)
 
 
-def _audit(rt: Runtime, refusal: Refused) -> None:
+def audit_refusal(rt: Runtime, entry: Refused) -> None:
+    """Record a refusal met outside a transaction (staging, checking the file)."""
     with rt.transaction() as session:
-        rt.audit(session, **refusal.audit)
+        rt.audit(session, **entry.audit)
 
 
 # --- the version history -------------------------------------------------------------

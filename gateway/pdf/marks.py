@@ -61,11 +61,11 @@ class Mark:
     def line(self) -> str:
         """The visible line (ASCII only, so that every standard PDF font can draw it)."""
         when = self.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        who = _ascii(f"{self.name} <{self.email}>" if self.name else self.email)
+        who = ascii_text(f"{self.name} <{self.email}>" if self.name else self.email)
         return f"Served to {who} on {when} - {self.token}"
 
 
-def _ascii(text: str) -> str:
+def ascii_text(text: str) -> str:
     """Accents dropped (José -> Jose), anything else without an ASCII form as '?'."""
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -128,3 +128,48 @@ def filing_args(form: MultiDict[str, str]) -> dict[str, Any]:
         "filed_at": _text(form, "filed_at").strip(),
         "deadline": int(deadline) if _COUNT.fullmatch(deadline) else (deadline or None),
     }
+
+
+_TEXT_MARK = re.compile(r"(text|pattern)((?:[ \t]+[^\s:]+)*)[ \t]*:[ \t]?(.*)")
+_NUMBER = re.compile(r"-?\d{1,7}(?:\.\d{1,4})?")
+
+
+def redaction_marks(text: str) -> list[dict[str, Any]]:
+    """One mark a line: ``BATES x0 y0 x1 y1`` (a box, PDF points from the page's bottom
+    left), ``text: exact words`` or ``pattern: a regular expression``, either optionally
+    limited to pages (``text AOL-DEF-00528703: ...``). A line of neither shape is handed on
+    as typed, for the service to refuse with its line's index."""
+    marks: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        found = _TEXT_MARK.fullmatch(line.strip())
+        if found:
+            mark: dict[str, Any] = {found[1]: found[3]}
+            if found[2].strip():
+                mark["pages"] = found[2].split()
+            marks.append(mark)
+            continue
+        tokens = line.split()
+        if len(tokens) == 5:
+            box = [float(t) if _NUMBER.fullmatch(t) else t for t in tokens[1:]]
+            marks.append({"page": tokens[0], "box": box})
+        else:
+            marks.append({"line": line.strip()})
+    return marks
+
+
+def redaction_body(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The redaction form as the API's JSON body."""
+    body: dict[str, Any] = {
+        key: _text(form, key) for key in ("kind", "designation", "reason", "label", "from")
+    }
+    if not body["label"].strip():
+        del body["label"]
+    if not body["from"].strip():
+        del body["from"]
+    dpi = _text(form, "dpi").strip()
+    if dpi:
+        body["dpi"] = _count(dpi)
+    body["marks"] = redaction_marks(_text(form, "marks"))
+    return body

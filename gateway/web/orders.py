@@ -21,7 +21,7 @@ from gateway.bodies import MultipartFile, limit_body
 from gateway.errors import Forbidden, GatewayError
 from gateway.http import client_address, csrf, runtime
 from gateway.matters import service as matters
-from gateway.orders import clawback, filings, rulings, versions
+from gateway.orders import clawback, filings, redactions, rulings, versions
 from gateway.orders.notices import notices_for
 from gateway.orders.redesignate import redesignate
 from gateway.orders.versions import SUPPLIED
@@ -112,6 +112,22 @@ def supply_version(matter_id: int, bates: str) -> Any:
 
 
 csrf.exempt(supply_version)  # its token is checked in the body, before the file is read
+
+
+@bp.route("/matters/<int:matter_id>/documents/<path:bates>/redactions", methods=["POST"])
+@login_required
+def make_redaction(matter_id: int, bates: str) -> Any:
+    """A redacted version made by the gateway from the marks typed on the versions page."""
+    body = forms.redaction_body(request.form)
+    try:
+        made = redactions.redact(runtime(), me(), matter_id, bates, body, address=client_address())
+    except GatewayError as exc:
+        return _versions_page(matter_id, bates, error=_shown(exc))
+    flash(
+        f"{made['kind'].replace('_', '-')} version of {bates} made ({made['designation']}): "
+        f"{made['note']}."
+    )
+    return redirect(url_for("web.document_versions", matter_id=matter_id, bates=bates))
 
 
 @bp.route("/matters/<int:matter_id>/filings", methods=["POST"])

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from gateway.demo import load_demo
+from gateway.pdf.marks import tokens_in
 from tests.factories import DEFENDANTS
 from tests.helpers import (
     BASE,
@@ -387,8 +388,17 @@ def test_the_order_of_june_26_2020_step_by_step(client, case, rt, clock):
     listed = {i["bates_begin"]: i for i in gw.listing("expert")["items"]}
     assert listed[EX[14]]["designation"] == "PUBLIC"
     assert listed[EX[1]]["designation"] == "AEO"  # the document keeps its designation
-    assert_marked_copy(gw.content("expert", 1).data, public[1], email=PEOPLE["expert"])
-    assert_marked_copy(gw.content("employee", 19).data, public[19], email=PEOPLE["employee"])
+    # the public versions were supplied as AEO or CONFIDENTIAL and are PUBLIC since their
+    # filing: each is served re-branded, every page as supplied under a band saying so
+    for who, n, pages in (("expert", 1, 5), ("employee", 19, 19)):
+        served = _page_texts(gw.content(who, n).data)
+        supplied = _page_texts(public[n])
+        assert len(served) == len(supplied) == pages
+        for page, was in zip(served, supplied, strict=True):
+            assert page.count("PUBLIC (no longer designated) - designation changed on") == 1
+            assert was.strip() in page
+            # and the recipient's forensic mark, one token on every page
+            assert f"<{PEOPLE[who]}>" in page and len(tokens_in(page)) == 1
     # Ex. 14-17 are public records now: never designated again
     again = gw.post(
         "defendants",
@@ -396,6 +406,15 @@ def test_the_order_of_june_26_2020_step_by_step(client, case, rt, clock):
         {"designation": "CONFIDENTIAL", "reason": "second thoughts"},
     )
     assert again.status_code == 409
+
+
+def _page_texts(pdf: bytes) -> list[str]:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    texts = [document[i].get_textpage().get_text_range() for i in range(len(document))]
+    document.close()
+    return texts
 
 
 def _supply(gw: Gateway, n: int, kind: str, designation: str, pdf: bytes) -> Any:

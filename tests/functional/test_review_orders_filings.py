@@ -205,3 +205,36 @@ def test_lodging_a_redacted_version_gives_the_court_the_sequestered_original(cli
     # neither sees nor lodges it, and the court still does not open the original
     assert filed.status_code == 404, filed.get_json()
     assert get(client, COURT, demo, f"/documents/{EX18}/content").status_code == 403
+
+
+def test_a_filing_naming_an_ill_typed_deadline_is_refused_and_changes_nothing(client, rt, demo):
+
+    from sqlalchemy import func, select
+
+    from gateway.audit.models import AuditEntry
+    from gateway.documents.ingest import count_rows
+    from gateway.orders.models import Filing
+
+    defendants = token_for(client, DEFENDANTS)  # signing in is audited too: before the count
+    for named in ("1", 1.5, True, [1], {"id": 1}):
+        with rt.db.session() as s:
+            rows, audits = count_rows(s), s.scalar(select(func.count()).select_from(AuditEntry))
+            filings = s.scalar(select(func.count()).select_from(Filing))
+        response = client.post(
+            f"{BASE}/api/v1/matters/{demo}/filings",
+            headers=auth(defendants),
+            json={
+                "document": EX6,
+                "disposition": "lodged_under_seal",
+                "docket": "470-6",
+                "filed_at": rt.now().isoformat(),
+                "deadline": named,
+            },
+        )
+        assert response.status_code == 422, (named, response.get_json())
+        message = response.get_json()["error"]["message"]
+        assert message == "deadline: the id of one of your party's deadlines (GET deadlines)"
+        with rt.db.session() as s:
+            assert count_rows(s) == rows
+            assert s.scalar(select(func.count()).select_from(Filing)) == filings
+            assert s.scalar(select(func.count()).select_from(AuditEntry)) == audits + 1

@@ -64,3 +64,63 @@ def test_an_order_dated_before_the_claim(client, rt, demo):
         },
     )
     assert ruled.status_code == 422, "a ruling dated before the claw-back it decides"
+
+
+@pytest.mark.parametrize(
+    "ordered",
+    [
+        {"party": DEF_PARTY, "what": "x", "days": 14, "business_days": "yes"},
+        {"party": DEF_PARTY, "what": "x", "days": 14, "business_days": 1},
+        {"party": DEF_PARTY, "what": "x", "days": "14"},
+        {"party": DEF_PARTY, "what": "x", "days": True},
+        {"party": 7, "what": "x", "days": 14},
+        "14 days",
+    ],
+    ids=[
+        "business-days-text",
+        "business-days-number",
+        "days-text",
+        "days-bool",
+        "party-number",
+        "text",
+    ],
+)
+def test_an_ill_typed_deadline_refuses_the_ruling_and_changes_nothing(client, rt, demo, ordered):
+    from gateway.documents.ingest import count_rows
+
+    cb = _post(
+        client, DEFENDANTS, demo, "/clawbacks", {"documents": [EX6], "privilege": "p", "basis": "b"}
+    ).get_json()["id"]
+    court = token_for(client, COURT)  # signing in is audited too: before the count
+    with rt.db.session() as s:
+        rows = count_rows(s)
+        audits = s.scalar(select(func.count()).select_from(AuditEntry))
+    ruled = client.post(
+        f"{BASE}/api/v1/matters/{demo}/clawbacks/{cb}/rulings",
+        headers=auth(court),
+        json={
+            "document": EX6,
+            "outcome": "denied",
+            "order": {"date": "2020-06-26", "docket": "463"},
+            "deadlines": [ordered],
+        },
+    )
+    assert ruled.status_code == 422, ruled.get_json()
+    assert (
+        "deadlines: a list of {party, what, days, business_days?}"
+        in (ruled.get_json()["error"]["message"])
+    )
+    with rt.db.session() as s:
+        assert count_rows(s) == rows
+        assert s.scalar(select(func.count()).select_from(AuditEntry)) == audits + 1
+    # the claim is untouched: a well-formed ruling on it is recorded now
+    ruled = client.post(
+        f"{BASE}/api/v1/matters/{demo}/clawbacks/{cb}/rulings",
+        headers=auth(court),
+        json={
+            "document": EX6,
+            "outcome": "denied",
+            "order": {"date": "2020-06-26", "docket": "463"},
+        },
+    )
+    assert ruled.status_code == 201, ruled.get_json()

@@ -9,7 +9,6 @@ from sqlalchemy import MetaData, insert, select
 
 import gateway.models  # noqa: F401
 from gateway.db import Database
-from gateway.documents.models import Production
 from gateway.matters.models import BatesPrefix, Matter, Party
 from gateway.migrate import alembic_config, upgrade
 from tests.unit.test_migrations import _fresh_url
@@ -61,7 +60,7 @@ def test_upgrade_registers_each_series_produced_in_by_one_party(tmp_path):
     }
     # the tables as revision 0001 made them, without the column the upgrade adds
     old = MetaData()
-    old.reflect(db.engine, only=["matters", "documents"])
+    old.reflect(db.engine, only=["matters", "documents", "productions"])
     with db.engine.begin() as conn:
         conn.execute(insert(old.tables["matters"]).values(matter))
         conn.execute(
@@ -72,7 +71,7 @@ def test_upgrade_registers_each_series_produced_in_by_one_party(tmp_path):
             ],
         )
         conn.execute(
-            insert(Production.__table__).values(
+            insert(old.tables["productions"]).values(
                 id=1,
                 matter_id=1,
                 producing_party_id=1,

@@ -429,18 +429,29 @@ MATTER: dict[str, set[str]] = {
         "clawback:present",
         "certification:sign",
         "version:supply",
+        "redaction:read",
         "filing:record",
+        "privilege_log:read",
         "acknowledgment:sign",
     },
     "counsel_staff": {"acknowledgment:sign"},
     "party_employee": {"acknowledgment:sign"},
     "house_counsel": {"acknowledgment:sign"},
     "expert": {"acknowledgment:sign"},
-    "court": {"clawback:rule", "filing:record", "acknowledgment:sign"},
+    "court": {
+        "clawback:rule",
+        "filing:record",
+        "redaction:read",
+        "privilege_log:read",
+        "acknowledgment:sign",
+    },
     "vendor": {"acknowledgment:sign"},
     "witness": {"acknowledgment:sign"},
     "auditor": {"audit:read_all", "audit:trace", "acknowledgment:sign"},
 }
+
+
+SIGNED_LOG_READERS = {"counsel_staff", "party_employee", "house_counsel"}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -448,10 +459,14 @@ def test_matter_actions(authorizer: Authorizer, role: str) -> None:
     for ack in ACKS:
         for affiliation in ("affiliated", "unaffiliated"):
             found = grants(authorizer, [role], ack, affiliation=affiliation)
-            # counsel's staff supply redacted versions once they signed Exhibit A
+            # counsel's staff supply redacted versions (and read the redaction log) once
+            # they signed Exhibit A
             staff = (role, ack) == ("counsel_staff", "signed")
-            signed_staff = {"version:supply"} if staff else set()
-            assert set(found.matter) == MATTER[role] | signed_staff
+            signed_staff = {"version:supply", "redaction:read"} if staff else set()
+            # a party's people read the privilege log once they signed Exhibit A
+            reads_log = ack == "signed" and role in SIGNED_LOG_READERS
+            signed_log = {"privilege_log:read"} if reads_log else set()
+            assert set(found.matter) == MATTER[role] | signed_staff | signed_log
 
 
 def test_only_the_auditor_reads_every_side(authorizer: Authorizer) -> None:

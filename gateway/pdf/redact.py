@@ -1,0 +1,488 @@
+"""True redaction: a new PDF from which the covered content is gone, not hidden.
+
+Each page with a mark is rendered to an image (pypdfium2), solid boxes are burned into the
+pixels with a label (Pillow), and the page is replaced by that image alone, at the page's
+displayed size: it keeps no text, no fonts, no vector content, so nothing under a box can
+be recovered. Pages without marks are copied unchanged. Nothing of the source beyond its
+pages is carried over (metadata, XMP, outline, forms, JavaScript, attachments, structure
+tree), annotations and page actions are dropped from every page, and the file gets a
+fresh document ID. Then the output is checked by extracting the text of every page: a
+covered string still found, or any text on a rasterized page, refuses the whole result.
+
+Boxes are in PDF points in the page's user space, before /Rotate, measured from the
+bottom-left corner of the MediaBox. No database here: the caller resolves Bates numbers
+to page indices and stores the result.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import re
+import re._constants as sre_constants  # the parser's tree, to refuse runaway patterns
+import re._parser as sre_parse
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import pikepdf
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from PIL import ImageDraw, ImageFont
+
+from gateway.pdf.opening import DEFAULT_LIMITS, Limits, PdfRefused, active_content, open_pdf
+
+DEFAULT_LABEL = "REDACTED - PRIVILEGE"
+DEFAULT_DPI = 300
+MIN_DPI, MAX_DPI = 72, 600
+MAX_PATTERN = 500
+MAX_LABEL = 80
+PAD = 1.5  # points around a text match, so that no edge of a glyph survives
+EDGE = 0.5  # points a box may stray past the MediaBox (rounding in the caller's tool)
+
+# what an image-only page keeps of the source page's dictionary
+_PAGE_KEYS = ("/Type", "/Parent", "/Resources", "/MediaBox", "/CropBox", "/Contents")
+_PASSED_KEYS = (*_PAGE_KEYS, "/Rotate", "/BleedBox", "/TrimBox", "/ArtBox", "/Group", "/UserUnit")
+
+Box = tuple[float, float, float, float]
+
+
+class RedactionRefused(ValueError):
+    """A redaction the gateway will not make; ``field`` names what was wrong
+    (``marks[2].box``, ``dpi``, ``file``) and ``reason`` says why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class BoxMark:
+    page: int  # 0-based index in the document
+    box: Box
+
+
+@dataclass(frozen=True)
+class TextMark:
+    """An exact string (``pattern`` False) or a Python regular expression, on ``pages``
+    (0-based indices) or on every page when None."""
+
+    text: str
+    pattern: bool = False
+    pages: tuple[int, ...] | None = None
+
+
+Mark = BoxMark | TextMark
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A mark as burned in: boxes (MediaBox-relative points) per 0-based page index, and
+    for a text mark the strings it covered."""
+
+    boxes: dict[int, list[Box]]
+    covered: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Redacted:
+    pdf: bytes
+    resolved: list[Resolved]
+    rasterized: list[int]  # 0-based page indices, ascending
+    dpi: int
+    page_count: int
+    scrubbed: list[str] = field(default_factory=list)  # what the source carried and lost
+
+
+def check_settings(label: str, dpi: int) -> None:
+    if not label or len(label) > MAX_LABEL or not all(" " <= ch <= "~" for ch in label):
+        raise RedactionRefused(
+            "label", f"1 to {MAX_LABEL} printable ASCII characters (it is burned into the page)"
+        )
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not MIN_DPI <= dpi <= MAX_DPI:
+        raise RedactionRefused("dpi", f"a whole number from {MIN_DPI} to {MAX_DPI}")
+
+
+def check_text_mark(n: int, mark: TextMark) -> re.Pattern[str] | None:
+    """The compiled pattern of a pattern mark; RedactionRefused if it is unusable."""
+    what = "pattern" if mark.pattern else "text"
+    if not mark.text.strip():
+        raise RedactionRefused(f"marks[{n}].{what}", "empty; say what to redact")
+    if not mark.pattern:
+        return None
+    if len(mark.text) > MAX_PATTERN:
+        raise RedactionRefused(
+            f"marks[{n}].pattern", f"{len(mark.text)} characters; at most {MAX_PATTERN}"
+        )
+    try:
+        compiled = re.compile(mark.text)
+        risky = _risky(sre_parse.parse(mark.text))
+    except re.error as exc:
+        raise RedactionRefused(f"marks[{n}].pattern", f"not a regular expression: {exc}") from None
+    if risky:
+        raise RedactionRefused(
+            f"marks[{n}].pattern",
+            f"{risky}: its matching time can grow exponentially with the page's text; write "
+            "it without that (or use several marks)",
+        )
+    return compiled
+
+
+_REPEATS = frozenset(
+    getattr(sre_constants, name)
+    for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+    if hasattr(sre_constants, name)
+)
+
+
+def _risky(tree: Any, repeated: bool = False) -> str:
+    """Why the parsed pattern may backtrack without bound ("" if it may not): a
+    repetition inside a repetition, an alternative inside one, or a backreference."""
+    for op, av in tree:
+        if op == sre_constants.GROUPREF or op == sre_constants.GROUPREF_EXISTS:
+            return "a backreference"
+        if op in _REPEATS:
+            if repeated and av[0] != av[1]:
+                return "a repetition of varying length inside a repetition"
+            found = _risky(av[2], repeated or av[1] > 1)
+            if found:
+                return found
+            continue
+        if op == sre_constants.BRANCH and repeated:
+            return "alternatives inside a repetition"
+        for child in _subpatterns(av):
+            found = _risky(child, repeated)
+            if found:
+                return found
+    return ""
+
+
+def _subpatterns(av: Any) -> list[Any]:
+    if isinstance(av, sre_parse.SubPattern):
+        return [av]
+    if isinstance(av, tuple | list):
+        return [sub for item in av for sub in _subpatterns(item)]
+    return []
+
+
+def redact_pdf(
+    source: BinaryIO,
+    marks: Sequence[Mark],
+    *,
+    label: str = DEFAULT_LABEL,
+    dpi: int = DEFAULT_DPI,
+    limits: Limits = DEFAULT_LIMITS,
+    page_names: Sequence[str] | None = None,
+) -> Redacted:
+    """The redacted copy of the seekable ``source``. RedactionRefused (with the mark's
+    index and field) for a mark that is off the page, of zero area or matches nothing;
+    for a source PDF the gateway will not change; or if the output fails its check."""
+    check_settings(label, dpi)
+    if not marks:
+        raise RedactionRefused("marks", "none given; a redaction needs at least one mark")
+    try:
+        pdf = open_pdf(source, limits)
+    except PdfRefused as exc:
+        raise RedactionRefused("file", exc.reason) from None
+    with pdf:
+        scrubbed = active_content(pdf)
+        count = len(pdf.pages)
+        names = list(page_names) if page_names is not None else [str(i + 1) for i in range(count)]
+        if len(names) != count:
+            raise RedactionRefused(
+                "file", f"the PDF has {count} page(s), but the document has {len(names)}"
+            )
+        source.seek(0)
+        try:
+            doc = pdfium.PdfDocument(source)
+        except pdfium.PdfiumError as exc:
+            raise RedactionRefused("file", f"the PDF cannot be rendered ({exc})") from None
+        try:
+            resolved = [_resolve(doc, pdf, n, mark, names) for n, mark in enumerate(marks)]
+            burn: dict[int, list[Box]] = {}
+            for r in resolved:
+                for index, boxes in r.boxes.items():
+                    burn.setdefault(index, []).extend(boxes)
+            for index in burn:
+                _pixels_within(doc[index], dpi, limits, names[index])
+            out = _write(pdf, doc, burn, label, dpi)
+        except (pdfium.PdfiumError, pikepdf.PdfError) as exc:
+            raise RedactionRefused("file", f"the PDF cannot be redacted ({exc})") from None
+        finally:
+            doc.close()
+    _verify(out, marks, resolved, sorted(burn), names)
+    return Redacted(out, resolved, sorted(burn), dpi, count, scrubbed)
+
+
+# --- resolving marks to boxes --------------------------------------------------------------
+
+
+def _origin(page: pikepdf.Page) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def _resolve(
+    doc: pdfium.PdfDocument, pdf: pikepdf.Pdf, n: int, mark: Mark, names: list[str]
+) -> Resolved:
+    if isinstance(mark, BoxMark):
+        return Resolved({mark.page: [_check_box(pdf, n, mark, names)]})
+    regex = check_text_mark(n, mark)
+    what = "pattern" if mark.pattern else "text"
+    scope = mark.pages if mark.pages is not None else tuple(range(len(pdf.pages)))
+    for index in scope:
+        if not 0 <= index < len(pdf.pages):
+            raise RedactionRefused(f"marks[{n}].pages", f"page {index + 1} is outside the document")
+    found: dict[int, list[Box]] = {}
+    covered: list[str] = []
+    for index in scope:
+        x0, y0, _, _ = _origin(pdf.pages[index])
+        content = _page_text(doc[index])
+        for start, end in _matches(content, mark.text, regex):
+            boxes = _char_boxes(doc[index], start, end)
+            if boxes:
+                found.setdefault(index, []).extend(
+                    (a - x0, b - y0, c - x0, d - y0) for a, b, c, d in boxes
+                )
+                covered.append(content[start:end])
+    if not found:
+        where = "the document" if mark.pages is None else ", ".join(names[i] for i in scope)
+        raise RedactionRefused(
+            f"marks[{n}].{what}",
+            f"{mark.text[:60]!r} matches nothing on {where}: a redaction that redacts nothing "
+            "is a mistake",
+        )
+    return Resolved(found, tuple(dict.fromkeys(covered)))
+
+
+def _check_box(pdf: pikepdf.Pdf, n: int, mark: BoxMark, names: list[str]) -> Box:
+    if not 0 <= mark.page < len(pdf.pages):
+        raise RedactionRefused(f"marks[{n}].page", "outside the document")
+    x0, y0, x1, y1 = mark.box
+    if not (x1 > x0 and y1 > y0):
+        raise RedactionRefused(
+            f"marks[{n}].box", "of zero area: give [x0, y0, x1, y1] with x0 < x1 and y0 < y1"
+        )
+    mx0, my0, mx1, my1 = _origin(pdf.pages[mark.page])
+    width, height = mx1 - mx0, my1 - my0
+    if x0 < -EDGE or y0 < -EDGE or x1 > width + EDGE or y1 > height + EDGE:
+        raise RedactionRefused(
+            f"marks[{n}].box",
+            f"off the page: {names[mark.page]} is {width:g} x {height:g} points (origin at the "
+            "bottom-left corner of its MediaBox)",
+        )
+    return (max(x0, 0.0), max(y0, 0.0), min(x1, width), min(y1, height))
+
+
+def _page_text(page: pdfium.PdfPage) -> str:
+    """The page's text, one character per PDFium character index (so that a match's
+    offsets are character indices)."""
+    textpage = page.get_textpage()
+    try:
+        count = textpage.count_chars()
+        text = textpage.get_text_range()
+        if len(text) == count:
+            return text
+        # a character outside the BMP takes two UTF-16 units: read one index at a time
+        return "".join(
+            chr(pdfium_c.FPDFText_GetUnicode(textpage, i) or 0xFFFD) for i in range(count)
+        )
+    finally:
+        textpage.close()
+
+
+def _matches(content: str, text: str, regex: re.Pattern[str] | None) -> list[tuple[int, int]]:
+    if regex is None:
+        found, at = [], content.find(text)
+        while at >= 0:
+            found.append((at, at + len(text)))
+            at = content.find(text, at + len(text))
+        return found
+    return [m.span() for m in regex.finditer(content) if m.end() > m.start()]
+
+
+def _char_boxes(page: pdfium.PdfPage, start: int, end: int) -> list[Box]:
+    """Boxes (user space) covering the characters ``start``..``end``, one per run of
+    characters on a line, padded."""
+    textpage = page.get_textpage()
+    try:
+        runs: list[list[float]] = []
+        for i in range(start, end):
+            left, bottom, right, top = textpage.get_charbox(i, loose=True)
+            if right <= left or top <= bottom:
+                continue  # a generated space or line break: nothing drawn
+            last = runs[-1] if runs else None
+            if last and bottom < last[3] and top > last[1] and left <= last[2] + 2 * PAD + 12:
+                last[0], last[1] = min(last[0], left), min(last[1], bottom)
+                last[2], last[3] = max(last[2], right), max(last[3], top)
+            else:
+                runs.append([left, bottom, right, top])
+    finally:
+        textpage.close()
+    return [(a - PAD, b - PAD, c + PAD, d + PAD) for a, b, c, d in runs]
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _pixels_within(page: pdfium.PdfPage, dpi: int, limits: Limits, name: str) -> None:
+    width, height = page.get_size()
+    pixels = int(width * dpi / 72 + 1) * int(height * dpi / 72 + 1)
+    if pixels > limits.max_pixels:
+        raise RedactionRefused(
+            "dpi", f"{name} at {dpi} dpi would be {pixels:,} pixels; at most {limits.max_pixels:,}"
+        )
+
+
+def _write(
+    pdf: pikepdf.Pdf, doc: pdfium.PdfDocument, burn: dict[int, list[Box]], label: str, dpi: int
+) -> bytes:
+    out = pikepdf.new()
+    for index, page in enumerate(pdf.pages):
+        if index in burn:
+            _image_page(out, doc[index], _origin(page), burn[index], label, dpi)
+        else:
+            out.pages.append(page)
+            _prune(out.pages[-1].obj, _PASSED_KEYS)
+    buffer = io.BytesIO()
+    # a new file has no /ID: qpdf makes a fresh one; nothing else of the source's trailer
+    out.save(buffer, compress_streams=True)
+    out.close()
+    return buffer.getvalue()
+
+
+def _prune(page: pikepdf.Dictionary, keep: Sequence[str]) -> None:
+    for key in list(page.keys()):
+        if key not in keep:
+            del page[key]
+
+
+def _image_page(
+    out: pikepdf.Pdf,
+    page: pdfium.PdfPage,
+    origin: tuple[float, float, float, float],
+    boxes: list[Box],
+    label: str,
+    dpi: int,
+) -> None:
+    width, height = page.get_size()  # displayed: CropBox, after /Rotate
+    bitmap = page.render(scale=dpi / 72, draw_annots=False, may_draw_forms=False)
+    image = bitmap.to_pil().convert("RGB")
+    size = image.size
+    draw = ImageDraw.Draw(image)
+    for box in boxes:
+        rect = _device_rect(page, size, origin, box)
+        draw.rectangle(rect, fill=(0, 0, 0))
+        _label(draw, rect, label)
+    stream = pikepdf.Stream(out, zlib.compress(image.tobytes(), 6))
+    stream.Type, stream.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    stream.Width, stream.Height = size
+    stream.ColorSpace, stream.BitsPerComponent = pikepdf.Name.DeviceRGB, 8
+    stream.Filter = pikepdf.Name.FlateDecode
+    content = pikepdf.Stream(out, f"q {width:.4f} 0 0 {height:.4f} 0 0 cm /Im0 Do Q".encode())
+    page_dict = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        MediaBox=pikepdf.Array([0, 0, round(width, 4), round(height, 4)]),
+        Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=stream)),
+        Contents=content,
+    )
+    out.pages.append(pikepdf.Page(page_dict))
+    image.close()
+    bitmap.close()
+
+
+def _device_rect(
+    page: pdfium.PdfPage,
+    size: tuple[int, int],
+    origin: tuple[float, float, float, float],
+    box: Box,
+) -> tuple[int, int, int, int]:
+    """The box in the rendered bitmap's pixels, rounded outward; PDFium's own mapping, so
+    /Rotate and a CropBox or MediaBox away from the origin are handled as it renders."""
+    x0, y0, x1, y1 = box
+    points = [(origin[0] + x, origin[1] + y) for x in (x0, x1) for y in (y0, y1)]
+    xs, ys = [], []
+    for px, py in points:
+        dx, dy = ctypes.c_int(), ctypes.c_int()
+        ok = pdfium_c.FPDF_PageToDevice(
+            page, 0, 0, size[0], size[1], 0, px, py, ctypes.byref(dx), ctypes.byref(dy)
+        )
+        if not ok:
+            raise RedactionRefused("marks", "a box could not be mapped onto the rendered page")
+        xs.append(dx.value)
+        ys.append(dy.value)
+    return (
+        max(min(xs) - 1, 0),
+        max(min(ys) - 1, 0),
+        min(max(xs) + 1, size[0] - 1),
+        min(max(ys) + 1, size[1] - 1),
+    )
+
+
+def _label(draw: ImageDraw.ImageDraw, rect: tuple[int, int, int, int], label: str) -> None:
+    """The label in white, as large as fits the box (none if the box is too small to read)."""
+    width, height = rect[2] - rect[0], rect[3] - rect[1]
+    size = min(int(height * 0.7), 96)
+    while size >= 6:
+        font: Any = ImageFont.load_default(size=size)
+        left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
+        if right - left <= width - 4 and bottom - top <= height - 2:
+            x = rect[0] + (width - (right - left)) // 2 - left
+            y = rect[1] + (height - (bottom - top)) // 2 - top
+            draw.text((x, y), label, fill=(255, 255, 255), font=font)
+            return
+        size = int(size * 0.8)
+
+
+# --- verifying -----------------------------------------------------------------------------
+
+
+def _verify(
+    out: bytes,
+    marks: Sequence[Mark],
+    resolved: list[Resolved],
+    rasterized: list[int],
+    names: list[str],
+) -> None:
+    """Every page of the output read back: a rasterized page has no text at all, and no
+    string a text mark covered (nor any match of its pattern) is found on its pages."""
+    doc = pdfium.PdfDocument(out)
+    try:
+        if len(doc) != len(names):
+            raise RedactionRefused("file", f"the output has {len(doc)} pages, not {len(names)}")
+        burnt = set(rasterized)
+        for index in range(len(doc)):
+            text = _page_text(doc[index])
+            if index in burnt and text.strip():
+                raise RedactionRefused(
+                    "file", f"{names[index]} still carries text after rasterizing: nothing stored"
+                )
+            for n, (mark, r) in enumerate(zip(marks, resolved, strict=True)):
+                if _still_there(mark, r, index, text):
+                    raise RedactionRefused(
+                        f"marks[{n}]",
+                        f"still found on {names[index]} after redacting: nothing stored",
+                    )
+    finally:
+        doc.close()
+
+
+def _still_there(mark: Mark, r: Resolved, index: int, text: str) -> bool:
+    if isinstance(mark, BoxMark):
+        return False  # its page is rasterized: checked to carry no text at all
+    if mark.pages is not None and index not in mark.pages:
+        return False
+    if mark.pattern:
+        return any(m.end() > m.start() for m in re.finditer(mark.text, text))
+    return any(s in text for s in r.covered) or mark.text in text
+
+
+def page_text(pdf: bytes | BinaryIO, index: int) -> str:
+    """The text pypdfium2 extracts from one page (for checks and tests)."""
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        return _page_text(doc[index])
+    finally:
+        doc.close()
