@@ -21,7 +21,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, cast
 
 import pikepdf
@@ -145,19 +145,20 @@ def _open_stamped(rt: Runtime, readable: _Readable, mark: Mark, limits: Limits) 
     return _Stamped(pdf, handle, readable.document_id, readable.bates)
 
 
-def marked_chunks(
-    rt: Runtime, readable: _Readable, mark: Mark, limits: Limits = DEFAULT_LIMITS
-) -> Iterator[bytes]:
+def limits_of(rt: Runtime) -> Limits:
+    """What a PDF the gateway changes may be: at most PDF_MAX_PAGES pages, and so on."""
+    return replace(DEFAULT_LIMITS, max_pages=int(rt.settings.get("PDF_MAX_PAGES", 5_000)))
+
+
+def marked_chunks(rt: Runtime, readable: _Readable, mark: Mark) -> Iterator[bytes]:
     """The marked PDF as chunks. The file is opened and stamped now (``UnmarkablePdf`` or
     ``StoredContentFailed`` before the first byte), written when the chunks are taken."""
-    return _sent(_open_stamped(rt, readable, mark, limits))
+    return _sent(_open_stamped(rt, readable, mark, limits_of(rt)))
 
 
-def lazy_marked_chunks(
-    rt: Runtime, readable: _Readable, mark: Mark, limits: Limits = DEFAULT_LIMITS
-) -> Iterator[bytes]:
+def lazy_marked_chunks(rt: Runtime, readable: _Readable, mark: Mark) -> Iterator[bytes]:
     """As ``marked_chunks``, opened only when the first chunk is asked for (a ZIP member)."""
-    yield from marked_chunks(rt, readable, mark, limits)
+    yield from marked_chunks(rt, readable, mark)
 
 
 class _Cancelled(Exception):
