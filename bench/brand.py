@@ -69,7 +69,9 @@ def main() -> None:
     copy_ms = _median_ms(copy)
     brand_ms = _median_ms(lambda: brand_pdf(io.BytesIO(source), brands, io.BytesIO()))
     band_ms = _median_ms(
-        lambda: band_pdf(io.BytesIO(source), "AEO - designation changed", io.BytesIO())
+        lambda: band_pdf(
+            io.BytesIO(source), ("AEO", "Designation changed on 2020-06-26"), io.BytesIO()
+        )
     )
     tiff = _tiff()
     image_ms = _median_ms(lambda: brand_image(tiff, brands[0]))

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gateway import cli_orders
+from gateway import cli_exports, cli_orders
 from gateway.errors import GatewayError
 
 
@@ -818,3 +818,4 @@ def deadline(
 
 
 cli_orders.register(main)
+cli_exports.register(main)

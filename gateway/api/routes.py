@@ -13,7 +13,7 @@ from gateway.api.spec import Param, build_document, requires_auth, route
 from gateway.audit import service as audit
 from gateway.authz.vocabulary import Ack
 from gateway.bodies import MultipartFile, body_chunks, limit_body, read_json, refuse_nul
-from gateway.documents import downloads
+from gateway.documents import downloads, page_views
 from gateway.documents import service as documents
 from gateway.errors import BadRequest, Invalid
 from gateway.http import (
@@ -223,6 +223,24 @@ def get_content(matter_id: int, bates: str) -> Any:
         head=request.method == "HEAD",
     )
     return stream_response(download)
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/documents/<path:bates>/pages/<int:page_no>.png",
+    "GET",
+    "One page of the document as a PNG rendered by the gateway with the caller's forensic "
+    "mark burned in (for whoever may render or download it; never the file itself)",
+    produces="image/png",
+)
+def get_page_image(matter_id: int, bates: str, page_no: int) -> Any:
+    refuse_head()  # its GET audits a page shown
+    image = page_views.render_page(
+        runtime(), current_user(), matter_id, bates, page_no, address=client_address()
+    )
+    response = Response(image.png, mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @route(

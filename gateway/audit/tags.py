@@ -23,6 +23,14 @@ class Tag(StrEnum):
     # (a marked copy's are known only then), or that the stream was cut
     DOCUMENT_SERVED = "document:served"
     VOLUME_DOWNLOAD = "production:download"
+    # a volume, a selection or an overlay in the review platforms' layout (gateway.exports)
+    PRODUCTION_EXPORT = "production:export"
+    # an overlay volume applied by the receiving side's operator (gateway.documents.overlays)
+    OVERLAY_APPLIED = "production:overlay"
+    # one page shown as a watermarked image: the entry whose seq its token names
+    DOCUMENT_PAGE_VIEW = "document:page_view"
+    # the image that page view served, written once it exists: its token and SHA-256
+    DOCUMENT_PAGE_SERVED = "document:page_served"
     ACKNOWLEDGMENT_SIGNED = "acknowledgment:sign"
     PRODUCTION_INGESTED = "production:ingest"
     PRODUCTION_INGEST_FAILED = "production:ingest_failed"

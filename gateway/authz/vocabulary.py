@@ -109,6 +109,11 @@ class Action(StrEnum):
     DOCUMENT_LIST = "document:list"
     DOCUMENT_VIEW = "document:view"
     DOCUMENT_DOWNLOAD = "document:download"
+    # the pages shown as images rendered and watermarked by the gateway, never the file
+    DOCUMENT_RENDER = "document:render"
+    # a native that is not a PDF or an image (a spreadsheet, an e-mail file, media) handed
+    # over as itself; without it a download of such a document is its slip sheet
+    DOCUMENT_DOWNLOAD_NATIVE = "document:download_native"
     AUDIT_READ_ALL = "audit:read_all"
     AUDIT_READ_SIDE = "audit:read_side"
     AUDIT_TRACE = "audit:trace"
@@ -139,7 +144,13 @@ class DefaultTier(StrEnum):
 
 
 DOCUMENT_ACTIONS: frozenset[Action] = frozenset(
-    {Action.DOCUMENT_LIST, Action.DOCUMENT_VIEW, Action.DOCUMENT_DOWNLOAD}
+    {
+        Action.DOCUMENT_LIST,
+        Action.DOCUMENT_VIEW,
+        Action.DOCUMENT_DOWNLOAD,
+        Action.DOCUMENT_RENDER,
+        Action.DOCUMENT_DOWNLOAD_NATIVE,
+    }
 )
 MATTER_ACTIONS: frozenset[Action] = frozenset(set(Action) - DOCUMENT_ACTIONS)
 

@@ -62,29 +62,31 @@ def brand_file(
         brand_pdf(handle, [PageBrand(n, legend) for n in numbers], out)
         return out.getvalue()
     number = page_numbers(bates_begin, page_no or 1)[-1]
-    return brand_image(_read_bounded(handle), PageBrand(number, legend))
+    return brand_image(read_bounded(handle), PageBrand(number, legend))
 
 
-def band_file(handle: BinaryIO, *, role: str, text: str) -> bytes:
-    """The file's bytes with a band above each page carrying ``text`` (a re-designation)."""
+def band_file(handle: BinaryIO, *, role: str, lines: tuple[str, str]) -> bytes:
+    """The file's bytes with a band above each page carrying ``lines`` (a re-designation)."""
     if role == "native":
         out = io.BytesIO()
-        band_pdf(handle, text, out)
+        band_pdf(handle, lines, out)
         return out.getvalue()
-    return band_image(_read_bounded(handle), text)
+    return band_image(read_bounded(handle), lines)
 
 
-def band_text(new_legend: str, old_legend: str, on: str) -> str:
-    """What the band says: the legend now in force, and the one it replaces."""
+def band_text(new_legend: str, old_legend: str, on: str) -> tuple[str, str]:
+    """What the band says, on two lines: the legend now in force; since when, and the
+    legend (burned into the page below) that it replaces."""
     now = new_legend or "PUBLIC (no longer designated)"
     was = old_legend or "no designation"
-    return f"{now} - designation changed on {on}; supersedes the legend below ({was})"
+    return now, f"Designation changed on {on}; this supersedes the legend below ({was})."
 
 
-def _read_bounded(handle: BinaryIO) -> bytes:
+def read_bounded(handle: BinaryIO) -> bytes:
+    """A whole file read for branding: PdfRefused, saying so, past ``MAX_BRANDED_BYTES``."""
     data = handle.read(MAX_BRANDED_BYTES + 1)
     if len(data) > MAX_BRANDED_BYTES:
-        raise PdfRefused(f"a page image over {MAX_BRANDED_BYTES} bytes")
+        raise PdfRefused(f"a file over {MAX_BRANDED_BYTES:,} bytes cannot be branded")
     return data
 
 
@@ -98,4 +100,5 @@ __all__ = [
     "legend_for",
     "legends",
     "page_numbers",
+    "read_bounded",
 ]

@@ -395,6 +395,12 @@ def _sources(rt: Runtime, keys: list[_Readable]) -> list[Callable[[], Iterator[b
     return sources
 
 
+def file_sources(rt: Runtime, keys: list[_Readable]) -> list[Callable[[], Iterator[bytes]]]:
+    """One plaintext source per stored file, for a ZIP of them (an export): the first is
+    opened and checked now, so that a failure is refused before the response begins."""
+    return _sources(rt, keys)
+
+
 def zip_part(name: str) -> str:
     """One path component of a ZIP member: never a separator, never '..'."""
     cleaned = _UNSAFE.sub("_", name).strip(" .")

@@ -7,6 +7,7 @@ stored file failing its integrity check there is answered with an error.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import partial
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
+from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.aborts import Serving, start
 from gateway.documents.content import (
@@ -35,10 +37,11 @@ from gateway.documents.marking import (
     record_served,
 )
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
-from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand
+from gateway.documents.natives import Form, download_form, pageless_native, slip_for
+from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand_versions
 from gateway.documents.service import find_document, refuse_hidden
 from gateway.documents.versions import files_of, served_version, served_versions
-from gateway.documents.visibility import DOWNLOAD, LIST, visible_clause
+from gateway.documents.visibility import DOWNLOAD, LIST, NATIVE, visible_clause
 from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.matters.service import MatterAccess, require_acknowledged, resolve_access
 from gateway.runtime import Refused, Runtime
@@ -46,12 +49,24 @@ from gateway.runtime import Refused, Runtime
 Download = Served
 
 
-def _servable(files: list[DocumentFile]) -> list[DocumentFile]:
-    """The native if there is one, else the page images (served as a ZIP)."""
-    natives = [f for f in files if f.role == "native"]
-    if natives:
-        return natives[:1]
-    return [f for f in files if f.role == "image"]
+def _form(session: Session, access: MatterAccess, doc: Document, version: DocumentVersion) -> Form:
+    """The native if there is one (one without pages only where the policy allows natives
+    on this version), else the page images (served as a ZIP), else a slip sheet."""
+    files = files_of(session, version)
+    allowed = False
+    if pageless_native(files) is not None:
+        native_version = served_version(session, access, doc, NATIVE)
+        allowed = native_version is not None and native_version.id == version.id
+    return download_form(files, native_allowed=allowed)
+
+
+def _slip(
+    access: MatterAccess, doc: Document, version: DocumentVersion, native: DocumentFile
+) -> tuple[Served, str]:
+    """The slip sheet served in place of ``native``, and its SHA-256 for the audit."""
+    data = slip_for(access, doc, version, native)
+    served = Served(f"{doc.bates_begin}.pdf", "application/pdf", len(data), iter([data]))
+    return served, hashlib.sha256(data).hexdigest()
 
 
 def _refuse_slip_only(
@@ -84,10 +99,12 @@ def _audit_download(
     files: list[DocumentFile],
     volume: str | None = None,
     tag: Tag = Tag.DOCUMENT_DOWNLOAD,
-) -> int:
-    """The entry's ``seq``: the token of the mark the served copy will carry. Each file
-    says whether it is served marked (a PDF served as itself: alone, or in a volume) or why
-    not; a HEAD sends nothing, so marks nothing."""
+    withheld: dict[str, str] | None = None,
+) -> AuditEntry:
+    """The download's audit entry (an export's per-download changes name it; its ``seq``
+    is the token of the mark the served copy carries). Each file says whether it is served
+    marked (a PDF served as itself: alone, or in a volume) or why not; a HEAD sends
+    nothing, so marks nothing."""
     single = volume is not None or len(files) == 1
     details: dict[str, object] = {
         "version": version.kind,
@@ -100,7 +117,9 @@ def _audit_download(
     }
     if volume:
         details["volume"] = volume
-    entry = rt.audit(
+    if withheld:
+        details["native_withheld"] = withheld
+    return rt.audit(
         session,
         tag=tag,
         outcome=Outcome.ALLOWED,
@@ -109,15 +128,16 @@ def _audit_download(
         details=details,
         **access.audit_kwargs(),
     )
-    return entry.seq
 
 
 class _Stale(Exception):
     """The files to serve carry a legend their version no longer has: re-brand first."""
 
-    def __init__(self, doc_ids: list[int], audit: dict[str, object] | None = None) -> None:
+    def __init__(
+        self, targets: list[tuple[int, int]], audit: dict[str, object] | None = None
+    ) -> None:
         super().__init__("stale branding")
-        self.doc_ids = doc_ids
+        self.targets = targets  # (document id, version id) of the versions to serve
         self.audit = audit or {}
 
 
@@ -133,7 +153,7 @@ def download_document(
         return _download_document(rt, user, matter_id, bates, address=address, head=head)
     except _Stale as stale:
         try:
-            rebrand(rt, matter_id, stale.doc_ids)
+            rebrand_versions(rt, matter_id, stale.targets)
         except BrandingFailed as failed:
             with rt.transaction():
                 raise Refused(failed, stale.audit | {"reason": "legend not re-branded"}) from None
@@ -163,8 +183,9 @@ def _download_document(
                 raise refuse_hidden(session, rt, access, bates, tag, DOWNLOAD)
             raise _refuse_slip_only(access, bates, listed, tag)
         version = served_version(session, access, doc, DOWNLOAD)
-        files = _servable(files_of(session, version)) if version is not None else []
-        if not files or version is None:
+        form = _form(session, access, doc, version) if version is not None else Form([])
+        files = form.files
+        if (not files and form.withheld is None) or version is None:
             raise Refused(
                 NotFound(f"document {bates} has no file to serve"),
                 dict(
@@ -186,8 +207,18 @@ def _download_document(
             )
             if rebranded:  # re-branded a moment ago, and changed again since
                 raise Refused(Conflict(f"document {bates} changed while served: try again"), audit)
-            raise _Stale([doc.id], audit)
-        seq = _audit_download(rt, session, access, doc, version, files, tag=tag)
+            raise _Stale([(doc.id, version.id)], audit)
+        withheld: dict[str, str] | None = None
+        if not files and form.withheld is not None:
+            slip, digest = _slip(access, doc, version, form.withheld)
+            withheld = {"name": form.withheld.file_name, "served": "slip sheet", "sha256": digest}
+            _audit_download(rt, session, access, doc, version, [], tag=tag, withheld=withheld)
+            return slip
+        if form.withheld is not None:
+            withheld = {"name": form.withheld.file_name, "served": "page images"}
+        seq = _audit_download(
+            rt, session, access, doc, version, files, tag=tag, withheld=withheld
+        ).seq
     if head:
         return _head(rt, access, doc, version, files, bates, tag)
     served = start(
@@ -259,9 +290,9 @@ def download_volume(
         return _download_volume(rt, user, matter_id, volume, address=address)
     except _Stale as stale:
         try:
-            rebrand(rt, matter_id, stale.doc_ids)
+            rebrand_versions(rt, matter_id, stale.targets)
         except BrandingFailed:
-            pass  # each one that failed is left out below
+            pass  # every one was tried; each that failed is left out below
     return _download_volume(rt, user, matter_id, volume, address=address, rebranded=True)
 
 
@@ -299,25 +330,47 @@ def _download_volume(
                     **access.audit_kwargs(),
                 ),
             )
-        servable, stale, seqs = [], [], {}
+        servable: list[tuple[Document, DocumentVersion, list[DocumentFile]]] = []
+        stale: list[tuple[int, int]] = []
+        left_out: list[str] = []
+        withheld_by_doc: dict[int, dict[str, str]] = {}
         versions = served_versions(session, access, [d.id for d in docs], DOWNLOAD)
+        natives = served_versions(session, access, [d.id for d in docs], NATIVE)
         for doc in docs:
             version = versions.get(doc.id)
             # images, native and text: all a platform loads
             files = files_of(session, version) if version is not None else []
+            native = pageless_native(files)
+            if native is not None and version is not None:
+                allowed = natives.get(doc.id)
+                if allowed is None or allowed.id != version.id:
+                    files = [f for f in files if f is not native]
+                    withheld_by_doc[doc.id] = {"name": native.file_name, "served": "left out"}
             if not files or version is None:
                 continue
             if is_stale(doc, version, files):
-                stale.append(doc.id)
+                stale.append((doc.id, version.id))
+                left_out.append(doc.bates_begin)
                 continue
             servable.append((doc, version, files))
         if stale and not rebranded:
             raise _Stale(stale)
+        seqs: dict[int, int] = {}
         for doc, version, files in servable:
-            seqs[doc.id] = _audit_download(rt, session, access, doc, version, files, volume=volume)
+            seqs[doc.id] = _audit_download(
+                rt,
+                session,
+                access,
+                doc,
+                version,
+                files,
+                volume=volume,
+                withheld=withheld_by_doc.get(doc.id),
+            ).seq
         details: dict[str, object] = {"volume": volume, "documents": len(servable)}
-        if stale:
-            details["left_out_not_rebranded"] = len(stale)
+        if left_out:
+            # the user's own side's entry: it may name them
+            details["left_out_not_rebranded"] = left_out[:100]
         rt.audit(
             session,
             tag=Tag.VOLUME_DOWNLOAD,

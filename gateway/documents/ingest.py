@@ -7,6 +7,7 @@ anything fails: a refused volume leaves no production, no row and no blob.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import io
@@ -26,11 +27,12 @@ from gateway.audit.tags import Outcome, Tag
 from gateway.bates import parse_bates
 from gateway.designations import designations_from_tiers
 from gateway.documents.branding import (
-    MAX_BRANDED_BYTES,
+    PDF,
     brand_file,
     brandable,
     legend_for,
     legends,
+    read_bounded,
 )
 from gateway.documents.content import CHUNK, Binding, Place, StoredFile, new_uid, store_file
 from gateway.documents.models import (
@@ -106,6 +108,7 @@ class FileToStore:
     page_no: int | None
     path: str
     data: bytes | None = None  # content given in the load file itself (extracted text)
+    media_type: str | None = None  # known from the content (a PDF whatever its name)
 
 
 def files_of(plan: ProductionPlan) -> list[FileToStore]:
@@ -327,9 +330,10 @@ def _ingest(
             ids = uids[item.doc_index]
             place = Place(ids.document, ids.version, item.role, item.page_no)
             try:
+                item = _sniffed(source, item)
                 if item.data is not None:
                     chunks: Iterator[bytes] = iter([item.data])
-                elif unbranded and brandable(item.role, media_type_of(item.path)):
+                elif unbranded and brandable(item.role, item.media_type or ""):
                     chunks = iter(
                         [_branded(source, item, plan.documents[item.doc_index], legend_of)]
                     )
@@ -497,7 +501,7 @@ def add_document(
     doc.current_version_id = version.id
     for item, result in files:
         name = item.path.replace("\\", "/").rsplit("/", 1)[-1]
-        media_type = media_type_of(name)
+        media_type = item.media_type or media_type_of(name)
         session.add(
             DocumentFile(
                 version_id=version.id,
@@ -517,6 +521,18 @@ def add_document(
     return doc
 
 
+def _sniffed(source: VolumeSource, item: FileToStore) -> FileToStore:
+    """The item with its media type: a native that is a PDF by its first bytes is one,
+    whatever its name says (it carries a legend, and a change of designation re-brands
+    it); any other file is typed by its name."""
+    media_type = media_type_of(item.path)
+    if item.role == "native" and item.data is None and media_type != PDF:
+        with source.open(item.path) as handle:
+            if handle.read(5) == b"%PDF-":
+                media_type = PDF
+    return dataclasses.replace(item, media_type=media_type)
+
+
 def media_type_of(path: str) -> str:
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -530,11 +546,11 @@ def _branded(
     where = source.describe(item.path)
     try:
         with source.open(item.path) as handle:
-            seekable = handle if handle.seekable() else io.BytesIO(handle.read(MAX_BRANDED_BYTES))
+            seekable = handle if handle.seekable() else io.BytesIO(read_bounded(handle))
             return brand_file(
                 seekable,
                 role=item.role,
-                media_type=media_type_of(item.path),
+                media_type=item.media_type or media_type_of(item.path),
                 bates_begin=planned.bates_begin,
                 page_count=page_count(planned),
                 page_no=item.page_no,

@@ -1,14 +1,17 @@
-"""The DAT and OPT that describe a served volume ZIP, so a review platform can load it.
+"""The DAT and OPT that describe a served volume ZIP or an export, so a review platform can
+load it.
 
 They list exactly the files the ZIP holds, by their paths inside the volume folder, with
-each document's designation in a CONFIDENTIALITY field; the gateway's own importer reads
-them back.
+each document's designation in a CONFIDENTIALITY field (the tier code); the gateway's own
+importer reads them back. A served volume names its native and text files in NATIVELINK
+and TEXTLINK; an export (gateway.exports) adds the metadata fields and names them in
+NATIVEPATH and TEXTPATH.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from gateway.bates import parse_bates
 from gateway.documents.models import Document, DocumentFile
@@ -26,11 +29,22 @@ class Placed:
     files: Sequence[tuple[DocumentFile, str]]
     # the designation of the version whose files these are (a redacted one has its own)
     designation: str = ""
+    # more DAT fields, by name (an export's metadata); each must be in the DAT's fields
+    fields: Mapping[str, str] = field(default_factory=dict)
 
 
-def volume_load_files(volume: str, placed: Sequence[Placed]) -> tuple[bytes, bytes]:
-    """(DAT, OPT) for the documents as placed in the ZIP."""
+def volume_load_files(
+    volume: str,
+    placed: Sequence[Placed],
+    *,
+    dat_fields: Sequence[str] = DAT_FIELDS,
+    links: tuple[str, str] = ("NATIVELINK", "TEXTLINK"),
+) -> tuple[bytes, bytes]:
+    """(DAT, OPT) for the documents as placed in the ZIP; ``links`` names the DAT fields of
+    the native's and the text's paths. ``ValueError`` (from the writer) for a value the
+    format cannot carry, naming its row and field."""
     rows, pages = [], []
+    native, text = links
     for item in placed:
         by_role: dict[str, list[tuple[DocumentFile, str]]] = {}
         for f, path in item.files:
@@ -40,12 +54,13 @@ def volume_load_files(volume: str, placed: Sequence[Placed]) -> tuple[bytes, byt
                 "BEGBATES": item.doc.bates_begin,
                 "ENDBATES": item.doc.bates_end,
                 "CONFIDENTIALITY": item.designation or item.doc.designation,
-                "NATIVELINK": _windows(by_role.get("native", [])),
-                "TEXTLINK": _windows(by_role.get("text", [])),
+                native: _windows(by_role.get("native", [])),
+                text: _windows(by_role.get("text", [])),
+                **item.fields,
             }
         )
         pages += _opt_rows(volume, item.doc, by_role.get("image", []))
-    return write_dat(DAT_FIELDS, rows, encoding="utf-8-sig"), write_opt(pages)
+    return write_dat(dat_fields, rows, encoding="utf-8-sig"), write_opt(pages)
 
 
 def _windows(files: list[tuple[DocumentFile, str]]) -> str:

@@ -152,4 +152,7 @@ class DocumentFile(Base):
     # the designation changed. A superseded file is kept, never served again: what was
     # produced is preserved
     edition: Mapped[int] = mapped_column(Integer, default=0)
+    # the designation whose legend these pages could not be made to carry (the last
+    # attempt failed): not tried again at every request, only by `pogw storage rebrand`
+    brand_failed: Mapped[str | None] = mapped_column(String(40), nullable=True)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -99,19 +100,35 @@ class _Edition:
 
 def rebrand(rt: Runtime, matter_id: int, doc_ids: Sequence[int]) -> int:
     """Re-brand every stale version of ``doc_ids``; how many versions were re-branded.
-    BrandingFailed (nothing changed for that document) if a file cannot be banded."""
-    done = 0
+    Every version is tried; BrandingFailed for the first one that could not be (nothing
+    changed for it, and the failure is recorded so that it is not retried at every
+    request: ``retry`` in ``rebrand_versions``)."""
     with rt.db.session() as session:
         targets = stale_versions(session, doc_ids)
+    return rebrand_versions(rt, matter_id, targets)
+
+
+def rebrand_versions(
+    rt: Runtime, matter_id: int, targets: Sequence[tuple[int, int]], *, retry: bool = False
+) -> int:
+    """``rebrand`` of the (document id, version id) pairs given. ``retry``: also those whose
+    last attempt failed for the designation they have now (the operator's sweep)."""
+    done, first_failure = 0, None
     for doc_id, version_id in targets:
-        done += _rebrand_version(rt, matter_id, doc_id, version_id)
+        try:
+            done += _rebrand_version(rt, matter_id, doc_id, version_id, retry=retry)
+        except BrandingFailed as failed:
+            first_failure = first_failure or failed
+    if first_failure is not None:
+        raise first_failure
     return done
 
 
 def rebrand_after_change(rt: Runtime, matter_id: int, doc_ids: Sequence[int]) -> int:
-    """``rebrand`` right after a workflow changed designations (committed already): a
-    document whose pages cannot carry the new legend is left stale, and its downloads are
-    refused with the reason until they can (the change itself stands)."""
+    """``rebrand`` right after a workflow changed designations (committed already), so
+    that the band is made when the change is, whoever downloads first: a document whose
+    pages cannot carry the new legend is left stale, and its downloads are refused with the
+    reason until they can (the change itself stands)."""
     done = 0
     for doc_id in doc_ids:
         try:
@@ -128,35 +145,45 @@ class RebrandReport:
 
 
 def rebrand_all(rt: Runtime) -> RebrandReport:
-    """Every stale version of every document (after a workflow that re-designates without
-    re-branding, or an interrupted one), a document at a time."""
+    """Every stale version of every document (after an upgrade, an interrupted workflow,
+    or a failure fixed since), a document at a time, failures retried."""
     with rt.db.session() as session:
-        stale_docs = sorted(
+        rows = session.execute(
+            select(Document, DocumentVersion, DocumentFile)
+            .join(DocumentVersion, DocumentVersion.document_id == Document.id)
+            .join(DocumentFile, DocumentFile.version_id == DocumentVersion.id)
+            .where(DocumentFile.superseded_at.is_(None), DocumentFile.branded_as.is_not(None))
+        ).all()
+        stale = sorted(
             {
-                (doc.matter_id, doc.id, doc.bates_begin)
-                for doc, _v, f in session.execute(
-                    select(Document, DocumentVersion, DocumentFile)
-                    .join(DocumentVersion, DocumentVersion.document_id == Document.id)
-                    .join(DocumentFile, DocumentFile.version_id == DocumentVersion.id)
-                    .where(
-                        DocumentFile.superseded_at.is_(None),
-                        DocumentFile.branded_as.is_not(None),
-                    )
-                ).all()
-                if brandable(f.role, f.media_type) and f.branded_as != designation_of(doc, _v)
+                (doc.matter_id, doc.bates_begin, doc.id, version.id)
+                for doc, version, f in rows
+                if brandable(f.role, f.media_type) and f.branded_as != designation_of(doc, version)
             }
         )
     done, failed = 0, []
-    for matter_id, doc_id, bates in stale_docs:
+    for matter_id, bates, doc_id, version_id in stale:
         try:
-            done += rebrand(rt, matter_id, [doc_id])
+            done += rebrand_versions(rt, matter_id, [(doc_id, version_id)], retry=True)
         except BrandingFailed:
             failed.append(bates)
-    return RebrandReport(done, failed)
+    return RebrandReport(done, sorted(set(failed)))
 
 
-def _rebrand_version(rt: Runtime, matter_id: int, doc_id: int, version_id: int) -> int:
-    edition = _stage(rt, matter_id, doc_id, version_id)
+def failed_before(doc: Document, version: DocumentVersion, files: Sequence[DocumentFile]) -> bool:
+    """Whether re-branding the version for the designation it has now failed already."""
+    want = designation_of(doc, version)
+    return any(f.brand_failed == want for f in files if f.superseded_at is None)
+
+
+def _rebrand_version(
+    rt: Runtime, matter_id: int, doc_id: int, version_id: int, *, retry: bool
+) -> int:
+    try:
+        edition = _stage(rt, matter_id, doc_id, version_id, retry=retry)
+    except BrandingFailed as failed:
+        _record_failure(rt, matter_id, doc_id, version_id, failed)
+        raise
     if edition is None:
         return 0
     try:
@@ -171,12 +198,26 @@ def _rebrand_version(rt: Runtime, matter_id: int, doc_id: int, version_id: int) 
         raise
 
 
-def _stage(rt: Runtime, matter_id: int, doc_id: int, version_id: int) -> _Edition | None:
+def _stage(
+    rt: Runtime, matter_id: int, doc_id: int, version_id: int, *, retry: bool
+) -> _Edition | None:
     with rt.db.session() as session:
         matter = session.get_one(Matter, matter_id)
         doc = session.get_one(Document, doc_id)
         version = session.get_one(DocumentVersion, version_id)
         want = designation_of(doc, version)
+        current = list(
+            session.scalars(
+                select(DocumentFile).where(
+                    DocumentFile.version_id == version_id, DocumentFile.superseded_at.is_(None)
+                )
+            )
+        )
+        if not retry and failed_before(doc, version, current):
+            raise BrandingFailed(
+                f"{doc.bates_begin}: its pages cannot carry the legend of {want} (tried "
+                "before); the operator's `pogw storage rebrand` tries again"
+            )
         produced = _as_produced(session, version_id)
         pages = [f for f in produced if brandable(f.role, f.media_type) and f.branded_as]
         if not pages:
@@ -184,11 +225,14 @@ def _stage(rt: Runtime, matter_id: int, doc_id: int, version_id: int) -> _Editio
         if all(f.branded_as == want for f in pages):
             return _Edition(version_id, want, [], restore=True)
         legend_of = legends(rt.policies.for_matter(session, matter_id).policy.tiers)
+        # the day of the change where the court sits (made at once after it: see
+        # rebrand_after_change)
+        on = rt.now().astimezone(ZoneInfo(matter.court_timezone)).date().isoformat()
         try:
-            text = band_text(
+            lines = band_text(
                 legend_for(legend_of, want),
                 legend_for(legend_of, pages[0].branded_as or want),
-                rt.now().date().isoformat(),
+                on,
             )
         except PdfRefused as exc:
             raise BrandingFailed(f"{doc.bates_begin}: {exc.reason}") from None
@@ -200,7 +244,7 @@ def _stage(rt: Runtime, matter_id: int, doc_id: int, version_id: int) -> _Editio
     try:
         for f, readable in zip(pages, keys, strict=True):
             with open_plaintext(rt, readable) as handle:
-                data = band_file(handle, role=f.role, text=text)
+                data = band_file(handle, role=f.role, lines=lines)
             place = Place(doc.uid, version.uid, f.role, f.page_no)
             stored = store_file(rt, matter, mkey, place, iter([data]), binding)
             staged.append((f, stored, place))
@@ -296,6 +340,39 @@ def _commit(rt: Runtime, matter_id: int, doc_id: int, edition: _Edition) -> int:
 
 class _Moved(Exception):
     pass
+
+
+def _record_failure(
+    rt: Runtime, matter_id: int, doc_id: int, version_id: int, failed: BrandingFailed
+) -> None:
+    """Mark the version's current page files as failed for the designation it has now,
+    and audit it (no side, as a re-brand): the next request is refused without trying."""
+    with rt.transaction() as session:
+        doc = session.get_one(Document, doc_id, with_for_update=True, populate_existing=True)
+        version = session.get_one(DocumentVersion, version_id, populate_existing=True)
+        want = designation_of(doc, version)
+        files = session.scalars(
+            select(DocumentFile).where(
+                DocumentFile.version_id == version_id, DocumentFile.superseded_at.is_(None)
+            )
+        )
+        marked = [f for f in files if brandable(f.role, f.media_type) and f.brand_failed != want]
+        if not marked:
+            return  # recorded already (or by a request racing this one)
+        for f in marked:
+            f.brand_failed = want
+        rt.audit(
+            session,
+            tag=Tag.VERSION_REBRANDED,
+            outcome=Outcome.DENIED,
+            actor=SYSTEM,
+            matter_id=matter_id,
+            side_party_id=None,
+            document_id=doc.id,
+            bates=doc.bates_begin,
+            reason=failed.message[:300],
+            details={"version": version.kind, "to": want},
+        )
 
 
 def _next_edition(session: Session, version_id: int) -> int:

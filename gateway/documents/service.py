@@ -12,6 +12,7 @@ from gateway.accounts.models import User
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.vocabulary import Action, State
 from gateway.documents.models import Document, DocumentVersion, Production
+from gateway.documents.natives import kind_of, pageless_native
 from gateway.documents.versions import (
     designation_of,
     files_of,
@@ -22,6 +23,8 @@ from gateway.documents.versions import (
 from gateway.documents.visibility import (
     DOWNLOAD,
     LIST,
+    NATIVE,
+    PAGES,
     VIEW,
     described_clause,
     facts_of,
@@ -208,6 +211,7 @@ def _serialize_many(
     viewable = _ids_where(session, ids, visible_clause(access, VIEW))
     described = _ids_where(session, ids, described_clause(access))
     downloadable = _ids_where(session, ids, visible_clause(access, DOWNLOAD))
+    pageable = _ids_where(session, ids, visible_clause(access, PAGES))
     seeable = visible_versions(session, access, viewable, VIEW)
     families = _family_members(session, access, {d.family_id for d in rows})
     volumes = dict(
@@ -236,6 +240,7 @@ def _serialize_many(
             family_members=families.get(d.family_id, []),
             can_view=d.id in viewable,
             can_download=d.id in downloadable,
+            can_view_pages=d.id in pageable,
             described=d.id in described,
             versions=[v.kind for v in seeable.get(d.id, [])],
             served=next(iter(seeable.get(d.id, [])), None),
@@ -257,6 +262,7 @@ def serialize(
     versions: list[str] | None = None,
     served: DocumentVersion | None = None,
     described: bool | None = None,
+    can_view_pages: bool = False,
 ) -> dict[str, Any]:
     """``described``: whether the document's description (title, custodian, file name,
     date) is shown; by default wherever it may be viewed. A user who may see only a
@@ -276,6 +282,8 @@ def serialize(
         "family": {"id": doc.family_id, "members": family_members},
         "can_view": can_view,
         "can_download": can_download,
+        # the pages, shown one at a time as watermarked images (never the file)
+        "can_view_pages": can_view_pages,
         # the kinds of version the caller may see, most complete first
         "versions": list(versions or []),
     }
@@ -405,6 +413,7 @@ def get_document(
                 }
                 for f in files_of(session, version)
             ]
+            item.update(_native(session, access, doc, version))
         rt.audit(
             session,
             tag=Tag.DOCUMENT_VIEW,
@@ -415,6 +424,19 @@ def get_document(
             **access.audit_kwargs(),
         )
         return item
+
+
+def _native(
+    session: Session, access: MatterAccess, doc: Document, version: DocumentVersion
+) -> dict[str, Any]:
+    """For a native without pages (a spreadsheet, an e-mail file): what it is, and whether
+    a download of it hands it over or serves its slip sheet."""
+    native = pageless_native(files_of(session, version))
+    if native is None:
+        return {}
+    allowed = served_version(session, access, doc, NATIVE)
+    given = allowed is not None and allowed.id == version.id
+    return {"native": {"file_name": native.file_name, "kind": kind_of(native), "given": given}}
 
 
 def list_productions(

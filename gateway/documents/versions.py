@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session, aliased
 from gateway.authz.vocabulary import VersionKind
 from gateway.db import batches
 from gateway.documents.models import Document, DocumentFile, DocumentVersion
-from gateway.documents.visibility import completeness, version_clause
+from gateway.documents.visibility import Actions, completeness, version_clause
 from gateway.matters.service import MatterAccess
 
 
 def served_version(
-    session: Session, access: MatterAccess, doc: Document, action: str
+    session: Session, access: MatterAccess, doc: Document, action: Actions
 ) -> DocumentVersion | None:
     """The most complete version of ``doc`` the user may ``action``, or None."""
     version = aliased(DocumentVersion)
@@ -35,7 +35,7 @@ def served_version(
 
 
 def served_versions(
-    session: Session, access: MatterAccess, doc_ids: Iterable[int], action: str
+    session: Session, access: MatterAccess, doc_ids: Iterable[int], action: Actions
 ) -> dict[int, DocumentVersion]:
     """``served_version`` for many documents in one query."""
     found = visible_versions(session, access, doc_ids, action)
@@ -43,7 +43,7 @@ def served_versions(
 
 
 def visible_versions(
-    session: Session, access: MatterAccess, doc_ids: Iterable[int], action: str
+    session: Session, access: MatterAccess, doc_ids: Iterable[int], action: Actions
 ) -> dict[int, list[DocumentVersion]]:
     """Every version of each document the user may ``action``, most complete first."""
     ids = sorted(set(doc_ids))

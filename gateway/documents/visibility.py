@@ -23,6 +23,24 @@ from gateway.matters.service import MatterAccess
 LIST = str(Action.DOCUMENT_LIST)
 VIEW = str(Action.DOCUMENT_VIEW)
 DOWNLOAD = str(Action.DOCUMENT_DOWNLOAD)
+RENDER = str(Action.DOCUMENT_RENDER)
+NATIVE = str(Action.DOCUMENT_DOWNLOAD_NATIVE)
+# the pages are shown to whoever may render them or download the document
+PAGES = (RENDER, DOWNLOAD)
+
+# one action, or several of which any suffices
+Actions = str | tuple[str, ...]
+
+
+def allowed_for(access: MatterAccess, action: Actions) -> frozenset[tuple[str, ...]]:
+    """The (relation, clearance, designation, state, presented) for which the user may
+    ``action`` (any one of them, if several)."""
+    if isinstance(action, str):
+        return access.grants.for_action(action)
+    found: frozenset[tuple[str, ...]] = frozenset()
+    for one in action:
+        found |= access.grants.for_action(one)
+    return found
 
 
 def relation_expr(access: MatterAccess) -> ColumnElement[str]:
@@ -127,12 +145,12 @@ def _condition(
 
 
 def visible_clause(
-    access: MatterAccess, action: str, kinds: Sequence[str] | None = None
+    access: MatterAccess, action: Actions, kinds: Sequence[str] | None = None
 ) -> ColumnElement[bool]:
     """Documents of which the user may ``action`` at least one version: the original, on
     the document's own designation and state, or another version (of ``kinds``, if given)
     on its own."""
-    allowed = access.grants.for_action(action)
+    allowed = allowed_for(access, action)
     if not allowed:
         return false()
     version = aliased(DocumentVersion)
@@ -186,12 +204,12 @@ COMPLETENESS = {kind: rank for rank, kind in enumerate(str(k) for k in VersionKi
 
 
 def version_clause(
-    access: MatterAccess, action: str, version: type[DocumentVersion]
+    access: MatterAccess, action: Actions, version: type[DocumentVersion]
 ) -> ColumnElement[bool]:
     """Versions (rows of ``version``, of documents joined as ``Document``) the user may
     ``action``: the original by the document's designation and state, the others by their
     own."""
-    allowed = access.grants.for_action(action)
+    allowed = allowed_for(access, action)
     if not allowed:
         return false()
     original, alternate = _version_conditions(access, allowed, version)

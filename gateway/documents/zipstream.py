@@ -8,18 +8,18 @@ Java's ``ZipInputStream`` refuses a STORED entry that defers its sizes to a data
 descriptor, which is what a plain streaming ``zipfile`` writes. ZIP64 records are written
 only where a size, an offset or the member count needs them.
 
-A member whose size is not known before it is written (a PDF served with its forensic
-mark, whose bytes exist only as they are sent) is DEFLATED, its sizes and CRC-32 in a data
-descriptor after the data: Java's ``ZipInputStream`` reads that (a DEFLATED entry ends
-where its compressed data does), while a STORED one with a data descriptor it refuses. The
-archive's length is then not known up front, so no ``Content-Length``.
+When some size or CRC is unknown (files stored before they were recorded, or a member whose
+bytes are transformed per download, such as a watermarked PDF), :func:`stream_zip` writes the
+known members as above and DEFLATES the others, with a data descriptor after their data:
+Java reads a data descriptor only after a DEFLATED entry, and only in its 32-bit form, so
+such a member must stay under 4 GiB.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,8 +28,6 @@ _MAX16 = 0xFFFF
 _UTF8 = 0x0800  # general purpose flag: the name is UTF-8
 _MADE_BY_UNIX = 3 << 8
 _FILE_MODE = 0o100644 << 16  # a regular file, rw-r--r--
-_DEFERRED = 0x0008  # general purpose flag: sizes and CRC-32 follow the data
-_STORED, _DEFLATED = 0, 8
 
 
 @dataclass(frozen=True)
@@ -61,35 +59,6 @@ class _Entry:
         assert self.member.size is not None
         return self.member.size
 
-    def record(self) -> _Record:
-        assert self.member.crc32 is not None
-        return _Record(
-            self.name,
-            self.flags,
-            self.dos_time,
-            self.dos_date,
-            _STORED,
-            self.member.crc32,
-            self.size,
-            self.size,
-            self.offset,
-        )
-
-
-@dataclass(frozen=True)
-class _Record:
-    """A member as the central directory lists it, once it is written."""
-
-    name: bytes
-    flags: int
-    dos_time: int
-    dos_date: int
-    method: int
-    crc32: int
-    compressed: int
-    size: int
-    offset: int
-
 
 class KnownZip:
     """An archive whose every member's size and CRC-32 are known: its length is too."""
@@ -102,7 +71,7 @@ class KnownZip:
             entry = _entry(member, unique_name(member.name, names), offset)
             self.entries.append(entry)
             offset += len(entry.local) + entry.size
-        self.tail = _central_directory([e.record() for e in self.entries], offset)
+        self.tail = _directory([_stored(e) for e in self.entries], offset)
         self.size = offset + len(self.tail)
 
     def stream(self) -> Iterator[bytes]:
@@ -149,12 +118,12 @@ def _entry(member: Member, name: str, offset: int) -> _Entry:
     return _Entry(member, encoded, flags, dos_time, dos_date, offset, local)
 
 
-def _central_directory(entries: list[_Record], start: int) -> bytes:
-    records = b"".join(_central(entry) for entry in entries)
-    end = start + len(records)
-    zip64 = len(entries) >= _MAX16 or start >= _MAX32 or len(records) >= _MAX32
+def _end_records(count: int, records: int, start: int) -> bytes:
+    """The end of central directory record, after a ZIP64 one where a count, the
+    directory's size or its offset needs it."""
+    end = start + records
     tail = b""
-    if zip64:
+    if count >= _MAX16 or start >= _MAX32 or records >= _MAX32:
         tail = struct.pack(
             "<IQHHIIQQQQ",
             0x06064B50,
@@ -163,57 +132,30 @@ def _central_directory(entries: list[_Record], start: int) -> bytes:
             45,
             0,
             0,
-            len(entries),
-            len(entries),
-            len(records),
+            count,
+            count,
+            records,
             start,
         ) + struct.pack("<IIQI", 0x07064B50, 0, end, 1)
-    count = min(len(entries), _MAX16)
+    short = min(count, _MAX16)
     eocd = struct.pack(
-        "<IHHHHIIH",
-        0x06054B50,
-        0,
-        0,
-        count,
-        count,
-        min(len(records), _MAX32),
-        min(start, _MAX32),
-        0,
+        "<IHHHHIIH", 0x06054B50, 0, 0, short, short, min(records, _MAX32), min(start, _MAX32), 0
     )
-    return records + tail + eocd
+    return tail + eocd
 
 
-def _central(entry: _Record) -> bytes:
-    size, compressed, offset = entry.size, entry.compressed, entry.offset
-    big = size >= _MAX32 or compressed >= _MAX32
-    fields = [size, compressed] if big else []
-    if offset >= _MAX32:
-        fields.append(offset)
-    extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
-    needed = 45 if extra else 20
-    return (
-        struct.pack(
-            "<IHHHHHHIIIHHHHHII",
-            0x02014B50,
-            _MADE_BY_UNIX | needed,
-            needed,
-            entry.flags,
-            entry.method,
-            entry.dos_time,
-            entry.dos_date,
-            entry.crc32,
-            _MAX32 if big else compressed,
-            _MAX32 if big else size,
-            len(entry.name),
-            len(extra),
-            0,
-            0,
-            0,
-            _FILE_MODE,
-            min(offset, _MAX32),
-        )
-        + entry.name
-        + extra
+def _stored(entry: _Entry) -> _Written:
+    assert entry.member.crc32 is not None
+    return _Written(
+        entry.name,
+        entry.flags,
+        0,
+        entry.dos_time,
+        entry.dos_date,
+        entry.member.crc32,
+        entry.size,
+        entry.size,
+        entry.offset,
     )
 
 
@@ -241,14 +183,36 @@ def _dos(moment: datetime) -> tuple[int, int]:
     return time, date
 
 
-# --- when some sizes are not known -------------------------------------------------------
+# --- when some sizes are not known ------------------------------------------------------
+
+
+class DeferredTooLarge(RuntimeError):
+    """A member whose size was not known before writing reached 4 GiB: its data descriptor
+    would need ZIP64, which Java's ZipInputStream misreads, so the stream is cut instead."""
+
+
+@dataclass
+class _Written:
+    """A member once written: what its central directory record says."""
+
+    name: bytes
+    flags: int
+    method: int
+    dos_time: int
+    dos_date: int
+    crc32: int
+    compressed: int
+    size: int
+    offset: int
 
 
 def stream_zip(members: Iterable[Member]) -> Iterator[bytes]:
-    """Members of known size and CRC-32 STORED with them in their headers, the others
-    DEFLATED with a data descriptor; the central directory at the end lists them all."""
+    """Members whose size and CRC-32 are known are STORED with them in the local header; the
+    others (a file stored before its CRC was recorded, or bytes transformed per download)
+    are DEFLATED, with a data descriptor after the data, which every reader, Java's
+    ZipInputStream included, takes for a DEFLATED entry (never for a STORED one)."""
     names: set[str] = set()
-    records: list[_Record] = []
+    written: list[_Written] = []
     offset = 0
     for member in members:
         name = unique_name(member.name, names)
@@ -256,56 +220,88 @@ def stream_zip(members: Iterable[Member]) -> Iterator[bytes]:
             entry = _entry(member, name, offset)
             yield entry.local
             yield from _checked(entry)
-            records.append(entry.record())
+            done = _stored(entry)
             offset += len(entry.local) + entry.size
-            continue
-        record = yield from _deflated(member, name, offset)
-        records.append(record)
-        offset = record.offset + record.compressed + _LOCAL_FIXED + len(record.name) + 16
-    yield _central_directory(records, offset)
+        else:
+            done = _Written(name.encode("utf-8"), 0, 8, 0, 0, 0, 0, 0, offset)
+            for chunk in _deferred(member, name, done):
+                offset += len(chunk)
+                yield chunk
+        written.append(done)
+    yield _directory(written, offset)
 
 
-_LOCAL_FIXED = 30  # a local header without its name and extra field
-
-
-def _deflated(member: Member, name: str, offset: int) -> Generator[bytes, None, _Record]:
-    encoded = name.encode("utf-8")
-    flags = _DEFERRED | (0 if name.isascii() else _UTF8)
-    dos_time, dos_date = _dos(member.modified)
+def _deferred(member: Member, name: str, done: _Written) -> Iterator[bytes]:
+    done.flags = 0x08 | (0 if name.isascii() else _UTF8)
+    done.dos_time, done.dos_date = _dos(member.modified)
     yield (
         struct.pack(
             "<IHHHHHIIIHH",
             0x04034B50,
             20,
-            flags,
-            _DEFLATED,
-            dos_time,
-            dos_date,
+            done.flags,
+            8,
+            done.dos_time,
+            done.dos_date,
             0,
             0,
             0,
-            len(encoded),
+            len(done.name),
             0,
         )
-        + encoded
+        + done.name
     )
-    squeeze = zlib.compressobj(6, zlib.DEFLATED, -15)
-    crc = size = compressed = 0
+    squeeze = zlib.compressobj(1, zlib.DEFLATED, -15)
     for chunk in member.chunks():
-        crc = zlib.crc32(chunk, crc)
-        size += len(chunk)
-        out = squeeze.compress(chunk)
-        if out:
-            compressed += len(out)
-            yield out
-    out = squeeze.flush()
-    compressed += len(out)
-    yield out
-    if size >= _MAX32 or compressed >= _MAX32:
-        # the descriptor's 32-bit fields cannot say it: cut rather than mislabel it
-        raise MemberMismatch(f"{member.name}: 4 GiB or more, too large for this archive")
-    yield struct.pack("<IIII", 0x08074B50, crc, compressed, size)
-    return _Record(encoded, flags, dos_time, dos_date, _DEFLATED, crc, compressed, size, offset)
+        done.crc32 = zlib.crc32(chunk, done.crc32)
+        done.size += len(chunk)
+        if done.size >= _MAX32:
+            raise DeferredTooLarge(f"{member.name}: 4 GiB or more of transformed data")
+        packed = squeeze.compress(chunk)
+        done.compressed += len(packed)
+        if packed:
+            yield packed
+    tail = squeeze.flush()
+    done.compressed += len(tail)
+    yield tail
+    yield struct.pack("<IIII", 0x08074B50, done.crc32, done.compressed, done.size)
+
+
+def _directory(written: list[_Written], start: int) -> bytes:
+    records = b"".join(_record(w) for w in written)
+    return records + _end_records(len(written), len(records), start)
+
+
+def _record(w: _Written) -> bytes:
+    fields = [w.size, w.compressed] if w.size >= _MAX32 else []
+    if w.offset >= _MAX32:
+        fields.append(w.offset)
+    extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
+    needed = 45 if extra else 20
+    return (
+        struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50,
+            _MADE_BY_UNIX | needed,
+            needed,
+            w.flags,
+            w.method,
+            w.dos_time,
+            w.dos_date,
+            w.crc32,
+            min(w.compressed, _MAX32) if w.size < _MAX32 else _MAX32,
+            min(w.size, _MAX32),
+            len(w.name),
+            len(extra),
+            0,
+            0,
+            0,
+            _FILE_MODE,
+            min(w.offset, _MAX32),
+        )
+        + w.name
+        + extra
+    )
 
 
 def unique_name(name: str, taken: set[str]) -> str:

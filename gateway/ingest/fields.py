@@ -45,7 +45,7 @@ FIELD_ALIASES: Mapping[str, tuple[str, ...]] = {
     "to": ("RECIPIENTS", "TO", "EMAILTO"),
     "cc": ("CC", "EMAILCC"),
     "bcc": ("BCC", "EMAILBCC"),
-    "date": ("DATESENT", "DATE", "SENTDATE"),
+    "date": ("DATESENT", "DATE", "SENTDATE", "DOCDATE"),
     "native": ("NATIVELINK", "NATIVE", "NATIVEPATH", "NATIVEFILE"),
     # EXTRACTEDTEXT holds a path in some exports and the text itself in others: see
     # text_is_inline; the TEXT role's other names always hold a path

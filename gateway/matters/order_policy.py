@@ -285,7 +285,12 @@ def _receiving_side_opens_replaced_originals(authorizer: Authorizer) -> list[str
     """``replaced`` is an original a ruling withheld in part: only the party that produced
     or designated it and the court may open it (the receiving side gets the redacted
     version), whatever a matter's order says."""
-    opening = {str(Action.DOCUMENT_VIEW), str(Action.DOCUMENT_DOWNLOAD)}
+    opening = {
+        str(Action.DOCUMENT_VIEW),
+        str(Action.DOCUMENT_DOWNLOAD),
+        str(Action.DOCUMENT_RENDER),
+        str(Action.DOCUMENT_DOWNLOAD_NATIVE),
+    }
     own = {str(Relation.PRODUCER), str(Relation.DESIGNATOR)}
     problems = []
     for role in sorted(set(Role) - {Role.COURT}):

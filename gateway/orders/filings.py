@@ -27,6 +27,7 @@ from gateway.authz.vocabulary import Action, Disposition, Role, State, VersionKi
 from gateway.designations import PUBLIC
 from gateway.documents.content import bindings, rebind
 from gateway.documents.models import Document, DocumentVersion
+from gateway.documents.rebranding import rebrand_after_change
 from gateway.documents.service import find_document, refuse_hidden
 from gateway.documents.versions import designation_of, is_original
 from gateway.documents.visibility import LIST, VIEW, version_clause, visible_clause
@@ -68,11 +69,15 @@ def file_with_court(
             if filed is None:
                 # the same words whether the version is missing or hidden from the filer
                 raise NotFound(f"{doc.bates_begin}: no such version that you may file")
-            return _file(rt, session, access, doc, filed, how, docket, filed_at, deadline)
+            result = _file(rt, session, access, doc, filed, how, docket, filed_at, deadline)
         except GatewayError as error:
             raise refused(
                 access, Tag.FILING_RECORDED, error, document_id=doc.id, bates=doc.bates_begin
             ) from None
+        changed = [doc.id]
+    # a filing in public makes a version PUBLIC: its pages carry that from now on
+    rebrand_after_change(rt, matter_id, changed)
+    return result
 
 
 def _disposition(value: Any) -> Disposition:

@@ -35,7 +35,6 @@ from gateway.documents.content import (
 from gateway.documents.models import Document, DocumentFile, DocumentVersion
 from gateway.documents.rebranding import rebrand_after_change
 from gateway.documents.service import find_document, refuse_hidden
-from gateway.documents.versions import files_of
 from gateway.documents.visibility import LIST, visible_clause
 from gateway.errors import Forbidden, GatewayError, Invalid
 from gateway.matters.permissions import require
@@ -147,7 +146,14 @@ def _source(
     )
     if version is None:
         raise Invalid(f"from: {doc.bates_begin} has no {kind} version")
-    for f in files_of(session, version):
+    # the file as produced (edition 0), not a later edition with a re-designation's band:
+    # the redacted version is branded for its own designation once it is made
+    produced = session.scalars(
+        select(DocumentFile)
+        .where(DocumentFile.version_id == version.id, DocumentFile.edition == 0)
+        .order_by(DocumentFile.id)
+    )
+    for f in produced:
         if f.role == "native" and f.media_type == "application/pdf":
             return version, f
     raise Invalid(f"from: the {kind} version of {doc.bates_begin} is not stored as one PDF")

@@ -37,8 +37,13 @@ from gateway.orders.notices import deliver_outbox, notify
 from gateway.orders.refusals import refused
 from gateway.runtime import Runtime
 
-# what a person may hold of a document: a view shows its metadata, a download its content
-HOLDING_TAGS = {str(Tag.DOCUMENT_VIEW): "viewed", str(Tag.DOCUMENT_DOWNLOAD): "downloaded"}
+# what a person may hold of a document: a view shows its metadata, a page view its pages
+# (as images, one at a time), a download its content
+HOLDING_TAGS = {
+    str(Tag.DOCUMENT_VIEW): "viewed",
+    str(Tag.DOCUMENT_PAGE_VIEW): "was shown pages",
+    str(Tag.DOCUMENT_DOWNLOAD): "downloaded",
+}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import BinaryIO
 
 import pikepdf
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from gateway.pdf.marks import ascii_text as _ascii
@@ -33,9 +33,9 @@ from gateway.pdf.opening import DEFAULT_LIMITS, Limits, PdfRefused, open_pdf
 FONT = "Helvetica-Bold"
 SIZE = 9.0  # points
 MARGIN = 18.0  # from the visible edge, points
-BAND = 22.0  # the re-designation band's height, points
+BAND = 30.0  # the re-designation band's height (two lines), points
 PAD = 2.0
-_FONT_NAME = pikepdf.Name("/PogwBrand")
+_FONT_NAME = "/PogwBrand"
 
 
 @dataclass(frozen=True)
@@ -58,33 +58,82 @@ def brand_pdf(
         _check_count(pdf, len(pages))
         for page, brand in zip(pdf.pages, pages, strict=True):
             box, rotate = _visible(page)
-            ops = []
-            if brand.legend:
-                ops.append(_label(box, rotate, _ascii(brand.legend), right=False))
-            ops.append(_label(box, rotate, _ascii(brand.bates), right=True))
-            _append(pdf, page, "".join(ops))
+            _, _, width, _ = _display(box, rotate)
+            font = _append_font(page)
+            ops = _corner_labels(width, _ascii(brand.legend), _ascii(brand.bates), font)
+            _append(pdf, page, _in_display(box, rotate, ops))
         pdf.save(out, deterministic_id=True)
 
 
-def band_pdf(source: BinaryIO, text: str, out: BinaryIO, limits: Limits = DEFAULT_LIMITS) -> None:
+def band_pdf(
+    source: BinaryIO, lines: Sequence[str], out: BinaryIO, limits: Limits = DEFAULT_LIMITS
+) -> None:
     """Write ``source`` to ``out`` with a band of ``BAND`` points added above each page (as
-    a reader sees it), carrying ``text``; the page's own content is not covered."""
+    a reader sees it), carrying ``lines`` (at most two); the page's content is not covered."""
+    texts = [_ascii(line) for line in lines][:2]
     with open_pdf(source, limits) as pdf:
-        line = _ascii(text)
         for page in pdf.pages:
             _, rotate = _visible(page)
             _grow(page, rotate)
             grown, _ = _visible(page)
-            x0, y0, x1, y1 = _display(grown, rotate)
-            width, height = x1 - x0, y1 - y0
-            fill = f"1 1 1 rg 0 {height - BAND:.2f} {width:.2f} {BAND:.2f} re f "
-            rule = f"0 0 0 RG 0.5 w 0 {height - BAND:.2f} m {width:.2f} {height - BAND:.2f} l S "
-            text_op = (
-                f"0 0 0 rg BT {_FONT_NAME} {SIZE} Tf {MARGIN:.2f} "
-                f"{height - BAND + (BAND - SIZE) / 2 + 1:.2f} Td {_pdf_string(line)} Tj ET "
-            )
-            _append(pdf, page, _in_display(grown, rotate, fill + rule + text_op))
+            _, _, width, height = _display(grown, rotate)
+            font = _append_font(page)
+            base = height - BAND
+            ops = [
+                f"1 1 1 rg 0 {base:.2f} {width:.2f} {BAND:.2f} re f ",
+                f"0 0 0 RG 0.5 w 0 {base:.2f} m {width:.2f} {base:.2f} l S ",
+            ]
+            for index, text in enumerate(texts):
+                size = _fitting(text, width - 2 * MARGIN, SIZE)
+                y = base + BAND - (index + 1) * (SIZE + 3) - 1
+                ops.append(_text(font, size, MARGIN, y, text))
+            _append(pdf, page, _in_display(grown, rotate, "".join(ops)))
         pdf.save(out, deterministic_id=True)
+
+
+MIN_SIZE = 5.0  # points: the smallest a label is shrunk to before it is stacked
+GAP = 12.0  # points between the legend and the Bates number
+
+
+def _fitting(text: str, room: float, size: float) -> float:
+    """``size``, or the size at which ``text`` fits in ``room`` points (not below MIN_SIZE)."""
+    width = stringWidth(text, FONT, size)
+    if width <= room or width == 0:
+        return size
+    return max(MIN_SIZE, size * room / width)
+
+
+def _corner_labels(width: float, legend: str, bates: str, font: str) -> str:
+    """The legend bottom left and the Bates number bottom right, each on a white ground;
+    shrunk to fit side by side, and stacked (legend above) if even that does not fit."""
+    room = width - 2 * MARGIN
+    together = f"{legend}{' ' if legend else ''}{bates}"
+    size = _fitting(together, room - (GAP if legend else 0), SIZE)
+    side_by_side = stringWidth(together, FONT, size) + (GAP if legend else 0) <= room or not legend
+    if side_by_side:
+        ops = _label(font, size, width - MARGIN - stringWidth(bates, FONT, size), MARGIN, bates)
+        if legend:
+            ops += _label(font, size, MARGIN, MARGIN, legend)
+        return ops
+    bates_size = _fitting(bates, room, SIZE)
+    legend_size = _fitting(legend, room, SIZE)
+    x = width - MARGIN - stringWidth(bates, FONT, bates_size)
+    return _label(font, bates_size, x, MARGIN, bates) + _label(
+        font, legend_size, MARGIN, MARGIN + bates_size + 2 * PAD + 3, legend
+    )
+
+
+def _label(font: str, size: float, x: float, y: float, text: str) -> str:
+    width = stringWidth(text, FONT, size)
+    ground = (
+        f"1 1 1 rg {x - PAD:.2f} {y - PAD - 2:.2f} {width + 2 * PAD:.2f} "
+        f"{size + 2 * PAD + 1:.2f} re f "
+    )
+    return ground + _text(font, size, x, y, text)
+
+
+def _text(font: str, size: float, x: float, y: float, text: str) -> str:
+    return f"0 0 0 rg BT /{font} {size:.2f} Tf {x:.2f} {y:.2f} Td {_pdf_string(text)} Tj ET "
 
 
 def _check_count(pdf: pikepdf.Pdf, expected: int) -> None:
@@ -130,19 +179,6 @@ def _in_display(box: tuple[float, float, float, float], rotate: int, ops: str) -
     return f"q {_matrix(box, rotate)}{ops}Q\n"
 
 
-def _label(box: tuple[float, float, float, float], rotate: int, text: str, *, right: bool) -> str:
-    _, _, width, _ = _display(box, rotate)
-    text_width = stringWidth(text, FONT, SIZE)
-    x = width - MARGIN - text_width if right else MARGIN
-    y = MARGIN
-    ground = (
-        f"1 1 1 rg {x - PAD:.2f} {y - PAD - 2:.2f} {text_width + 2 * PAD:.2f} "
-        f"{SIZE + 2 * PAD + 1:.2f} re f "
-    )
-    ink = f"0 0 0 rg BT {_FONT_NAME} {SIZE} Tf {x:.2f} {y:.2f} Td {_pdf_string(text)} Tj ET "
-    return _in_display(box, rotate, ground + ink)
-
-
 def _grow(page: pikepdf.Page, rotate: int) -> None:
     """Extend the page's MediaBox and CropBox by ``BAND`` on the side a reader sees on top."""
     for key in ("/MediaBox", "/CropBox"):
@@ -162,23 +198,39 @@ def _grow(page: pikepdf.Page, rotate: int) -> None:
         page.obj[key] = pikepdf.Array([x0, y0, x1, y1])
 
 
-def _append(pdf: pikepdf.Pdf, page: pikepdf.Page, ops: str) -> None:
+def _append_font(page: pikepdf.Page) -> str:
+    """Helvetica-Bold in the page's resources under a name the page does not use yet."""
     resources = page.obj.get("/Resources")
     if resources is None:
         resources = page.obj.Resources = pikepdf.Dictionary()
     fonts = resources.get("/Font")
     if fonts is None:
         fonts = resources.Font = pikepdf.Dictionary()
-    fonts[_FONT_NAME] = pikepdf.Dictionary(
+    name, n = _FONT_NAME, 0
+    while name in fonts:
+        n += 1
+        name = f"{_FONT_NAME}{n}"
+    fonts[name] = pikepdf.Dictionary(
         Type=pikepdf.Name.Font,
         Subtype=pikepdf.Name.Type1,
         BaseFont=pikepdf.Name("/" + FONT),
         Encoding=pikepdf.Name.WinAnsiEncoding,
     )
-    # the page's own content (not decoded, not rewritten) wrapped in q/Q, so that a
-    # graphics state it leaves set cannot move ours
-    page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
-    page.contents_add(pikepdf.Stream(pdf, b"\nQ\n" + ops.encode("latin-1")))
+    return name.lstrip("/")
+
+
+def _append(pdf: pikepdf.Pdf, page: pikepdf.Page, ops: str) -> None:
+    """Our marks after the page's own content (neither decoded into new bytes nor
+    rewritten), in a graphics state of their own: as many ``q`` before it as its content
+    pops beyond what it pushes, as many ``Q`` after it as it leaves pushed."""
+    depth = lowest = 0
+    for instruction in pikepdf.parse_content_stream(page, "q Q"):
+        depth += 1 if str(instruction.operator) == "q" else -1
+        lowest = min(lowest, depth)
+    pushes = 1 - lowest
+    page.contents_add(pikepdf.Stream(pdf, b"q " * pushes + b"\n"), prepend=True)
+    pops = pushes + depth
+    page.contents_add(pikepdf.Stream(pdf, b"\n" + b"Q " * pops + b"\n" + ops.encode("latin-1")))
 
 
 def _pdf_string(text: str) -> str:
@@ -192,41 +244,64 @@ def _pdf_string(text: str) -> str:
 def brand_image(data: bytes, brand: PageBrand) -> bytes:
     """A page image (TIFF, PNG, JPEG) with the Bates number and legend burned in, in its
     own format; PdfRefused if it cannot be read."""
-    image, fmt, dpi = _open_image(data)
+    page = _open_image(data)
+    image = page.image
     draw = ImageDraw.Draw(image)
-    font, margin = _image_font(dpi), round(MARGIN / 72 * dpi)
+    margin_x, margin_y = round(MARGIN / 72 * page.dpi[0]), round(MARGIN / 72 * page.dpi[1])
+    room = image.width - 2 * margin_x
+    legend, bates = _ascii(brand.legend), _ascii(brand.bates)
+    font = _fitted_font(draw, f"{legend}    {bates}" if legend else bates, room, page.dpi[1])
     ink, ground = _inks(image)
-    for text, right in ((_ascii(brand.legend), False), (_ascii(brand.bates), True)):
-        if not text:
-            continue
-        left, top, r, bottom = draw.textbbox((0, 0), text, font=font)
-        w, h = r - left, bottom - top
-        x = image.width - margin - w if right else margin
-        y = image.height - margin - h
-        pad = max(2, round(PAD / 72 * dpi))
-        draw.rectangle((x - pad, y - pad, x + w + pad, y + h + pad), fill=ground)
-        draw.text((x - left, y - top), text, font=font, fill=ink)
-    return _save_image(image, fmt, dpi)
+    pad = max(2, round(PAD / 72 * page.dpi[1]))
+    bottom = float(image.height - margin_y)
+    bates_box = _ink_box(draw, bates, font)
+    placed = [(bates, image.width - margin_x - bates_box[0], bottom - bates_box[1], font)]
+    if legend:
+        legend_font = font
+        legend_box = _ink_box(draw, legend, font)
+        if legend_box[0] + bates_box[0] + 4 * pad > room:  # stacked: the legend above
+            legend_font = _fitted_font(draw, legend, room, page.dpi[1])
+            legend_box = _ink_box(draw, legend, legend_font)
+            bottom -= bates_box[1] + 3 * pad
+        placed.append((legend, margin_x, bottom - legend_box[1], legend_font))
+    for text, x, y, font in placed:
+        left, top, right, low = draw.textbbox((x, y), text, font=font)
+        draw.rectangle((left - pad, top - pad, right + pad, low + pad), fill=ground)
+        draw.text((x, y), text, font=font, fill=ink)
+    return _save_image(page, image)
 
 
-def band_image(data: bytes, text: str) -> bytes:
-    """A page image grown by a band on top carrying ``text``; nothing of it covered."""
-    image, fmt, dpi = _open_image(data)
-    band = round(BAND / 72 * dpi)
+def band_image(data: bytes, lines: Sequence[str]) -> bytes:
+    """A page image grown by a band on top carrying ``lines`` (at most two); nothing of the
+    page is covered."""
+    page = _open_image(data)
+    image = page.image
+    band = round(BAND / 72 * page.dpi[1])
     ink, ground = _inks(image)
     grown = Image.new(image.mode, (image.width, image.height + band), ground)
     grown.paste(image, (0, band))
     draw = ImageDraw.Draw(grown)
-    font, margin = _image_font(dpi), round(MARGIN / 72 * dpi)
-    left, top, _r, bottom = draw.textbbox((0, 0), _ascii(text), font=font)
-    draw.text(
-        (margin - left, (band - (bottom - top)) // 2 - top), _ascii(text), font=font, fill=ink
-    )
-    draw.line((0, band - 1, grown.width, band - 1), fill=ink, width=max(1, round(dpi / 144)))
-    return _save_image(grown, fmt, dpi)
+    margin = round(MARGIN / 72 * page.dpi[0])
+    line_height = band // 2
+    for index, text in enumerate(_ascii(line) for line in list(lines)[:2]):
+        font = _fitted_font(draw, text, grown.width - 2 * margin, page.dpi[1])
+        left, top, _r, bottom = draw.textbbox((0, 0), text, font=font)
+        y = index * line_height + (line_height - (bottom - top)) // 2 - top
+        draw.text((margin - left, y), text, font=font, fill=ink)
+    rule = max(1, round(page.dpi[1] / 144))
+    draw.line((0, band - 1, grown.width, band - 1), fill=ink, width=rule)
+    return _save_image(page, grown)
 
 
-def _open_image(data: bytes) -> tuple[Image.Image, str, float]:
+@dataclass
+class _Page:
+    image: Image.Image
+    format: str
+    dpi: tuple[float, float]  # horizontal and vertical: a fax page is 204 x 98
+    extra: dict[str, object]  # kept on saving: the ICC profile
+
+
+def _open_image(data: bytes) -> _Page:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # Pillow warns, rather than fails, on bad tags
@@ -234,15 +309,44 @@ def _open_image(data: bytes) -> tuple[Image.Image, str, float]:
                 fmt = opened.format or "PNG"
                 if getattr(opened, "n_frames", 1) != 1:
                     raise PdfRefused("a page image of more than one frame cannot be branded")
-                dpi = float((opened.info.get("dpi") or (300, 300))[0]) or 300.0
-                image = opened.copy()
+                x_dpi, y_dpi = (float(v) or 300.0 for v in (opened.info.get("dpi") or (300, 300)))
+                extra = (
+                    {"icc_profile": opened.info["icc_profile"]}
+                    if opened.info.get("icc_profile")
+                    else {}
+                )
+                # the page as a reader sees it: a JPEG's EXIF orientation applied
+                image = ImageOps.exif_transpose(opened) or opened.copy()
+                image.load()
     except PdfRefused:
         raise
     except (OSError, ValueError, SyntaxError, Warning, Image.DecompressionBombError) as exc:
         raise PdfRefused(f"not a readable page image ({type(exc).__name__})") from None
-    if image.mode not in ("1", "L", "RGB"):
-        image = image.convert("RGB")
-    return image, fmt, dpi
+    return _Page(_drawable(image), fmt, (x_dpi, y_dpi), extra)
+
+
+def _drawable(image: Image.Image) -> Image.Image:
+    """The image in a mode that can be drawn on and saved as it came: transparency laid
+    on white (never on black), palettes and CMYK or 16-bit data made RGB or grayscale."""
+    if image.mode in ("1", "L", "RGB"):
+        return image
+    if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        flat = Image.alpha_composite(white, rgba)
+        return flat.convert("L" if image.mode in ("LA",) else "RGB")
+    if image.mode.startswith("I") or image.mode == "F":
+        return image.convert("L") if image.mode == "F" else _sixteen_to_eight(image)
+    return image.convert("RGB")
+
+
+def _sixteen_to_eight(image: Image.Image) -> Image.Image:
+    return image.point(lambda value: value / 256).convert("L")
+
+
+def _ink_box(draw: ImageDraw.ImageDraw, text: str, font: _Font) -> tuple[float, float]:
+    left, _top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    return right - left, bottom
 
 
 def _inks(image: Image.Image) -> tuple[int | tuple[int, int, int], int | tuple[int, int, int]]:
@@ -253,16 +357,26 @@ def _inks(image: Image.Image) -> tuple[int | tuple[int, int, int], int | tuple[i
     return 0, 255
 
 
-def _image_font(dpi: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=max(8, round(SIZE / 72 * dpi)))
+_Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
-def _save_image(image: Image.Image, fmt: str, dpi: float) -> bytes:
+def _fitted_font(draw: ImageDraw.ImageDraw, text: str, room: int, dpi: float) -> _Font:
+    """The label font at ``SIZE`` points, or smaller (not below ``MIN_SIZE``) to fit."""
+    size = max(8, round(SIZE / 72 * dpi))
+    font = ImageFont.load_default(size=size)
+    width = draw.textlength(text, font=font)
+    if width > room > 0:
+        smallest = max(6, round(MIN_SIZE / 72 * dpi))
+        font = ImageFont.load_default(size=max(smallest, int(size * room / width)))
+    return font
+
+
+def _save_image(page: _Page, image: Image.Image) -> bytes:
     out = io.BytesIO()
-    options: dict[str, object] = {"dpi": (dpi, dpi)}
-    if fmt == "TIFF":
+    options: dict[str, object] = {"dpi": page.dpi, **page.extra}
+    if page.format == "TIFF":
         options["compression"] = "group4" if image.mode == "1" else "tiff_lzw"
-    elif fmt == "JPEG":
-        options["quality"] = 90
-    image.save(out, format=fmt, **options)
+    elif page.format == "JPEG":
+        options["quality"] = 90  # a JPEG is re-encoded (lossy); every other format is not
+    image.save(out, format=page.format, **options)
     return out.getvalue()

@@ -12,7 +12,7 @@ from gateway.accounts import service as accounts
 from gateway.accounts.models import User
 from gateway.audit import service as audit
 from gateway.authz.vocabulary import Disposition
-from gateway.documents import downloads
+from gateway.documents import downloads, page_views
 from gateway.documents import service as documents
 from gateway.errors import AcknowledgmentRequired, Conflict, GatewayError, Invalid
 from gateway.http import (
@@ -162,6 +162,34 @@ def document_content(matter_id: int, bates: str) -> Any:
         runtime(), me(), matter_id, bates, address=client_address(), head=request.method == "HEAD"
     )
     return stream_response(download)
+
+
+@bp.route("/matters/<int:matter_id>/documents/<path:bates>/pages/<int:page_no>")
+@login_required
+def document_pages(matter_id: int, bates: str, page_no: int) -> Any:
+    try:
+        info = page_views.page_info(
+            runtime(), me(), matter_id, bates, page_no, address=client_address()
+        )
+    except AcknowledgmentRequired:
+        return redirect(url_for("web.acknowledgment", matter_id=matter_id))
+    response = Response(render_template("web/page_view.html", matter_id=matter_id, info=info))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/matters/<int:matter_id>/documents/<path:bates>/pages/<int:page_no>.png")
+@login_required
+def document_page_image(matter_id: int, bates: str, page_no: int) -> Any:
+    refuse_head()  # its GET audits a page shown
+    image = page_views.render_page(
+        runtime(), me(), matter_id, bates, page_no, address=client_address()
+    )
+    response = Response(image.png, mimetype="image/png")
+    # a page shown is not kept: not by the browser, not by a proxy
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Disposition"] = "inline"
+    return response
 
 
 @bp.route("/matters/<int:matter_id>/productions/<volume>/download")

@@ -395,7 +395,7 @@ def test_the_order_of_june_26_2020_step_by_step(client, case, rt, clock):
         supplied = _page_texts(public[n])
         assert len(served) == len(supplied) == pages
         for page, was in zip(served, supplied, strict=True):
-            assert page.count("PUBLIC (no longer designated) - designation changed on") == 1
+            assert page.count("PUBLIC (no longer designated)\r\nDesignation changed on") == 1
             assert was.strip() in page
             # and the recipient's forensic mark, one token on every page
             assert f"<{PEOPLE[who]}>" in page and len(tokens_in(page)) == 1

@@ -13,7 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from gateway.audit.models import AuditEntry
+from gateway.audit.tags import Tag
 from gateway.documents.zipstream import Member, MemberMismatch, known_zip
 from gateway.ingest import DEFAULT_DESIGNATIONS, DirectorySource, build_plan, parse_dat
 from tests.functional.test_ingest import DOCS, _cli_ingest
@@ -195,3 +198,81 @@ def test_a_member_not_matching_its_recorded_size_or_crc_cuts_the_stream():
         with pytest.raises(MemberMismatch):
             b"".join(archive.stream())
     assert known_zip([Member("a.bin", at, lambda: [b"x"])]) is None  # sizes unknown
+
+
+# --- exports (gateway.exports): the same readers, and a member transformed per download ----
+
+
+def _export_with_a_transformed_member(rt, demo):
+    """The demo volume exported, each PDF's bytes changed on the way out (as a forensic
+    watermark will): those members' sizes are unknown until written, so they are DEFLATED."""
+    from gateway.accounts import service as accounts
+    from gateway.documents.zipstream import Member
+    from gateway.exports.service import ExportRequest, export
+
+    def mark(exported, member):
+        if not member.name.endswith(".pdf"):
+            return member
+        source = member.chunks
+        # the mark names this document's download entry, as a forensic watermark will
+        tail = f"%download {exported.audit_seq} {exported.entry.doc.bates_begin}\n".encode()
+        return Member(member.name, member.modified, lambda: [*source(), tail])
+
+    served = export(
+        rt,
+        accounts.get_user(rt, "counsel@plaintiffs.example"),
+        demo,
+        ExportRequest(volume="AOL-DEF-VOL001"),
+        address="test",
+        transform=mark,
+    )
+    assert served.size is None  # not known before the transformed members are written
+    return b"".join(served.chunks)
+
+
+@pytest.fixture
+def exports(rt, demo, client, tmp_path):
+    assert _cli_ingest(rt, build_volume(tmp_path / "in", DOCS)).exit_code == 0
+    counsel = token_for(client, "counsel@plaintiffs.example")
+    response = client.post(
+        f"{BASE}/api/v1/matters/{demo}/exports", headers=auth(counsel), json={"volume": "VOL001"}
+    )
+    archives = {"export": response.data, "marked": _export_with_a_transformed_member(rt, demo)}
+    response.close()
+    paths = {}
+    for name, data in archives.items():
+        paths[name] = tmp_path / f"{name}.zip"
+        paths[name].write_bytes(data)
+    return archives, paths
+
+
+def test_exports_read_with_java_and_unzip(exports, rt):
+    archives, paths = exports
+    with zipfile.ZipFile(io.BytesIO(archives["marked"])) as archive:
+        methods = {
+            info.filename.rsplit(".", 1)[-1]: info.compress_type for info in archive.infolist()
+        }
+        pdf = archive.read("AOL-DEF-VOL001/NATIVES/AOL-DEF-00556914.pdf")
+    assert methods == {"pdf": zipfile.ZIP_DEFLATED, "dat": zipfile.ZIP_STORED}
+    with rt.db.session() as session:
+        entry = session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.tag == str(Tag.DOCUMENT_DOWNLOAD),
+                AuditEntry.bates == "AOL-DEF-00556914",
+            )
+        )
+    assert entry is not None
+    assert pdf.endswith(f"%download {entry.seq} AOL-DEF-00556914\n".encode())
+    for name, data in archives.items():
+        expected = _expected(data)
+        assert "No errors detected" in _run(_tool("unzip"), "-t", str(paths[name]))
+        out = _run(_tool("java"), str(JAVA_CHECK), str(paths[name]))
+        got = [tuple(line.split("\t")) for line in out.splitlines()]
+        assert got == [(n, str(s), str(c)) for n, s, c in expected], name
+
+
+def test_exports_read_with_7zip_and_bsdtar(exports):
+    archives, paths = exports
+    for name in archives:
+        assert "Everything is Ok" in _run(_tool("7z"), "t", str(paths[name]))
+        assert _run(_tool("bsdtar"), "-tf", str(paths[name])).splitlines()

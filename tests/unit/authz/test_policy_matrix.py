@@ -15,8 +15,9 @@ from gateway.authz.derive import Authorizer, Grants
 from gateway.authz.policy import load_default_policy
 
 LIST, VIEW, DOWNLOAD = "document:list", "document:view", "document:download"
-DOCUMENT_ACTIONS = (LIST, VIEW, DOWNLOAD)
-EVERY = {LIST, VIEW, DOWNLOAD}
+RENDER, NATIVE = "document:render", "document:download_native"
+DOCUMENT_ACTIONS = (LIST, VIEW, DOWNLOAD, RENDER, NATIVE)
+EVERY = {LIST, VIEW, DOWNLOAD, RENDER, NATIVE}
 ROLES = (
     "outside_counsel",
     "counsel_staff",
@@ -97,9 +98,10 @@ RECEIVING: dict[str, set[str]] = {
     "withdrawn": {LIST},
     "replaced": {LIST},
 }
-# A deposition witness is shown documents and keeps no copy (¶7.2(f)).
+# A deposition witness is shown documents (their pages as watermarked images) and keeps no
+# copy, not even of a native (¶7.2(f)).
 WITNESS: dict[str, set[str]] = {
-    "produced": {LIST, VIEW},
+    "produced": {LIST, VIEW, RENDER},
     "sequestered": {LIST},
     "withdrawn": {LIST},
     "replaced": {LIST},
@@ -235,7 +237,9 @@ def test_witness_affiliated_sees_no_aeo_and_never_downloads(authorizer: Authoriz
     assert not allows(found, "other", "AEO", "produced", VIEW)
     # "witnesses shall not retain a copy": not even of their own party's documents
     assert allows(found, "producer", "AEO", "produced", VIEW)
+    assert allows(found, "producer", "AEO", "produced", RENDER)
     assert not allows(found, "producer", "AEO", "produced", DOWNLOAD)
+    assert not allows(found, "producer", "AEO", "produced", NATIVE)
 
 
 def test_cleared_house_counsel_is_the_one_exception_and_only_per_designating_party(

@@ -1,0 +1,1 @@
+"""Production exports and overlay volumes in the layout review platforms load."""
