@@ -152,9 +152,10 @@ def assert_marked_copy(served: bytes, original: bytes, *, email: str | None = No
     return tokens.pop()
 
 
-def stored_file(rt: Any, matter_id: int, bates: str, kind: str = "original") -> bytes:
-    """The newest stored file of the document's version ``kind``, as produced (before any
-    forensic mark), read back through the store's own decryption."""
+def stored_file(rt: Any, matter_id: int, bates: str, kind: str | None = "original") -> bytes:
+    """The newest stored file of the document's version ``kind`` (None: its current
+    version), as stored (before any forensic mark), read back through the store's own
+    decryption."""
     from sqlalchemy import select
 
     from gateway.documents.content import open_plaintext, readables
@@ -166,11 +167,14 @@ def stored_file(rt: Any, matter_id: int, bates: str, kind: str = "original") -> 
         doc = session.scalars(
             select(Document).where(Document.matter_id == matter_id, Document.bates_begin == bates)
         ).one()
-        version = session.scalars(
-            select(DocumentVersion)
-            .where(DocumentVersion.document_id == doc.id, DocumentVersion.kind == kind)
-            .order_by(DocumentVersion.id.desc())
-        ).first()
+        if kind is None:
+            version = session.get(DocumentVersion, doc.current_version_id)
+        else:
+            version = session.scalars(
+                select(DocumentVersion)
+                .where(DocumentVersion.document_id == doc.id, DocumentVersion.kind == kind)
+                .order_by(DocumentVersion.id.desc())
+            ).first()
         files = [f for f in files_of(session, version) if f.role == "native"][:1]
         (readable,) = readables(rt, session.get(Matter, matter_id), doc, version, files)
     with open_plaintext(rt, readable) as handle:

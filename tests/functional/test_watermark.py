@@ -243,3 +243,19 @@ def test_a_pdf_failing_its_integrity_check_anywhere_is_refused_before_the_first_
     assert (allowed[1], aborted[1]) == ("allowed", "aborted")
     assert aborted[3] == {"stage": "before the first byte", "bytes_sent": 0}
     assert entries(rt, "document:served", "AOL-DEF-00778001") == []
+
+
+def test_each_pdf_of_an_export_carries_its_own_downloads_mark(client, demo, rt):
+    from tests.functional.test_exports import exported, members
+
+    data = exported(client, "staff@alotrolado.example", demo, {"volume": "AOL-DEF-VOL001"})
+    pdfs = {n: d for n, d in members(data).items() if n.endswith(".pdf")}
+    assert len(pdfs) == 12
+    for name, pdf in pdfs.items():
+        bates = next(p for p in name.split("/") if p.startswith("AOL-DEF-0")).split(".")[0]
+        ((seq, _o, who, _d),) = entries(rt, "document:download", bates)
+        text = page_texts(pdf)[0]
+        assert f"POGW-{seq}-" in text and "Sam Staff <staff@alotrolado.example>" in text
+        ((_s, outcome, _w, served),) = entries(rt, "document:served", bates)
+        assert outcome == "allowed" and served["sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert entries(rt, "document:download", EX18) == []  # AEO: not the employee's
