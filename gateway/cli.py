@@ -389,6 +389,23 @@ def audit_verify(ctx: click.Context, receipts: tuple[Any, ...]) -> None:
     )
 
 
+@main.command()
+@click.argument("found", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def trace(ctx: click.Context, found: Path) -> None:
+    """Which download FOUND (a PDF, or a page of one) came from; exit 1 if it cannot be told."""
+    import json
+
+    from gateway.audit.trace import MAX_TRACE_BYTES, Verdict, trace_for_operator
+
+    if found.stat().st_size > MAX_TRACE_BYTES:
+        raise click.UsageError(f"{found}: a file to trace may be at most {MAX_TRACE_BYTES} bytes")
+    report = trace_for_operator(_runtime(ctx), found.read_bytes())
+    click.echo(json.dumps(report.as_json(), indent=2))
+    if report.verdict not in (Verdict.EXACT, Verdict.MARKED):
+        sys.exit(1)
+
+
 @main.group()
 def storage() -> None:
     """Blob storage upkeep."""

@@ -74,7 +74,9 @@ def stream_response(download: Served, *, disposition: str = "attachment") -> Res
     head = request.method == "HEAD"
     if head and isinstance(download.chunks, Generator):
         download.chunks.close()
-    body = () if head else stream_with_context(download.chunks)
+    # on HEAD an iterator, not a sequence: Werkzeug would count an empty sequence and send
+    # "Content-Length: 0" for a file whose length is not known (a marked PDF's)
+    body = iter(()) if head else stream_with_context(download.chunks)
     response = Response(body, mimetype=download.media_type, direct_passthrough=True)
     if download.size is not None:
         response.headers["Content-Length"] = str(download.size)

@@ -95,3 +95,100 @@ def web_post(client: Any, path: str, data: dict[str, Any] | None = None) -> Any:
     return client.post(
         f"{BASE}{path}", headers=SAME_ORIGIN, data={**(data or {}), "csrf_token": token}
     )
+
+
+def page_texts(data: bytes) -> list[str]:
+    """The text of every page of a PDF, as pypdfium2 extracts it (invisible text too)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(data)
+    try:
+        texts = []
+        for page in doc:
+            textpage = page.get_textpage()
+            texts.append(textpage.get_text_bounded())
+            textpage.close()
+            page.close()
+        return texts
+    finally:
+        doc.close()
+
+
+def _content_streams(page: Any) -> list[bytes]:
+    import pikepdf
+
+    contents = page.obj.get("/Contents")
+    if isinstance(contents, pikepdf.Array):
+        return [c.read_raw_bytes() for c in contents]
+    return [] if contents is None else [contents.read_raw_bytes()]
+
+
+def assert_marked_copy(served: bytes, original: bytes, *, email: str | None = None) -> str:
+    """``served`` is ``original`` plus a forensic mark and nothing else changed on its
+    pages: as many pages, each page's own content streams byte for byte (wrapped in the
+    mark's q/Q, followed by the mark's), each page's text still extracted, and one token on
+    every page (and the recipient's e-mail, if given). Returns the token."""
+    import io
+
+    import pikepdf
+
+    from gateway.pdf.marks import tokens_in
+
+    with pikepdf.open(io.BytesIO(served)) as got, pikepdf.open(io.BytesIO(original)) as was:
+        assert len(got.pages) == len(was.pages)
+        for mine, theirs in zip(got.pages, was.pages, strict=True):
+            streams = _content_streams(mine)
+            assert streams[0].strip() == b"q" and streams[1:-1] == _content_streams(theirs)
+            assert b"3 Tr" in streams[-1]  # the invisible text of the mark
+    tokens = set()
+    for mine, theirs in zip(page_texts(served), page_texts(original), strict=True):
+        assert theirs.strip() in mine, "the page's own text no longer extracts"
+        found = tokens_in(mine)
+        assert len(found) == 1, found
+        tokens.add(found[0])
+        if email is not None:
+            assert f"<{email}>" in mine
+    assert len(tokens) == 1
+    return tokens.pop()
+
+
+def stored_file(rt: Any, matter_id: int, bates: str, kind: str | None = "original") -> bytes:
+    """The newest stored file of the document's version ``kind`` (None: its current
+    version), as stored (before any forensic mark), read back through the store's own
+    decryption."""
+    from sqlalchemy import select
+
+    from gateway.documents.content import open_plaintext, readables
+    from gateway.documents.models import Document, DocumentVersion
+    from gateway.documents.versions import files_of
+    from gateway.matters.models import Matter
+
+    with rt.db.session() as session:
+        doc = session.scalars(
+            select(Document).where(Document.matter_id == matter_id, Document.bates_begin == bates)
+        ).one()
+        if kind is None:
+            version = session.get(DocumentVersion, doc.current_version_id)
+        else:
+            version = session.scalars(
+                select(DocumentVersion)
+                .where(DocumentVersion.document_id == doc.id, DocumentVersion.kind == kind)
+                .order_by(DocumentVersion.id.desc())
+            ).first()
+        files = [f for f in files_of(session, version) if f.role == "native"][:1]
+        (readable,) = readables(rt, session.get(Matter, matter_id), doc, version, files)
+    with open_plaintext(rt, readable) as handle:
+        return handle.read()
+
+
+def own_text(page_text: str) -> str:
+    """A served page's text without the forensic mark's (its line, drawn twice, and the
+    invisible token): what the page itself says."""
+    import re
+
+    from gateway.pdf.marks import TOKEN
+
+    text = re.sub(
+        r"Served to .*? on \d{4}-\d\d-\d\d \d\d:\d\d UTC - " + TOKEN.pattern, "", page_text
+    )
+    return TOKEN.sub("", text).strip()

@@ -57,6 +57,11 @@ def _authenticate_then_limit() -> None:
     if request.endpoint in ("api.upload_document", "api.supply_version"):
         # the upload service audits its own refusal, and removes what it began to store
         limit_body(runtime().settings["MAX_UPLOAD_BYTES"], refuse=False)
+    elif request.endpoint == "api.trace":
+        from gateway.audit import trace as tracing
+
+        # a found file, not JSON; the trace service audits its own refusal
+        limit_body(tracing.MAX_TRACE_BYTES, refuse=False)
     else:
         limit_body(runtime().settings["MAX_JSON_BYTES"])
 
@@ -770,3 +775,34 @@ def record_filing(matter_id: int) -> Any:
         address=client_address(),
     )
     return jsonify(result), 201
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/trace",
+    "POST",
+    "The auditor's trace of a found file (a PDF, or a page of one) to the download it came "
+    "from: the audit entry and its inclusion in the trail, or a plain cannot-tell; never "
+    "the document's content",
+    body={
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
+    },
+)
+def trace(matter_id: int) -> Any:
+    from gateway.audit import trace as tracing
+
+    if request.mimetype == "multipart/form-data":
+        chunks = MultipartFile(tracing.MAX_TRACE_BYTES).chunks()
+    else:
+        chunks = body_chunks(tracing.MAX_TRACE_BYTES)
+    return jsonify(
+        tracing.trace_for_auditor(
+            runtime(), current_user(), matter_id, chunks, address=client_address()
+        )
+    )

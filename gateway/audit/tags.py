@@ -19,6 +19,9 @@ class Tag(StrEnum):
     DOCUMENT_VIEW = "document:view"
     DOCUMENT_DOWNLOAD = "document:download"
     DOCUMENT_HEAD = "document:head"  # HEAD on the content: its size and type, no bytes
+    # written when a download's stream ends: the SHA-256 and size of exactly what was sent
+    # (a marked copy's are known only then), or that the stream was cut
+    DOCUMENT_SERVED = "document:served"
     VOLUME_DOWNLOAD = "production:download"
     # a volume, a selection or an overlay in the review platforms' layout (gateway.exports)
     PRODUCTION_EXPORT = "production:export"
@@ -53,6 +56,8 @@ class Tag(StrEnum):
     POLICY_CHANGED = "policy:change"
     AUDIT_READ = "audit:read"
     AUDIT_EXPORT = "audit:export"
+    # which download a found file came from (gateway.audit.trace)
+    AUDIT_TRACE = "audit:trace"
     USER_CREATED = "user:create"
     USER_CHANGED = "user:change"
     MEMBERSHIP_CHANGED = "membership:change"
@@ -70,3 +75,4 @@ class Outcome(StrEnum):
     ALLOWED = "allowed"
     DENIED = "denied"
     ABORTED = "aborted"  # allowed, then cut short (a stored file failed its check)
+    FAILED = "failed"  # a stream that ended before its last byte (the client went away)

@@ -116,6 +116,7 @@ class Action(StrEnum):
     DOCUMENT_DOWNLOAD_NATIVE = "document:download_native"
     AUDIT_READ_ALL = "audit:read_all"
     AUDIT_READ_SIDE = "audit:read_side"
+    AUDIT_TRACE = "audit:trace"
     PRODUCTION_UPLOAD = "production:upload"
     DESIGNATION_CHANGE = "designation:change"
     CLAWBACK_NOTICE = "clawback:notice"

@@ -60,8 +60,8 @@ def unservable(
     ``access``: or its ``audit_kwargs()`` taken while its session was open."""
     _record_abort(rt, access, failure, serving, sent=None)
     return Conflict(
-        f"{serving.what} cannot be served now: a stored file failed its integrity "
-        "check; the gateway's operator has been told"
+        f"{serving.what} cannot be served now ({failure.what}); the gateway's "
+        "operator has been told"
     )
 
 
@@ -99,16 +99,16 @@ def _record_abort(
             session,
             tag=serving.tag,
             outcome=Outcome.ABORTED,
-            reason=f"stored file failed its integrity check: {failure.message}",
+            reason=f"{failure.what}: {failure.message}",
             document_id=failure.document_id,
             bates=failure.bates,
             details=details,
             **kwargs,
         )
     log.error(
-        "download aborted %s: a stored file failed its integrity check (%s); "
-        "matter %s, audit entry %s names it",
+        "download aborted %s: %s (%s); matter %s, audit entry %s names it",
         stage,
+        failure.what,
         failure.message,
         kwargs.get("matter_id"),
         entry.seq,

@@ -156,6 +156,8 @@ class StoredContentFailed(IntegrityFailure):
     authentication, or the blob is gone. The message says why and never names the
     document, since it may reach a server log; ``document_id`` and ``bates`` say which."""
 
+    what = "stored file failed its integrity check"  # the abort's reason begins with it
+
     def __init__(self, document_id: int, bates: str, reason: str) -> None:
         super().__init__(reason)
         self.document_id = document_id
@@ -425,7 +427,7 @@ def document_stream(
     if len(files) == 1:
         only = files[0]
         return Served(
-            file_name=f"{doc.bates_begin}{_suffix(only.file_name)}",
+            file_name=served_name(doc, only),
             media_type=only.media_type,
             size=only.plaintext_size,
             chunks=sources[0](),
@@ -437,23 +439,38 @@ def document_stream(
     return _zip(f"{doc.bates_begin}.zip", members)
 
 
+MarkedSource = Callable[[Document, DocumentFile, _Readable], Callable[[], Iterator[bytes]] | None]
+
+
+def served_name(doc: Document, f: DocumentFile) -> str:
+    """A single file's name as served: its Bates number and its own suffix."""
+    return f"{doc.bates_begin}{_suffix(f.file_name)}"
+
+
 def volume_stream(
     rt: Runtime,
     production: Production,
     entries: list[tuple[Document, DocumentVersion, list[DocumentFile], list[_Readable]]],
+    marked: MarkedSource | None = None,
 ) -> Served:
     """Every file given of each document, under VOLUME/BATES/, and VOLUME/DATA/ with a DAT
     (and, when there are page images, an OPT) listing exactly those files. The first file
-    is opened and checked now."""
+    is opened and checked now. ``marked`` gives a file served changed (a PDF with its
+    forensic mark) the source of what is served instead: its size is then not known."""
     volume = zip_part(production.volume)
     sources = iter(_sources(rt, [r for _doc, _version, _files, keys in entries for r in keys]))
     taken: set[str] = set()
     members, placed = [], []
-    for doc, version, files, _keys in entries:
+    for doc, version, files, keys in entries:
         paths = []
-        for f in files:
+        for f, readable in zip(files, keys, strict=True):
             path = unique_name(f"{zip_part(doc.bates_begin)}/{zip_part(f.file_name)}", taken)
-            members.append(_member(f"{volume}/{path}", doc, f, next(sources)))
+            source = next(sources)
+            changed = marked(doc, f, readable) if marked is not None else None
+            if changed is None:
+                members.append(_member(f"{volume}/{path}", doc, f, source))
+            else:
+                members.append(Member(f"{volume}/{path}", doc.created_at, changed))
             paths.append((f, path))
         placed.append(Placed(doc, paths, version.designation or doc.designation))
     dat, opt = volume_load_files(volume, placed)

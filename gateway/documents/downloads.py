@@ -8,6 +8,9 @@ stored file failing its integrity check there is answered with an error.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,9 +22,20 @@ from gateway.documents.aborts import Serving, start, unservable
 from gateway.documents.content import (
     Served,
     StoredContentFailed,
+    _Readable,
     document_stream,
     readables,
+    served_name,
     volume_stream,
+)
+from gateway.documents.marking import (
+    PDF,
+    UNMARKED_REASON,
+    is_pdf,
+    lazy_marked_chunks,
+    mark_of,
+    marked_chunks,
+    record_served,
 )
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
 from gateway.documents.natives import Form, download_form, pageless_native, slip_for
@@ -88,10 +102,19 @@ def _audit_download(
     tag: Tag = Tag.DOCUMENT_DOWNLOAD,
     withheld: dict[str, str] | None = None,
 ) -> AuditEntry:
-    """The download's audit entry (an export's per-download changes name it)."""
+    """The download's audit entry (an export's per-download changes name it; its ``seq``
+    is the token of the mark the served copy carries). Each file says whether it is served
+    marked (a PDF served as itself: alone, or in a volume) or why not; a HEAD sends
+    nothing, so marks nothing."""
+    single = volume is not None or len(files) == 1
     details: dict[str, object] = {
         "version": version.kind,
-        "files": [{"name": f.file_name, "sha256": f.sha256} for f in files],
+        "files": [
+            {"name": f.file_name, "sha256": f.sha256, "watermarked": marked}
+            | ({} if marked else {"unmarked": UNMARKED_REASON})
+            for f in files
+            for marked in [is_pdf(f) and single and tag != Tag.DOCUMENT_HEAD]
+        ],
     }
     if volume:
         details["volume"] = volume
@@ -203,8 +226,43 @@ def _download_document(
             return slip
         if form.withheld is not None:
             withheld = {"name": form.withheld.file_name, "served": "page images"}
-        _audit_download(rt, session, access, doc, version, files, tag=tag, withheld=withheld)
-    return start(
+        seq = _audit_download(
+            rt, session, access, doc, version, files, tag=tag, withheld=withheld
+        ).seq
+    if head:
+        return _head(rt, access, doc, version, files, bates, tag)
+    served = start(
+        rt,
+        access,
+        lambda: _document(rt, access, doc, version, files, seq),
+        Serving(tag, f"document {bates}"),
+    )
+    return replace(
+        served,
+        chunks=record_served(
+            rt,
+            access,
+            seq,
+            document_id=doc.id,
+            bates=doc.bates_begin,
+            chunks=served.chunks,
+            watermarked=len(files) == 1 and is_pdf(files[0]),
+        ),
+    )
+
+
+def _head(
+    rt: Runtime,
+    access: MatterAccess,
+    doc: Document,
+    version: DocumentVersion,
+    files: list[DocumentFile],
+    bates: str,
+    tag: Tag,
+) -> Served:
+    """HEAD: the served file's name and type, and its size unless it is a PDF (a marked
+    copy's length is known only once written); the first file is checked as for a GET."""
+    served = start(
         rt,
         access,
         lambda: document_stream(
@@ -212,6 +270,24 @@ def _download_document(
         ),
         Serving(tag, f"document {bates}"),
     )
+    return replace(served, size=None) if len(files) == 1 and is_pdf(files[0]) else served
+
+
+def _document(
+    rt: Runtime,
+    access: MatterAccess,
+    doc: Document,
+    version: DocumentVersion,
+    files: list[DocumentFile],
+    seq: int,
+) -> Served:
+    """The document's file as served: a single PDF with the mark of download ``seq``
+    (opened and stamped now), anything else as it was produced."""
+    keys = readables(rt, access.matter, doc, version, files)
+    if len(files) == 1 and is_pdf(files[0]):
+        chunks = marked_chunks(rt, keys[0], mark_of(rt, access, seq))
+        return Served(served_name(doc, files[0]), PDF, None, chunks)
+    return document_stream(rt, access.matter, doc, files, keys)
 
 
 def download_volume(
@@ -289,8 +365,9 @@ def _download_volume(
             servable.append((doc, version, files))
         if stale and not rebranded:
             raise _Stale(stale)
+        seqs: dict[int, int] = {}
         for doc, version, files in servable:
-            _audit_download(
+            seqs[doc.id] = _audit_download(
                 rt,
                 session,
                 access,
@@ -299,7 +376,7 @@ def _download_volume(
                 files,
                 volume=volume,
                 withheld=withheld_by_doc.get(doc.id),
-            )
+            ).seq
         details: dict[str, object] = {"volume": volume, "documents": len(servable)}
         if left_out:
             # the user's own side's entry: it may name them
@@ -317,7 +394,9 @@ def _download_volume(
             (doc, version, files, readables(rt, access.matter, doc, version, files))
             for doc, version, files in servable
         ]
-        return volume_stream(rt, production, entries)
+        return volume_stream(
+            rt, production, entries, partial(_marked_member, rt, access, seqs, volume)
+        )
 
     order = tuple(doc.id for doc, _version, _files in servable)
     return start(
@@ -326,3 +405,33 @@ def _download_volume(
         build,
         Serving(Tag.VOLUME_DOWNLOAD, f"production volume {volume}", {"volume": volume}, order),
     )
+
+
+def _marked_member(
+    rt: Runtime,
+    access: MatterAccess,
+    seqs: dict[int, int],
+    volume: str,
+    doc: Document,
+    f: DocumentFile,
+    readable: _Readable,
+) -> Callable[[], Iterator[bytes]] | None:
+    """A volume's PDF member as served: marked for its own download entry, opened when the
+    ZIP reaches it, and its served copy recorded when it has gone whole."""
+    if not is_pdf(f):
+        return None
+    seq = seqs[doc.id]
+
+    def chunks() -> Iterator[bytes]:
+        return record_served(
+            rt,
+            access,
+            seq,
+            document_id=doc.id,
+            bates=doc.bates_begin,
+            chunks=lazy_marked_chunks(rt, readable, mark_of(rt, access, seq)),
+            watermarked=True,
+            extra={"volume": volume, "file": f.file_name},
+        )
+
+    return chunks

@@ -47,6 +47,7 @@ from gateway.exports.service import (
     checked,
     export_stream,
     exported,
+    forensic_marks,
     rebranding,
 )
 from gateway.matters.service import MatterAccess, require_acknowledged, resolve_access
@@ -144,7 +145,14 @@ def _overlay(
     return start(
         rt,
         access,
-        lambda: export_stream(rt, access, layout, modified, bound(transform, seqs), [removal]),
+        lambda: export_stream(
+            rt,
+            access,
+            layout,
+            modified,
+            bound(transform or forensic_marks(rt, access), seqs),
+            [removal],
+        ),
         Serving(Tag.PRODUCTION_EXPORT, f"overlay {volume}", {"export": volume}, order),
     )
 

@@ -9,8 +9,8 @@ each stored file only as the ZIP reaches it.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import TypeVar
@@ -25,6 +25,7 @@ from gateway.documents.aborts import Serving, start
 from gateway.documents.content import Served, file_sources, readables
 from gateway.documents.downloads import _audit_download, _refuse_slip_only
 from gateway.documents.ingest import check_volume_name
+from gateway.documents.marking import is_pdf, lazy_marked_chunks, mark_of, record_served
 from gateway.documents.models import Document, DocumentFile, DocumentPerson, Production
 from gateway.documents.natives import pageless_native
 from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand
@@ -134,7 +135,9 @@ def _export(
     return start(
         rt,
         access,
-        lambda: export_stream(rt, access, layout, modified, bound(transform, seqs)),
+        lambda: export_stream(
+            rt, access, layout, modified, bound(transform or forensic_marks(rt, access), seqs)
+        ),
         Serving(Tag.PRODUCTION_EXPORT, f"export {name}", {"export": name}, order),
     )
 
@@ -149,6 +152,35 @@ def audit_downloads(
         ).seq
         for e in entries
     }
+
+
+def forensic_marks(rt: Runtime, access: MatterAccess) -> MemberTransform:
+    """Each PDF of an export as every download serves it: with the recipient's forensic
+    mark naming its document's download entry, its served copy recorded when written whole
+    (``gateway.documents.marking``); any other file as it is."""
+
+    def mark(exported: ExportedFile, member: Member) -> Member:
+        if not is_pdf(exported.file):
+            return member
+        doc, version = exported.entry.doc, exported.entry.version
+        (readable,) = readables(rt, access.matter, doc, version, [exported.file])
+        seq = exported.audit_seq
+
+        def chunks() -> Iterator[bytes]:
+            return record_served(
+                rt,
+                access,
+                seq,
+                document_id=doc.id,
+                bates=doc.bates_begin,
+                chunks=lazy_marked_chunks(rt, readable, mark_of(rt, access, seq)),
+                watermarked=True,
+                extra={"export": member.name.split("/", 1)[0], "file": exported.file.file_name},
+            )
+
+        return replace(member, chunks=chunks, size=None, crc32=None)
+
+    return mark
 
 
 def bound(

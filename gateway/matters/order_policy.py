@@ -213,6 +213,7 @@ def _auditor_sees_documents(authorizer: Authorizer) -> list[str]:
 MATTER_ACTION_HOLDERS: dict[Action, frozenset[Role]] = {
     Action.AUDIT_READ_ALL: frozenset({Role.AUDITOR}),
     Action.AUDIT_READ_SIDE: frozenset({Role.OUTSIDE_COUNSEL}),
+    Action.AUDIT_TRACE: frozenset({Role.AUDITOR}),
     Action.CLAWBACK_RULE: frozenset({Role.COURT}),
     Action.PRODUCTION_UPLOAD: frozenset({Role.OUTSIDE_COUNSEL, Role.COUNSEL_STAFF}),
     Action.DESIGNATION_CHANGE: frozenset({Role.OUTSIDE_COUNSEL}),

@@ -311,8 +311,11 @@ def test_head_on_content_answers_like_get_and_is_audited_as_a_head(client, demo,
     assert _entries(rt, tag="document:head", outcome="allowed", bates=VISIBLE) == 1
     get = client.get(url, headers=auth(token))
     assert get.status_code == 200 and len(get.data) > 0
-    for name in ("Content-Length", "Content-Type", "Content-Disposition"):
+    for name in ("Content-Type", "Content-Disposition"):
         assert head.headers[name] == get.headers[name], name
+    # a PDF is served with the recipient's mark, whose length is known only once written:
+    # neither answer claims one (a HEAD's length would be a guess)
+    assert "Content-Length" not in head.headers and "Content-Length" not in get.headers
     assert _entries(rt, tag="document:download") == downloads + 1
     # hidden: the same 404 as a missing document, audited as a HEAD denied
     hidden = client.head(
@@ -392,7 +395,8 @@ def test_head_on_a_page_download_is_audited_as_a_head(client, demo, rt):
     )
     downloads = _entries(rt, tag="document:download")
     head = client.head(f"{BASE}/matters/{demo}/documents/{VISIBLE}/content")
-    assert head.status_code == 200 and head.data == b"" and int(head.headers["Content-Length"])
+    assert head.status_code == 200 and head.data == b""
+    assert head.mimetype == "application/pdf" and "Content-Length" not in head.headers
     assert _entries(rt, tag="document:head", bates=VISIBLE) == 1
     assert _entries(rt, tag="document:download") == downloads
 

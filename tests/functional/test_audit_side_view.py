@@ -104,9 +104,11 @@ def test_side_json_carries_no_chain_field_and_no_gap(client, demo, rt, interleav
         if defendants_seqs[0] < e["seq"] < defendants_seqs[-1]
         and e["user"] == "counsel@plaintiffs.example"
     ]
-    assert len(between) == 6, "Plaintiffs' review sits between the two entries in the chain"
+    # three views and three downloads, each download followed by its document:served entry
+    assert len(between) == 9, "Plaintiffs' review sits between the two entries in the chain"
     own = [i for i in body["items"] if i["document"] == KEY]
-    assert [i["n"] for i in own] == [own[0]["n"], own[0]["n"] - 1], "consecutive on the side"
+    first = own[0]["n"]
+    assert [i["n"] for i in own] == [first, first - 1, first - 2], "consecutive on the side"
     # nothing in the view matches an entry of the chain offline
     text = str(body)
     assert not any(e["hash"] in text for e in auditor["items"])
@@ -147,9 +149,9 @@ def test_an_entry_keeps_its_number_under_filters(client, demo, interleaved):
         (i["tag"], i["document"], i["n"]) for i in _side(client, interleaved, demo)["items"]
     }
     filtered = _side(client, interleaved, demo, document=KEY)["items"]
-    assert (
-        len(filtered) == 2 and {(i["tag"], i["document"], i["n"]) for i in filtered} <= everything
-    )
+    # the view, the download and the download's served entry
+    assert [i["tag"] for i in filtered] == ["document:served", "document:download", "document:view"]
+    assert {(i["tag"], i["document"], i["n"]) for i in filtered} <= everything
 
 
 def test_numbering_holds_across_csv_batches(client, demo, interleaved, monkeypatch):

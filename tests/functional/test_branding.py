@@ -23,7 +23,7 @@ from gateway.documents.rebranding import rebrand
 from gateway.ingest.errors import LoadFileError
 from gateway.ingest.plan import build_plan
 from gateway.ingest.source import DirectorySource
-from tests.helpers import BASE, auth, token_for
+from tests.helpers import BASE, assert_marked_copy, auth, stored_file, token_for
 from tests.volumes import Doc, build_volume, real_native_pdf, real_page_tiff
 
 AEO_LEGEND = "HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY"
@@ -142,7 +142,9 @@ def test_a_branded_volume_is_stored_as_received(rt, demo, client, tmp_path):
     _ingest(rt, demo, folder, unbranded=False)
     counsel = token_for(client, PLAINTIFFS)
     served = _content(client, counsel, demo, "TST-00000003")
-    assert served == (folder / "NATIVES" / "TST-00000003.pdf").read_bytes()
+    received = (folder / "NATIVES" / "TST-00000003.pdf").read_bytes()
+    assert stored_file(rt, demo, "TST-00000003") == received
+    assert_marked_copy(served, received, email=PLAINTIFFS)  # served with the mark alone
 
 
 @pytest.mark.parametrize(
@@ -195,7 +197,8 @@ def _files(rt, bates):
 
 def test_a_redesignation_brands_a_new_edition_and_back_restores_the_original(rt, demo, client):
     counsel, defense = token_for(client, PLAINTIFFS), token_for(client, DEFENDANTS)
-    produced = _content(client, counsel, demo, EX19)
+    produced = stored_file(rt, demo, EX19)
+    assert_marked_copy(_content(client, counsel, demo, EX19), produced, email=PLAINTIFFS)
     ((_e, branded, _s, sha),) = _files(rt, EX19)
     assert branded == "AEO" and hashlib.sha256(produced).hexdigest() == sha
     blobs = len(list(rt.blobs.store.iter_keys()))
@@ -204,8 +207,10 @@ def test_a_redesignation_brands_a_new_edition_and_back_restores_the_original(rt,
     files = _files(rt, EX19)
     assert [(e, b, s) for e, b, s, _h in files] == [(0, "AEO", True), (1, "CONFIDENTIAL", False)]
     assert len(list(rt.blobs.store.iter_keys())) == blobs + 1  # the new edition's file
+    edition = stored_file(rt, demo, EX19)
+    assert hashlib.sha256(edition).hexdigest() == files[1][3]
     served = _content(client, counsel, demo, EX19)
-    assert hashlib.sha256(served).hexdigest() == files[1][3]
+    assert_marked_copy(served, edition, email=PLAINTIFFS)
     with pikepdf.open(io.BytesIO(produced)) as was:
         height = float(was.pages[0].mediabox[3])
     assert _above(served, "Designation changed on 2020-06-26", height) == [True] * 19
@@ -230,7 +235,8 @@ def test_a_redesignation_brands_a_new_edition_and_back_restores_the_original(rt,
     files = _files(rt, EX19)
     assert [(e, b, s) for e, b, s, _h in files] == [(0, "AEO", False), (1, "CONFIDENTIAL", True)]
     assert len(list(rt.blobs.store.iter_keys())) == blobs + 1  # nothing new: as produced
-    assert _content(client, counsel, demo, EX19) == produced
+    assert stored_file(rt, demo, EX19) == produced
+    assert_marked_copy(_content(client, counsel, demo, EX19), produced, email=PLAINTIFFS)
 
 
 def test_a_public_filing_in_full_is_branded_when_recorded(rt, demo, client):
@@ -275,7 +281,13 @@ def test_pages_that_cannot_carry_the_new_legend_are_not_served(rt, demo, client,
     (folder / "NATIVES" / "TST-00000003.pdf").write_bytes(locked.getvalue())
     _ingest(rt, demo, folder, unbranded=False)
     defense, counsel = token_for(client, DEFENDANTS), token_for(client, PLAINTIFFS)
-    assert _content(client, counsel, demo, "TST-00000003") == locked.getvalue()
+    # it cannot carry the forensic mark either: refused as such, never served bare
+    before = client.get(
+        f"{BASE}/api/v1/matters/{demo}/documents/TST-00000003/content", headers=auth(counsel)
+    )
+    assert before.status_code == 409 and b"%PDF" not in before.data
+    assert "forensic mark" in before.get_json()["error"]["message"]
+    assert stored_file(rt, demo, "TST-00000003") == locked.getvalue()
     blobs = sorted(rt.blobs.store.iter_keys())
     _designate(client, defense, demo, "TST-00000003", "OCEO")
     assert sorted(rt.blobs.store.iter_keys()) == blobs  # nothing half-made

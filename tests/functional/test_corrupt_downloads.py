@@ -7,6 +7,7 @@ reads a log line that names no document.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import io
 import json
@@ -157,7 +158,13 @@ def test_an_intact_file_is_served_whole_and_not_aborted(client, demo, rt, big):
     response = _content(client, counsel, demo, BIG, buffered=False)
     received, cut = _drain(response)
     assert cut is None and len(received) == 3 * DEFAULT_SEGMENT_SIZE
-    assert _latest(rt, 1)[0][:2] == ("document:download", "allowed")
+    allowed, served = _latest(rt)
+    assert allowed[:2] == ("document:download", "allowed")
+    # not a PDF, so served as stored, unmarked: the second entry says so, and what was sent
+    assert served[:2] == ("document:served", "allowed")
+    assert served[4]["sha256"] == hashlib.sha256(received).hexdigest()
+    assert served[4]["size"] == len(received) and served[4]["watermarked"] is False
+    assert "only a PDF served as a file of its own carries the mark" in served[4]["reason"]
 
 
 def test_a_missing_blob_and_a_tampered_key_fail_before_the_first_byte(client, demo, rt, big):

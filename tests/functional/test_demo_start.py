@@ -39,7 +39,8 @@ def _page_text(pdf: bytes, index: int) -> bytes:
     import pikepdf
 
     with pikepdf.open(io.BytesIO(pdf)) as doc:
-        return doc.pages[index].Contents.read_bytes()
+        # a served copy: the page's own streams, wrapped in q/Q and followed by the mark's
+        return b"".join(stream.read_bytes() for stream in doc.pages[index].Contents)
 
 
 def test_the_pages_the_order_rules_on_carry_their_stand_in_text(client, start):

@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from sqlalchemy import event, func, select
 
 from gateway.audit.models import AuditEntry
-from tests.helpers import BASE, auth, token_for
+from tests.helpers import BASE, auth, pdf_bytes, token_for
 
 AEO_ONLY = "AOL-DEF-VOL900"
-PDF = b"%PDF-1.4 an AEO-only volume " * 100
+PDF = pdf_bytes(1, "an AEO-only volume")
 
 
 @contextmanager

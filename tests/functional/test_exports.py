@@ -28,7 +28,7 @@ from gateway.runtime import Runtime
 from tests import factories
 from tests.conftest import START
 from tests.functional.test_ingest import DOCS, _cli_ingest
-from tests.helpers import BASE, auth, pdf_bytes, token_for
+from tests.helpers import BASE, assert_marked_copy, auth, pdf_bytes, stored_file, token_for
 from tests.volumes import build_volume
 
 DEF = "AOL-DEF-VOL001"
@@ -425,7 +425,10 @@ def test_an_overlay_carries_new_designations_replacements_and_removals(rt, demo,
             .join(DocumentVersion, DocumentVersion.id == DocumentFile.version_id)
             .where(DocumentVersion.kind == "privilege_redacted")
         ).all()
-    assert redacted == [hashlib.sha256(replacement).hexdigest()]
+    stored = stored_file(rt, demo, EX18, kind="privilege_redacted")
+    assert redacted == [hashlib.sha256(stored).hexdigest()]
+    # as every download serves it: with counsel's forensic mark
+    assert_marked_copy(replacement, stored, email="counsel@plaintiffs.example")
     assert rows[EX18]["PAGECOUNT"] == "17" and rows[EX18]["ENDBATES"] == "AOL-DEF-00528707"
 
 
@@ -519,7 +522,12 @@ def test_an_overlay_applied_to_the_fresh_gateway_matches_what_is_served(
             .join(DocumentVersion, DocumentVersion.id == DocumentFile.version_id)
             .where(DocumentVersion.kind == "privilege_redacted")
         ).all()
-    assert ex18 == redacted
+    # the fresh gateway holds what counsel received: the redacted version with the mark
+    assert len(ex18) == len(redacted) == 1
+    assert_marked_copy(
+        stored_file(runtime, matter_id, EX18, kind=None),
+        stored_file(rt, demo, EX18, kind="privilege_redacted"),
+    )
     assert sorted(e.bates for e in overlay_entries if e.bates) == sorted([EX6, EX7, EX8, EX18])
     # the replaced files' blobs are gone: one blob per file row
     rows, _docs, blobs = fresh_state(fresh)
@@ -666,4 +674,6 @@ def test_a_stale_document_is_re_branded_before_it_is_exported(rt, demo, client):
             )
         ).all()
     current = [sha for sha, live in editions if live]
-    assert len(editions) == 2 and current == [hashlib.sha256(native).hexdigest()]
+    edition = stored_file(rt, demo, ex14)
+    assert len(editions) == 2 and current == [hashlib.sha256(edition).hexdigest()]
+    assert_marked_copy(native, edition, email="counsel@plaintiffs.example")

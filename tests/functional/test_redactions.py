@@ -22,9 +22,12 @@ from tests.helpers import (
     BASE,
     SAME_ORIGIN,
     api_get,
+    assert_marked_copy,
     auth,
     csrf_token,
+    own_text,
     pdf_bytes,
+    stored_file,
     token_for,
     web_client,
 )
@@ -122,7 +125,8 @@ def test_the_seeds_two_redactions_cover_the_codes_and_nothing_else(client, rt, i
     assert len(pages18) == 17 and len(pages19) == 19
     assert not any("FIR-2018-000123" in t or "Database identification" in t for t in pages18)
     assert not any(CODE19 in t for t in pages19)
-    assert pages18[12] == "" and pages19[12] == ""  # page 13: an image, no text layer
+    # page 13: an image, no text layer (the served copy's only text is its forensic mark)
+    assert own_text(pages18[12]) == "" and own_text(pages19[12]) == ""
     # every other page still reads as produced
     for n, text in enumerate(pages18):
         if n != 12:
@@ -142,7 +146,8 @@ def test_the_seeds_two_redactions_cover_the_codes_and_nothing_else(client, rt, i
 
     # the court and Defendants are served the original, code and all
     for who in (COURT, DEFENDANTS):
-        assert _content(client, who, in_part, EX18) == original18
+        stored = stored_file(rt, in_part, EX18)  # the original
+        assert_marked_copy(_content(client, who, in_part, EX18), stored, email=who)
         assert "FIR-2018-000123" in _pages(_content(client, who, in_part, EX18))[12]
         assert CODE19 in _pages(_content(client, who, in_part, EX19))[12]
     # nor does redaction open Ex. 18 (AEO) to anyone the order keeps it from
@@ -150,9 +155,16 @@ def test_the_seeds_two_redactions_cover_the_codes_and_nothing_else(client, rt, i
         path = f"/matters/{in_part}/documents/{EX18}/content"
         refused = api_get(client, token_for(client, who), path)
         assert refused.status_code in (403, 404), (who, refused.status_code)
-    # the redacted file carries nothing beyond its pages
-    with pikepdf.open(io.BytesIO(served18)) as pdf:
+    # the redacted file carries nothing beyond its pages; the copy served carries the
+    # recipient's forensic mark in its XMP, and nothing of the source's metadata
+    stored18 = stored_file(rt, in_part, EX18, kind="privilege_redacted")
+    with pikepdf.open(io.BytesIO(stored18)) as pdf:
         assert "/Metadata" not in pdf.Root and len(pdf.docinfo) == 0
+    with pikepdf.open(io.BytesIO(served18)) as pdf:
+        assert len(pdf.docinfo) == 0
+        with pdf.open_metadata() as meta:
+            assert set(meta) == {"{http://ns.adobe.com/xap/1.0/mm/}InstanceID"}
+            assert meta["xmpMM:InstanceID"].startswith("POGW-")
 
 
 def _log(client, who, matter, bates):
@@ -388,7 +400,7 @@ def test_javascript_and_attachments_in_the_source_are_scrubbed(client, rt, in_pa
         ).one()
     assert {"JavaScript or actions", "embedded files"} <= set(json.loads(details)["scrubbed"])
     texts = _pages(served)
-    assert texts[0] == "" and "exhibit, page 10" in texts[9]
+    assert own_text(texts[0]) == "" and "exhibit, page 10" in texts[9]
 
 
 def test_the_versions_page_offers_the_redaction_form(app, rt, in_part):

@@ -19,8 +19,17 @@ from typing import Any
 import pytest
 
 from gateway.demo import load_demo
+from gateway.pdf.marks import tokens_in
 from tests.factories import DEFENDANTS
-from tests.helpers import BASE, api_get, auth, pdf_bytes, token_for
+from tests.helpers import (
+    BASE,
+    api_get,
+    assert_marked_copy,
+    auth,
+    pdf_bytes,
+    stored_file,
+    token_for,
+)
 
 EX = {1: "AOL-DEF-00556914", 18: "AOL-DEF-00528691", 19: "AOL-DEF-00516605"}
 EX.update({n: f"AOL-DEF-{556917 + n:08d}" for n in range(2, 18)})
@@ -151,7 +160,8 @@ def test_the_order_of_june_26_2020_step_by_step(client, case, rt, clock):
     # downloads before the notices: the employee takes Ex. 19 while CONFIDENTIAL; counsel
     # takes Ex. 1 and Ex. 18 (the checks above were downloads too: remember all of them)
     assert gw.content("employee", 19).status_code == 200
-    original18 = gw.content("defendants", 18).data
+    original18 = stored_file(rt, case, EX[18])
+    assert_marked_copy(gw.content("defendants", 18).data, original18, email=PEOPLE["defendants"])
     assert b"FIR-2018-000123" in _page_text(original18, 12)  # AOL-DEF-00528703
 
     # --- 1. Defendants re-designate Ex. 19 CONFIDENTIAL -> AEO -------------------------
@@ -311,9 +321,10 @@ def test_the_order_of_june_26_2020_step_by_step(client, case, rt, clock):
     _expect(replaced, gw)
     # the receiving side gets the redacted version, the producing party and the court the
     # original
-    assert _sha(gw.content("counsel", 18).data) == _sha(redacted[18])
-    assert _sha(gw.content("court", 18).data) == _sha(original18)
-    assert _sha(gw.content("defendants", 18).data) == _sha(original18)
+    # (each copy with its recipient's forensic mark, the pages otherwise as stored)
+    assert_marked_copy(gw.content("counsel", 18).data, redacted[18], email=PEOPLE["counsel"])
+    assert_marked_copy(gw.content("court", 18).data, original18, email=PEOPLE["court"])
+    assert_marked_copy(gw.content("defendants", 18).data, original18)
     history = gw.get("counsel", f"/documents/{EX[18]}/versions").get_json()["items"]
     assert [(v["kind"], v["can_view"]) for v in history] == [
         ("original", False),  # replaced: its place is known, its content withheld
@@ -386,6 +397,8 @@ def test_the_order_of_june_26_2020_step_by_step(client, case, rt, clock):
         for page, was in zip(served, supplied, strict=True):
             assert page.count("PUBLIC (no longer designated)\r\nDesignation changed on") == 1
             assert was.strip() in page
+            # and the recipient's forensic mark, one token on every page
+            assert f"<{PEOPLE[who]}>" in page and len(tokens_in(page)) == 1
     # Ex. 14-17 are public records now: never designated again
     again = gw.post(
         "defendants",
@@ -431,7 +444,7 @@ def _page_text(pdf: bytes, index: int) -> bytes:
     import pikepdf
 
     with pikepdf.open(io.BytesIO(pdf)) as doc:
-        return doc.pages[index].Contents.read_bytes()
+        return doc.pages[index].Contents.read_bytes()  # a stored file: one stream a page
 
 
 def _sha(data: bytes) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.documents.ingest import count_rows
-from tests.helpers import BASE, all_bates, auth, pdf_bytes, token_for
+from tests.helpers import BASE, all_bates, assert_marked_copy, auth, pdf_bytes, token_for
 
 PDF = pdf_bytes(3)
 
@@ -41,7 +41,8 @@ def test_plaintiffs_produce_a_document_and_the_order_applies(client, demo):
         f"{BASE}/api/v1/matters/{demo}/documents/AOL-PLTF-00000010/content",
         headers=auth(defendants),
     )
-    assert got.data == PDF and got.mimetype == "application/pdf"
+    assert got.mimetype == "application/pdf"
+    assert_marked_copy(got.data, PDF, email="counsel@defendants.example")
     # a second upload appends to the same volume
     assert (
         _upload(client, counsel, demo, bates_begin="AOL-PLTF-00000013", bates_end="").status_code

@@ -48,12 +48,17 @@ def _run(*args: str) -> str:
     return done.stdout
 
 
-def _get_zip(client, token, path):
+def _get_zip(client, token, path, *, sized=True):
+    """``sized``: every member's size is known up front, so the archive's is; a volume
+    holding PDFs, each served with its forensic mark, is sent without a length."""
     response = client.get(f"{BASE}/api/v1{path}", headers=auth(token))
     data = response.data
     response.close()  # a streamed response ends before the next request begins
     assert response.status_code == 200 and response.mimetype == "application/zip"
-    assert response.headers["Content-Length"] == str(len(data))
+    if sized:
+        assert response.headers["Content-Length"] == str(len(data))
+    else:
+        assert "Content-Length" not in response.headers
     return data
 
 
@@ -61,7 +66,9 @@ def _served(client, demo):
     """The demo volume ZIP as counsel gets it, and a document of several page images."""
     counsel = token_for(client, "counsel@plaintiffs.example")
     return {
-        "volume": _get_zip(client, counsel, f"/matters/{demo}/productions/AOL-DEF-VOL001/download"),
+        "volume": _get_zip(
+            client, counsel, f"/matters/{demo}/productions/AOL-DEF-VOL001/download", sized=False
+        ),
         "document": _get_zip(client, counsel, f"/matters/{demo}/documents/TST-00000001/content"),
     }
 
@@ -78,18 +85,36 @@ def served(rt, demo, client, tmp_path):
 
 
 def test_local_headers_carry_sizes_and_crcs(served):
+    """A member of known size is STORED with its size and CRC-32 in its local header; a
+    marked PDF, whose size is known only once written, is DEFLATED with a data descriptor
+    (Java's ZipInputStream refuses a STORED member that defers its sizes)."""
     archives, _paths = served
+    marked = 0
     for data in archives.values():
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for info in archive.infolist():
-                assert info.compress_type == zipfile.ZIP_STORED
-                assert not info.flag_bits & 0x08, f"{info.filename} defers its sizes"
                 offset = info.header_offset
-                crc, size = (
-                    int.from_bytes(data[offset + 14 : offset + 18], "little"),
-                    int.from_bytes(data[offset + 22 : offset + 26], "little"),
+                crc, compressed, size = (
+                    int.from_bytes(data[offset + n : offset + n + 4], "little")
+                    for n in (14, 18, 22)
                 )
-                assert (crc, size) == (info.CRC, info.file_size)
+                if not info.filename.endswith(".pdf"):
+                    assert info.compress_type == zipfile.ZIP_STORED
+                    assert not info.flag_bits & 0x08, f"{info.filename} defers its sizes"
+                    assert (crc, size) == (info.CRC, info.file_size)
+                    continue
+                marked += 1
+                assert info.compress_type == zipfile.ZIP_DEFLATED and info.flag_bits & 0x08
+                assert (crc, compressed, size) == (0, 0, 0)
+                start = offset + 30 + len(info.filename.encode()) + info.compress_size
+                descriptor = data[start : start + 16]
+                assert descriptor[:4] == b"PK\x07\x08"
+                assert [int.from_bytes(descriptor[n : n + 4], "little") for n in (4, 8, 12)] == [
+                    info.CRC,
+                    info.compress_size,
+                    info.file_size,
+                ]
+    assert marked == 19  # every document of the demo volume is a PDF
 
 
 def test_java_zip_input_stream_reads_them(served, tmp_path):
@@ -155,7 +180,9 @@ def test_a_volume_zip_loads_again_from_its_data_folder(served, client, demo, tmp
     assert imaged["TST-00000006"].native_path == "TST-00000006/TST-00000006.xlsx"
     # what the user may not download is not in the load files either
     staff = token_for(client, "staff@alotrolado.example")
-    employee = _get_zip(client, staff, f"/matters/{demo}/productions/AOL-DEF-VOL001/download")
+    employee = _get_zip(
+        client, staff, f"/matters/{demo}/productions/AOL-DEF-VOL001/download", sized=False
+    )
     with zipfile.ZipFile(io.BytesIO(employee)) as archive:
         dat = archive.read("AOL-DEF-VOL001/DATA/AOL-DEF-VOL001.dat").decode("utf-8-sig")
     assert "AOL-DEF-00528691" not in dat and "AOL-DEF-00556914" not in dat

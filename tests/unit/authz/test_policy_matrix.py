@@ -451,7 +451,7 @@ MATTER: dict[str, set[str]] = {
     },
     "vendor": {"acknowledgment:sign"},
     "witness": {"acknowledgment:sign"},
-    "auditor": {"audit:read_all", "acknowledgment:sign"},
+    "auditor": {"audit:read_all", "audit:trace", "acknowledgment:sign"},
 }
 
 

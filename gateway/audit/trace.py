@@ -1,0 +1,321 @@
+"""Which download a found file came from, or a plain statement that it cannot be told.
+
+First by the file's SHA-256: a copy sent whole is recorded by its ``document:served``
+entry (exact). Else by the forensic mark's tokens, read from each channel of the file
+(``gateway.pdf.found``): a token is believed only if its MAC checks under the key of the
+matter its entry belongs to, so a made-up or altered token is reported as not genuine and
+names nobody. Tokens of two different downloads in one file cannot be told apart and are
+reported as such. The entry found is shown with its inclusion in the audit trail: its hash
+recomputes from its fields, and the chain verifies up to the signed head.
+
+The answer names audit entries, never a document's content: it is what an auditor, who
+reads logs and not documents, may be told.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.accounts.models import User
+from gateway.audit.chain import entry_hash, verify
+from gateway.audit.models import AuditEntry
+from gateway.audit.recorder import Actor
+from gateway.audit.tags import Outcome, Tag
+from gateway.authz.vocabulary import Action
+from gateway.documents.marking import mark_token_key
+from gateway.errors import BadRequest, Forbidden, TooLarge
+from gateway.matters.models import Matter
+from gateway.matters.service import resolve_access
+from gateway.pdf.found import FoundTokens, find_tokens
+from gateway.pdf.marks import TOKEN, check_token
+from gateway.runtime import Refused, Runtime
+
+MAX_TRACE_BYTES = 64 << 20  # a found file, read into memory to be examined
+DOWNLOAD_TAGS = (Tag.DOCUMENT_DOWNLOAD,)
+
+
+class Verdict(StrEnum):
+    EXACT = "exact"  # the file is, byte for byte, a copy the gateway sent
+    MARKED = "marked"  # genuine tokens name one download
+    CANNOT_TELL = "cannot_tell"  # no genuine token, nothing recorded matches
+    NOT_GENUINE = "not_genuine"  # tokens found, none genuine: possibly forged
+    CONFLICTING = "conflicting"  # genuine tokens of different downloads
+
+
+@dataclass
+class TraceReport:
+    verdict: Verdict
+    explanation: str
+    sha256: str
+    size: int
+    entry: dict[str, Any] | None = None
+    served: dict[str, Any] | None = None
+    channels: list[str] = field(default_factory=list)  # the channels that name the entry
+    inclusion: dict[str, Any] | None = None
+    not_genuine: list[str] = field(default_factory=list)
+    others: list[dict[str, Any]] = field(default_factory=list)  # for a conflict
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "verdict": str(self.verdict),
+            "explanation": self.explanation,
+            "sha256": self.sha256,
+            "size": self.size,
+            "entry": self.entry,
+            "served": self.served,
+            "channels": self.channels,
+            "inclusion": self.inclusion,
+            "not_genuine": self.not_genuine,
+            "others": self.others,
+        }
+
+
+def trace_file(
+    rt: Runtime, session: Session, data: bytes, *, matter_id: int | None = None
+) -> TraceReport:
+    """Trace ``data`` among the entries of ``matter_id`` (every matter when None: the
+    operator)."""
+    digest = hashlib.sha256(data).hexdigest()
+    report = TraceReport(Verdict.CANNOT_TELL, "", digest, len(data))
+    served = _served_by_sha(session, digest, matter_id)
+    found = find_tokens(data)
+    genuine, forged = _check_tokens(rt, session, found, matter_id)
+    report.not_genuine = forged
+    if served is not None:
+        download = session.get(AuditEntry, json.loads(served.details).get("download"))
+        report.verdict = Verdict.EXACT
+        report.served = _served_view(served)
+        others = set(genuine.values())
+        report.channels = ["sha256", *_agreeing(found, genuine, download)]
+        report.explanation = "the file is byte for byte the copy recorded as served"
+        if download is not None and others - {download.seq}:
+            report.explanation += "; it also carries tokens of other downloads"
+        return _with_entry(rt, session, report, download)
+    seqs = sorted(set(genuine.values()))
+    if len(seqs) > 1:
+        report.verdict = Verdict.CONFLICTING
+        report.explanation = (
+            "the file carries genuine marks of more than one download (pages of different "
+            "copies put together?): it cannot be told which one it came from"
+        )
+        report.others = [_entry_view(session.get(AuditEntry, s)) for s in seqs]
+        return report
+    if len(seqs) == 1:
+        download = session.get(AuditEntry, seqs[0])
+        report.verdict = Verdict.MARKED
+        report.channels = _agreeing(found, genuine, download)
+        report.explanation = (
+            f"the forensic mark names one download ({len(report.channels)} of "
+            f"{len(found.channels)} channels agree); the file is not byte for byte the copy "
+            "sent (a page extracted, or saved again)"
+        )
+        return _with_entry(rt, session, report, download)
+    if forged:
+        report.verdict = Verdict.NOT_GENUINE
+        report.explanation = (
+            "the file carries token-shaped marks, but none is genuine here (its check "
+            "fails, or it names no download of this matter): possibly forged or altered; "
+            "it names no one"
+        )
+        return report
+    report.explanation = (
+        "cannot tell: the file matches no copy recorded as served and carries no mark"
+        + (f" ({found.unread})" if found.unread else "")
+    )
+    return report
+
+
+def _served_by_sha(session: Session, digest: str, matter_id: int | None) -> AuditEntry | None:
+    stmt = select(AuditEntry).where(
+        AuditEntry.tag == str(Tag.DOCUMENT_SERVED),
+        AuditEntry.outcome == str(Outcome.ALLOWED),
+        # canonical JSON: the key and its value are written exactly so
+        AuditEntry.details.contains(f'"sha256":"{digest}"'),
+    )
+    if matter_id is not None:
+        stmt = stmt.where(AuditEntry.matter_id == matter_id)
+    return session.scalars(stmt.order_by(AuditEntry.seq).limit(1)).first()
+
+
+def _check_tokens(
+    rt: Runtime, session: Session, found: FoundTokens, matter_id: int | None
+) -> tuple[dict[str, int], list[str]]:
+    """Genuine tokens with the download each names, and the tokens that are not."""
+    genuine: dict[str, int] = {}
+    forged: list[str] = []
+    keys: dict[int, bytes] = {}
+    for token in found.tokens():
+        seq = _genuine(rt, session, token, matter_id, keys)
+        if seq is None:
+            forged.append(token)
+        else:
+            genuine[token] = seq
+    return genuine, forged
+
+
+def _genuine(
+    rt: Runtime, session: Session, token: str, matter_id: int | None, keys: dict[int, bytes]
+) -> int | None:
+    shaped = TOKEN.fullmatch(token)
+    if shaped is None:
+        return None
+    entry = session.get(AuditEntry, int(shaped.group(1)))
+    if entry is None or entry.matter_id is None or entry.tag not in DOWNLOAD_TAGS:
+        return None
+    if matter_id is not None and entry.matter_id != matter_id:
+        return None  # another matter's entry is not this auditor's to name
+    if entry.matter_id not in keys:
+        matter = session.get(Matter, entry.matter_id)
+        if matter is None:
+            return None
+        keys[entry.matter_id] = mark_token_key(rt, matter)
+    return check_token(keys[entry.matter_id], entry.matter_id, token)
+
+
+def _agreeing(
+    found: FoundTokens, genuine: dict[str, int], download: AuditEntry | None
+) -> list[str]:
+    if download is None:
+        return []
+    return [
+        channel
+        for channel, tokens in found.channels.items()
+        if any(genuine.get(t) == download.seq for t in tokens)
+    ]
+
+
+def _with_entry(
+    rt: Runtime, session: Session, report: TraceReport, download: AuditEntry | None
+) -> TraceReport:
+    if download is None:
+        report.verdict = Verdict.CANNOT_TELL
+        report.explanation = "the served copy's download entry is missing from the trail"
+        return report
+    report.entry = _entry_view(download)
+    chain = verify(session, rt.keyring.audit_verify_key, limit=5)
+    recomputes = entry_hash(download, download.prev_hash) == download.hash
+    report.inclusion = {
+        "entry_hash_recomputes": recomputes,
+        "chain_intact": chain.ok,
+        "entries_checked": chain.checked,
+        "problems": chain.problems,
+    }
+    if not (recomputes and chain.ok):
+        report.explanation += "; BUT the audit trail does not verify: see inclusion"
+    return report
+
+
+def _entry_view(entry: AuditEntry | None) -> dict[str, Any]:
+    if entry is None:
+        return {}
+    return {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(),
+        "tag": entry.tag,
+        "outcome": entry.outcome,
+        "actor_email": entry.actor_email,
+        "bates": entry.bates,
+        "matter_id": entry.matter_id,
+        "hash": entry.hash,
+    }
+
+
+def _served_view(entry: AuditEntry) -> dict[str, Any]:
+    return {**_entry_view(entry), "details": json.loads(entry.details)}
+
+
+# --- the auditor's request ---------------------------------------------------------------
+
+
+def read_found(chunks: Iterable[bytes], limit: int | None = None) -> bytes:
+    """The found file, at most ``limit`` bytes (held in memory, never written to disk)."""
+    limit = MAX_TRACE_BYTES if limit is None else limit
+    data = bytearray()
+    for chunk in chunks:
+        data += chunk
+        if len(data) > limit:
+            raise TooLarge(f"file: a file to trace may be at most {limit} bytes")
+    return bytes(data)
+
+
+def trace_for_auditor(
+    rt: Runtime,
+    user: User,
+    matter_id: int,
+    chunks: Iterable[bytes],
+    *,
+    address: str,
+) -> dict[str, Any]:
+    """The auditor's trace of a found file in one matter; refused, with the reason and
+    an audit entry, for anyone else. The trace itself is audited."""
+    with rt.transaction() as session:
+        access = resolve_access(rt, session, user, matter_id, address=address)
+        if not access.may(Action.AUDIT_TRACE):
+            raise Refused(
+                Forbidden("only the matter's neutral auditor may trace a file to a download"),
+                dict(
+                    tag=Tag.AUDIT_TRACE,
+                    outcome=Outcome.DENIED,
+                    reason="audit:trace: no rule allows",
+                    **access.audit_kwargs(),
+                ),
+            )
+    try:
+        data = read_found(chunks)
+    except (TooLarge, BadRequest) as bad:
+        with rt.db.session() as session:
+            rt.audit(
+                session,
+                tag=Tag.AUDIT_TRACE,
+                outcome=Outcome.DENIED,
+                reason=bad.message[:300],
+                **access.audit_kwargs(),
+            )
+        raise
+    with rt.db.session() as session:
+        report = trace_file(rt, session, data, matter_id=matter_id)
+        _audit_trace(rt, session, access.actor, matter_id, access.side_party_id, report)
+    return report.as_json()
+
+
+def trace_for_operator(rt: Runtime, data: bytes) -> TraceReport:
+    """``pogw trace``: every matter's entries, the keys on this machine; audited."""
+    with rt.db.session() as session:
+        report = trace_file(rt, session, data)
+        matter_id = report.entry["matter_id"] if report.entry else None
+        _audit_trace(rt, session, Actor.command_line(), matter_id, None, report)
+    return report
+
+
+def _audit_trace(
+    rt: Runtime,
+    session: Session,
+    actor: Actor,
+    matter_id: int | None,
+    side_party_id: int | None,
+    report: TraceReport,
+) -> None:
+    rt.audit(
+        session,
+        tag=Tag.AUDIT_TRACE,
+        outcome=Outcome.ALLOWED,
+        actor=actor,
+        matter_id=matter_id,
+        side_party_id=side_party_id,
+        details={
+            "verdict": str(report.verdict),
+            "sha256": report.sha256,
+            "size": report.size,
+            "entry": report.entry["seq"] if report.entry else None,
+            "channels": report.channels,
+            "not_genuine": len(report.not_genuine),
+        },
+    )
