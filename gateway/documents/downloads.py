@@ -7,11 +7,12 @@ stored file failing its integrity check there is answered with an error.
 
 from __future__ import annotations
 
-import hashlib
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import partial
 
+import pikepdf
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,6 +46,7 @@ from gateway.documents.versions import files_of, served_version, served_versions
 from gateway.documents.visibility import DOWNLOAD, LIST, NATIVE, visible_clause
 from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.matters.service import MatterAccess, require_acknowledged, resolve_access
+from gateway.pdf.watermark import save, stamp
 from gateway.runtime import Refused, Runtime
 
 Download = Served
@@ -62,12 +64,32 @@ def _form(session: Session, access: MatterAccess, doc: Document, version: Docume
 
 
 def _slip(
-    access: MatterAccess, doc: Document, version: DocumentVersion, native: DocumentFile
-) -> tuple[Served, str]:
-    """The slip sheet served in place of ``native``, and its SHA-256 for the audit."""
+    rt: Runtime,
+    access: MatterAccess,
+    doc: Document,
+    version: DocumentVersion,
+    native: DocumentFile,
+    seq: int,
+) -> Served:
+    """The slip sheet served in place of ``native``, with the mark of download ``seq`` as
+    any PDF served carries it (its SHA-256 is recorded as served, as theirs is)."""
     data = slip_for(access, doc, version, native)
-    served = Served(f"{doc.bates_begin}.pdf", "application/pdf", len(data), iter([data]))
-    return served, hashlib.sha256(data).hexdigest()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        stamp(pdf, mark_of(rt, access, seq))
+        out = io.BytesIO()
+        save(pdf, out)
+    marked = out.getvalue()
+    served = Served(f"{doc.bates_begin}.pdf", PDF, len(marked), iter([marked]))
+    chunks = record_served(
+        rt,
+        access,
+        seq,
+        document_id=doc.id,
+        bates=doc.bates_begin,
+        chunks=served.chunks,
+        watermarked=True,
+    )
+    return replace(served, chunks=chunks)
 
 
 def _refuse_slip_only(
@@ -220,10 +242,11 @@ def _download_document(
             raise _Stale([(doc.id, version.id)], audit, Serving(tag, f"document {bates}"))
         withheld: dict[str, str] | None = None
         if not files and form.withheld is not None:
-            slip, digest = _slip(access, doc, version, form.withheld)
-            withheld = {"name": form.withheld.file_name, "served": "slip sheet", "sha256": digest}
-            _audit_download(rt, session, access, doc, version, [], tag=tag, withheld=withheld)
-            return slip
+            withheld = {"name": form.withheld.file_name, "served": "slip sheet"}
+            entry = _audit_download(
+                rt, session, access, doc, version, [], tag=tag, withheld=withheld
+            )
+            return _slip(rt, access, doc, version, form.withheld, entry.seq)
         if form.withheld is not None:
             withheld = {"name": form.withheld.file_name, "served": "page images"}
         seq = _audit_download(

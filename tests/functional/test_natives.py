@@ -202,3 +202,36 @@ def test_a_withheld_native_stays_out_of_an_export_too(app, rt, natives):
                 MESSAGE not in archive.read(n) and SHEET not in archive.read(n) for n in names
             )
             assert any(n.endswith(f"{EML}.txt") for n in names), names
+
+
+def test_a_slip_sheet_carries_the_recipients_mark_and_is_recorded_as_served(app, rt, natives):
+    import hashlib
+    import json
+
+    from sqlalchemy import select
+
+    from gateway.audit.models import AuditEntry
+    from gateway.pdf.marks import tokens_in
+
+    _withhold_natives_from_receiving_counsel(rt, natives)
+    client = web_client(app, DEFENSE)
+    response = _content(client, natives, EML)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = _text(response.data)
+    (token,) = tokens_in(text)
+    assert "Dana Defense-Counsel" in text and DEFENSE in text
+    with rt.db.session() as session:
+        download = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.tag == "document:download", AuditEntry.bates == EML)
+            .order_by(AuditEntry.seq.desc())
+        ).first()
+        served = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.tag == "document:served", AuditEntry.bates == EML)
+            .order_by(AuditEntry.seq.desc())
+        ).first()
+    assert token.startswith(f"POGW-{download.seq}-")
+    details = json.loads(served.details)
+    assert details["download"] == download.seq and details["watermarked"] is True
+    assert details["sha256"] == hashlib.sha256(response.data).hexdigest()
