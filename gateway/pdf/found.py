@@ -18,6 +18,7 @@ import pypdfium2 as pdfium
 
 from gateway.pdf.marks import tokens_in
 from gateway.pdf.opening import DEFAULT_LIMITS, Limits, PdfRefused, check_streams
+from gateway.pdf.pdfium_lock import PDFIUM
 from gateway.pdf.watermark import MARK_TAG
 
 CHANNELS = ("xmp", "id", "text", "marked_content")
@@ -91,6 +92,11 @@ def _structure(pdf: pikepdf.Pdf, found: FoundTokens) -> None:
 
 
 def _text(data: bytes, found: FoundTokens) -> None:
+    with PDFIUM:
+        _text_locked(data, found)
+
+
+def _text_locked(data: bytes, found: FoundTokens) -> None:
     try:
         doc = pdfium.PdfDocument(data)
     except pdfium.PdfiumError:

@@ -10,7 +10,6 @@ does not read all of it.
 from __future__ import annotations
 
 import math
-import threading
 from typing import BinaryIO
 
 import pikepdf
@@ -18,11 +17,10 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 from gateway.pdf.opening import DEFAULT_LIMITS, Limits
+from gateway.pdf.pdfium_lock import PDFIUM as _PDFIUM
 
 DPI = 110
 MAX_PIXELS = 3_000_000  # a letter page at 110 dpi is about 1.1 million
-# PDFium is not thread-safe: one page is rendered at a time in a process
-_PDFIUM = threading.Lock()
 
 
 class Unrenderable(ValueError):

@@ -32,6 +32,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import ImageDraw, ImageFont
 
 from gateway.pdf.opening import DEFAULT_LIMITS, Limits, PdfRefused, active_content, open_pdf
+from gateway.pdf.pdfium_lock import PDFIUM
 
 DEFAULT_LABEL = "REDACTED - PRIVILEGE"
 DEFAULT_DPI = 300
@@ -195,25 +196,41 @@ def redact_pdf(
                 "file", f"the PDF has {count} page(s), but the document has {len(names)}"
             )
         source.seek(0)
-        try:
-            doc = pdfium.PdfDocument(source)
-        except pdfium.PdfiumError as exc:
-            raise RedactionRefused("file", f"the PDF cannot be rendered ({exc})") from None
-        try:
-            resolved = [_resolve(doc, pdf, n, mark, names) for n, mark in enumerate(marks)]
-            burn: dict[int, list[Box]] = {}
-            for r in resolved:
-                for index, boxes in r.boxes.items():
-                    burn.setdefault(index, []).extend(boxes)
-            for index in burn:
-                _pixels_within(doc[index], dpi, limits, names[index])
-            out = _write(pdf, doc, burn, label, dpi)
-        except (pdfium.PdfiumError, pikepdf.PdfError) as exc:
-            raise RedactionRefused("file", f"the PDF cannot be redacted ({exc})") from None
-        finally:
-            doc.close()
-    _verify(out, marks, resolved, sorted(burn), names)
+        with PDFIUM:
+            out, resolved, burn = _redacted(source, pdf, marks, names, label, dpi, limits)
+    with PDFIUM:
+        _verify(out, marks, resolved, sorted(burn), names)
     return Redacted(out, resolved, sorted(burn), dpi, count, scrubbed)
+
+
+def _redacted(
+    source: BinaryIO,
+    pdf: pikepdf.Pdf,
+    marks: Sequence[Mark],
+    names: list[str],
+    label: str,
+    dpi: int,
+    limits: Limits,
+) -> tuple[bytes, list[Resolved], dict[int, list[Box]]]:
+    """The redacted PDF, the marks resolved and the boxes burned per page (PDFIUM held)."""
+    try:
+        doc = pdfium.PdfDocument(source)
+    except pdfium.PdfiumError as exc:
+        raise RedactionRefused("file", f"the PDF cannot be rendered ({exc})") from None
+    try:
+        resolved = [_resolve(doc, pdf, n, mark, names) for n, mark in enumerate(marks)]
+        burn: dict[int, list[Box]] = {}
+        for r in resolved:
+            for index, boxes in r.boxes.items():
+                burn.setdefault(index, []).extend(boxes)
+        for index in burn:
+            _pixels_within(doc[index], dpi, limits, names[index])
+        out = _write(pdf, doc, burn, label, dpi)
+    except (pdfium.PdfiumError, pikepdf.PdfError) as exc:
+        raise RedactionRefused("file", f"the PDF cannot be redacted ({exc})") from None
+    finally:
+        doc.close()
+    return out, resolved, burn
 
 
 # --- resolving marks to boxes --------------------------------------------------------------
@@ -481,8 +498,9 @@ def _still_there(mark: Mark, r: Resolved, index: int, text: str) -> bool:
 
 def page_text(pdf: bytes | BinaryIO, index: int) -> str:
     """The text pypdfium2 extracts from one page (for checks and tests)."""
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        return _page_text(doc[index])
-    finally:
-        doc.close()
+    with PDFIUM:
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            return _page_text(doc[index])
+        finally:
+            doc.close()
