@@ -82,7 +82,10 @@ def test_no_log_line_names_a_document_and_refusals_are_written_at_exit(serve, rt
     )
     token = json.loads(body)["token"]
     _corrupt(rt)
-    url = f"{base}/api/v1/matters/{demo}/documents/{BATES}/content?q={BATES}"
+    # a search naming the document: the query string must not reach the log either
+    listed, _ = _call(f"{base}/api/v1/matters/{demo}/documents?q={BATES}", token=token)
+    assert listed == 200
+    url = f"{base}/api/v1/matters/{demo}/documents/{BATES}/content"
     try:
         status, _ = _call(url, token=token)
     except OSError:
