@@ -192,3 +192,22 @@ def own_text(page_text: str) -> str:
         r"Served to .*? on \d{4}-\d\d-\d\d \d\d:\d\d UTC - " + TOKEN.pattern, "", page_text
     )
     return TOKEN.sub("", text).strip()
+
+
+def token_seq(rt: Any, matter_id: int, token: str) -> int | None:
+    """The audit entry a forensic mark's token names (None if it is not genuine for the
+    matter): the number is sealed in the token, so tests read it as the trace does."""
+    from gateway.documents.marking import mark_token_key
+    from gateway.matters.models import Matter
+    from gateway.pdf.marks import check_token
+
+    with rt.db.session() as session:
+        matter = session.get(Matter, matter_id)
+        return check_token(mark_token_key(rt, matter), matter_id, token)
+
+
+def seq_token_in(rt: Any, matter_id: int, seq: int, text: str) -> bool:
+    """Whether ``text`` holds a genuine token naming audit entry ``seq``."""
+    from gateway.pdf.marks import tokens_in
+
+    return any(token_seq(rt, matter_id, t) == seq for t in tokens_in(text))

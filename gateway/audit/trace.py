@@ -39,7 +39,8 @@ from gateway.pdf.marks import TOKEN, check_token
 from gateway.runtime import Refused, Runtime
 
 MAX_TRACE_BYTES = 64 << 20  # a found file, read into memory to be examined
-DOWNLOAD_TAGS = (Tag.DOCUMENT_DOWNLOAD,)
+# the entries a token may name: a download, or a page shown as a marked image
+DOWNLOAD_TAGS = (Tag.DOCUMENT_DOWNLOAD, Tag.DOCUMENT_PAGE_VIEW)
 
 
 class Verdict(StrEnum):
@@ -139,6 +140,9 @@ def _served_by_sha(session: Session, digest: str, matter_id: int | None) -> Audi
         AuditEntry.outcome == str(Outcome.ALLOWED),
         # canonical JSON: the key and its value are written exactly so
         AuditEntry.details.contains(f'"sha256":"{digest}"'),
+        # only a marked copy is its recipient's alone: an unmarked file is the same bytes
+        # for everyone who downloaded it, and would name whoever came first
+        AuditEntry.details.contains('"watermarked":true'),
     )
     if matter_id is not None:
         stmt = stmt.where(AuditEntry.matter_id == matter_id)
@@ -164,20 +168,25 @@ def _check_tokens(
 def _genuine(
     rt: Runtime, session: Session, token: str, matter_id: int | None, keys: dict[int, bytes]
 ) -> int | None:
-    shaped = TOKEN.fullmatch(token)
-    if shaped is None:
+    if TOKEN.fullmatch(token) is None:
         return None
-    entry = session.get(AuditEntry, int(shaped.group(1)))
-    if entry is None or entry.matter_id is None or entry.tag not in DOWNLOAD_TAGS:
-        return None
-    if matter_id is not None and entry.matter_id != matter_id:
-        return None  # another matter's entry is not this auditor's to name
-    if entry.matter_id not in keys:
-        matter = session.get(Matter, entry.matter_id)
-        if matter is None:
+    # the token does not say its matter (nor its entry plainly): each matter it may be of
+    # is tried with its own key; only the auditor's matter when one is given
+    if not keys:
+        ids = [matter_id] if matter_id is not None else list(session.scalars(select(Matter.id)))
+        for mid in ids:
+            matter = session.get(Matter, mid)
+            if matter is not None:
+                keys[mid] = mark_token_key(rt, matter)
+    for mid, key in keys.items():
+        seq = check_token(key, mid, token)
+        if seq is None:
+            continue
+        entry = session.get(AuditEntry, seq)
+        if entry is None or entry.matter_id != mid or entry.tag not in DOWNLOAD_TAGS:
             return None
-        keys[entry.matter_id] = mark_token_key(rt, matter)
-    return check_token(keys[entry.matter_id], entry.matter_id, token)
+        return seq
+    return None
 
 
 def _agreeing(

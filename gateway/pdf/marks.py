@@ -3,7 +3,10 @@ entry that recorded it, as a line a person reads and a token a machine finds aga
 
 The token names the audit entry (its ``seq``) and carries a MAC under a key derived from
 the matter's key, so a token cannot be made up to point at someone else's download, and a
-found token is checked before anyone is named.
+found token is checked before anyone is named. The ``seq`` is not written plainly: it is
+encrypted (one AES block, with the matter's id) under that key, since two downloads' plain
+numbers would tell their recipient how many entries everyone else's work wrote between
+them, the other side's reviewing included (which documents a party opens is its own).
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
 MARK_PREFIX = "POGW"
 _MAC_HEX = 16  # 64 bits: enough that a guessed token fails, short enough to print
-TOKEN = re.compile(rf"{MARK_PREFIX}-([0-9]{{1,12}})-([0-9a-f]{{{_MAC_HEX}}})")
+TOKEN = re.compile(rf"{MARK_PREFIX}-([0-9a-f]{{32}})-([0-9a-f]{{{_MAC_HEX}}})")
 
 
 def mark_key(matter_key: bytes) -> bytes:
@@ -26,7 +31,8 @@ def mark_key(matter_key: bytes) -> bytes:
 
 
 def make_token(key: bytes, matter_id: int, entry_seq: int) -> str:
-    return f"{MARK_PREFIX}-{entry_seq}-{_mac(key, matter_id, entry_seq)}"
+    sealed = _seal(key, matter_id, entry_seq)
+    return f"{MARK_PREFIX}-{sealed}-{_mac(key, sealed)}"
 
 
 def check_token(key: bytes, matter_id: int, token: str) -> int | None:
@@ -34,9 +40,25 @@ def check_token(key: bytes, matter_id: int, token: str) -> int | None:
     found = TOKEN.fullmatch(token)
     if found is None:
         return None
-    seq = int(found.group(1))
-    ok = hmac.compare_digest(found.group(2), _mac(key, matter_id, seq))
-    return seq if ok else None
+    sealed = found.group(1)
+    if not hmac.compare_digest(found.group(2), _mac(key, sealed)):
+        return None
+    opened = _open(key, sealed)
+    if opened is None or opened[0] != matter_id:
+        return None
+    return opened[1]
+
+
+def _seal(key: bytes, matter_id: int, entry_seq: int) -> str:
+    block = matter_id.to_bytes(8, "big") + entry_seq.to_bytes(8, "big")
+    encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305 - one block
+    return (encryptor.update(block) + encryptor.finalize()).hex()
+
+
+def _open(key: bytes, sealed: str) -> tuple[int, int] | None:
+    decryptor = Cipher(algorithms.AES(key), modes.ECB()).decryptor()  # noqa: S305 - one block
+    block = decryptor.update(bytes.fromhex(sealed)) + decryptor.finalize()
+    return int.from_bytes(block[:8], "big"), int.from_bytes(block[8:], "big")
 
 
 def tokens_in(text: str) -> list[str]:
@@ -44,8 +66,8 @@ def tokens_in(text: str) -> list[str]:
     return list(dict.fromkeys(m.group(0) for m in TOKEN.finditer(text)))
 
 
-def _mac(key: bytes, matter_id: int, entry_seq: int) -> str:
-    message = f"{matter_id}:{entry_seq}".encode("ascii")
+def _mac(key: bytes, sealed: str) -> str:
+    message = f"mark:{sealed}".encode("ascii")
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:_MAC_HEX]
 
 

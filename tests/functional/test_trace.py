@@ -114,8 +114,9 @@ def test_a_token_whose_entry_was_changed_is_not_genuine(client, demo, served, rt
     data, seq = served
     with pikepdf.open(io.BytesIO(data)) as pdf:
         token = str(pdf.open_metadata()["xmpMM:InstanceID"])
-    mac = TOKEN.fullmatch(token).group(2)
-    other = seq - 1  # someone else's entry, the MAC left as it was
+    sealed, mac = TOKEN.fullmatch(token).groups()
+    # another number sealed in its place (someone else's entry), the MAC left as it was
+    other = ("0" if sealed[0] != "0" else "1") + sealed[1:]
     found = answer(client, demo, _with_text(f"leaked - POGW-{other}-{mac}"))
     assert found["verdict"] == "not_genuine" and found["entry"] is None
     assert found["not_genuine"] == [f"POGW-{other}-{mac}"]
@@ -269,3 +270,20 @@ def test_each_channel_on_its_own_leads_to_the_download(client, demo, served):
         _variant(data, keep_page_ops=lambda i: _op(i) in nothing, keep_xmp=False, keep_id=False),
     )
     assert bare["verdict"] == "cannot_tell"
+
+
+def test_an_unmarked_copy_is_never_traced_exactly_to_one_person(client, demo, rt, tmp_path):
+    """A file served as produced (a spreadsheet native) is the same bytes for everyone who
+    downloaded it: its SHA-256 names no one, and trace says it cannot tell."""
+    from tests import factories
+    from tests.factories import PLAINTIFFS
+    from tests.volumes import Doc, build_volume
+
+    folder = build_volume(tmp_path, [Doc(1, 2, "CONFIDENTIAL", native=True)], prefix="NAT-")
+    factories.produce(rt, demo, PLAINTIFFS, folder)
+    url = f"{BASE}/api/v1/matters/{demo}/documents/NAT-00000001/content"
+    first = client.get(url, headers=auth(token_for(client, "counsel@defendants.example"))).data
+    leaked = client.get(url, headers=auth(token_for(client, "counsel@plaintiffs.example"))).data
+    assert first == leaked and not leaked.startswith(b"%PDF")
+    found = answer(client, demo, leaked)
+    assert found["verdict"] == "cannot_tell" and found["entry"] is None

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from gateway.audit.models import AuditEntry
 from gateway.pdf.marks import TOKEN, tokens_in
 from gateway.pdf.watermark import MARK_TAG
-from tests.helpers import BASE, auth, page_texts, token_for
+from tests.helpers import BASE, auth, page_texts, seq_token_in, token_for, token_seq
 
 EX18 = "AOL-DEF-00528691"  # 17 pages, AEO
 COUNSEL = "counsel@plaintiffs.example"
@@ -45,7 +45,7 @@ def test_a_download_carries_the_visible_line_and_each_hidden_channel(client, dem
     texts = page_texts(data)
     assert len(texts) == 17
     token = tokens_in(texts[0])[0]
-    assert token.startswith(f"POGW-{seq}-")
+    assert token_seq(rt, demo, token) == seq
     for number, text in enumerate(texts, start=528691):
         assert f"AOL-DEF-{number:08d}" in text, "the page's own text still extracts"
         assert f"Served to Pat Plaintiff-Counsel <{COUNSEL}> on 2020-06-26 17:00 UTC" in text
@@ -106,7 +106,7 @@ def test_each_pdf_of_a_volume_carries_its_own_downloads_mark(client, demo, rt):
         ((seq, _o, who, details),) = entries(rt, "document:download", bates)
         assert who == "staff@alotrolado.example" and details["files"][0]["watermarked"]
         text = page_texts(data)[0]
-        assert tokens_in(text) == [tokens_in(text)[0]] and f"POGW-{seq}-" in text
+        assert tokens_in(text) == [tokens_in(text)[0]] and seq_token_in(rt, demo, seq, text)
         assert "Sam Staff <staff@alotrolado.example>" in text
         ((_s, outcome, _w, served),) = entries(rt, "document:served", bates)
         assert outcome == "allowed" and served["download"] == seq
@@ -183,7 +183,7 @@ def test_the_web_page_download_is_marked_too(client, demo, rt):
     ((seq, _o, who, _d),) = entries(rt, "document:download")
     assert who == COURT
     text = page_texts(response.data)[16]
-    assert f"POGW-{seq}-" in text and f"Chambers Clerk <{COURT}>" in text
+    assert seq_token_in(rt, demo, seq, text) and f"Chambers Clerk <{COURT}>" in text
 
 
 def _scanned_pdf(pages: int) -> bytes:
@@ -255,7 +255,7 @@ def test_each_pdf_of_an_export_carries_its_own_downloads_mark(client, demo, rt):
         bates = next(p for p in name.split("/") if p.startswith("AOL-DEF-0")).split(".")[0]
         ((seq, _o, who, _d),) = entries(rt, "document:download", bates)
         text = page_texts(pdf)[0]
-        assert f"POGW-{seq}-" in text and "Sam Staff <staff@alotrolado.example>" in text
+        assert seq_token_in(rt, demo, seq, text) and "Sam Staff <staff@alotrolado.example>" in text
         ((_s, outcome, _w, served),) = entries(rt, "document:served", bates)
         assert outcome == "allowed" and served["sha256"] == hashlib.sha256(pdf).hexdigest()
     assert entries(rt, "document:download", EX18) == []  # AEO: not the employee's
