@@ -34,7 +34,17 @@ class Doc:
 
 
 def page_bytes(prefix: str, number: int) -> bytes:
-    return f"II*\x00 image of page {prefix}{number:08d}\n".encode() * 20
+    """A small real page image (bilevel TIFF, 200 x 260 at 24 dpi) naming its page: the
+    gateway reads page images to mark them, so a test page must be one."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("1", (200, 260), 1)
+    ImageDraw.Draw(image).text((10, 10), f"{prefix}{number:08d}", fill=0)
+    out = io.BytesIO()
+    image.save(out, format="TIFF", compression="group4", dpi=(24, 24))
+    return out.getvalue()
 
 
 def real_page_tiff(prefix: str, number: int) -> bytes:

@@ -421,21 +421,36 @@ def document_stream(
     doc: Document,
     files: list[DocumentFile],
     keys: list[_Readable],
+    marked: MarkedSource | None = None,
 ) -> Served:
-    """The document's one file, or a ZIP of its files; the first file is checked now."""
-    sources = _sources(rt, keys)
+    """The document's one file, or a ZIP of its files; the first file is opened (and
+    marked) now, so that a failure is told before a byte is sent. ``marked``: as for
+    ``volume_stream`` (a changed file's size is not known)."""
+    changed = [
+        marked(doc, f, readable) if marked is not None else None
+        for f, readable in zip(files, keys, strict=True)
+    ]
+    sources: list[Callable[[], Iterator[bytes]]] = [
+        other if other is not None else partial(_plaintext, rt, readable)
+        for other, readable in zip(changed, keys, strict=True)
+    ]
+    if sources:
+        first = _primed(sources[0]())
+        sources[0] = lambda: first
     if len(files) == 1:
         only = files[0]
         return Served(
             file_name=served_name(doc, only),
             media_type=only.media_type,
-            size=only.plaintext_size,
+            size=only.plaintext_size if changed[0] is None else None,
             chunks=sources[0](),
         )
-    members = [
-        _member(f"{zip_part(doc.bates_begin)}/{zip_part(f.file_name)}", doc, f, source)
-        for f, source in zip(files, sources, strict=True)
-    ]
+    members = []
+    for f, source, other in zip(files, sources, changed, strict=True):
+        name = f"{zip_part(doc.bates_begin)}/{zip_part(f.file_name)}"
+        members.append(
+            _member(name, doc, f, source) if other is None else Member(name, doc.created_at, source)
+        )
     return _zip(f"{doc.bates_begin}.zip", members)
 
 

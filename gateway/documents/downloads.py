@@ -33,9 +33,10 @@ from gateway.documents.marking import (
     PDF,
     UNMARKED_REASON,
     is_pdf,
-    lazy_marked_chunks,
     mark_of,
+    markable,
     marked_chunks,
+    marked_source,
     record_served,
 )
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
@@ -128,14 +129,13 @@ def _audit_download(
     is the token of the mark the served copy carries). Each file says whether it is served
     marked (a PDF served as itself: alone, or in a volume) or why not; a HEAD sends
     nothing, so marks nothing."""
-    single = volume is not None or len(files) == 1
     details: dict[str, object] = {
         "version": version.kind,
         "files": [
             {"name": f.file_name, "sha256": f.sha256, "watermarked": marked}
             | ({} if marked else {"unmarked": UNMARKED_REASON})
             for f in files
-            for marked in [is_pdf(f) and single and tag != Tag.DOCUMENT_HEAD]
+            for marked in [markable(f) and tag != Tag.DOCUMENT_HEAD]
         ],
     }
     if volume:
@@ -269,7 +269,7 @@ def _download_document(
             document_id=doc.id,
             bates=doc.bates_begin,
             chunks=served.chunks,
-            watermarked=len(files) == 1 and is_pdf(files[0]),
+            watermarked=all(markable(f) for f in files),
         ),
     )
 
@@ -293,7 +293,7 @@ def _head(
         ),
         Serving(tag, f"document {bates}"),
     )
-    return replace(served, size=None) if len(files) == 1 and is_pdf(files[0]) else served
+    return replace(served, size=None) if any(markable(f) for f in files) else served
 
 
 def _document(
@@ -305,12 +305,20 @@ def _document(
     seq: int,
 ) -> Served:
     """The document's file as served: a single PDF with the mark of download ``seq``
-    (opened and stamped now), anything else as it was produced."""
+    (opened and stamped now); page images, and PDFs in a ZIP of its files, each marked too;
+    anything else as it was produced."""
     keys = readables(rt, access.matter, doc, version, files)
     if len(files) == 1 and is_pdf(files[0]):
         chunks = marked_chunks(rt, keys[0], mark_of(rt, access, seq))
         return Served(served_name(doc, files[0]), PDF, None, chunks)
-    return document_stream(rt, access.matter, doc, files, keys)
+    return document_stream(
+        rt,
+        access.matter,
+        doc,
+        files,
+        keys,
+        lambda _doc, f, readable: marked_source(rt, access, seq, f, readable),
+    )
 
 
 def download_volume(
@@ -439,11 +447,13 @@ def _marked_member(
     f: DocumentFile,
     readable: _Readable,
 ) -> Callable[[], Iterator[bytes]] | None:
-    """A volume's PDF member as served: marked for its own download entry, opened when the
-    ZIP reaches it, and its served copy recorded when it has gone whole."""
-    if not is_pdf(f):
-        return None
+    """A volume's PDF or page image member as served: marked for its own download entry,
+    opened when the ZIP reaches it, and its served copy recorded when it has gone whole."""
     seq = seqs[doc.id]
+    source = marked_source(rt, access, seq, f, readable)
+    if source is None:
+        return None
+    marked = source
 
     def chunks() -> Iterator[bytes]:
         return record_served(
@@ -452,7 +462,7 @@ def _marked_member(
             seq,
             document_id=doc.id,
             bates=doc.bates_begin,
-            chunks=lazy_marked_chunks(rt, readable, mark_of(rt, access, seq)),
+            chunks=marked(),
             watermarked=True,
             extra={"volume": volume, "file": f.file_name},
         )

@@ -19,7 +19,7 @@ import hashlib
 import io
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, cast
@@ -33,6 +33,7 @@ from gateway.documents.models import DocumentFile
 from gateway.errors import IntegrityFailure
 from gateway.matters.models import Matter
 from gateway.matters.service import MatterAccess, matter_key
+from gateway.pdf.imprint import MAX_IMAGE_BYTES, UnmarkableImage, mark_page_image
 from gateway.pdf.marks import Mark, make_token, mark_key
 from gateway.pdf.opening import DEFAULT_LIMITS, Limits, PdfRefused, open_pdf
 from gateway.pdf.watermark import save, stamp
@@ -44,8 +45,8 @@ READ_BUFFER = 1 << 20  # one segment
 QUEUED = 8  # chunks waiting at most: the memory a slow client can hold up
 _POLL = 0.1  # seconds: how often a blocked worker checks that the client is still there
 UNMARKED_REASON = (
-    "only a PDF served as a file of its own carries the mark (not a page image, a native "
-    "or a page of a document's ZIP); this file is served as it was produced"
+    "only PDFs and page images carry the mark: a native that is neither (a spreadsheet, "
+    "an e-mail) and extracted text are served as they were produced"
 )
 
 
@@ -56,8 +57,46 @@ class UnmarkablePdf(StoredContentFailed):
     what = "the PDF cannot be served with its forensic mark"
 
 
+class UnmarkableImageFile(StoredContentFailed):
+    """A stored page image that cannot be served with its mark: refused, never served
+    without it."""
+
+    what = "the page image cannot be served with its forensic mark"
+
+
 def is_pdf(f: DocumentFile) -> bool:
     return f.media_type == PDF
+
+
+def is_image(f: DocumentFile) -> bool:
+    return f.media_type.startswith("image/")
+
+
+def markable(f: DocumentFile) -> bool:
+    """Served with the recipient's mark: every PDF and every page image."""
+    return is_pdf(f) or is_image(f)
+
+
+def marked_source(
+    rt: Runtime, access: MatterAccess, seq: int, f: DocumentFile, readable: _Readable
+) -> Callable[[], Iterator[bytes]] | None:
+    """The source of ``f`` as served with the mark of download ``seq`` (opened when first
+    asked for), or None for a file served as produced."""
+    if is_pdf(f):
+        return lambda: lazy_marked_chunks(rt, readable, mark_of(rt, access, seq))
+    if is_image(f):
+        return lambda: iter([marked_image(rt, readable, mark_of(rt, access, seq))])
+    return None
+
+
+def marked_image(rt: Runtime, readable: _Readable, mark: Mark) -> bytes:
+    """A stored page image read whole (bounded) and marked in its own format."""
+    with open_plaintext(rt, readable) as handle:
+        data = handle.read(MAX_IMAGE_BYTES + 1)
+    try:
+        return mark_page_image(data, mark)
+    except UnmarkableImage as exc:
+        raise UnmarkableImageFile(readable.document_id, readable.bates, str(exc)) from None
 
 
 def mark_of(rt: Runtime, access: MatterAccess, entry_seq: int) -> Mark:

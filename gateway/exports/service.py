@@ -25,7 +25,7 @@ from gateway.documents.aborts import Serving, start
 from gateway.documents.content import Served, file_sources, readables
 from gateway.documents.downloads import _audit_download, _refuse_slip_only
 from gateway.documents.ingest import check_volume_name
-from gateway.documents.marking import is_pdf, lazy_marked_chunks, mark_of, record_served
+from gateway.documents.marking import markable, marked_source, record_served
 from gateway.documents.models import Document, DocumentFile, DocumentPerson, Production
 from gateway.documents.natives import pageless_native
 from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand
@@ -155,16 +155,19 @@ def audit_downloads(
 
 
 def forensic_marks(rt: Runtime, access: MatterAccess) -> MemberTransform:
-    """Each PDF of an export as every download serves it: with the recipient's forensic
-    mark naming its document's download entry, its served copy recorded when written whole
-    (``gateway.documents.marking``); any other file as it is."""
+    """Each PDF and page image of an export as every download serves it: with the
+    recipient's forensic mark naming its document's download entry, its served copy
+    recorded when written whole (``gateway.documents.marking``); any other file as it is."""
 
     def mark(exported: ExportedFile, member: Member) -> Member:
-        if not is_pdf(exported.file):
+        if not markable(exported.file):
             return member
         doc, version = exported.entry.doc, exported.entry.version
         (readable,) = readables(rt, access.matter, doc, version, [exported.file])
         seq = exported.audit_seq
+        source = marked_source(rt, access, seq, exported.file, readable)
+        assert source is not None  # markable
+        marked = source
 
         def chunks() -> Iterator[bytes]:
             return record_served(
@@ -173,7 +176,7 @@ def forensic_marks(rt: Runtime, access: MatterAccess) -> MemberTransform:
                 seq,
                 document_id=doc.id,
                 bates=doc.bates_begin,
-                chunks=lazy_marked_chunks(rt, readable, mark_of(rt, access, seq)),
+                chunks=marked(),
                 watermarked=True,
                 extra={"export": member.name.split("/", 1)[0], "file": exported.file.file_name},
             )

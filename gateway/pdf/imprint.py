@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 
-from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+from PIL import Image, ImageDraw, ImageFont, ImageSequence, PngImagePlugin, TiffImagePlugin
 
 from gateway.pdf.marks import Mark
 
@@ -60,3 +61,71 @@ def _footer(image: Image.Image, token: str) -> None:
     x = max(2, (width - (right - left)) // 2)
     draw.rectangle((x - 3, height - strip - 2, x + right - left + 3, height - 1), fill="white")
     draw.text((x - left, height - strip + 1 - top), token, font=font, fill=_FOOTER)
+
+
+class UnmarkableImage(ValueError):
+    """A page image that cannot be read to be marked (it is then not served)."""
+
+
+# a page image is read whole to be marked, as a page image is read to be branded
+MAX_IMAGE_BYTES = 1 << 30
+
+
+def mark_page_image(data: bytes, mark: Mark) -> bytes:
+    """A produced page image (TIFF, every frame of a multi-page one; PNG; JPEG) as served:
+    in its own format and resolution, with the mark's line at the foot of each frame in its
+    pixels (a grayscale or colour page also gets the light diagonal), and the token in the
+    image's own metadata (TIFF ImageDescription, PNG text ``MARK_KEY``, JPEG comment)."""
+    if len(data) > MAX_IMAGE_BYTES:
+        raise UnmarkableImage(f"a page image over {MAX_IMAGE_BYTES:,} bytes")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with Image.open(io.BytesIO(data)) as opened:
+                fmt = opened.format or "PNG"
+                dpi = opened.info.get("dpi")
+                frames = [
+                    _marked_frame(frame.copy(), mark) for frame in ImageSequence.Iterator(opened)
+                ]
+    except (OSError, ValueError, SyntaxError, Warning, Image.DecompressionBombError) as exc:
+        raise UnmarkableImage(f"not a readable page image ({type(exc).__name__})") from None
+    out = io.BytesIO()
+    options: dict[str, object] = {"dpi": dpi} if dpi else {}
+    if fmt == "TIFF":
+        described = TiffImagePlugin.ImageFileDirectory_v2()
+        described[270] = mark.token
+        options |= {"tiffinfo": described, "save_all": True, "append_images": frames[1:]}
+        options["compression"] = "group4" if frames[0].mode == "1" else "tiff_lzw"
+    elif fmt == "JPEG":
+        options |= {"quality": 90, "comment": mark.token.encode("ascii")}
+    else:
+        fmt = "PNG"
+        info = PngImagePlugin.PngInfo()
+        info.add_text(MARK_KEY, mark.token)
+        options["pnginfo"] = info
+    frames[0].save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+def _marked_frame(frame: Image.Image, mark: Mark) -> Image.Image:
+    if frame.mode not in ("1", "L", "RGB"):
+        frame = frame.convert("RGB")
+    width, height = frame.size
+    line = mark.line()
+    if frame.mode != "1":  # a bilevel page has no light grey: the foot line only
+        layer = frame.convert("RGBA")
+        layer.alpha_composite(_diagonal(line, width, height))
+        frame = layer.convert(frame.mode)
+    draw = ImageDraw.Draw(frame)
+    size = max(8, min(40, width // 90))
+    font = ImageFont.load_default(size=size)
+    while size > 8 and font.getlength(line) > width * 0.9:
+        size -= 1
+        font = ImageFont.load_default(size=size)
+    left, top, right, bottom = (math.ceil(v) for v in font.getbbox(line))
+    x = max(2, (width - (right - left)) // 2)
+    y = height - (bottom - top) - max(2, height // 400)
+    draw.text(
+        (x - left, y - top), line, font=font, fill=0 if frame.mode in ("1", "L") else (0, 0, 0)
+    )
+    return frame

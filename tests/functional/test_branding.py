@@ -125,7 +125,8 @@ def test_an_unbranded_volume_is_branded_at_ingest(rt, demo, client, tmp_path):
         source = Image.open(io.BytesIO(real_page_tiff("TST-", number)))
         assert served.size == source.size and served.format == "TIFF"
         w, h = served.size
-        right, left = (w - 300, h - 60, w, h), (0, h - 60, 300, h)
+        # above the forensic mark's line at the very foot of the served copy
+        right, left = (w - 300, h - 60, w, h - 15), (0, h - 60, 300, h - 15)
         assert _dark(source, right) == 0 and _dark(source, left) == 0
         assert _dark(served, right) > 50 and _dark(served, left) > 50
     # PUBLIC: the Bates number only, no legend
@@ -133,8 +134,9 @@ def test_an_unbranded_volume_is_branded_at_ingest(rt, demo, client, tmp_path):
         io.BytesIO(_content(client, counsel, demo, "TST-00000006"))
     )  # one page image: served as itself
     w, h = public.size
-    assert _dark(public, (w - 300, h - 60, w, h)) > 50
-    assert _dark(public, (0, h - 60, 300, h)) == 0
+    # above the forensic mark's line at the very foot: the Bates number, and no legend
+    assert _dark(public, (w - 300, h - 60, w, h - 15)) > 50
+    assert _dark(public, (0, h - 60, 300, h - 15)) == 0
 
 
 def test_a_branded_volume_is_stored_as_received(rt, demo, client, tmp_path):

@@ -164,7 +164,7 @@ def test_an_intact_file_is_served_whole_and_not_aborted(client, demo, rt, big):
     assert served[:2] == ("document:served", "allowed")
     assert served[4]["sha256"] == hashlib.sha256(received).hexdigest()
     assert served[4]["size"] == len(received) and served[4]["watermarked"] is False
-    assert "only a PDF served as a file of its own carries the mark" in served[4]["reason"]
+    assert "only PDFs and page images carry the mark" in served[4]["reason"]
 
 
 def test_a_missing_blob_and_a_tampered_key_fail_before_the_first_byte(client, demo, rt, big):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from gateway.audit.recorder import Actor
 from gateway.cli import main
@@ -17,6 +18,7 @@ from gateway.documents.ingest import count_rows, designation_spellings, ingest
 from gateway.errors import Conflict, Invalid
 from gateway.ingest.plan import build_plan
 from gateway.ingest.source import DirectorySource
+from gateway.pdf.marks import tokens_in
 from tests import factories
 from tests.helpers import BASE, all_bates, api_get, auth, token_for
 from tests.volumes import Doc, build_volume, page_bytes
@@ -127,7 +129,11 @@ def test_cli_ingest_serves_the_volume(rt, demo, tmp_path, client):
     assert response.status_code == 200 and response.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         assert archive.namelist() == [f"TST-00000001/TST-0000000{n}.tif" for n in (1, 2, 3)]
-        assert archive.read("TST-00000001/TST-00000002.tif") == page_bytes("TST-", 2)
+        served = Image.open(io.BytesIO(archive.read("TST-00000001/TST-00000002.tif")))
+        produced = Image.open(io.BytesIO(page_bytes("TST-", 2)))
+        # the page as produced, with the recipient's mark at its foot and in its metadata
+        assert served.size == produced.size and served.format == "TIFF"
+        assert tokens_in(served.tag_v2[270]), "no mark in the page image's description"
     # a native is served as itself
     native = client.get(
         f"{BASE}/api/v1/matters/{demo}/documents/TST-00000006/content", headers=auth(counsel)

@@ -8,6 +8,7 @@ import io
 import json
 
 import pikepdf
+import pytest
 from sqlalchemy import select
 
 from gateway.audit.models import AuditEntry
@@ -157,21 +158,42 @@ def test_a_pdf_that_cannot_be_marked_is_refused_not_served_bare(client, demo, rt
     assert entries(rt, "document:served", "AOL-DEF-00777001") == []
 
 
-def test_page_images_are_served_unmarked_and_the_entries_say_so(client, demo, rt, tmp_path):
+def test_page_images_carry_the_mark_too_and_the_entries_say_so(client, demo, rt, tmp_path):
+    """A document of page images (TIFF, as most productions are) is served as a ZIP of
+    them, each in its own format with the mark's line at its foot and the token in its
+    description; a spreadsheet native and extracted text are served as produced, and the
+    entry says which is which."""
+    import zipfile
+
+    from PIL import Image
+
     from tests.functional.test_ingest import DOCS, _cli_ingest
-    from tests.volumes import build_volume
+    from tests.volumes import build_volume, page_bytes
 
     assert _cli_ingest(rt, build_volume(tmp_path / "in", DOCS)).exit_code == 0
     response = content(client, COUNSEL, demo, "TST-00000001")
     assert response.mimetype == "application/zip"
-    assert response.headers["Content-Length"] == str(len(response.data))
+    assert "Content-Length" not in response.headers  # known only once written
     ((seq, _o, _w, details),) = entries(rt, "document:download", "TST-00000001")
-    assert len(details["files"]) == 3
-    assert all(not f["watermarked"] and "page image" in f["unmarked"] for f in details["files"])
+    assert len(details["files"]) == 3 and all(f["watermarked"] for f in details["files"])
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        for number in (1, 2, 3):
+            data = archive.read(f"TST-00000001/TST-{number:08d}.tif")
+            assert data != page_bytes("TST-", number)
+            image = Image.open(io.BytesIO(data))
+            assert image.format == "TIFF"
+            assert image.size == Image.open(io.BytesIO(page_bytes("TST-", number))).size
+            assert token_seq(rt, demo, image.tag_v2[270]) == seq
     ((_s, outcome, _w, served),) = entries(rt, "document:served", "TST-00000001")
-    assert outcome == "allowed" and served["watermarked"] is False and "reason" in served
+    assert outcome == "allowed" and served["watermarked"] is True
     assert served["sha256"] == hashlib.sha256(response.data).hexdigest()
     assert served["download"] == seq
+    # a spreadsheet native is served as it was produced, and the entry says why
+    native = content(client, COUNSEL, demo, "TST-00000006")
+    assert native.status_code == 200
+    ((_seq, _o, _w, native_entry),) = entries(rt, "document:download", "TST-00000006")
+    unmarked = [f for f in native_entry["files"] if not f["watermarked"]]
+    assert unmarked and all("only PDFs and page images" in f["unmarked"] for f in unmarked)
 
 
 def test_the_web_page_download_is_marked_too(client, demo, rt):
@@ -259,3 +281,35 @@ def test_each_pdf_of_an_export_carries_its_own_downloads_mark(client, demo, rt):
         ((_s, outcome, _w, served),) = entries(rt, "document:served", bates)
         assert outcome == "allowed" and served["sha256"] == hashlib.sha256(pdf).hexdigest()
     assert entries(rt, "document:download", EX18) == []  # AEO: not the employee's
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/exports", {"volume": "VOL001"}),
+        ("GET", "/productions/VOL001/download", None),
+    ],
+    ids=["export", "volume"],
+)
+def test_the_page_images_of_an_export_and_a_volume_carry_their_downloads_mark(
+    client, demo, rt, tmp_path, method, path, body
+):
+    import zipfile
+
+    from PIL import Image
+
+    from tests.functional.test_ingest import DOCS, _cli_ingest
+    from tests.volumes import build_volume
+
+    assert _cli_ingest(rt, build_volume(tmp_path / "in", DOCS)).exit_code == 0
+    token = token_for(client, COUNSEL)
+    response = client.open(
+        f"{BASE}/api/v1/matters/{demo}{path}", method=method, headers=auth(token), json=body
+    )
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        images = [n for n in archive.namelist() if n.endswith(".tif")]
+        assert len(images) == 7
+        for name in images:
+            image = Image.open(io.BytesIO(archive.read(name)))
+            assert token_seq(rt, demo, image.tag_v2[270]) is not None, name

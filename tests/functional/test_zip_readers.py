@@ -69,7 +69,9 @@ def _served(client, demo):
         "volume": _get_zip(
             client, counsel, f"/matters/{demo}/productions/AOL-DEF-VOL001/download", sized=False
         ),
-        "document": _get_zip(client, counsel, f"/matters/{demo}/documents/TST-00000001/content"),
+        "document": _get_zip(
+            client, counsel, f"/matters/{demo}/documents/TST-00000001/content", sized=False
+        ),
     }
 
 
@@ -86,8 +88,9 @@ def served(rt, demo, client, tmp_path):
 
 def test_local_headers_carry_sizes_and_crcs(served):
     """A member of known size is STORED with its size and CRC-32 in its local header; a
-    marked PDF, whose size is known only once written, is DEFLATED with a data descriptor
-    (Java's ZipInputStream refuses a STORED member that defers its sizes)."""
+    marked PDF or page image, whose size is known only once written, is DEFLATED with a
+    data descriptor (Java's ZipInputStream refuses a STORED member that defers its
+    sizes)."""
     archives, _paths = served
     marked = 0
     for data in archives.values():
@@ -98,7 +101,7 @@ def test_local_headers_carry_sizes_and_crcs(served):
                     int.from_bytes(data[offset + n : offset + n + 4], "little")
                     for n in (14, 18, 22)
                 )
-                if not info.filename.endswith(".pdf"):
+                if not info.filename.endswith((".pdf", ".tif")):
                     assert info.compress_type == zipfile.ZIP_STORED
                     assert not info.flag_bits & 0x08, f"{info.filename} defers its sizes"
                     assert (crc, size) == (info.CRC, info.file_size)
@@ -114,7 +117,7 @@ def test_local_headers_carry_sizes_and_crcs(served):
                     info.compress_size,
                     info.file_size,
                 ]
-    assert marked == 19  # every document of the demo volume is a PDF
+    assert marked == 19 + 3  # every document of the demo volume is a PDF; three page images
 
 
 def test_java_zip_input_stream_reads_them(served, tmp_path):
@@ -171,7 +174,7 @@ def test_a_volume_zip_loads_again_from_its_data_folder(served, client, demo, tmp
     assert {d.designation for d in natives.values()} == {"AEO", "CONFIDENTIAL"}
     counsel = token_for(client, "counsel@plaintiffs.example")
     imaged = _reload(
-        _get_zip(client, counsel, f"/matters/{demo}/productions/VOL001/download"),
+        _get_zip(client, counsel, f"/matters/{demo}/productions/VOL001/download", sized=False),
         tmp_path,
         "VOL001",
     )
