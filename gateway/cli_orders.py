@@ -461,15 +461,13 @@ def privilege_log_command(
 ) -> None:
     """The privilege log (FRCP 26(b)(5)(A)) as the user may see it."""
     from gateway.orders.privilege_log import privilege_log
-    from gateway.orders.privilege_log_files import FILES
 
     rt, user, matter_id = _member(ctx, token, case_number)
     log = privilege_log(rt, user, matter_id, fmt=fmt, address=LOCAL)
     if fmt == "json":
         data = (json.dumps(log.as_json()) + "\n").encode("utf-8")
     else:
-        render, _media_type = FILES[fmt]  # the service refused any other format
-        data = render(log)
+        data = log.data  # made by the service (it refused any other format)
     if output is None:
         click.echo(data, nl=False)  # bytes go to the binary stream as they are
         return

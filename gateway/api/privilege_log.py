@@ -44,8 +44,8 @@ def get_privilege_log(matter_id: int) -> Any:
     )
     if fmt == "json":
         return jsonify(log.as_json())
-    render, mimetype = FILES[fmt]  # the service refused any other format
-    response = Response(render(log), mimetype=mimetype)
+    _render, mimetype = FILES[fmt]  # the service refused any other format, and made it
+    response = Response(log.data, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="privilege-log-matter-{matter_id}.{fmt}"'
     )

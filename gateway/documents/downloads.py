@@ -40,7 +40,13 @@ from gateway.documents.marking import (
     record_served,
 )
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
-from gateway.documents.natives import Form, download_form, pageless_native, slip_for
+from gateway.documents.natives import (
+    Form,
+    download_form,
+    pageless_native,
+    slip_for,
+    without_withheld,
+)
 from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand_versions
 from gateway.documents.service import find_document, refuse_hidden
 from gateway.documents.versions import files_of, served_version, served_versions
@@ -123,7 +129,7 @@ def _audit_download(
     files: list[DocumentFile],
     volume: str | None = None,
     tag: Tag = Tag.DOCUMENT_DOWNLOAD,
-    withheld: dict[str, str] | None = None,
+    withheld: dict[str, object] | None = None,
 ) -> AuditEntry:
     """The download's audit entry (an export's per-download changes name it; its ``seq``
     is the token of the mark the served copy carries). Each file says whether it is served
@@ -240,7 +246,7 @@ def _download_document(
             if rebranded:  # re-branded a moment ago, and changed again since
                 raise Refused(Conflict(f"document {bates} changed while served: try again"), audit)
             raise _Stale([(doc.id, version.id)], audit, Serving(tag, f"document {bates}"))
-        withheld: dict[str, str] | None = None
+        withheld: dict[str, object] | None = None
         if not files and form.withheld is not None:
             withheld = {"name": form.withheld.file_name, "served": "slip sheet"}
             entry = _audit_download(
@@ -374,19 +380,20 @@ def _download_volume(
         servable: list[tuple[Document, DocumentVersion, list[DocumentFile]]] = []
         stale: list[tuple[int, int]] = []
         left_out: list[str] = []
-        withheld_by_doc: dict[int, dict[str, str]] = {}
+        withheld_by_doc: dict[int, dict[str, object]] = {}
         versions = served_versions(session, access, [d.id for d in docs], DOWNLOAD)
         natives = served_versions(session, access, [d.id for d in docs], NATIVE)
         for doc in docs:
             version = versions.get(doc.id)
             # images, native and text: all a platform loads
             files = files_of(session, version) if version is not None else []
-            native = pageless_native(files)
-            if native is not None and version is not None:
+            if version is not None:
                 allowed = natives.get(doc.id)
-                if allowed is None or allowed.id != version.id:
-                    files = [f for f in files if f is not native]
-                    withheld_by_doc[doc.id] = {"name": native.file_name, "served": "left out"}
+                files, withheld = without_withheld(
+                    files, native_allowed=allowed is not None and allowed.id == version.id
+                )
+                if withheld is not None:
+                    withheld_by_doc[doc.id] = withheld
             if not files or version is None:
                 continue
             if is_stale(doc, version, files):
@@ -396,6 +403,26 @@ def _download_volume(
             servable.append((doc, version, files))
         if stale and not rebranded:
             raise _Stale(stale)
+        withheld_bates = [d.bates_begin for d in docs if d.id in withheld_by_doc]
+        if not servable:
+            raise Refused(
+                NotFound(
+                    f"nothing in production volume {volume} can be downloaded by you"
+                    + (
+                        f": the order withholds the natives of {len(withheld_bates)} of its "
+                        "documents from you (a download of each serves its slip sheet)"
+                        if withheld_bates
+                        else ""
+                    )
+                ),
+                dict(
+                    tag=Tag.VOLUME_DOWNLOAD,
+                    outcome=Outcome.DENIED,
+                    reason="nothing downloadable",
+                    details={"volume": volume[:100], "native_withheld": withheld_bates[:100]},
+                    **access.audit_kwargs(),
+                ),
+            )
         seqs: dict[int, int] = {}
         for doc, version, files in servable:
             seqs[doc.id] = _audit_download(
@@ -412,6 +439,9 @@ def _download_volume(
         if left_out:
             # the user's own side's entry: it may name them
             details["left_out_not_rebranded"] = left_out[:100]
+        if withheld_bates:
+            # natives (and their text) the order withholds from this user: left out
+            details["native_withheld"] = withheld_bates[:100]
         rt.audit(
             session,
             tag=Tag.VOLUME_DOWNLOAD,

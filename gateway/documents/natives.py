@@ -48,6 +48,20 @@ def pageless_native(files: list[DocumentFile]) -> DocumentFile | None:
     return native if native is not None and not has_pages(native) else None
 
 
+def without_withheld(
+    files: list[DocumentFile], *, native_allowed: bool
+) -> tuple[list[DocumentFile], dict[str, object] | None]:
+    """The files a volume or an export hands over: all of them, or, where the user may not
+    have the version's pageless native, all but that native and the version's text (the
+    text is the native's content, extracted); with what was left out, for the audit entry."""
+    native = pageless_native(files)
+    if native is None or native_allowed:
+        return files, None
+    texts = [f.file_name for f in files if f.role == "text"]
+    kept = [f for f in files if f is not native and f.role != "text"]
+    return kept, {"name": native.file_name, "served": "left out", "text_left_out": texts}
+
+
 @dataclass(frozen=True)
 class Form:
     """What a download serves: stored files, or a slip sheet in place of ``withheld``."""

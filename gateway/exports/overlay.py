@@ -126,7 +126,7 @@ def _overlay(
         removed.sort(key=lambda d: (d.bates_prefix, d.bates_begin_no))
         removal = (f"DATA/{volume}_REMOVE.txt", removal_list([d.bates_begin for d in removed]))
         layout = checked(access, lambda: _overlay_layout(volume, entries))
-        seqs = audit_downloads(rt, session, access, entries, volume)
+        seqs = audit_downloads(rt, session, access, entries, volume, found.withheld)
         rt.audit(
             session,
             tag=Tag.PRODUCTION_EXPORT,
@@ -137,6 +137,7 @@ def _overlay(
                 "documents": len(entries),
                 "removed": len(removed),
                 **({"left_out_not_rebranded": len(found.stale)} if found.stale else {}),
+                **({"native_withheld": found.withheld_bates()} if found.withheld else {}),
             },
             **access.audit_kwargs(),
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import TypeVar
@@ -27,7 +27,7 @@ from gateway.documents.downloads import _audit_download, _refuse_slip_only
 from gateway.documents.ingest import check_volume_name
 from gateway.documents.marking import markable, marked_source, record_served
 from gateway.documents.models import Document, DocumentFile, DocumentPerson, Production
-from gateway.documents.natives import pageless_native
+from gateway.documents.natives import without_withheld
 from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand
 from gateway.documents.service import refuse_hidden
 from gateway.documents.versions import served_versions
@@ -118,11 +118,13 @@ def _export(
             name = request.name or f"EXPORT-{rt.now():%Y%m%d-%H%M%S}"
         found = exported(session, access, docs, rebranded=rebranded)
         entries = found.entries
-        layout = _layout(access, name, entries)
-        seqs = audit_downloads(rt, session, access, entries, name)
+        layout = _layout(access, name, entries, found)
+        seqs = audit_downloads(rt, session, access, entries, name, found.withheld)
         details = _described(request, name, len(entries))
         if found.stale:
             details["left_out_not_rebranded"] = len(found.stale)
+        if found.withheld:
+            details["native_withheld"] = found.withheld_bates()
         rt.audit(
             session,
             tag=Tag.PRODUCTION_EXPORT,
@@ -143,12 +145,25 @@ def _export(
 
 
 def audit_downloads(
-    rt: Runtime, session: Session, access: MatterAccess, entries: list[Exported], volume: str
+    rt: Runtime,
+    session: Session,
+    access: MatterAccess,
+    entries: list[Exported],
+    volume: str,
+    withheld: dict[int, tuple[str, dict[str, object]]],
 ) -> dict[int, int]:
-    """A download entry per document, as a served volume writes them: document id -> seq."""
+    """A download entry per document, as a served volume writes them, saying what of it was
+    withheld (``Found.withheld``): document id -> seq."""
     return {
         e.doc.id: _audit_download(
-            rt, session, access, e.doc, e.version, list(e.files), volume=volume
+            rt,
+            session,
+            access,
+            e.doc,
+            e.version,
+            list(e.files),
+            volume=volume,
+            withheld=withheld[e.doc.id][1] if e.doc.id in withheld else None,
         ).seq
         for e in entries
     }
@@ -310,6 +325,14 @@ def rebranding(rt: Runtime, matter_id: int, make: Callable[[bool], Served]) -> S
 class Found:
     entries: list[Exported]
     stale: list[int]  # documents left out, their pages not re-branded
+    # document id -> (BEGBATES, what was left out): a pageless native the order withholds
+    # from this user, and the version's text with it; a document with nothing else is
+    # left out of the export
+    withheld: dict[int, tuple[str, dict[str, object]]] = field(default_factory=dict)
+
+    def withheld_bates(self) -> list[str]:
+        """For the export's entry (the user's own side's: it may name them), at most 100."""
+        return [bates for bates, _what in self.withheld.values()][:100]
 
 
 def exported(
@@ -327,11 +350,13 @@ def exported(
     for doc in docs:
         version = versions.get(doc.id)
         files = files_by_version.get(version.id, []) if version is not None else []
-        native = pageless_native(files)
-        if native is not None and version is not None:
+        if version is not None:
             allowed = natives.get(doc.id)
-            if allowed is None or allowed.id != version.id:
-                files = [f for f in files if f is not native]
+            files, withheld = without_withheld(
+                files, native_allowed=allowed is not None and allowed.id == version.id
+            )
+            if withheld is not None:
+                found.withheld[doc.id] = (doc.bates_begin, withheld)
         if version is None or not files:
             continue
         if is_stale(doc, version, files):
@@ -377,15 +402,24 @@ def _people(session: Session, ids: list[int]) -> dict[int, tuple[tuple[str, ...]
     }
 
 
-def _layout(access: MatterAccess, name: str, entries: list[Exported]) -> Layout:
+def _layout(access: MatterAccess, name: str, entries: list[Exported], found: Found) -> Layout:
     if not entries:
+        why = "nothing in this export can be downloaded"
+        if found.withheld:
+            why += (
+                f": the order withholds the natives of {len(found.withheld)} of its documents "
+                "from you (a download of each serves its slip sheet)"
+            )
+        details: dict[str, object] = {"export": name}
+        if found.withheld:
+            details["native_withheld"] = found.withheld_bates()
         raise Refused(
-            NotFound("nothing in this export can be downloaded"),
+            NotFound(why),
             dict(
                 tag=Tag.PRODUCTION_EXPORT,
                 outcome=Outcome.DENIED,
                 reason="nothing downloadable",
-                details={"export": name},
+                details=details,
                 **access.audit_kwargs(),
             ),
         )

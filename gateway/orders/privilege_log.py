@@ -17,6 +17,7 @@ the claim (as the claw-back itself shows it). The rows' shapes: ``privilege_log_
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -27,12 +28,13 @@ from gateway.audit.tags import Outcome, Tag
 from gateway.authz.vocabulary import Action, Role
 from gateway.documents.models import Document, DocumentPerson
 from gateway.documents.visibility import LIST, described_clause, visible_clause
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, GatewayError
 from gateway.matters.models import Party
 from gateway.matters.permissions import require
 from gateway.matters.service import MatterAccess, resolve_access
 from gateway.orders.clawback import WITHHELD
 from gateway.orders.models import Clawback, ClawbackItem, LogDescription
+from gateway.orders.privilege_log_files import FILES
 from gateway.orders.privilege_log_rows import (
     MAX_PER_PAGE,
     LogPage,
@@ -82,15 +84,8 @@ def privilege_log(
         every = _rows(session, access)
         start = (page.page - 1) * page.per_page if page else 0
         rows = tuple(every[start : start + page.per_page] if page else every)
-        rt.audit(
-            session,
-            tag=Tag.PRIVILEGE_LOG_GENERATED,
-            outcome=Outcome.ALLOWED,
-            details={"format": fmt, "rows": len(rows), "total": len(every)},
-            **access.audit_kwargs(),
-        )
         matter = access.matter
-        return PrivilegeLog(
+        log = PrivilegeLog(
             caption=matter.caption,
             case_number=matter.case_number,
             court=matter.court,
@@ -100,6 +95,21 @@ def privilege_log(
             total=len(every),
             page=page,
         )
+        if fmt in FILES:  # made now: a log that cannot be made is refused, not audited as made
+            render, _media_type = FILES[fmt]
+            try:
+                log = replace(log, data=render(log))
+            except GatewayError as error:
+                details = asked | {"rows": len(rows), "total": len(every)}
+                raise refused(access, Tag.PRIVILEGE_LOG_GENERATED, error, details=details) from None
+        rt.audit(
+            session,
+            tag=Tag.PRIVILEGE_LOG_GENERATED,
+            outcome=Outcome.ALLOWED,
+            details={"format": fmt, "rows": len(rows), "total": len(every)},
+            **access.audit_kwargs(),
+        )
+        return log
 
 
 def _rows(session: Session, access: MatterAccess) -> list[LogRow]:

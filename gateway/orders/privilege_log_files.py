@@ -15,7 +15,9 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+from reportlab.platypus.doctemplate import LayoutError
 
+from gateway.errors import Invalid
 from gateway.orders.privilege_log_rows import COLUMNS, PrivilegeLog
 
 BOM = "\ufeff"
@@ -90,17 +92,42 @@ def _pdf_cells(cells: dict[str, str]) -> dict[str, str]:
     }
 
 
-def to_pdf(log: PrivilegeLog) -> bytes:
-    """Laid out twice: the first pass counts the pages, so that each says "Page n of N"."""
-    pages = _layout(log, total=None)[1]
-    return _layout(log, total=pages)[0]
+# a table row never splits across pages: a cell longer than this (a claim's basis of a few
+# thousand characters) would make its row taller than a page, so the PDF shows the start
+# of it and says where the whole is
+CELL_LIMIT = 600
+CUT_NOTE = "[cut at {limit} of {length} characters: the full text is in the CSV and JSON log]"
+
+
+class LogNotLaidOut(Invalid):
+    """The PDF cannot be laid out: refused, and no generation of it is recorded."""
+
+
+def cut(text: str, limit: int | None = CELL_LIMIT) -> str:
+    """``text``, or its first ``limit`` characters and a note of where the whole is."""
+    if limit is None or len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + " ... " + CUT_NOTE.format(limit=limit, length=len(text))
+
+
+def to_pdf(log: PrivilegeLog, *, cell_limit: int | None = CELL_LIMIT) -> bytes:
+    """Laid out twice: the first pass counts the pages, so that each says "Page n of N".
+    ``LogNotLaidOut`` if reportlab cannot lay it out (a cell too tall for a page)."""
+    try:
+        pages = _layout(log, total=None, cell_limit=cell_limit)[1]
+        return _layout(log, total=pages, cell_limit=cell_limit)[0]
+    except LayoutError as exc:
+        raise LogNotLaidOut(
+            "the privilege log cannot be laid out as a PDF (an entry is too long for a "
+            f"page: {str(exc)[:120]}); the CSV and JSON log carry every entry in full"
+        ) from None
 
 
 _SIZE = landscape(legal)
 _MARGIN = 0.4 * inch
 
 
-def _layout(log: PrivilegeLog, *, total: int | None) -> tuple[bytes, int]:
+def _layout(log: PrivilegeLog, *, total: int | None, cell_limit: int | None) -> tuple[bytes, int]:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -125,11 +152,11 @@ def _layout(log: PrivilegeLog, *, total: int | None) -> tuple[bytes, int]:
         canvas.drawRightString(_SIZE[0] - _MARGIN, 0.35 * inch, f"Page {page}{of}")
         canvas.restoreState()
 
-    doc.build(_story(log), onFirstPage=number, onLaterPages=number)
+    doc.build(_story(log, cell_limit), onFirstPage=number, onLaterPages=number)
     return buffer.getvalue(), seen[0]
 
 
-def _story(log: PrivilegeLog) -> list[Any]:
+def _story(log: PrivilegeLog, cell_limit: int | None) -> list[Any]:
     styles = getSampleStyleSheet()
     cell = ParagraphStyle("cell", parent=styles["BodyText"], fontSize=7, leading=8.5)
     head = ParagraphStyle("head", parent=cell, fontName="Helvetica-Bold")
@@ -137,7 +164,7 @@ def _story(log: PrivilegeLog) -> list[Any]:
     data: list[Sequence[Paragraph]] = [[Paragraph(_escape(_PDF_TITLES[k]), head) for k in keys]]
     for row in log.rows:
         shown = _pdf_cells(row.cells())
-        data.append([Paragraph(_escape(shown[k]), cell) for k in keys])
+        data.append([Paragraph(_escape(cut(shown[k], cell_limit)), cell) for k in keys])
     table = LongTable(data, colWidths=[_PDF_WIDTHS[k] * inch for k in keys], repeatRows=1)
     table.setStyle(
         TableStyle(

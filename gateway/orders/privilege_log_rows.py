@@ -128,6 +128,7 @@ class PrivilegeLog:
     rows: tuple[LogRow, ...]  # the page asked for, or the whole log
     total: int
     page: LogPage | None = None
+    data: bytes = b""  # the log as the file asked for (CSV or PDF), made before it is audited
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -26,8 +26,8 @@ def privilege_log_page(matter_id: int) -> Any:
     )
     if fmt == "html":
         return _page(matter_id, log)
-    render, mimetype = FILES[fmt]  # the service refused any other format
-    response = Response(render(log), mimetype=mimetype)
+    _render, mimetype = FILES[fmt]  # the service refused any other format, and made it
+    response = Response(log.data, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="privilege-log-matter-{matter_id}.{fmt}"'
     )

@@ -644,6 +644,66 @@ def test_an_overlay_replaces_page_images_named_in_its_opt(rt, demo, client, fres
     assert len(blobs) == rows["document_files"]  # the replaced files' blobs are gone
 
 
+def test_an_overlay_with_part_of_a_documents_pages_is_refused_and_changes_nothing(
+    rt, demo, client, fresh, tmp_path
+):
+    """An overlay's images replace all of a document's files: one image at page 3 of a
+    3-page document, or pages 1 and 3 of it, would leave it with those pages alone."""
+    from gateway.errors import Invalid
+    from gateway.ingest import OptRow, write_opt
+
+    assert _cli_ingest(rt, build_volume(tmp_path / "in", DOCS)).exit_code == 0
+    load_into(
+        fresh,
+        exported(client, "counsel@plaintiffs.example", demo, {"volume": "VOL001"}),
+        "VOL001",
+        tmp_path,
+    )
+    before = fresh_state(fresh)
+    dat = write_dat(
+        ["BEGBATES", "ENDBATES", "CONFIDENTIALITY"], [["TST-00000001", "TST-00000003", "AEO"]]
+    )
+    cases = {
+        "OVL-P3": (
+            [3],
+            "OVL-P3.opt:1: TST-00000003 is the only page image given for TST-00000001 to "
+            "TST-00000003 (3 pages), at its page 3: a single image must be page 1",
+        ),
+        "OVL-P13": (
+            [1, 3],
+            "OVL-P13.dat:2: ENDBATES: the OPT has 2 of the 3 pages of TST-00000001 to "
+            "TST-00000003 (3 pages): it must give every page (missing TST-00000002)",
+        ),
+        "OVL-P122": (
+            [1, 2, 2],
+            "OVL-P122.opt:3: image key: image key TST-00000002 appears twice",
+        ),
+    }
+    for volume, (pages, said) in cases.items():
+        files = {
+            f"DATA/{volume}.dat": dat,
+            f"DATA/{volume}.opt": write_opt(
+                OptRow(f"TST-0000000{n}", volume, f"IMAGES\\P{i}.tif", i == 0)
+                for i, n in enumerate(pages)
+            ),
+            **{f"IMAGES/P{i}.tif": f"page {n}".encode() for i, n in enumerate(pages)},
+        }
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, content in files.items():
+                archive.writestr(f"{volume}/{name}", content)
+        with pytest.raises(Invalid) as refused:
+            apply_to(fresh, buffer.getvalue(), volume, tmp_path)
+        assert said in refused.value.message, refused.value.message
+        assert fresh_state(fresh) == before  # rows, designations and blobs as they were
+    runtime, _matter, _party = fresh
+    with runtime.db.session() as session:
+        refusals = session.scalars(
+            select(AuditEntry.reason).where(AuditEntry.tag == str(Tag.PRODUCTION_INGEST_FAILED))
+        ).all()
+    assert len(refusals) == 3 and "only page image" in refusals[0]
+
+
 def test_a_stale_document_is_re_branded_before_it_is_exported(rt, demo, client):
     """A public filing in full leaves Ex. 14's pages with the old legend: the export
     re-brands them first, and carries the edition with the legend now in force."""

@@ -544,3 +544,27 @@ def test_a_matter_may_serve_the_log_on_experts_but_never_on_the_auditor(log, rt,
     signed = Log(log.client, log.matter, {"expert3": "expert3@plaintiffs.example"})
     # rows only about what the expert may list: the CONFIDENTIAL exhibits (AEO needs §7.4)
     assert set(signed.rows("expert3")) == {EX[n] for n in CONFIDENTIAL}
+
+
+def test_a_5000_character_basis_is_cut_in_the_pdf_and_whole_in_the_csv_and_json(log, rt):
+    """A row is never split across pages: a basis of a few thousand characters made the
+    PDF fail for every reader, after its generation was audited. The PDF shows the start
+    and says where the whole is."""
+    basis = " ".join(f"ground{i:04d}" for i in range(500))[:5000]
+    assert len(basis) == 5000
+    log.post(
+        "defendants", "/clawbacks", {"documents": [EX[14]], "privilege": PRIVILEGE, "basis": basis}
+    )
+    for who in ("counsel", "defendants", "court"):
+        response = log.get(who, "pdf")
+        assert response.status_code == 200, response.data[:300]
+        assert response.mimetype == "application/pdf"
+        text = " ".join(_pdf_text(response).split())
+        assert "ground0000 ground0001" in text and EX[14] in text
+        assert "ground0400" not in text
+        assert "[cut at 600 of 5000 characters: the full text is in the CSV and JSON log]" in text
+        assert basis in _csv_text(log.get(who, "csv"))
+        assert log.rows(who)[EX[14]]["basis"] == basis
+    generated = [(email, d["format"]) for email, d in _generated(rt)]
+    assert generated.count((READERS["court"], "pdf")) == 1
+    assert _refusals(rt) == []
