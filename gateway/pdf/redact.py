@@ -488,16 +488,109 @@ def _write(
         else:
             out.pages.append(page)
             _prune(out.pages[-1].obj, _PASSED_KEYS)
-    # a copied page keeps only the fonts and forms its content (and its forms') draws:
-    # a resource dictionary shared with a rasterized page, or inherited from the page
-    # tree, would otherwise carry that page's forms along undrawn (qpdf copies a shared
-    # dictionary before it removes from it)
-    out.remove_unreferenced_resources()
+    _drop_unused(out, [i for i in range(len(pdf.pages)) if i not in burn])
     buffer = io.BytesIO()
     # a new file has no /ID: qpdf makes a fresh one; nothing else of the source's trailer
     out.save(buffer, compress_streams=True)
     out.close()
     return buffer.getvalue()
+
+
+# the resources other than fonts and forms, by the operator that names one
+_NAMED = {
+    "gs": "/ExtGState",
+    "sh": "/Shading",
+    "cs": "/ColorSpace",
+    "CS": "/ColorSpace",
+    "scn": "/Pattern",
+    "SCN": "/Pattern",
+    "BDC": "/Properties",
+    "DP": "/Properties",
+}
+_OTHERS = frozenset(_NAMED.values())
+
+
+def _drop_unused(out: pikepdf.Pdf, copied: list[int]) -> None:
+    """A copied page keeps only the resources its content (and the forms it draws) uses:
+    a resource dictionary shared with a rasterized page, or inherited from the page tree,
+    would otherwise carry that page's forms along undrawn. qpdf removes the fonts and forms
+    not used (copying a shared dictionary before it removes from it); the other kinds of
+    resource are removed here, on each copied page and each form it draws."""
+    out.remove_unreferenced_resources()
+    done: set[tuple[int, int]] = set()
+    for index in copied:
+        _keep_used(out.pages[index].obj, done, index)
+
+
+def _keep_used(holder: pikepdf.Object, done: set[tuple[int, int]], index: int) -> None:
+    """Replace the /Resources of ``holder`` (a page, or a form with its own) by one holding
+    only the graphics states, shadings, colour spaces, patterns and properties its content
+    names, and the same for every form it keeps."""
+    resources = holder.get("/Resources")
+    if not isinstance(resources, pikepdf.Dictionary):
+        return
+    used = _names(holder, resources, set(), index)
+    kept = pikepdf.Dictionary()
+    for key, value in resources.items():
+        if key in _OTHERS and isinstance(value, pikepdf.Dictionary):
+            wanted = {k: value[k] for k in value.keys() if k in used[key]}
+            if wanted:
+                kept[key] = pikepdf.Dictionary(wanted)
+        else:
+            kept[key] = value
+    holder.Resources = kept
+    forms = kept.get("/XObject")
+    for form in forms.values() if isinstance(forms, pikepdf.Dictionary) else ():
+        if (
+            isinstance(form, pikepdf.Stream)
+            and form.get("/Subtype") == pikepdf.Name.Form
+            and "/Resources" in form
+            and form.objgen not in done
+        ):
+            done.add(form.objgen)
+            _keep_used(form, done, index)
+
+
+def _names(
+    holder: pikepdf.Object, resources: pikepdf.Dictionary, seen: set[tuple[int, int]], index: int
+) -> dict[str, set[str]]:
+    """The resource names, by kind, that the content of ``holder`` uses, with those of the
+    forms it draws that have no resources of their own (they use the holder's)."""
+    used: dict[str, set[str]] = {kind: set() for kind in _OTHERS}
+    try:
+        instructions = pikepdf.parse_content_stream(holder)
+    except pikepdf.PdfError:
+        raise RedactionRefused(
+            "file",
+            f"page {index + 1}'s content cannot be read, so what it does not use cannot be "
+            "removed; mark that page with a box so that it is rasterized",
+        ) from None
+    drawn: list[str] = []
+    for instruction in instructions:
+        if isinstance(instruction, pikepdf.ContentStreamInlineImage):
+            space = instruction.iimage.obj.get("/ColorSpace")
+            if isinstance(space, pikepdf.Name):
+                used["/ColorSpace"].add(str(space))
+            continue
+        operator = str(instruction.operator)
+        names = [str(o) for o in instruction.operands if isinstance(o, pikepdf.Name)]
+        if operator == "Do" and names:
+            drawn.append(names[-1])
+        elif operator in _NAMED and names:
+            used[_NAMED[operator]].add(names[-1])
+    forms = resources.get("/XObject")
+    for name in drawn:
+        form = forms.get(name) if isinstance(forms, pikepdf.Dictionary) else None
+        if (
+            isinstance(form, pikepdf.Stream)
+            and form.get("/Subtype") == pikepdf.Name.Form
+            and "/Resources" not in form
+            and form.objgen not in seen
+        ):
+            seen.add(form.objgen)
+            for kind, more in _names(form, resources, seen, index).items():
+                used[kind] |= more
+    return used
 
 
 def _prune(page: pikepdf.Dictionary, keep: Sequence[str]) -> None:

@@ -323,13 +323,13 @@ def test_an_unmarked_page_does_not_carry_a_rasterized_pages_form(inherited):
         assert list(out.pages[0].Resources.XObject.keys()) == ["/Fm0"]
 
 
-def _shared_pattern() -> bytes:
-    """Two pages sharing resources that hold a tiling pattern whose cell draws the secret;
-    neither page paints with it, so no text extraction ever sees it. Page 2 shows the
-    secret as text."""
+def _shared_pattern(painted: bool) -> bytes:
+    """Two pages sharing resources that hold a tiling pattern whose cell draws the secret.
+    Page 1 shows harmless text, and (``painted``) fills a rectangle with the pattern: no
+    text extraction sees the text of a pattern's cell. Page 2 shows the secret as text."""
     pdf = pikepdf.new()
     font = _font(pdf)
-    cell = pikepdf.Stream(pdf, f"BT /F1 12 Tf 0 0 Td ({SECRET}) Tj ET".encode())
+    cell = pikepdf.Stream(pdf, f"BT /F1 12 Tf 0 5 Td ({SECRET}) Tj ET".encode())
     cell.Type, cell.PatternType, cell.PaintType, cell.TilingType = (
         pikepdf.Name.Pattern,
         1,
@@ -344,22 +344,34 @@ def _shared_pattern() -> bytes:
             Pattern=pikepdf.Dictionary(P1=pdf.make_indirect(cell)),
         )
     )
+    fill = b"/Pattern cs /P1 scn 72 500 400 40 re f " if painted else b""
     for text in ("Harmless first page", SECRET):
+        content = fill + f"BT /F1 12 Tf 72 700 Td ({text}) Tj ET".encode()
         page = pikepdf.Dictionary(
             Type=pikepdf.Name.Page,
             MediaBox=[0, 0, 612, 792],
             Resources=resources,
-            Contents=pikepdf.Stream(pdf, f"BT /F1 12 Tf 72 700 Td ({text}) Tj ET".encode()),
+            Contents=pikepdf.Stream(pdf, content),
         )
         pdf.pages.append(pikepdf.Page(page))
+        fill = b""
     out = io.BytesIO()
     pdf.save(out)
     return out.getvalue()
 
 
-def test_covered_text_left_in_a_resource_not_drawn_refuses_the_redaction():
-    source = _shared_pattern()
-    assert SECRET not in page_text(source, 0)
+def test_an_unmarked_page_does_not_carry_a_pattern_it_does_not_paint_with():
+    source = _shared_pattern(painted=False)
+    made = redact_pdf(io.BytesIO(source), [TextMark(SECRET)])
+    assert made.rasterized == [1] and "Harmless first page" in page_text(made.pdf, 0)
+    assert SECRET.encode() not in _streams(made.pdf)
+    with pikepdf.open(io.BytesIO(made.pdf)) as out:
+        assert "/Pattern" not in out.pages[0].Resources
+
+
+def test_covered_text_left_in_content_not_drawn_as_text_refuses_the_redaction():
+    source = _shared_pattern(painted=True)
+    assert SECRET not in page_text(source, 0) and SECRET in page_text(source, 1)
     with pytest.raises(RedactionRefused) as refused:
         redact_pdf(io.BytesIO(source), [TextMark(SECRET)])
     assert refused.value.field == "marks[0]"
