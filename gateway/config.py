@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_UPLOAD_BYTES": 512 * 1024 * 1024,
     # a PDF the gateway changes (a redaction) with more pages is refused
     "PDF_MAX_PAGES": 5_000,
+    # a redaction's pattern mark whose matching takes longer (seconds) is refused
+    "REDACTION_PATTERN_SECONDS": 5,
     "SECURE_COOKIES": True,
     "TRUSTED_PROXIES": 0,
     # notices by e-mail: SMTP when a host is set, else .eml files in OUTBOX_PATH
@@ -70,6 +72,7 @@ _INT_KEYS = {
     "MAX_JSON_BYTES",
     "MAX_UPLOAD_BYTES",
     "PDF_MAX_PAGES",
+    "REDACTION_PATTERN_SECONDS",
     "TRUSTED_PROXIES",
 }
 _BOOL_KEYS = {"SECURE_COOKIES"}

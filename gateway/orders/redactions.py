@@ -90,6 +90,8 @@ def redact(
         document_id, source_id = doc.id, source.id
         # the redacted pages keep the legend burned into the source's
         source_brand = pdf_file.branded_as
+        # served with every version: a redaction must not leave what it covers in them
+        metadata = {"title": doc.title, "file_name": doc.file_name, "custodian": doc.custodian}
     try:
         with open_plaintext(rt, readable) as handle:
             made = redact_pdf(
@@ -99,11 +101,14 @@ def redact(
                 dpi=request.dpi,
                 page_names=names,
                 limits=Limits(max_pages=rt.settings["PDF_MAX_PAGES"]),
+                metadata=metadata,
+                pattern_seconds=float(rt.settings["REDACTION_PATTERN_SECONDS"]),
             )
     except RedactionRefused as exc:
-        failed = Invalid(str(exc))
-        audit_refusal(rt, refusal(access, TAG, failed, doc))
-        raise failed from None
+        # the caller is told which text matched nothing; the audit trail, which the
+        # neutral auditor reads, says only how long it was
+        audit_refusal(rt, refusal(access, TAG, Invalid(exc.audited), doc))
+        raise Invalid(str(exc)) from None
     mkey = matter_key(rt, access.matter)
     stored = store_file(rt, access.matter, mkey, place, _chunks(made.pdf), pending)
     staged = Staged(document_id, bates, uid, place, stored, pending)

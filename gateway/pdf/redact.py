@@ -6,8 +6,14 @@ displayed size: it keeps no text, no fonts, no vector content, so nothing under 
 be recovered. Pages without marks are copied unchanged. Nothing of the source beyond its
 pages is carried over (metadata, XMP, outline, forms, JavaScript, attachments, structure
 tree), annotations and page actions are dropped from every page, and the file gets a
-fresh document ID. Then the output is checked by extracting the text of every page: a
-covered string still found, or any text on a rasterized page, refuses the whole result.
+fresh document ID. A copied page keeps only the resources its content (and the forms it
+draws) uses, so nothing a page shares with a rasterized one travels with it undrawn. Then
+the output is checked by extracting the text of every page, and by reading every stream of
+the file but its images: a covered string still found, or any text on a rasterized page,
+refuses the whole result.
+
+A pattern mark is first matched in a child process with a time limit, so that a pattern
+whose matching time explodes on the page's text is refused instead of holding a worker.
 
 Boxes are in PDF points in the page's user space, before /Rotate, measured from the
 bottom-left corner of the MediaBox. No database here: the caller resolves Bates numbers
@@ -18,11 +24,14 @@ from __future__ import annotations
 
 import ctypes
 import io
+import json
 import re
 import re._constants as sre_constants  # the parser's tree, to refuse runaway patterns
 import re._parser as sre_parse
+import subprocess
+import sys
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -41,6 +50,8 @@ MAX_PATTERN = 500
 MAX_LABEL = 80
 PAD = 1.5  # points around a text match, so that no edge of a glyph survives
 EDGE = 0.5  # points a box may stray past the MediaBox (rounding in the caller's tool)
+PATTERN_SECONDS = 5.0  # the longest a pattern mark's matching may take, in a child process
+MIN_SCANNED = 4  # covered strings this long or longer are looked for in the file's streams
 
 # what an image-only page keeps of the source page's dictionary
 _PAGE_KEYS = ("/Type", "/Parent", "/Resources", "/MediaBox", "/CropBox", "/Contents")
@@ -53,10 +64,17 @@ class RedactionRefused(ValueError):
     """A redaction the gateway will not make; ``field`` names what was wrong
     (``marks[2].box``, ``dpi``, ``file``) and ``reason`` says why."""
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, *, audited: str | None = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self._audited = audited
+
+    @property
+    def audited(self) -> str:
+        """The message for the audit trail, which never quotes a mark's text or pattern
+        (the neutral auditor reads it); the caller gets ``str(self)``."""
+        return self._audited if self._audited is not None else str(self)
 
 
 @dataclass(frozen=True)
@@ -176,13 +194,19 @@ def redact_pdf(
     dpi: int = DEFAULT_DPI,
     limits: Limits = DEFAULT_LIMITS,
     page_names: Sequence[str] | None = None,
+    metadata: Mapping[str, str] | None = None,
+    pattern_seconds: float = PATTERN_SECONDS,
 ) -> Redacted:
     """The redacted copy of the seekable ``source``. RedactionRefused (with the mark's
-    index and field) for a mark that is off the page, of zero area or matches nothing;
-    for a source PDF the gateway will not change; or if the output fails its check."""
+    index and field) for a mark that is off the page, of zero area or matches nothing, a
+    pattern whose matching takes longer than ``pattern_seconds``, or a mark whose covered
+    text is also in one of the document's ``metadata`` fields (by name: they are served
+    with every version); for a source PDF the gateway will not change; or if the output
+    fails its check."""
     check_settings(label, dpi)
     if not marks:
         raise RedactionRefused("marks", "none given; a redaction needs at least one mark")
+    fields = {k: v for k, v in (metadata or {}).items() if v}
     try:
         pdf = open_pdf(source, limits)
     except PdfRefused as exc:
@@ -195,11 +219,13 @@ def redact_pdf(
             raise RedactionRefused(
                 "file", f"the PDF has {count} page(s), but the document has {len(names)}"
             )
+        _time_patterns(source, marks, count, list(fields.values()), pattern_seconds)
         source.seek(0)
         with PDFIUM:
-            out, resolved, burn = _redacted(source, pdf, marks, names, label, dpi, limits)
+            out, resolved, burn = _redacted(source, pdf, marks, names, label, dpi, limits, fields)
     with PDFIUM:
         _verify(out, marks, resolved, sorted(burn), names)
+    _scan_streams(out, marks, resolved, names)
     return Redacted(out, resolved, sorted(burn), dpi, count, scrubbed)
 
 
@@ -211,6 +237,7 @@ def _redacted(
     label: str,
     dpi: int,
     limits: Limits,
+    metadata: Mapping[str, str],
 ) -> tuple[bytes, list[Resolved], dict[int, list[Box]]]:
     """The redacted PDF, the marks resolved and the boxes burned per page (PDFIUM held)."""
     try:
@@ -219,6 +246,7 @@ def _redacted(
         raise RedactionRefused("file", f"the PDF cannot be rendered ({exc})") from None
     try:
         resolved = [_resolve(doc, pdf, n, mark, names) for n, mark in enumerate(marks)]
+        _check_metadata(marks, resolved, metadata)
         burn: dict[int, list[Box]] = {}
         for r in resolved:
             for index, boxes in r.boxes.items():
@@ -231,6 +259,78 @@ def _redacted(
     finally:
         doc.close()
     return out, resolved, burn
+
+
+# --- a pattern's matching time, measured in a child process ---------------------------------
+
+# reads {"pattern", "texts"} on stdin, runs every match, exits 0; killed if it takes too long
+_MATCHER = (
+    "import json, re, sys\n"
+    "given = json.load(sys.stdin)\n"
+    "regex = re.compile(given['pattern'])\n"
+    "for text in given['texts']:\n"
+    "    for _ in regex.finditer(text):\n"
+    "        pass\n"
+)
+
+
+def _time_patterns(
+    source: BinaryIO,
+    marks: Sequence[Mark],
+    count: int,
+    extra: list[str],
+    seconds: float,
+) -> None:
+    """Run each pattern mark over the texts it will be matched against (its pages, and the
+    document's metadata) in a child process, and refuse it if that does not finish in
+    ``seconds``: the structural check misses patterns such as ``.*.*.*!`` whose time grows
+    as a high power of the text's length."""
+    patterns = [(n, m) for n, m in enumerate(marks) if isinstance(m, TextMark) and m.pattern]
+    if not patterns:
+        return
+    for n, mark in patterns:
+        check_text_mark(n, mark)
+        for index in mark.pages or ():
+            if not 0 <= index < count:
+                raise RedactionRefused(
+                    f"marks[{n}].pages", f"page {index + 1} is outside the document"
+                )
+    wanted = sorted({i for _, m in patterns for i in (m.pages or range(count))})
+    source.seek(0)
+    with PDFIUM:
+        try:
+            doc = pdfium.PdfDocument(source)
+        except pdfium.PdfiumError as exc:
+            raise RedactionRefused("file", f"the PDF cannot be rendered ({exc})") from None
+        try:
+            texts = {i: _page_text(doc[i]) for i in wanted}
+        finally:
+            doc.close()
+    for n, mark in patterns:
+        scope = mark.pages if mark.pages is not None else range(count)
+        given = json.dumps({"pattern": mark.text, "texts": [texts[i] for i in scope] + extra})
+        field = f"marks[{n}].pattern"
+        try:
+            ran = subprocess.run(  # noqa: S603 - a fixed program; the pattern is on stdin
+                [sys.executable, "-I", "-S", "-c", _MATCHER],
+                input=given.encode(),
+                capture_output=True,
+                timeout=seconds,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise RedactionRefused(
+                field,
+                f"its matching did not finish within {seconds:g} s on the text it covers: "
+                "its time grows too fast with the text's length (repetitions side by side, "
+                "such as .*.*); write it more tightly, or use several marks",
+            ) from None
+        except OSError as exc:
+            raise RedactionRefused(field, f"its matching could not be checked ({exc})") from None
+        if ran.returncode != 0:
+            raise RedactionRefused(
+                field, f"its matching could not be checked (the check exited {ran.returncode})"
+            )
 
 
 # --- resolving marks to boxes --------------------------------------------------------------
@@ -266,12 +366,37 @@ def _resolve(
                 covered.append(content[start:end])
     if not found:
         where = "the document" if mark.pages is None else ", ".join(names[i] for i in scope)
+        why = f"matches nothing on {where}: a redaction that redacts nothing is a mistake"
         raise RedactionRefused(
             f"marks[{n}].{what}",
-            f"{mark.text[:60]!r} matches nothing on {where}: a redaction that redacts nothing "
-            "is a mistake",
+            f"{mark.text[:60]!r} {why}",
+            audited=f"marks[{n}].{what} ({len(mark.text)} characters) {why}",
         )
     return Resolved(found, tuple(dict.fromkeys(covered)))
+
+
+def _check_metadata(
+    marks: Sequence[Mark], resolved: list[Resolved], metadata: Mapping[str, str]
+) -> None:
+    """Refuse a mark whose covered text (or any match of its pattern) is also in one of
+    the document's metadata fields: they are served with every version, the redacted one
+    too. The reason names the field, never the text."""
+    for n, (mark, r) in enumerate(zip(marks, resolved, strict=True)):
+        if not isinstance(mark, TextMark):
+            continue
+        what = "pattern" if mark.pattern else "text"
+        for name, value in metadata.items():
+            if mark.pattern:
+                found = any(m.end() > m.start() for m in re.finditer(mark.text, value))
+            else:
+                found = mark.text in value or any(s in value for s in r.covered)
+            if found:
+                raise RedactionRefused(
+                    f"marks[{n}].{what}",
+                    f"what it covers is also in the document's {name}, which is served with "
+                    f"every version: the producing party must correct the {name} first; "
+                    "nothing stored",
+                )
 
 
 def _check_box(pdf: pikepdf.Pdf, n: int, mark: BoxMark, names: list[str]) -> Box:
@@ -363,11 +488,109 @@ def _write(
         else:
             out.pages.append(page)
             _prune(out.pages[-1].obj, _PASSED_KEYS)
+    _drop_unused(out, [i for i in range(len(pdf.pages)) if i not in burn])
     buffer = io.BytesIO()
     # a new file has no /ID: qpdf makes a fresh one; nothing else of the source's trailer
     out.save(buffer, compress_streams=True)
     out.close()
     return buffer.getvalue()
+
+
+# the resources other than fonts and forms, by the operator that names one
+_NAMED = {
+    "gs": "/ExtGState",
+    "sh": "/Shading",
+    "cs": "/ColorSpace",
+    "CS": "/ColorSpace",
+    "scn": "/Pattern",
+    "SCN": "/Pattern",
+    "BDC": "/Properties",
+    "DP": "/Properties",
+}
+_OTHERS = frozenset(_NAMED.values())
+
+
+def _drop_unused(out: pikepdf.Pdf, copied: list[int]) -> None:
+    """A copied page keeps only the resources its content (and the forms it draws) uses:
+    a resource dictionary shared with a rasterized page, or inherited from the page tree,
+    would otherwise carry that page's forms along undrawn. qpdf removes the fonts and forms
+    not used (copying a shared dictionary before it removes from it); the other kinds of
+    resource are removed here, on each copied page and each form it draws."""
+    out.remove_unreferenced_resources()
+    done: set[tuple[int, int]] = set()
+    for index in copied:
+        _keep_used(out.pages[index].obj, done, index)
+
+
+def _keep_used(holder: pikepdf.Object, done: set[tuple[int, int]], index: int) -> None:
+    """Replace the /Resources of ``holder`` (a page, or a form with its own) by one holding
+    only the graphics states, shadings, colour spaces, patterns and properties its content
+    names, and the same for every form it keeps."""
+    resources = holder.get("/Resources")
+    if not isinstance(resources, pikepdf.Dictionary):
+        return
+    used = _names(holder, resources, set(), index)
+    kept = pikepdf.Dictionary()
+    for key, value in resources.items():
+        if key in _OTHERS and isinstance(value, pikepdf.Dictionary):
+            wanted = {k: value[k] for k in value.keys() if k in used[key]}
+            if wanted:
+                kept[key] = pikepdf.Dictionary(wanted)
+        else:
+            kept[key] = value
+    holder.Resources = kept
+    forms = kept.get("/XObject")
+    for form in forms.values() if isinstance(forms, pikepdf.Dictionary) else ():
+        if (
+            isinstance(form, pikepdf.Stream)
+            and form.get("/Subtype") == pikepdf.Name.Form
+            and "/Resources" in form
+            and form.objgen not in done
+        ):
+            done.add(form.objgen)
+            _keep_used(form, done, index)
+
+
+def _names(
+    holder: pikepdf.Object, resources: pikepdf.Dictionary, seen: set[tuple[int, int]], index: int
+) -> dict[str, set[str]]:
+    """The resource names, by kind, that the content of ``holder`` uses, with those of the
+    forms it draws that have no resources of their own (they use the holder's)."""
+    used: dict[str, set[str]] = {kind: set() for kind in _OTHERS}
+    try:
+        instructions = pikepdf.parse_content_stream(holder)
+    except pikepdf.PdfError:
+        raise RedactionRefused(
+            "file",
+            f"page {index + 1}'s content cannot be read, so what it does not use cannot be "
+            "removed; mark that page with a box so that it is rasterized",
+        ) from None
+    drawn: list[str] = []
+    for instruction in instructions:
+        if isinstance(instruction, pikepdf.ContentStreamInlineImage):
+            space = instruction.iimage.obj.get("/ColorSpace")
+            if isinstance(space, pikepdf.Name):
+                used["/ColorSpace"].add(str(space))
+            continue
+        operator = str(instruction.operator)
+        names = [str(o) for o in instruction.operands if isinstance(o, pikepdf.Name)]
+        if operator == "Do" and names:
+            drawn.append(names[-1])
+        elif operator in _NAMED and names:
+            used[_NAMED[operator]].add(names[-1])
+    forms = resources.get("/XObject")
+    for name in drawn:
+        form = forms.get(name) if isinstance(forms, pikepdf.Dictionary) else None
+        if (
+            isinstance(form, pikepdf.Stream)
+            and form.get("/Subtype") == pikepdf.Name.Form
+            and "/Resources" not in form
+            and form.objgen not in seen
+        ):
+            seen.add(form.objgen)
+            for kind, more in _names(form, resources, seen, index).items():
+                used[kind] |= more
+    return used
 
 
 def _prune(page: pikepdf.Dictionary, keep: Sequence[str]) -> None:
@@ -494,6 +717,87 @@ def _still_there(mark: Mark, r: Resolved, index: int, text: str) -> bool:
     if mark.pattern:
         return any(m.end() > m.start() for m in re.finditer(mark.text, text))
     return any(s in text for s in r.covered) or mark.text in text
+
+
+def _scan_streams(
+    out: bytes, marks: Sequence[Mark], resolved: list[Resolved], names: list[str]
+) -> None:
+    """Every stream of the output but its images, decoded and searched for each string a
+    text mark covered (latin-1, UTF-16BE and hexadecimal; strings of MIN_SCANNED or more
+    characters): text that is in the file but not drawn (a form in a page's resources, a
+    pattern, hidden optional content) is invisible to text extraction. A string found in a
+    stream that a page within the mark's pages reaches, or that no page reaches, refuses
+    the result."""
+    wanted = [
+        (n, mark, _encodings(r.covered + (() if mark.pattern else (mark.text,))))
+        for n, (mark, r) in enumerate(zip(marks, resolved, strict=True))
+        if isinstance(mark, TextMark)
+    ]
+    wanted = [w for w in wanted if w[2]]
+    if not wanted:
+        return
+    with pikepdf.open(io.BytesIO(out)) as pdf:
+        reached: dict[tuple[int, int], set[int]] = {}
+        for index, page in enumerate(pdf.pages):
+            _reach(page.obj, index, reached)
+        for obj in pdf.objects:
+            if not isinstance(obj, pikepdf.Stream) or obj.get("/Subtype") == pikepdf.Name.Image:
+                continue
+            try:
+                data = obj.read_bytes()
+            except pikepdf.PdfError:
+                data = obj.read_raw_bytes()
+            lowered = data.lower()
+            pages = reached.get(obj.objgen, set())
+            for n, mark, needles in wanted:
+                if not any(needle in (lowered if hexed else data) for needle, hexed in needles):
+                    continue
+                scope = set(mark.pages) if mark.pages is not None else set(range(len(names)))
+                if pages and not pages & scope:
+                    continue  # drawn only on pages the mark does not cover
+                where = ", ".join(names[i] for i in sorted(pages & scope)) or "no page"
+                raise RedactionRefused(
+                    f"marks[{n}]",
+                    f"what it covers is still in the file, in content that is not drawn as "
+                    f"text (reached from {where}); mark that page with a box so that it is "
+                    "rasterized too: nothing stored",
+                )
+
+
+def _encodings(strings: Sequence[str]) -> list[tuple[bytes, bool]]:
+    """Each string as the bytes a stream may hold it in, and whether they are hexadecimal
+    (compared without case)."""
+    found: list[tuple[bytes, bool]] = []
+    for s in dict.fromkeys(strings):
+        if len(s.strip()) < MIN_SCANNED:
+            continue
+        for codec in ("latin-1", "utf-16-be"):
+            try:
+                raw = s.encode(codec)
+            except UnicodeEncodeError:
+                continue
+            found += [(raw, False), (raw.hex().encode(), True)]
+    return found
+
+
+def _reach(page: pikepdf.Dictionary, index: int, reached: dict[tuple[int, int], set[int]]) -> None:
+    """Record ``index`` for every indirect object reachable from ``page`` (not through a
+    /Parent: the page tree leads to every page). Iterative: nesting has no depth limit."""
+    seen: set[tuple[int, int]] = set()
+    todo: list[Any] = [page]
+    while todo:
+        obj = todo.pop()
+        if not isinstance(obj, pikepdf.Dictionary | pikepdf.Stream | pikepdf.Array):
+            continue
+        if obj.is_indirect:
+            if obj.objgen in seen:
+                continue
+            seen.add(obj.objgen)
+            reached.setdefault(obj.objgen, set()).add(index)
+        if isinstance(obj, pikepdf.Array):
+            todo.extend(obj)
+        else:
+            todo.extend(value for key, value in obj.items() if key != "/Parent")
 
 
 def page_text(pdf: bytes | BinaryIO, index: int) -> str:

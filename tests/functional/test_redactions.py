@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from gateway.audit.models import AuditEntry
 from gateway.documents.ingest import count_rows
+from gateway.documents.models import Document
 from gateway.orders.models import Redaction
 from gateway.pdf.redact import page_text
 from tests.helpers import (
@@ -264,7 +265,7 @@ BOX = {"page": EX18_P13, "box": [60, 600, 320, 630]}
             EX18,
             {"marks": [{"text": CODE19}]},
             422,
-            "marks[0].text: 'PPT-2018-000456' matches nothing",
+            "matches nothing on the document",
         ),
         (
             DEFENDANTS,
@@ -437,3 +438,76 @@ def test_the_versions_page_offers_the_redaction_form(app, rt, in_part):
     assert forged.status_code in (400, 403)
     with rt.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Redaction)) == 1
+
+
+def _audit_text(client, matter) -> str:
+    """All the auditor reads of the matter's audit trail."""
+    got = api_get(client, token_for(client, AUDITOR), f"/matters/{matter}/audit", per_page=500)
+    assert got.status_code == 200, got.get_json()
+    return got.get_data(as_text=True)
+
+
+def test_a_refused_marks_text_reaches_its_maker_and_not_the_audit_trail(client, rt, in_part):
+    """The code is on page 13, the mark names page 1: refused. Defendants' counsel is told
+    which text matched nothing; the audit entry, which the neutral auditor reads, says
+    only how long it was."""
+    before = _state(rt)
+    refused = _redact(client, in_part, EX18, [{"text": CODE18, "pages": [EX18]}])
+    assert refused.status_code == 422
+    message = refused.get_json()["error"]["message"]
+    assert message.startswith(f"marks[0].text: {CODE18!r} matches nothing on {EX18}")
+    assert _state(rt) == before
+    assert any(
+        r.startswith(f"marks[0].text ({len(CODE18)} characters) matches nothing on {EX18}")
+        for r in _denials(rt)
+    ), _denials(rt)
+    assert "version:redact" in _audit_text(client, in_part)
+    assert "FIR-2018-000123" not in _audit_text(client, in_part)
+    assert not any("FIR-2018" in r for r in _denials(rt))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", f"Field report {CODE19}"),
+        ("file_name", f"{CODE19}.pdf"),
+        ("custodian", f"Records unit {CODE19}"),
+    ],
+)
+def test_covered_text_in_the_documents_metadata_is_refused_and_stores_nothing(
+    client, rt, in_part, field, value
+):
+    """The title, file name and custodian are served with every version (the document's
+    JSON, an export's DAT): a redaction that leaves the code there redacts nothing."""
+    with rt.db.session() as session:
+        doc = session.scalar(select(Document).where(Document.bates_begin == EX19))
+        setattr(doc, field, value)
+        session.commit()
+    before = _state(rt)
+    refused = _redact(client, in_part, EX19, [{"text": CODE19, "pages": [EX19_P13]}])
+    assert refused.status_code == 422, refused.get_json()
+    message = refused.get_json()["error"]["message"]
+    assert f"also in the document's {field}" in message and "correct the" in message
+    assert CODE19 not in message
+    assert _state(rt) == before
+    assert any(f"document's {field}" in r for r in _denials(rt)), _denials(rt)
+    assert CODE19 not in _audit_text(client, in_part)
+    # no version was made: the redaction log is empty
+    assert _log(client, DEFENDANTS, in_part, EX19).get_json()["items"] == []
+
+
+def test_a_pattern_whose_matching_explodes_is_refused_in_time(client, rt, in_part, monkeypatch):
+    """``.*`` five times side by side over page 13's text (dot matching line breaks, so
+    the whole page is one subject) would run for far longer than any request may; the
+    child process matching it is stopped at the limit (a setting, 1 s here) and the mark
+    is refused, audited, nothing stored."""
+    monkeypatch.setitem(rt.settings, "REDACTION_PATTERN_SECONDS", 1)
+    before = _state(rt)
+    pattern = "(?s).*.*.*.*.*~~~"
+    refused = _redact(client, in_part, EX18, [{"pattern": pattern, "pages": [EX18_P13]}])
+    assert refused.status_code == 422
+    message = refused.get_json()["error"]["message"]
+    assert message.startswith("marks[0].pattern: its matching did not finish within 1 s")
+    assert _state(rt) == before
+    assert any("did not finish within 1 s" in r for r in _denials(rt)), _denials(rt)
+    assert pattern not in _audit_text(client, in_part)

@@ -247,3 +247,199 @@ def test_pages_must_match_the_documents_bates_numbers():
     with pytest.raises(RedactionRefused) as refused:
         redact_pdf(io.BytesIO(_three_pages()), [TextMark(SECRET)], page_names=["A1", "A2"])
     assert "3 page(s), but the document has 2" in refused.value.reason
+
+
+# --- what an unmarked page carries along undrawn -------------------------------------------
+
+
+def _streams(pdf: bytes) -> bytes:
+    """Every stream of the file but its images, decoded and joined."""
+    with pikepdf.open(io.BytesIO(pdf)) as out:
+        return b"\n".join(
+            o.read_bytes()
+            for o in out.objects
+            if isinstance(o, pikepdf.Stream) and o.get("/Subtype") != pikepdf.Name.Image
+        )
+
+
+def _font(pdf: pikepdf.Pdf) -> pikepdf.Object:
+    return pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
+    )
+
+
+def _form(pdf: pikepdf.Pdf, font: pikepdf.Object, text: str) -> pikepdf.Object:
+    form = pikepdf.Stream(pdf, f"BT /F1 12 Tf 72 700 Td ({text}) Tj ET".encode())
+    form.Type, form.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+    form.BBox = [0, 0, 612, 792]
+    form.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    return pdf.make_indirect(form)
+
+
+def _two_forms(inherited: bool) -> bytes:
+    """Two pages with one resource dictionary, shared (as many producers write it) or on
+    the /Pages node (inherited): page 1 draws the form /Fm0 (harmless), page 2 draws /Fm1,
+    which holds the secret."""
+    pdf = pikepdf.new()
+    font = _font(pdf)
+    resources = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Font=pikepdf.Dictionary(F1=font),
+            XObject=pikepdf.Dictionary(
+                Fm0=_form(pdf, font, "Harmless first page"), Fm1=_form(pdf, font, SECRET)
+            ),
+        )
+    )
+    for name in ("Fm0", "Fm1"):
+        page = pikepdf.Dictionary(
+            Type=pikepdf.Name.Page,
+            MediaBox=[0, 0, 612, 792],
+            Resources=resources,
+            Contents=pikepdf.Stream(pdf, f"/{name} Do".encode()),
+        )
+        pdf.pages.append(pikepdf.Page(page))
+    if inherited:
+        for page in pdf.pages:
+            del page.obj["/Resources"]
+        pdf.Root.Pages.Resources = resources
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("inherited", [False, True], ids=["shared", "inherited"])
+def test_an_unmarked_page_does_not_carry_a_rasterized_pages_form(inherited):
+    source = _two_forms(inherited)
+    assert SECRET in page_text(source, 1) and SECRET not in page_text(source, 0)
+    assert SECRET.encode() in _streams(source)
+    made = redact_pdf(io.BytesIO(source), [TextMark(SECRET)])
+    assert made.rasterized == [1]
+    assert "Harmless first page" in page_text(made.pdf, 0)
+    # the secret's form is not in the file at all: page 1 keeps only the form it draws
+    assert SECRET.encode() not in _streams(made.pdf)
+    with pikepdf.open(io.BytesIO(made.pdf)) as out:
+        assert list(out.pages[0].Resources.XObject.keys()) == ["/Fm0"]
+
+
+def _shared_pattern(painted: bool) -> bytes:
+    """Two pages sharing resources that hold a tiling pattern whose cell draws the secret.
+    Page 1 shows harmless text, and (``painted``) fills a rectangle with the pattern: no
+    text extraction sees the text of a pattern's cell. Page 2 shows the secret as text."""
+    pdf = pikepdf.new()
+    font = _font(pdf)
+    cell = pikepdf.Stream(pdf, f"BT /F1 12 Tf 0 5 Td ({SECRET}) Tj ET".encode())
+    cell.Type, cell.PatternType, cell.PaintType, cell.TilingType = (
+        pikepdf.Name.Pattern,
+        1,
+        1,
+        1,
+    )
+    cell.BBox, cell.XStep, cell.YStep = [0, 0, 200, 20], 200, 20
+    cell.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    resources = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Font=pikepdf.Dictionary(F1=font),
+            Pattern=pikepdf.Dictionary(P1=pdf.make_indirect(cell)),
+        )
+    )
+    fill = b"/Pattern cs /P1 scn 72 500 400 40 re f " if painted else b""
+    for text in ("Harmless first page", SECRET):
+        content = fill + f"BT /F1 12 Tf 72 700 Td ({text}) Tj ET".encode()
+        page = pikepdf.Dictionary(
+            Type=pikepdf.Name.Page,
+            MediaBox=[0, 0, 612, 792],
+            Resources=resources,
+            Contents=pikepdf.Stream(pdf, content),
+        )
+        pdf.pages.append(pikepdf.Page(page))
+        fill = b""
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_an_unmarked_page_does_not_carry_a_pattern_it_does_not_paint_with():
+    source = _shared_pattern(painted=False)
+    made = redact_pdf(io.BytesIO(source), [TextMark(SECRET)])
+    assert made.rasterized == [1] and "Harmless first page" in page_text(made.pdf, 0)
+    assert SECRET.encode() not in _streams(made.pdf)
+    with pikepdf.open(io.BytesIO(made.pdf)) as out:
+        assert "/Pattern" not in out.pages[0].Resources
+
+
+def test_covered_text_left_in_content_not_drawn_as_text_refuses_the_redaction():
+    source = _shared_pattern(painted=True)
+    assert SECRET not in page_text(source, 0) and SECRET in page_text(source, 1)
+    with pytest.raises(RedactionRefused) as refused:
+        redact_pdf(io.BytesIO(source), [TextMark(SECRET)])
+    assert refused.value.field == "marks[0]"
+    assert "still in the file" in refused.value.reason and "reached from 1" in refused.value.reason
+    assert SECRET not in str(refused.value)
+    # boxing the page that carries it rasterizes it too: then nothing of it is left
+    made = redact_pdf(io.BytesIO(source), [TextMark(SECRET), BoxMark(0, (10, 10, 20, 20))])
+    assert made.rasterized == [0, 1] and SECRET.encode() not in _streams(made.pdf)
+
+
+def test_a_mark_limited_to_pages_leaves_the_same_text_on_the_other_pages():
+    source = _pdf([[(72, 700, SECRET)], [(72, 700, SECRET), (72, 650, KEEP)]])
+    made = redact_pdf(io.BytesIO(source), [TextMark(SECRET, pages=(1,))])
+    assert made.rasterized == [1]
+    assert SECRET in page_text(made.pdf, 0) and page_text(made.pdf, 1) == ""
+
+
+# --- what the audit trail, the metadata and a slow pattern are told ------------------------
+
+
+def test_a_mark_that_matches_nothing_is_quoted_to_the_caller_and_not_to_the_audit():
+    with pytest.raises(RedactionRefused) as refused:
+        redact_pdf(io.BytesIO(_three_pages()), [TextMark("Officer Jane Roe")])
+    assert "'Officer Jane Roe' matches nothing" in str(refused.value)
+    assert refused.value.audited.startswith("marks[0].text (16 characters) matches nothing on")
+    assert "Jane" not in refused.value.audited
+
+
+@pytest.mark.parametrize(
+    ("metadata", "mark", "field"),
+    [
+        ({"title": f"Report {SECRET}", "custodian": "Ann"}, TextMark(SECRET), "title"),
+        ({"title": "Report", "file_name": f"{SECRET}.pdf"}, TextMark(SECRET), "file_name"),
+        ({"custodian": "SECRET-CODE-77"}, TextMark(r"SECRET-CODE-\d+", pattern=True), "custodian"),
+    ],
+)
+def test_covered_text_in_the_documents_metadata_is_refused_naming_the_field(metadata, mark, field):
+    with pytest.raises(RedactionRefused) as refused:
+        redact_pdf(io.BytesIO(_three_pages()), [mark], metadata=metadata)
+    assert refused.value.field == "marks[0]." + ("pattern" if mark.pattern else "text")
+    assert f"also in the document's {field}" in refused.value.reason
+    assert "SECRET" not in str(refused.value) and "SECRET" not in refused.value.audited
+
+
+def test_metadata_without_the_covered_text_does_not_stop_the_redaction():
+    made = redact_pdf(
+        io.BytesIO(_three_pages()),
+        [TextMark(SECRET)],
+        metadata={"title": "Field report", "file_name": "report.pdf", "custodian": ""},
+    )
+    assert made.rasterized == [1]
+
+
+def test_a_pattern_whose_matching_explodes_is_refused_by_its_time_limit():
+    """``.*`` five times side by side passes the structural check, and on this page's one
+    line of 200 characters takes far longer than the limit (its time grows as the fifth
+    power of the line's length; 120 characters already take seconds): the child process
+    running it is stopped at the limit and the mark refused."""
+    source = _pdf([[(20, 700, "x" * 200)]])
+    pattern = TextMark(".*.*.*.*.*!", pattern=True)
+    with pytest.raises(RedactionRefused) as refused:
+        redact_pdf(io.BytesIO(source), [pattern], pattern_seconds=1)
+    assert refused.value.field == "marks[0].pattern"
+    assert "did not finish within 1 s" in refused.value.reason
+    assert pattern.text not in refused.value.audited
+
+
+def test_a_quick_pattern_passes_its_time_limit():
+    source = _pdf([[(72, 700, "code ABC-123")]])
+    made = redact_pdf(io.BytesIO(source), [TextMark(r"ABC-\d+", pattern=True)], pattern_seconds=5)
+    assert made.rasterized == [0]
