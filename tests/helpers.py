@@ -211,3 +211,11 @@ def seq_token_in(rt: Any, matter_id: int, seq: int, text: str) -> bool:
     from gateway.pdf.marks import tokens_in
 
     return any(token_seq(rt, matter_id, t) == seq for t in tokens_in(text))
+
+
+def without_csrf(page: bytes) -> bytes:
+    """A page with its forms' CSRF tokens blanked: a token is signed with the second it was
+    made in, so two pages that are otherwise the same differ there."""
+    import re
+
+    return re.sub(rb'name="csrf_token" value="[^"]*"', b'name="csrf_token" value=""', page)
