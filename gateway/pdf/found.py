@@ -11,6 +11,7 @@ marked content of each page's content streams.
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass, field
 
 import pikepdf
@@ -21,7 +22,9 @@ from gateway.pdf.opening import DEFAULT_LIMITS, Limits, PdfRefused, check_stream
 from gateway.pdf.pdfium_lock import PDFIUM
 from gateway.pdf.watermark import MARK_TAG
 
-CHANNELS = ("xmp", "id", "text", "marked_content")
+CHANNELS = ("xmp", "id", "text", "marked_content", "image")
+# a page image's first bytes: PNG (a page view), TIFF and JPEG (a produced page image)
+IMAGE_MAGICS = (b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"\xff\xd8\xff")
 
 
 @dataclass
@@ -45,6 +48,9 @@ class FoundTokens:
 
 def find_tokens(data: bytes, limits: Limits = DEFAULT_LIMITS) -> FoundTokens:
     found = FoundTokens()
+    if data.startswith(IMAGE_MAGICS):
+        _image(data, found, limits)
+        return found
     try:
         pdf = pikepdf.open(io.BytesIO(data))
     except pikepdf.PasswordError:
@@ -89,6 +95,31 @@ def _structure(pdf: pikepdf.Pdf, found: FoundTokens) -> None:
                 token = properties.get("/Token")
                 if isinstance(token, pikepdf.String):
                     found.add("marked_content", str(token))
+
+
+def _image(data: bytes, found: FoundTokens, limits: Limits) -> None:
+    """The token a marked page image carries in its own metadata (a page view's PNG text
+    chunk, a TIFF's ImageDescription, a JPEG's comment), read without decoding the pixels
+    (the pixel count is checked first)."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with Image.open(io.BytesIO(data)) as image:
+                if image.width * image.height > limits.max_pixels:
+                    found.unread = f"an image of {image.width * image.height:,} pixels"
+                    return
+                found.pages = getattr(image, "n_frames", 1)
+                texts = [str(v) for v in image.info.values() if isinstance(v, str | bytes)]
+                description = getattr(image, "tag_v2", {}).get(270)
+                if description is not None:
+                    texts.append(str(description))
+    except (OSError, ValueError, SyntaxError, Warning, Image.DecompressionBombError):
+        found.unread = "the file is not an image that can be read"
+        return
+    for text in texts:
+        found.add("image", text)
 
 
 def _text(data: bytes, found: FoundTokens) -> None:

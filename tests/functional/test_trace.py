@@ -287,3 +287,34 @@ def test_an_unmarked_copy_is_never_traced_exactly_to_one_person(client, demo, rt
     assert first == leaked and not leaked.startswith(b"%PDF")
     found = answer(client, demo, leaked)
     assert found["verdict"] == "cannot_tell" and found["entry"] is None
+
+
+def test_a_page_views_image_is_traced_to_that_page_view(app, client, demo, rt):
+    """A page saved from the browser as the PNG it was shown as names the page view that
+    served it (the token in its text chunk)."""
+    from tests.helpers import web_client
+
+    viewer = web_client(app, "counsel@defendants.example")
+    png = viewer.get(f"{BASE}/matters/{demo}/documents/{EX18}/pages/3.png")
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+    found = answer(client, demo, png.data)
+    assert found["verdict"] == "marked", found
+    assert found["entry"]["tag"] == "document:page_view"
+    assert found["entry"]["actor_email"] == "counsel@defendants.example"
+    assert found["channels"] == ["image"]
+
+
+def test_a_produced_page_image_is_traced_to_its_download(client, demo, rt, tmp_path):
+    import zipfile
+
+    from tests.functional.test_ingest import DOCS, _cli_ingest
+    from tests.volumes import build_volume
+
+    assert _cli_ingest(rt, build_volume(tmp_path / "in", DOCS)).exit_code == 0
+    zipped = content(client, COUNSEL, demo, "TST-00000001")
+    with zipfile.ZipFile(io.BytesIO(zipped.data)) as archive:
+        page = archive.read("TST-00000001/TST-00000002.tif")
+    (download,) = entries(rt, "document:download", "TST-00000001")
+    found = answer(client, demo, page)
+    assert found["verdict"] == "marked", found
+    assert found["entry"]["seq"] == download[0] and found["entry"]["actor_email"] == COUNSEL
