@@ -327,6 +327,44 @@ def _document(
     )
 
 
+def volume_documents(
+    session: Session, access: MatterAccess, volume: str, tag: Tag
+) -> tuple[Production, list[Document]]:
+    """The volume and its documents the user may download, in Bates order; NotFound
+    (audited under ``tag``) when there is no such volume or nothing in it to download.
+    Both queries run whether or not the volume exists, so that a volume of hidden documents
+    and a missing volume cost the same (the time taken must not tell)."""
+    production = session.scalar(
+        select(Production).where(
+            Production.matter_id == access.matter.id, Production.volume == volume
+        )
+    )
+    docs = list(
+        session.scalars(
+            select(Document)
+            .join(Production, Document.production_id == Production.id)
+            .where(
+                Production.matter_id == access.matter.id,
+                Production.volume == volume,
+                visible_clause(access, DOWNLOAD),
+            )
+            .order_by(Document.bates_prefix, Document.bates_begin_no)
+        )
+    )
+    if production is None or not docs:
+        raise Refused(
+            NotFound("no such production volume in this matter"),
+            dict(
+                tag=tag,
+                outcome=Outcome.DENIED,
+                reason="no such volume" if production is None else "nothing downloadable",
+                details={"volume": volume[:100]},
+                **access.audit_kwargs(),
+            ),
+        )
+    return production, docs
+
+
 def download_volume(
     rt: Runtime, user: User, matter_id: int, volume: str, *, address: str
 ) -> Served:
@@ -349,34 +387,7 @@ def _download_volume(
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
         require_acknowledged(access, Tag.VOLUME_DOWNLOAD)
-        # both queries run whether or not the volume exists, so that a volume of hidden
-        # documents and a missing volume cost the same (the time taken must not tell)
-        production = session.scalar(
-            select(Production).where(Production.matter_id == matter_id, Production.volume == volume)
-        )
-        docs = list(
-            session.scalars(
-                select(Document)
-                .join(Production, Document.production_id == Production.id)
-                .where(
-                    Production.matter_id == matter_id,
-                    Production.volume == volume,
-                    visible_clause(access, DOWNLOAD),
-                )
-                .order_by(Document.bates_prefix, Document.bates_begin_no)
-            )
-        )
-        if production is None or not docs:
-            raise Refused(
-                NotFound("no such production volume in this matter"),
-                dict(
-                    tag=Tag.VOLUME_DOWNLOAD,
-                    outcome=Outcome.DENIED,
-                    reason="no such volume" if production is None else "nothing downloadable",
-                    details={"volume": volume[:100]},
-                    **access.audit_kwargs(),
-                ),
-            )
+        production, docs = volume_documents(session, access, volume, Tag.VOLUME_DOWNLOAD)
         servable: list[tuple[Document, DocumentVersion, list[DocumentFile]]] = []
         stale: list[tuple[int, int]] = []
         left_out: list[str] = []

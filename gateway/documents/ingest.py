@@ -502,23 +502,37 @@ def add_document(
     for item, result in files:
         name = item.path.replace("\\", "/").rsplit("/", 1)[-1]
         media_type = item.media_type or media_type_of(name)
+        branded = planned.designation if brandable(item.role, media_type) else None
         session.add(
-            DocumentFile(
-                version_id=version.id,
-                role=item.role,
-                page_no=item.page_no,
-                file_name=name,
-                media_type=media_type,
-                branded_as=planned.designation if brandable(item.role, media_type) else None,
-                blob_key=result.blob_key,
-                wrapped_data_key=result.wrapped_data_key,
-                plaintext_size=result.plaintext_size,
-                ciphertext_size=result.ciphertext_size,
-                sha256=result.sha256,
-                crc32=result.crc32,
-            )
+            file_row(version.id, item.role, item.page_no, name, media_type, result, branded)
         )
     return doc
+
+
+def file_row(
+    version_id: int,
+    role: str,
+    page_no: int | None,
+    name: str,
+    media_type: str,
+    stored: StoredFile,
+    branded_as: str | None,
+) -> DocumentFile:
+    """The row of a file just stored for a version."""
+    return DocumentFile(
+        version_id=version_id,
+        role=role,
+        page_no=page_no,
+        file_name=name,
+        media_type=media_type,
+        branded_as=branded_as,
+        blob_key=stored.blob_key,
+        wrapped_data_key=stored.wrapped_data_key,
+        plaintext_size=stored.plaintext_size,
+        ciphertext_size=stored.ciphertext_size,
+        sha256=stored.sha256,
+        crc32=stored.crc32,
+    )
 
 
 def _sniffed(source: VolumeSource, item: FileToStore) -> FileToStore:

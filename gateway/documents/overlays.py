@@ -30,6 +30,7 @@ from gateway.documents.ingest import (
     audit_failure,
     check_volume_name,
     designation_spellings,
+    file_row,
     lock_matter,
 )
 from gateway.documents.models import Document, DocumentFile, DocumentVersion
@@ -213,20 +214,10 @@ def _replace_files(
     session.execute(delete(DocumentFile).where(version))
     for item, result in files:
         name = item.path.rsplit("/", 1)[-1]
+        type_ = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        assert doc.current_version_id is not None
         session.add(
-            DocumentFile(
-                version_id=doc.current_version_id,
-                role=item.role,
-                page_no=item.page_no,
-                file_name=name,
-                media_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
-                blob_key=result.blob_key,
-                wrapped_data_key=result.wrapped_data_key,
-                plaintext_size=result.plaintext_size,
-                ciphertext_size=result.ciphertext_size,
-                sha256=result.sha256,
-                crc32=result.crc32,
-            )
+            file_row(doc.current_version_id, item.role, item.page_no, name, type_, result, None)
         )
     return old
 

@@ -23,10 +23,10 @@ from gateway.audit.tags import Outcome, Tag
 from gateway.db import batches
 from gateway.documents.aborts import Serving, start
 from gateway.documents.content import Served, file_sources, readables
-from gateway.documents.downloads import _audit_download, _refuse_slip_only
+from gateway.documents.downloads import _audit_download, _refuse_slip_only, volume_documents
 from gateway.documents.ingest import check_volume_name
 from gateway.documents.marking import markable, marked_source, record_served
-from gateway.documents.models import Document, DocumentFile, DocumentPerson, Production
+from gateway.documents.models import Document, DocumentFile, DocumentPerson
 from gateway.documents.natives import without_withheld
 from gateway.documents.rebranding import BrandingFailed, is_stale, rebrand
 from gateway.documents.service import refuse_hidden
@@ -235,35 +235,7 @@ def _described(request: ExportRequest, name: str, count: int) -> dict[str, objec
 
 
 def _volume_documents(session: Session, access: MatterAccess, volume: str) -> list[Document]:
-    # both queries run whether or not the volume exists, as a served volume's do
-    production = session.scalar(
-        select(Production).where(
-            Production.matter_id == access.matter.id, Production.volume == volume
-        )
-    )
-    docs = list(
-        session.scalars(
-            select(Document)
-            .join(Production, Document.production_id == Production.id)
-            .where(
-                Production.matter_id == access.matter.id,
-                Production.volume == volume,
-                visible_clause(access, DOWNLOAD),
-            )
-            .order_by(Document.bates_prefix, Document.bates_begin_no)
-        )
-    )
-    if production is None or not docs:
-        raise Refused(
-            NotFound("no such production volume in this matter"),
-            dict(
-                tag=Tag.PRODUCTION_EXPORT,
-                outcome=Outcome.DENIED,
-                reason="no such volume" if production is None else "nothing downloadable",
-                details={"volume": volume[:100]},
-                **access.audit_kwargs(),
-            ),
-        )
+    _production, docs = volume_documents(session, access, volume, Tag.PRODUCTION_EXPORT)
     return docs
 
 
