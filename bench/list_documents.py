@@ -50,7 +50,6 @@ def build(root: Path) -> tuple[Runtime, int, User, int]:
     )
     rt = Runtime(settings)
     rt.db.create_all()
-    rt.ensure_audit_anchor()
     op = Actor.command_line()
     matter = matters.create_matter(
         rt,

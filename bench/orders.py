@@ -5,8 +5,8 @@ Builds, in a temporary instance (SQLite by default; PostgreSQL when
 with an original version of three encrypted files' rows (two page images and the text; the
 data keys are real and wrapped as ingest wraps them, the blobs themselves are not written:
 neither workflow reads them) and an audit trail of 100,000 views and downloads spread over
-the receiving side's users (a valid, signed hash chain). Rows are bulk-inserted; what is
-timed is the product's own services only. Then, in the same process:
+the receiving side's users (the side's Merkle log, as appends make it). Rows are
+bulk-inserted; what is timed is the product's own services only. Then, in the same process:
 
 - the baseline: 1,000 plain updates of document rows in one transaction (ORM);
 - ``claw_back`` naming 1,000 documents, end to end: sequestering, re-wrapping every data
@@ -51,8 +51,8 @@ from sqlalchemy import func, insert, inspect, select, update
 
 from gateway.accounts import service as accounts
 from gateway.accounts.models import User
-from gateway.audit.chain import ANCHOR_ID, canonical_json, entry_hash, head_message
-from gateway.audit.models import AuditAnchor, AuditEntry
+from gateway.audit.encoding import canonical_json
+from gateway.audit.models import AuditEntry
 from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.cli import init_instance
@@ -282,8 +282,8 @@ def seed_audit(
     sizes: Sizes,
     clawed_ids: set[int],
 ) -> int:
-    """Views and downloads by the receiving side, linked into the signed chain as
-    ``record`` links them; returns how many downloads name a document of the claw-back."""
+    """Views and downloads by the receiving side, in the side's log as ``record`` puts
+    them; returns how many downloads name a document of the claw-back."""
     rng = random.Random(8)  # noqa: S311 - test data, not secrets
     at = rt.now() - timedelta(days=1)
     with rt.db.session() as session:
@@ -294,18 +294,7 @@ def seed_audit(
         ).all()
         index = {row[0]: row for row in docs}
         forced = sorted(clawed_ids)[::3]  # a third of the claw-back downloaded before it
-        anchor = session.get(AuditAnchor, ANCHOR_ID)
-        assert anchor is not None
-        side_seq = (
-            session.scalar(
-                select(func.max(AuditEntry.side_seq)).where(
-                    AuditEntry.matter_id == matter_id, AuditEntry.side_party_id == side_party_id
-                )
-            )
-            or 0
-        )
-        seq, head = anchor.count, anchor.head_hash
-        rows, clawed_downloads = [], 0
+        entries, clawed_downloads = [], 0
         for i in range(sizes.audit):
             doc_id, doc_bates, designation = docs[rng.randrange(len(docs))]
             if i < len(forced):
@@ -315,33 +304,27 @@ def seed_audit(
             tag = Tag.DOCUMENT_DOWNLOAD if download else Tag.DOCUMENT_VIEW
             if download and doc_id in clawed_ids:
                 clawed_downloads += 1
-            seq, side_seq = seq + 1, side_seq + 1
-            entry = AuditEntry(
-                seq=seq,
-                at=at + timedelta(milliseconds=i),
-                tag=str(tag),
-                outcome=str(Outcome.ALLOWED),
-                reason="" if download else "metadata",
-                rule="",
-                actor_user_id=reader.id,
-                actor_email=reader.email,
-                side_party_id=side_party_id,
-                matter_id=matter_id,
-                document_id=doc_id,
-                bates=doc_bates,
-                address="bench",
-                details=canonical_json({"files": []} if download else {}),
+            entries.append(
+                AuditEntry(
+                    at=at + timedelta(milliseconds=i),
+                    tag=str(tag),
+                    outcome=str(Outcome.ALLOWED),
+                    reason="" if download else "metadata",
+                    rule="",
+                    actor_user_id=reader.id,
+                    actor_email=reader.email,
+                    side_party_id=side_party_id,
+                    matter_id=matter_id,
+                    document_id=doc_id,
+                    bates=doc_bates,
+                    address="bench",
+                    user_agent="",
+                    details=canonical_json({"files": []} if download else {}),
+                )
             )
-            entry.prev_hash, entry.hash = head, entry_hash(entry, head)
-            head = entry.hash
-            rows.append(
-                {c.key: getattr(entry, c.key) for c in inspect(AuditEntry).column_attrs}
-                | {"side_seq": side_seq}
-            )
-        for part in chunks(rows):
-            session.execute(insert(AuditEntry), part)
-        anchor.count, anchor.head_hash, anchor.updated_at = seq, head, rows[-1]["at"]
-        anchor.signature = rt.keyring.audit_signing_key.sign(head_message(seq, head))
+        # placed in the side's log as ``record`` places them, a batch at a time
+        for start in range(0, len(entries), 5000):
+            rt.audit_log.append(session, entries[start : start + 5000], rt.now())
     return clawed_downloads
 
 

@@ -125,7 +125,6 @@ def download(root: Path, data: bytes, pages: int) -> dict[str, Any]:
     import gateway.models  # noqa: F401 - every table
 
     Base.metadata.create_all(rt.db.engine)
-    rt.ensure_audit_anchor()
     matter_id = load_demo(rt, say=lambda _line: None)
     producer = accounts.get_user(rt, "counsel@defendants.example")
     upload_document(

@@ -76,7 +76,6 @@ def _fail(error: GatewayError) -> None:
 def init_instance(settings: dict[str, Any], say: Any = click.echo) -> None:
     from gateway.keyring import init_keys
     from gateway.migrate import upgrade
-    from gateway.runtime import Runtime
 
     created = init_keys(settings["KEYS_PATH"])
     for path in created:
@@ -85,8 +84,6 @@ def init_instance(settings: dict[str, Any], say: Any = click.echo) -> None:
         say(f"keys already present in {settings['KEYS_PATH']}")
     Path(settings["INSTANCE_PATH"]).mkdir(mode=0o700, parents=True, exist_ok=True)
     upgrade(settings["DATABASE_URL"])
-    with Runtime(settings) as rt:
-        rt.ensure_audit_anchor()
     say(f"database ready: {_safe_url(settings['DATABASE_URL'])}")
 
 
@@ -329,16 +326,16 @@ def audit() -> None:
 
 
 @audit.command("head")
+@click.option("--matter", "case_number", default=None, help="only this matter's logs")
 @click.pass_context
-def audit_head(ctx: click.Context) -> None:
-    """Print the signed chain head as a receipt to keep outside the gateway."""
-    import json
-
-    from gateway.audit.chain import current_receipt
+def audit_head(ctx: click.Context, case_number: str | None) -> None:
+    """Print fresh signed checkpoints of the logs, to keep outside the gateway as receipts."""
+    from gateway.audit.service import checkpoint_logs
 
     rt = _runtime(ctx)
-    with rt.db.read_session() as session:
-        click.echo(json.dumps(current_receipt(session).as_dict()))
+    matter_id = _matter_id(rt, case_number) if case_number else None
+    for note in checkpoint_logs(rt, matter_id):
+        click.echo(note, nl=False)
 
 
 @audit.command("stats")
@@ -360,32 +357,109 @@ def audit_stats(ctx: click.Context) -> None:
     "receipts",
     multiple=True,
     type=click.File("r"),
-    help="a receipt from `pogw audit head` (or the auditor's API) to check against",
+    help="checkpoints kept from `pogw audit head` or the API, to check the live logs against",
+)
+@click.option(
+    "--bundle",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="an exported bundle, checked with nothing else (no instance, no keys, no network)",
+)
+@click.option(
+    "--proof",
+    "proof_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="an inclusion or consistency proof (JSON) to check, with --key or --bundle",
+)
+@click.option(
+    "--key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="the note verifier key for --proof (the bundle's verifier.key)",
 )
 @click.pass_context
-def audit_verify(ctx: click.Context, receipts: tuple[Any, ...]) -> None:
-    """Check the hash chain, its signed head and any receipts; exit 1 on any problem."""
-    import json
+def audit_verify(
+    ctx: click.Context,
+    receipts: tuple[Any, ...],
+    bundle: Path | None,
+    proof_files: tuple[Path, ...],
+    key: Path | None,
+) -> None:
+    """Check the live logs (or a bundle, or proofs); exit 1 naming the first problem."""
+    if bundle is not None or proof_files:
+        report = _verify_offline(bundle, proof_files, key)
+        what = f"bundle {bundle}" if bundle is not None else "proofs"
+    else:
+        from gateway.audit.service import verify_live
 
-    from gateway.audit.chain import Receipt, check_receipt, verify
-
-    rt = _runtime(ctx)
-    with rt.db.read_session() as session:
-        report = verify(session, rt.keyring.audit_verify_key)
-        for handle in receipts:
-            try:
-                receipt = Receipt(**json.load(handle))
-            except (ValueError, TypeError) as exc:
-                raise click.UsageError(f"{handle.name}: not a receipt ({exc})") from exc
-            report.problems.extend(check_receipt(session, rt.keyring.audit_verify_key, receipt))
+        rt = _runtime(ctx)
+        texts = [handle.read() for handle in receipts]
+        try:
+            report = verify_live(rt, texts)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+        what = "audit logs"
     for problem in report.problems:
         click.secho(f"PROBLEM: {problem}", fg="red")
     if not report.ok:
-        click.echo(f"audit chain NOT intact ({report.checked} entries read)")
+        click.echo(f"{what} NOT intact: first problem: {report.problems[0]}")
         sys.exit(1)
     click.echo(
-        f"audit chain intact: {report.checked} entries, signed head matches"
-        + (f", {len(receipts)} receipt(s) hold" if receipts else "")
+        f"{what} intact: {report.checked} entries in {report.logs} logs, "
+        f"{report.checkpoints} signed checkpoints hold"
+        + (f", {len(receipts)} receipt file(s) hold" if receipts else "")
+        + (f", {len(proof_files)} proof(s) hold" if proof_files else "")
+    )
+
+
+def _verify_offline(bundle: Path | None, proof_files: tuple[Path, ...], key: Path | None) -> Any:
+    import json
+
+    from gateway.audit.checkpoint import NoteError, Verifier
+    from gateway.audit.log import VerifyReport
+    from gateway.audit.offline import KEY_FILE, BundleError, check_proof, verify_bundle
+
+    try:
+        report = verify_bundle(bundle) if bundle is not None else VerifyReport()
+        key_path = key or (bundle / KEY_FILE if bundle is not None else None)
+        if proof_files and key_path is None:
+            raise click.UsageError("--proof needs --key (or --bundle, whose key is used)")
+        verifier = Verifier.parse(key_path.read_text()) if key_path is not None else None
+    except (BundleError, NoteError, OSError) as exc:
+        click.secho(f"PROBLEM: {exc}", fg="red")
+        sys.exit(1)
+    for path in proof_files:
+        try:
+            proof = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            report.problems.append(f"{path}: not JSON")
+            continue
+        assert verifier is not None
+        problem = check_proof(proof, verifier)
+        if problem:
+            report.problems.append(f"{path}: {problem}")
+    return report
+
+
+@audit.command("export")
+@click.option("--matter", "case_number", required=True, help="case number of the matter")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="a new (or empty) folder for the bundle",
+)
+@click.pass_context
+def audit_export(ctx: click.Context, case_number: str, out: Path) -> None:
+    """Write the matter's logs, checkpoints, proofs and verifier key as a bundle."""
+    from gateway.audit.bundle import export_bundle
+    from gateway.audit.recorder import Actor
+
+    rt = _runtime(ctx)
+    exported = export_bundle(rt, _matter_id(rt, case_number), out, Actor.command_line())
+    click.echo(
+        f"bundle written to {exported.folder}: {sum(exported.logs.values())} entries in "
+        f"{len(exported.logs)} logs, {exported.checkpoints} checkpoints; check it with "
+        f"`pogw audit verify --bundle {exported.folder}`"
     )
 
 

@@ -53,6 +53,16 @@ DEFAULTS: dict[str, Any] = {
     # demonstrations only: read the current instant from this file at every use
     "CLOCK_FILE": None,
     "DECLARED_HOLIDAYS": None,  # an operator's file of declared days (docs/deadlines.md)
+    # the audit logs' signed checkpoints (docs/audit.md): the signing key's name, which
+    # begins every log's origin line; a checkpoint after this many entries of a log, or
+    # when the log's last one is this many seconds old
+    "AUDIT_ORIGIN": "protective-order-gateway",
+    "AUDIT_CHECKPOINT_EVERY": 256,
+    "AUDIT_CHECKPOINT_SECONDS": 60,
+    # witnesses: a folder every checkpoint is written to, and an HTTP endpoint each is
+    # POSTed to, after the commit that made it (None: no such witness)
+    "AUDIT_WITNESS_DIR": None,
+    "AUDIT_WITNESS_URL": None,
 }
 
 _INT_KEYS = {
@@ -74,6 +84,8 @@ _INT_KEYS = {
     "PDF_MAX_PAGES",
     "REDACTION_PATTERN_SECONDS",
     "TRUSTED_PROXIES",
+    "AUDIT_CHECKPOINT_EVERY",
+    "AUDIT_CHECKPOINT_SECONDS",
 }
 _BOOL_KEYS = {"SECURE_COOKIES"}
 

@@ -1,7 +1,7 @@
 """Imports every model so that metadata and Alembic see all tables."""
 
 from gateway.accounts.models import ApiToken, LoginFailure, User, WebSession
-from gateway.audit.models import AuditAnchor, AuditEntry
+from gateway.audit.models import AuditCheckpoint, AuditEntry, AuditNode, LogHead
 from gateway.documents.models import (
     Document,
     DocumentFile,
@@ -37,8 +37,9 @@ from gateway.orders.models import (
 __all__ = [
     "Acknowledgment",
     "ApiToken",
-    "AuditAnchor",
+    "AuditCheckpoint",
     "AuditEntry",
+    "AuditNode",
     "BatesPrefix",
     "CasbinRule",
     "Certification",
@@ -51,6 +52,7 @@ __all__ = [
     "DocumentPerson",
     "DocumentVersion",
     "LogDescription",
+    "LogHead",
     "LoginFailure",
     "Matter",
     "MatterPolicy",

@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 from gateway.accounts.guard import CheckSlots
 from gateway.accounts.refusals import make_tally
 from gateway.accounts.throttle import make_counter
-from gateway.audit.chain import ensure_anchor
+from gateway.audit.checkpoint import Signer
+from gateway.audit.merkle_log import MerkleLog
 from gateway.audit.models import AuditEntry
 from gateway.audit.recorder import record, record_many
+from gateway.audit.witness import witnesses
 from gateway.authz.derive import Authorizer
 from gateway.authz.policy import load_default_policy
 from gateway.clock import Clock, FileClock, SystemClock
@@ -68,6 +70,12 @@ class Runtime:
         self.keyring = keyring or load_keyring(settings)
         self.db = Database(settings["DATABASE_URL"])
         self.blobs = EncryptedBlobs(make_blob_store(settings, settings["INSTANCE_PATH"]))
+        self.audit_log = MerkleLog(
+            Signer(str(settings["AUDIT_ORIGIN"]), self.keyring.audit_signing_key),
+            every=int(settings["AUDIT_CHECKPOINT_EVERY"]),
+            seconds=float(settings["AUDIT_CHECKPOINT_SECONDS"]),
+            witness=witnesses(settings["AUDIT_WITNESS_DIR"], settings["AUDIT_WITNESS_URL"]),
+        )
         self.policy = load_default_policy()
         self.authorizer = Authorizer.shared(self.policy)
         # each matter's own order, checked against its revision on every request
@@ -84,19 +92,15 @@ class Runtime:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def ensure_audit_anchor(self) -> None:
-        with self.db.session() as session:
-            ensure_anchor(session, self.keyring.audit_signing_key, self.now())
-
     def audit(self, session: Session, **kwargs: Any) -> AuditEntry:
         kwargs.setdefault("at", self.now())
-        return record(session, self.keyring.audit_signing_key, **kwargs)
+        return record(session, self.audit_log, **kwargs)
 
     def audit_many(self, session: Session, entries: list[dict[str, Any]]) -> list[AuditEntry]:
         """Entries, each given as ``audit``'s keyword arguments, linked in their order at
         one go (a workflow that changes many documents); each is timed as ``audit`` would."""
         timed = [{"at": self.now()} | fields for fields in entries]
-        return record_many(session, self.keyring.audit_signing_key, timed)
+        return record_many(session, self.audit_log, timed)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -87,7 +87,6 @@ def rt(settings: dict[str, Any], clock: FixedClock, pg_schema: str | None) -> It
     runtime = Runtime(settings, clock=clock)
     if not pg_schema:
         runtime.db.create_all()
-    runtime.ensure_audit_anchor()
     yield runtime
     runtime.close()
 

@@ -352,7 +352,7 @@ def get_audit(matter_id: int) -> Any:
             f'attachment; filename="audit-matter-{matter_id}.csv"'
         )
         return response
-    items, total, scope, head = audit.read_audit(
+    items, total, scope, checkpoints = audit.read_audit(
         rt, user, matter_id, query, address=client_address()
     )
     body = {
@@ -361,9 +361,8 @@ def get_audit(matter_id: int) -> Any:
         "page": query.page,
         "per_page": query.per_page,
         "scope": scope,
+        "checkpoints": checkpoints,
     }
-    if head is not None:
-        body["head"] = head
     return jsonify(body)
 
 

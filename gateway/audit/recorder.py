@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
-from gateway.audit.chain import append, append_many, canonical_json
+from gateway.audit.encoding import canonical_json
+from gateway.audit.log import AuditLog
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 
@@ -27,17 +27,17 @@ class Actor:
         return cls(user_id=None, email=who, address="local")
 
 
-def record(session: Session, signer: Ed25519PrivateKey, **fields: Any) -> AuditEntry:
+def record(session: Session, log: AuditLog, **fields: Any) -> AuditEntry:
     """One entry; ``fields`` are ``new_entry``'s keyword arguments."""
-    return append(session, signer, new_entry(**fields))
+    entry = new_entry(**fields)
+    return log.append(session, [entry], entry.at)[0]
 
 
-def record_many(
-    session: Session, signer: Ed25519PrivateKey, entries: list[dict[str, Any]]
-) -> list[AuditEntry]:
+def record_many(session: Session, log: AuditLog, entries: list[dict[str, Any]]) -> list[AuditEntry]:
     """Entries of one workflow that changes many documents at once, each given as
-    ``new_entry``'s keyword arguments, linked in their order under one lock of the head."""
-    return append_many(session, signer, [new_entry(**fields) for fields in entries])
+    ``new_entry``'s keyword arguments, appended in their order under one lock per log."""
+    made = [new_entry(**fields) for fields in entries]
+    return log.append(session, made, made[0].at) if made else made
 
 
 def new_entry(
@@ -67,5 +67,6 @@ def new_entry(
         document_id=document_id,
         bates=bates,
         address=actor.address,
+        user_agent="",
         details=canonical_json(details or {}),
     )

@@ -24,8 +24,9 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from gateway.accounts.models import User
-from gateway.audit.chain import current_receipt
-from gateway.audit.models import AuditEntry
+from gateway.audit.checkpoint import Checkpoint, NoteError, split_notes
+from gateway.audit.log import VerifyReport, ledger_name, log_name
+from gateway.audit.models import AuditEntry, LogHead
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.models import Document
 from gateway.documents.visibility import LIST, visible_clause
@@ -216,8 +217,13 @@ def _spreadsheet_safe(value: Any) -> Any:
 
 def read_audit(
     rt: Runtime, user: User, matter_id: int, query: AuditQuery, *, address: str
-) -> tuple[list[dict[str, Any]], int, str, dict[str, Any] | None]:
-    """Newest first: (entries, total, scope 'all' or 'side', signed head for the auditor)."""
+) -> tuple[list[dict[str, Any]], int, str, list[str]]:
+    """Newest first: (entries, total, scope 'all' or 'side', signed checkpoints).
+
+    The checkpoints are signed as the read is recorded: the neutral auditor gets one per
+    log of the matter (its log of checkpoints last), a party's counsel the one of its own
+    side's log, whose size counts that side's entries only.
+    """
     if query.page < 1 or not 1 <= query.per_page <= MAX_PER_PAGE:
         raise BadRequest(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
     with rt.transaction() as session:
@@ -232,10 +238,6 @@ def read_audit(
         hidden = _hidden_documents(session, access, list(rows))
         items = [_item(access, e, e.document_id in hidden) for e in rows]
         scope = "all" if access.may(READ_ALL) else "side"
-        # the neutral auditor takes the signed head away as a receipt (`pogw audit verify
-        # --receipt`); a party's counsel gets none: the count would reveal the other side's
-        # activity
-        head = current_receipt(session).as_dict() if scope == "all" else None
         rt.audit(
             session,
             tag=Tag.AUDIT_READ,
@@ -243,7 +245,20 @@ def read_audit(
             details={"scope": scope, "total": total},
             **access.audit_kwargs(),
         )
-        return items, total, scope, head
+        # after the read's own entry: the log of checkpoints is the last lock taken
+        return items, total, scope, _checkpoints(rt, session, access)
+
+
+def _checkpoints(rt: Runtime, session: Any, access: MatterAccess) -> list[str]:
+    """Signed checkpoints the reader keeps, to check later that the logs only grew."""
+    matter_id = access.matter.id
+    if access.may(READ_ALL):
+        names = {ledger_name(matter_id)} | set(
+            session.scalars(select(LogHead.name).where(LogHead.matter_id == matter_id))
+        )
+    else:
+        names = {log_name(matter_id, access.side_party_id)}
+    return list(rt.audit_log.checkpoint_all(session, sorted(names), rt.now()).values())
 
 
 def export_csv(
@@ -285,3 +300,31 @@ def export_csv(
             below = batch[-1].seq
 
     return rows()
+
+
+def checkpoint_logs(rt: Runtime, matter_id: int | None) -> list[str]:
+    """The operator's receipts: fresh checkpoints of every log (or of one matter's)."""
+    with rt.db.session() as session:
+        stmt = select(LogHead.name)
+        if matter_id is not None:
+            stmt = stmt.where(LogHead.matter_id == matter_id)
+        names = list(session.scalars(stmt))
+        return list(rt.audit_log.checkpoint_all(session, names, rt.now()).values())
+
+
+def verify_live(rt: Runtime, receipts: list[str]) -> VerifyReport:
+    """Every log of the instance, and the checkpoints in ``receipts`` (texts of signed
+    notes kept elsewhere): each must be signed by this gateway's key and be a checkpoint of
+    the log as it stands now, or of an earlier state the log grew from."""
+    kept = []
+    verifier = rt.audit_log.signer.verifier
+    for text in receipts:
+        for note in split_notes(text):
+            try:
+                kept.append(Checkpoint.open(note, verifier))
+            except NoteError as exc:
+                raise ValueError(
+                    f"a receipt is not a checkpoint signed by this gateway: {exc}"
+                ) from exc
+    with rt.db.read_session() as session:
+        return rt.audit_log.verify(session, receipts=kept)

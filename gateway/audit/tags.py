@@ -58,6 +58,10 @@ class Tag(StrEnum):
     AUDIT_EXPORT = "audit:export"
     # which download a found file came from (gateway.audit.trace)
     AUDIT_TRACE = "audit:trace"
+    # the old hash chain, verified and carried into the Merkle logs (migration 0017)
+    AUDIT_CARRIED_OVER = "audit:carried_over"
+    # a proof of an entry's inclusion, or of a log's consistency, handed to a reader
+    AUDIT_PROOF = "audit:proof"
     USER_CREATED = "user:create"
     USER_CHANGED = "user:change"
     MEMBERSHIP_CHANGED = "membership:change"

@@ -260,7 +260,7 @@ def audit_view(matter_id: int) -> Any:
             f'attachment; filename="audit-matter-{matter_id}.csv"'
         )
         return response
-    items, total, scope, head = audit.read_audit(
+    items, total, scope, checkpoints = audit.read_audit(
         runtime(), me(), matter_id, query, address=client_address()
     )
     return render_template(
@@ -270,6 +270,7 @@ def audit_view(matter_id: int) -> Any:
         total=total,
         scope=scope,
         query=query,
+        checkpoints=checkpoints,
         pages=max(1, -(-total // query.per_page)),
     )
 

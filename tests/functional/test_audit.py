@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from sqlalchemy import delete, select, update
 
-from gateway.audit.chain import ANCHOR_ID, verify
-from gateway.audit.models import AuditAnchor, AuditEntry
+from gateway.audit.checkpoint import Checkpoint
+from gateway.audit.log import log_name
+from gateway.audit.merkle import Frontier
+from gateway.audit.models import AuditCheckpoint, AuditEntry, LogHead
 from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.matters.models import Party
@@ -128,42 +131,65 @@ def test_reading_the_trail_is_itself_audited(client, activity, rt):
     assert "audit:read" in tags
 
 
-def _verify(rt):
+def _verify(rt, receipts=()):
+    with rt.db.read_session() as session:
+        return rt.audit_log.verify(session, receipts=receipts)
+
+
+def _log_entries(rt, name):
+    """The entries of one log, in their order."""
     with rt.db.session() as session:
-        return verify(session, rt.keyring.audit_verify_key)
+        head = session.scalar(select(LogHead).where(LogHead.name == name))
+        return session.scalars(
+            select(AuditEntry).where(AuditEntry.log_id == head.id).order_by(AuditEntry.log_index)
+        ).all()
 
 
-def test_intact_chain_verifies(activity, rt):
+def _plaintiffs_log(rt, matter_id):
+    with rt.db.session() as session:
+        party = session.scalar(
+            select(Party.id).where(Party.matter_id == matter_id, Party.name.like("%Plaintiff%"))
+        )
+    return log_name(matter_id, party)
+
+
+def test_intact_logs_verify(activity, rt):
     report = _verify(rt)
     assert report.ok, report.problems
     assert report.checked > 20
+    with rt.db.session() as session:
+        names = set(session.scalars(select(LogHead.name)))
+    # the court's log, each party's, the matter's log of checkpoints, the instance's log
+    assert {f"matter/{activity}/court", f"matter/{activity}/checkpoints", "global"} <= names
+    assert sum(1 for n in names if n.startswith(f"matter/{activity}/party/")) >= 2
+
+
+def test_each_side_has_its_own_dense_log(activity, rt):
+    name = _plaintiffs_log(rt, activity)
+    entries = _log_entries(rt, name)
+    assert [e.log_index for e in entries] == list(range(len(entries)))
+    assert [e.side_seq for e in entries] == [i + 1 for i in range(len(entries))]
+    assert {e.actor_email for e in entries} >= {"counsel@plaintiffs.example"}
+    assert "counsel@defendants.example" not in {e.actor_email for e in entries}
 
 
 class _Undo(Exception):
     """Raised to roll a transaction back once its result is read."""
 
 
-def _linked(rt, link):
-    """The entries ``link`` appends and the head it leaves, then rolled back."""
-    with rt.db.session() as session:
-        before = session.get(AuditAnchor, ANCHOR_ID).count
+def _placed(rt, append):
+    """Where ``append`` puts its entries (log, index, side number, what), rolled back."""
     found = None
     try:
         with rt.db.session() as session:
-            link(session)
-            rows = session.execute(
-                select(AuditEntry.seq, AuditEntry.side_seq, AuditEntry.prev_hash, AuditEntry.hash)
-                .where(AuditEntry.seq > before)
-                .order_by(AuditEntry.seq)
-            ).all()
-            anchor = session.get(AuditAnchor, ANCHOR_ID)
-            found = (rows, anchor.count, anchor.head_hash, anchor.signature)
+            made = append(session)
+            found = [(e.log_id, e.log_index, e.side_seq, e.tag, e.bates) for e in made]
             raise _Undo
     except _Undo:
         return found
 
 
-def test_entries_linked_at_once_make_the_chain_one_at_a_time_would(activity, rt):
+def test_entries_appended_at_once_go_where_one_at_a_time_would(activity, rt):
     with rt.db.session() as session:
         sides = list(session.scalars(select(Party.id).where(Party.matter_id == activity)))[:2]
     actor = Actor(user_id=None, email="bulk@test.example", address="test")
@@ -179,10 +205,9 @@ def test_entries_linked_at_once_make_the_chain_one_at_a_time_would(activity, rt)
         )
         for n, side in enumerate([sides[0], sides[1], sides[0], None, sides[1], sides[0]])
     ]
-    one_by_one = _linked(rt, lambda session: [rt.audit(session, **f) for f in fields])
-    at_once = _linked(rt, lambda session: rt.audit_many(session, fields))
-    assert len(one_by_one[0]) == len(fields)
-    # the same numbers within each side, the same links, the same signed head
+    one_by_one = _placed(rt, lambda session: [rt.audit(session, **f) for f in fields])
+    at_once = _placed(rt, lambda session: rt.audit_many(session, fields))
+    assert len(one_by_one) == len(fields)
     assert at_once == one_by_one
     with rt.db.session() as session:
         rt.audit_many(session, fields)
@@ -190,61 +215,87 @@ def test_entries_linked_at_once_make_the_chain_one_at_a_time_would(activity, rt)
     assert report.ok, report.problems
 
 
-def test_edited_row_is_found(activity, rt):
+def test_edited_entry_is_named(activity, rt):
+    name = _plaintiffs_log(rt, activity)
+    victim = _log_entries(rt, name)[2]
     with rt.db.session() as session:
         session.execute(
-            update(AuditEntry).where(AuditEntry.seq == 5).values(actor_email="someone@else.example")
+            update(AuditEntry)
+            .where(AuditEntry.seq == victim.seq)
+            .values(actor_email="someone@else.example")
         )
     report = _verify(rt)
     assert not report.ok
-    assert any("entry 5" in p for p in report.problems)
+    assert f"{name}: entry 2: contents do not match its hash" in report.problems
 
 
-def test_deleted_row_is_found(activity, rt):
+def test_deleted_entry_is_named(activity, rt):
+    name = _plaintiffs_log(rt, activity)
+    victim = _log_entries(rt, name)[3]
     with rt.db.session() as session:
-        session.execute(delete(AuditEntry).where(AuditEntry.seq == 7))
+        session.execute(delete(AuditEntry).where(AuditEntry.seq == victim.seq))
     report = _verify(rt)
-    assert any("entry 7" in p for p in report.problems)
+    assert any(p.startswith(f"{name}: entry 3 is missing") for p in report.problems)
 
 
-def test_reordered_rows_are_found(activity, rt):
+def test_swapped_entries_are_found(activity, rt):
+    name = _plaintiffs_log(rt, activity)
+    a, b = _log_entries(rt, name)[1:3]
     with rt.db.session() as session:
-        a = session.get(AuditEntry, 3)
-        b = session.get(AuditEntry, 4)
-        a_fields = (a.tag, a.actor_email, a.details, a.hash, a.prev_hash)
-        a.tag, a.actor_email, a.details, a.hash, a.prev_hash = (
-            b.tag,
-            b.actor_email,
-            b.details,
-            b.hash,
-            b.prev_hash,
+        first = session.get(AuditEntry, a.seq)
+        second = session.get(AuditEntry, b.seq)
+        for field in ("tag", "actor_email", "details", "hash", "bates", "document_id"):
+            left, right = getattr(first, field), getattr(second, field)
+            setattr(first, field, right)
+            setattr(second, field, left)
+    report = _verify(rt)
+    assert f"{name}: entry 1: contents do not match its hash" in report.problems
+
+
+def test_a_cut_log_is_found_against_its_signed_checkpoint(activity, rt):
+    name = _plaintiffs_log(rt, activity)
+    with rt.db.session() as session:
+        rt.audit_log.checkpoint(session, name, rt.now())
+    entries = _log_entries(rt, name)
+    # someone with the database but not the key cuts the last three entries and rebuilds
+    # the head so that it matches what is left
+    kept = Frontier()
+    for entry in entries[:-3]:
+        kept.append(bytes.fromhex(entry.hash))
+    with rt.db.session() as session:
+        session.execute(delete(AuditEntry).where(AuditEntry.seq.in_([e.seq for e in entries[-3:]])))
+        session.execute(
+            update(LogHead)
+            .where(LogHead.name == name)
+            .values(
+                size=kept.size,
+                frontier=json.dumps([h.hex() for h in kept.hashes]),
+                root=kept.root().hex(),
+            )
         )
-        b.tag, b.actor_email, b.details, b.hash, b.prev_hash = a_fields
-    assert not _verify(rt).ok
-
-
-def test_deleted_tail_is_found(activity, rt):
-    with rt.db.session() as session:
-        last = session.scalar(select(AuditEntry.seq).order_by(AuditEntry.seq.desc()).limit(1))
-        session.execute(delete(AuditEntry).where(AuditEntry.seq > last - 3))
     report = _verify(rt)
-    assert any("signed head" in p for p in report.problems)
+    assert any(
+        p.startswith(f"{name}: a checkpoint signed {len(entries)} entries") for p in report.problems
+    )
 
 
-def test_forged_head_is_found(activity, rt):
+def test_a_forged_checkpoint_is_found(activity, rt):
+    name = _plaintiffs_log(rt, activity)
     with rt.db.session() as session:
-        last = session.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
-        session.execute(delete(AuditEntry).where(AuditEntry.seq == last.seq))
-        prev = session.get(AuditEntry, last.seq - 1)
-        session.execute(update(AuditAnchor).values(count=last.seq - 1, head_hash=prev.hash))
+        rt.audit_log.checkpoint(session, name, rt.now())
+        row = session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1))
+        lines = row.note.split("\n")
+        lines[1] = str(int(lines[1]) + 1)
+        row.note = "\n".join(lines)
     report = _verify(rt)
-    assert any("signature" in p for p in report.problems)
+    assert any("does not hold" in p for p in report.problems)
 
 
 def test_nothing_is_served_when_the_audit_cannot_be_written(client, demo, rt):
     token = token_for(client, "counsel@plaintiffs.example")
+    name = _plaintiffs_log(rt, demo)
     with rt.db.session() as session:
-        session.execute(delete(AuditAnchor))
+        session.execute(update(LogHead).where(LogHead.name == name).values(frontier="[]"))
     response = client.get(
         f"{BASE}/api/v1/matters/{demo}/documents/{CONF}/content", headers=auth(token)
     )
@@ -279,9 +330,17 @@ def test_side_trail_never_reveals_a_document_the_reader_cannot_see(client, demo,
     assert any(e["rule"] and e["reason"] != "no such document" for e in audited)
 
 
-def test_auditor_gets_the_signed_head_and_counsel_does_not(client, activity):
+def test_auditor_gets_every_logs_checkpoint_and_counsel_only_its_own(client, activity, rt):
+    verifier = rt.audit_log.signer.verifier
     auditor = _entries(client, "auditor@audit.example", activity).get_json()
-    assert set(auditor["head"]) == {"count", "head_hash", "signature"}
-    assert auditor["head"]["count"] >= auditor["items"][0]["seq"]
+    origins = {Checkpoint.open(note, verifier).origin for note in auditor["checkpoints"]}
+    prefix = rt.audit_log.signer.name
+    assert f"{prefix}/matter/{activity}/court" in origins
+    assert f"{prefix}/matter/{activity}/checkpoints" in origins
+    assert sum(1 for o in origins if f"/matter/{activity}/party/" in o) >= 2
     counsel = _entries(client, "counsel@plaintiffs.example", activity).get_json()
-    assert "head" not in counsel
+    (only,) = [Checkpoint.open(note, verifier) for note in counsel["checkpoints"]]
+    name = _plaintiffs_log(rt, activity)
+    assert only.origin == f"{prefix}/{name}"
+    # its size counts that side's entries and nothing else
+    assert only.size == len(_log_entries(rt, name))

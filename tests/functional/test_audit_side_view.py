@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.audit import service as audit_service
+from gateway.audit.log import log_name
 from gateway.audit.models import AuditEntry
 from gateway.matters.models import Party
 from tests.functional.test_web import login
@@ -24,7 +25,7 @@ EX18 = "AOL-DEF-00528691"
 KEY = "AOL-PLTF-00000001"
 SIDE_FIELDS = {"n", "at", "tag", "outcome", "reason", "rule", "user", "document", "address"}
 SIDE_FIELDS |= {"details"}
-CHAIN_FIELDS = {"seq", "hash", "prev_hash", "side_party_id", "document_id", "head"}
+CHAIN_FIELDS = {"seq", "hash", "side_party_id", "document_id", "log", "i"}
 
 
 def _plaintiffs_review(client, demo, times: int = 3) -> None:
@@ -84,7 +85,10 @@ def test_side_json_carries_no_chain_field_and_no_gap(client, demo, rt, interleav
     recorded = _side_count(rt, demo, "defendant")
     body = _side(client, interleaved, demo)
     assert body["scope"] == "side"
-    assert "head" not in body, "the signed head counts every side's entries"
+    # one checkpoint, of the side's own log: its size counts that side's entries only
+    (checkpoint,) = body["checkpoints"]
+    defendants_log = log_name(demo, _party_id(rt, demo, "defendant"))
+    assert checkpoint.startswith(f"{rt.audit_log.signer.name}/{defendants_log}\n")
     for item in body["items"]:
         assert set(item) == SIDE_FIELDS, f"unexpected fields {set(item) - SIDE_FIELDS}"
         assert not CHAIN_FIELDS & set(item)
@@ -177,7 +181,7 @@ def test_web_page_numbers_within_the_side(client, demo, interleaved):
 
 def test_the_auditor_keeps_the_chain(client, demo, rt, interleaved):
     body = _side(client, token_for(client, "auditor@audit.example"), demo)
-    assert body["scope"] == "all" and set(body["head"]) == {"count", "head_hash", "signature"}
+    assert body["scope"] == "all" and len(body["checkpoints"]) >= 4  # court, 2 sides, ledger
     item = body["items"][0]
     assert {"seq", "hash", "side_party_id", "side_seq"} <= set(item) and "n" not in item
     # the auditor can match a party's numbering to the chain
@@ -188,38 +192,33 @@ def test_the_auditor_keeps_the_chain(client, demo, rt, interleaved):
     assert len({e["side_party_id"] for e in body["items"]}) >= 2, "every side's entries"
 
 
+def _second_entry_of_a_side(session, demo):
+    entry = session.scalar(
+        select(AuditEntry).where(AuditEntry.side_seq == 2, AuditEntry.matter_id == demo).limit(1)
+    )
+    return entry.seq, log_name(entry.matter_id, entry.side_party_id)
+
+
 def test_verify_finds_an_edited_side_number(client, demo, rt, interleaved):
     from sqlalchemy import update
 
-    from gateway.audit.chain import verify
-
     with rt.db.session() as session:
-        assert verify(session, rt.keyring.audit_verify_key).ok
-        target = session.scalar(
-            select(AuditEntry.seq)
-            .where(AuditEntry.side_seq == 2, AuditEntry.matter_id == demo)
-            .limit(1)
-        )
+        assert rt.audit_log.verify(session).ok
+        target, name = _second_entry_of_a_side(session, demo)
         session.execute(update(AuditEntry).where(AuditEntry.seq == target).values(side_seq=7))
     with rt.db.session() as session:
-        report = verify(session, rt.keyring.audit_verify_key)
-    assert report.problems == [f"entry {target}: numbered 7 within its side, expected 2"]
+        report = rt.audit_log.verify(session)
+    assert report.problems == [f"{name}: entry 1: numbered 7 within its side, expected 2"]
 
 
 def test_verify_reports_a_deleted_side_entry_once(client, demo, rt, interleaved):
     from sqlalchemy import delete
 
-    from gateway.audit.chain import verify
-
     with rt.db.session() as session:
-        target = session.scalar(
-            select(AuditEntry.seq)
-            .where(AuditEntry.side_seq == 2, AuditEntry.matter_id == demo)
-            .limit(1)
-        )
+        target, name = _second_entry_of_a_side(session, demo)
         session.execute(delete(AuditEntry).where(AuditEntry.seq == target))
     with rt.db.session() as session:
-        problems = verify(session, rt.keyring.audit_verify_key).problems
-    side_problems = [p for p in problems if "within its side" in p]
-    assert len(side_problems) == 1 and "numbered 3 within its side, expected 2" in side_problems[0]
-    assert any(f"entry {target}: missing" in p for p in problems)
+        problems = rt.audit_log.verify(session).problems
+    assert [p for p in problems if p.startswith(f"{name}:")] == [
+        f"{name}: entry 1 is missing or out of order (found 2 next)"
+    ]

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from gateway.audit.chain import verify
 from gateway.audit.models import AuditEntry
 from gateway.documents.models import Document, DocumentFile
 from gateway.orders.models import Notice, OutboxMessage, PageDesignation
@@ -58,7 +57,7 @@ def _entries(rt, *, outcome):
 
 def _chain_verifies(rt):
     with rt.db.session() as session:
-        report = verify(session, rt.keyring.audit_verify_key)
+        report = rt.audit_log.verify(session)
     assert report.ok, report.problems
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
@@ -9,6 +10,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
+from gateway.audit.checkpoint import split_notes
+from gateway.audit.merkle import Frontier
 from gateway.cli import main
 from gateway.db import Database
 
@@ -78,7 +81,7 @@ def test_demo_loads_once_and_audit_verifies(cli_env, tmp_path):
     again = run(cli_env, "demo", "--no-serve")
     assert "demo data already loaded" in again.output
     verified = run(cli_env, "audit", "verify")
-    assert verified.exit_code == 0 and "audit chain intact" in verified.output
+    assert verified.exit_code == 0 and "audit logs intact" in verified.output
     # no plaintext of any demo document anywhere under the instance folder
     for path in (tmp_path / "instance").rglob("*"):
         if path.is_file():
@@ -88,9 +91,17 @@ def test_demo_loads_once_and_audit_verifies(cli_env, tmp_path):
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE audit_entries SET reason = 'edited' WHERE seq = 3"))
     db.dispose()
+    with db.engine.begin() as conn:
+        log, index = conn.execute(
+            text(
+                "SELECT l.name, e.log_index FROM audit_entries e JOIN audit_logs l"
+                " ON l.id = e.log_id WHERE e.seq = 3"
+            )
+        ).one()
+    db.dispose()
     broken = run(cli_env, "audit", "verify")
     assert broken.exit_code == 1
-    assert "entry 3" in broken.output
+    assert f"{log}: entry {index}: contents do not match its hash" in broken.output
 
 
 def test_users_create_and_disable(cli_env):
@@ -199,44 +210,87 @@ def test_operator_sets_up_a_matter_from_the_command_line(cli_env):
     assert bad_zone.exit_code == 2 and "unknown time zone 'Mars/Olympus'" in bad_zone.output
 
 
-def test_receipts_catch_a_cut_tail_that_the_stored_head_cannot(cli_env, tmp_path):
-    import json
-
+def test_a_cut_log_is_caught_by_its_ledger_and_by_receipts(cli_env, tmp_path):
     assert run(cli_env, "demo", "--no-serve").exit_code == 0
     old = run(cli_env, "audit", "head").output
-    db = Database(cli_env["GATEWAY_DATABASE_URL"])
-    with db.engine.begin() as conn:
-        old_anchor = conn.execute(
-            text("SELECT count, head_hash, signature FROM audit_anchor")
-        ).one()
-    db.dispose()
+    global_size = _size_in(old, "global")
     run(cli_env, "users", "disable", "court@casd.example")  # more entries after the receipt
     new = run(cli_env, "audit", "head").output
-    assert json.loads(new)["count"] > json.loads(old)["count"]
-    (tmp_path / "old.json").write_text(old)
-    (tmp_path / "new.json").write_text(new)
+    assert _size_in(new, "global") > global_size
+    (tmp_path / "old.notes").write_text(old)
+    (tmp_path / "new.notes").write_text(new)
     ok = run(
         cli_env,
         "audit",
         "verify",
         "--receipt",
-        str(tmp_path / "old.json"),
+        str(tmp_path / "old.notes"),
         "--receipt",
-        str(tmp_path / "new.json"),
+        str(tmp_path / "new.notes"),
     )
-    assert ok.exit_code == 0 and "2 receipt(s) hold" in ok.output
-    # someone with database access cuts the newest entries and puts the older head back
+    assert ok.exit_code == 0 and "2 receipt file(s) hold" in ok.output, ok.output
+    # someone with database access, but not the key, cuts the newest entries of the
+    # instance's log, rebuilds its head from what is left, and removes the checkpoints
+    # signed since
     db = Database(cli_env["GATEWAY_DATABASE_URL"])
     with db.engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_entries WHERE seq > :n"), {"n": old_anchor.count})
+        log_id = conn.execute(text("SELECT id FROM audit_logs WHERE name = 'global'")).scalar()
+        hashes = (
+            conn.execute(
+                text(
+                    "SELECT hash FROM audit_entries WHERE log_id = :l AND log_index < :n"
+                    " ORDER BY log_index"
+                ),
+                {"l": log_id, "n": global_size},
+            )
+            .scalars()
+            .all()
+        )
+        frontier = Frontier()
+        for leaf in hashes:
+            frontier.append(bytes.fromhex(leaf))
         conn.execute(
-            text("UPDATE audit_anchor SET count = :c, head_hash = :h, signature = :s"),
-            {"c": old_anchor.count, "h": old_anchor.head_hash, "s": old_anchor.signature},
+            text("DELETE FROM audit_entries WHERE log_id = :l AND log_index >= :n"),
+            {"l": log_id, "n": global_size},
+        )
+        conn.execute(  # the subtrees that reach past the cut
+            text("DELETE FROM audit_nodes WHERE log_id = :l AND (idx + 1) * (1 << level) > :n"),
+            {"l": log_id, "n": global_size},
+        )
+        conn.execute(
+            text("DELETE FROM audit_checkpoints WHERE log_id = :l AND size > :n"),
+            {"l": log_id, "n": global_size},
+        )
+        conn.execute(
+            text(
+                "UPDATE audit_logs SET size = :n, frontier = :f, root = :r, "
+                "checkpointed_size = :n WHERE id = :l"
+            ),
+            {
+                "n": global_size,
+                "f": json.dumps([h.hex() for h in frontier.hashes]),
+                "r": frontier.root().hex(),
+                "l": log_id,
+            },
         )
     db.dispose()
-    assert run(cli_env, "audit", "verify").exit_code == 0  # the stored head alone is fooled
-    caught = run(cli_env, "audit", "verify", "--receipt", str(tmp_path / "new.json"))
-    assert caught.exit_code == 1 and "the chain was cut" in caught.output
+    # the log of checkpoints still holds the removed checkpoints: the cut shows without
+    # any receipt; and a receipt taken away shows it whatever else is rewritten
+    alone = run(cli_env, "audit", "verify")
+    assert alone.exit_code == 1 and "PROBLEM: checkpoints: " in alone.output, alone.output
+    caught = run(cli_env, "audit", "verify", "--receipt", str(tmp_path / "new.notes"))
+    assert caught.exit_code == 1, caught.output
+    assert (
+        "PROBLEM: global: a checkpoint signed" in caught.output and "(it was cut)" in caught.output
+    )
+
+
+def _size_in(notes: str, log: str) -> int:
+    for note in split_notes(notes):
+        origin, size = note.split("\n")[:2]
+        if origin.endswith(f"/{log}"):
+            return int(size)
+    raise AssertionError(f"no checkpoint of {log}")
 
 
 def test_storage_sweep_from_the_command_line(cli_env):

@@ -93,7 +93,6 @@ def fresh(tmp_path: Path) -> Any:
     )
     runtime = Runtime(settings, clock=FixedClock(START))
     runtime.db.create_all()
-    runtime.ensure_audit_anchor()
     operator = Actor.command_line()
     matter = matters.create_matter(
         runtime,

@@ -25,7 +25,6 @@ def s3_runtime(settings, moto_endpoint, s3_bucket, pg_schema):
     runtime = Runtime(configured, clock=FixedClock(START))
     if not pg_schema:
         runtime.db.create_all()
-    runtime.ensure_audit_anchor()
     yield runtime
     runtime.close()
 

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from gateway.audit.chain import verify
 from gateway.audit.models import AuditEntry
 
 
@@ -118,7 +117,7 @@ def test_a_killed_worker_loses_no_audit_entry(server, rt, demo):
             .select_from(AuditEntry)
             .where(AuditEntry.seq > before, AuditEntry.tag == "document:download")
         )
-        report = verify(session, rt.keyring.audit_verify_key)
+        report = rt.audit_log.verify(session)
     assert report.ok, report.problems
     assert after > before
     # every document served has its entry (an entry whose response died is allowed: the

@@ -1,0 +1,85 @@
+"""Proofs handed to readers: an entry's inclusion in its log, a log's consistency.
+
+Each proof is a JSON object that ``gateway.audit.offline.check_proof`` verifies with the
+public verifier key alone. A proof is given against a checkpoint signed at that moment,
+which is in the log of checkpoints like any other; so the call must come after the
+transaction's own appends (the log of checkpoints is always the last lock a writer takes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.audit import encoding
+from gateway.audit.checkpoint import Checkpoint
+from gateway.audit.merkle import verify_consistency, verify_inclusion
+from gateway.audit.models import AuditCheckpoint, AuditEntry, LogHead
+from gateway.errors import BadRequest, IntegrityFailure
+from gateway.runtime import Runtime
+
+INCLUSION = "inclusion"
+CONSISTENCY = "consistency"
+
+
+def log_of(session: Session, entry: AuditEntry) -> LogHead:
+    head = session.get(LogHead, entry.log_id)
+    if head is None:
+        raise IntegrityFailure(f"audit entry {entry.seq} belongs to no log")
+    return head
+
+
+def inclusion(rt: Runtime, session: Session, entry: AuditEntry) -> dict[str, Any]:
+    """The entry, its leaf, and its audit path to a checkpoint of its log signed now."""
+    head = log_of(session, entry)
+    note = rt.audit_log.checkpoint(session, head.name, rt.now())
+    checkpoint = Checkpoint.open(note, rt.audit_log.signer.verifier)
+    path = rt.audit_log.inclusion_proof(session, head.name, entry.log_index, checkpoint.size)
+    body = encoding.body(entry, head.name)
+    leaf = encoding.leaf(body)
+    return {
+        "kind": INCLUSION,
+        "log": head.name,
+        "index": entry.log_index,
+        "tree_size": checkpoint.size,
+        "entry": body,
+        "leaf": leaf.hex(),
+        "path": [h.hex() for h in path],
+        "checkpoint": note,
+        "verifier_key": rt.audit_log.signer.verifier.text(),
+        # what the gateway itself finds; the reader checks it with `pogw audit verify --proof`
+        "verified": entry.hash == leaf.hex()
+        and verify_inclusion(entry.log_index, checkpoint.size, leaf, path, checkpoint.root),
+    }
+
+
+def consistency(rt: Runtime, session: Session, name: str, old_size: int) -> dict[str, Any]:
+    """That the log only grew since the checkpoint of ``old_size`` entries the reader kept."""
+    head = session.scalar(select(LogHead).where(LogHead.name == name))
+    if head is None:
+        raise BadRequest(f"no audit log is named {name!r}")
+    old_note = session.scalar(
+        select(AuditCheckpoint.note).where(
+            AuditCheckpoint.log_id == head.id, AuditCheckpoint.size == old_size
+        )
+    )
+    if old_note is None:
+        raise BadRequest(f"from: no checkpoint of {name} was signed at {old_size} entries")
+    note = rt.audit_log.checkpoint(session, name, rt.now())
+    verifier = rt.audit_log.signer.verifier
+    new = Checkpoint.open(note, verifier)
+    old = Checkpoint.open(old_note, verifier)
+    path = rt.audit_log.consistency_proof(session, name, old_size, new.size)
+    return {
+        "kind": CONSISTENCY,
+        "log": name,
+        "old_size": old.size,
+        "new_size": new.size,
+        "path": [h.hex() for h in path],
+        "old_checkpoint": old_note,
+        "checkpoint": note,
+        "verifier_key": verifier.text(),
+        "verified": verify_consistency(old.size, new.size, old.root, new.root, path),
+    }
