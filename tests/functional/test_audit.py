@@ -148,7 +148,7 @@ def _log_entries(rt, name):
 def _plaintiffs_log(rt, matter_id):
     with rt.db.session() as session:
         party = session.scalar(
-            select(Party.id).where(Party.matter_id == matter_id, Party.name.like("%Plaintiff%"))
+            select(Party.id).where(Party.matter_id == matter_id, Party.kind == "plaintiff")
         )
     return log_name(matter_id, party)
 

@@ -52,6 +52,7 @@ OLD_HASHED = (
     "details",
 )
 COLUMNS = (*OLD_HASHED, "side_seq", "prev_hash", "hash")
+INTEGERS = {"seq", "actor_user_id", "side_party_id", "matter_id", "document_id", "side_seq"}
 
 
 class ChainDoesNotVerify(RuntimeError):
@@ -68,11 +69,16 @@ def _old_hash(row: Any, prev_hash: str) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + text.encode("utf-8")).hexdigest()
 
 
+def _type(name: str) -> Any:
+    if name == "at":
+        return gateway.db.UTCDateTime(timezone=True)
+    return sa.Integer if name in INTEGERS else sa.String
+
+
 def _entries_table() -> sa.TableClause:
-    types = {"at": gateway.db.UTCDateTime(timezone=True)}
     return sa.table(
         "audit_entries",
-        *(sa.column(name, types.get(name, sa.String)) for name in COLUMNS),
+        *(sa.column(name, _type(name)) for name in COLUMNS),
         sa.column("log_id", sa.Integer),
         sa.column("log_index", sa.Integer),
         sa.column("user_agent", sa.String),
@@ -297,8 +303,9 @@ def _verify_old_chain(rows: Sequence[Any], anchor: Any) -> None:
 
 
 def downgrade() -> None:
-    """The old tables come back, but not a chain that verifies: the entries are kept,
-    their links are not recomputed (no key is at hand here)."""
+    """The old tables come back and the entries are linked again as the chain linked them;
+    the chain's head cannot be signed here (no key is at hand), so it carries no signature
+    and the old `pogw audit verify` says so until the operator re-signs it."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(sa.schema.DropSequence(sa.Sequence("audit_entry_seq")))
     op.create_table(
@@ -322,3 +329,34 @@ def downgrade() -> None:
     op.drop_table("audit_checkpoints")
     op.drop_table("audit_nodes")
     op.drop_table("audit_logs")
+    _relink(op.get_bind())
+
+
+def _relink(conn: sa.Connection) -> None:
+    entries = sa.table("audit_entries", *(sa.column(n, _type(n)) for n in COLUMNS))
+    rows = conn.execute(sa.select(entries).order_by(entries.c.seq)).all()
+    head, links = GENESIS, []
+    for row in rows:
+        new = _old_hash(row, head)
+        links.append({"k": row.seq, "new_prev": head, "new_hash": new})
+        head = new
+    if links:
+        conn.execute(
+            sa.update(entries)
+            .where(entries.c.seq == sa.bindparam("k"))
+            .values(prev_hash=sa.bindparam("new_prev"), hash=sa.bindparam("new_hash")),
+            links,
+        )
+        anchor = sa.table(
+            "audit_anchor",
+            sa.column("id"),
+            sa.column("count"),
+            sa.column("head_hash"),
+            sa.column("signature", sa.LargeBinary),
+            sa.column("updated_at", gateway.db.UTCDateTime(timezone=True)),
+        )
+        conn.execute(
+            sa.insert(anchor).values(
+                id=1, count=len(rows), head_hash=head, signature=b"", updated_at=rows[-1].at
+            )
+        )
