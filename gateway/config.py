@@ -18,6 +18,8 @@ DEFAULTS: dict[str, Any] = {
     "INSTANCE_PATH": "instance",
     "KEYS_PATH": "keys",
     "DATABASE_URL": None,  # None: SQLite in the instance folder
+    # SQLite's durability: FULL syncs every commit to disk before it is acknowledged
+    "SQLITE_SYNCHRONOUS": "FULL",
     "BLOB_BACKEND": "file",
     "S3_BUCKET": None,
     "S3_ENDPOINT_URL": None,

@@ -60,7 +60,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else as_utc(value)
 
 
-def _sqlite_setup(engine: Engine, *, immediate: bool) -> None:
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def _sqlite_setup(engine: Engine, *, immediate: bool, synchronous: str) -> None:
     # pysqlite's own transaction handling defers BEGIN until the first write, so two
     # writers can both read the audit chain's head and then collide. Take the write lock
     # at BEGIN instead (the recipe from SQLAlchemy's SQLite dialect documentation).
@@ -71,7 +74,9 @@ def _sqlite_setup(engine: Engine, *, immediate: bool) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit is on disk before it is acknowledged, so no acknowledged audit
+        # entry is lost even to a power cut (NORMAL in WAL mode may lose the last ones)
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -92,27 +97,33 @@ def _private_sqlite_file(url: str) -> None:
             os.chmod(name, 0o600)
 
 
-def make_engine(url: str, *, immediate: bool = True) -> Engine:
+def make_engine(url: str, *, immediate: bool = True, synchronous: str = "FULL") -> Engine:
     if url.startswith("sqlite"):
+        if synchronous.upper() not in SYNCHRONOUS:
+            raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS)}")
         engine = create_engine(url, connect_args={"check_same_thread": False})
 
         @event.listens_for(engine, "do_connect")
         def _before_connect(*_args: Any) -> None:
             _private_sqlite_file(url)
 
-        _sqlite_setup(engine, immediate=immediate)
+        _sqlite_setup(engine, immediate=immediate, synchronous=synchronous.upper())
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, synchronous: str = "FULL") -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, synchronous=synchronous)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite: reads that will not write take no write lock (WAL lets them run beside
         # a writer); PostgreSQL needs no such distinction
-        self.read_engine = make_engine(url, immediate=False) if self.is_sqlite else self.engine
+        self.read_engine = (
+            make_engine(url, immediate=False, synchronous=synchronous)
+            if self.is_sqlite
+            else self.engine
+        )
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property

@@ -19,9 +19,10 @@ from gateway.accounts.guard import CheckSlots
 from gateway.accounts.refusals import make_tally
 from gateway.accounts.throttle import make_counter
 from gateway.audit.checkpoint import Signer
+from gateway.audit.group import GroupCommit
 from gateway.audit.merkle_log import MerkleLog
 from gateway.audit.models import AuditEntry
-from gateway.audit.recorder import record, record_many
+from gateway.audit.recorder import new_entry, record, record_many
 from gateway.audit.witness import witnesses
 from gateway.authz.derive import Authorizer
 from gateway.authz.policy import load_default_policy
@@ -68,7 +69,9 @@ class Runtime:
         self.settings = settings
         self.clock: Clock = clock or _clock_from(settings)
         self.keyring = keyring or load_keyring(settings)
-        self.db = Database(settings["DATABASE_URL"])
+        self.db = Database(
+            settings["DATABASE_URL"], synchronous=str(settings["SQLITE_SYNCHRONOUS"])
+        )
         self.blobs = EncryptedBlobs(make_blob_store(settings, settings["INSTANCE_PATH"]))
         self.audit_log = MerkleLog(
             Signer(str(settings["AUDIT_ORIGIN"]), self.keyring.audit_signing_key),
@@ -76,6 +79,7 @@ class Runtime:
             seconds=float(settings["AUDIT_CHECKPOINT_SECONDS"]),
             witness=witnesses(settings["AUDIT_WITNESS_DIR"], settings["AUDIT_WITNESS_URL"]),
         )
+        self.audit_group = GroupCommit(self.db, self.audit_log, self.now)
         self.policy = load_default_policy()
         self.authorizer = Authorizer.shared(self.policy)
         # each matter's own order, checked against its revision on every request
@@ -96,6 +100,13 @@ class Runtime:
         kwargs.setdefault("at", self.now())
         return record(session, self.audit_log, **kwargs)
 
+    def record(self, **kwargs: Any) -> AuditEntry:
+        """An entry that is a transaction of its own, committed with whatever other such
+        entries are waiting (``gateway.audit.group``); returns once it is durable. Never
+        call it inside an open transaction."""
+        kwargs.setdefault("at", self.now())
+        return self.audit_group.record(new_entry(**kwargs))
+
     def audit_many(self, session: Session, entries: list[dict[str, Any]]) -> list[AuditEntry]:
         """Entries, each given as ``audit``'s keyword arguments, linked in their order at
         one go (a workflow that changes many documents); each is timed as ``audit`` would."""
@@ -114,8 +125,7 @@ class Runtime:
             with self.db.session() as session:
                 yield session
         except Refused as refusal:
-            with self.db.session() as session:
-                self.audit(session, **refusal.audit)
+            self.record(**refusal.audit)
             raise refusal.error from None
 
     def close(self) -> None:

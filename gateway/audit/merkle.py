@@ -63,6 +63,16 @@ class Frontier:
         self.size += 1
         return made
 
+    def push(self, leaf: bytes) -> None:
+        """``append`` without the completed nodes (for a verifier that keeps none)."""
+        hashes, index = self.hashes, self.size
+        current = leaf
+        while index & 1:
+            current = hashlib.sha256(b"\x01" + hashes.pop() + current).digest()
+            index >>= 1
+        hashes.append(current)
+        self.size += 1
+
     def root(self) -> bytes:
         if not self.hashes:
             return EMPTY_ROOT

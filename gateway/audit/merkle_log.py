@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event, func, insert, select, tuple_
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -45,7 +45,14 @@ from gateway.audit.merkle import (
     hash_range,
     inclusion_path,
 )
-from gateway.audit.models import SEQ_SEQUENCE, AuditCheckpoint, AuditEntry, AuditNode, LogHead
+from gateway.audit.models import (
+    SEQ_SEQUENCE,
+    AuditCheckpoint,
+    AuditEntry,
+    AuditNode,
+    LogHead,
+    node_key,
+)
 from gateway.errors import BadRequest, IntegrityFailure
 
 PENDING = "pogw.audit.pending"  # session.info: the logs appended to in this transaction
@@ -232,21 +239,38 @@ class MerkleLog:
             return Head(name, 0, EMPTY_ROOT)
         return Head(name, row.size, bytes.fromhex(row.root))
 
-    def _subtree_reader(self, session: Session, log_id: int) -> Callable[[int, int], bytes]:
-        def subtree(start: int, size: int) -> bytes:
-            needed = complete_subtrees(start, size)
-            rows = session.execute(
-                select(AuditNode.level, AuditNode.idx, AuditNode.hash).where(
-                    AuditNode.log_id == log_id,
-                    tuple_(AuditNode.level, AuditNode.idx).in_(needed),
-                )
-            ).all()
-            known = {(level, idx): bytes(h) for level, idx, h in rows}
-            if len(known) != len(needed):
-                raise IntegrityFailure(f"audit log {log_id}: stored subtrees are missing")
-            return hash_range(start, size, known)
+    def _prove(
+        self,
+        session: Session,
+        log_id: int,
+        path: Callable[[Callable[[int, int], bytes]], list[bytes]],
+    ) -> list[bytes]:
+        """Run the proof ``path`` twice: once to learn which ranges it needs, then over the
+        complete subtrees of those ranges, read in one query (a proof costs one round trip
+        whatever the log's size)."""
+        ranges: list[tuple[int, int]] = []
 
-        return subtree
+        def wanted(start: int, size: int) -> bytes:
+            ranges.append((start, size))
+            return b""
+
+        path(wanted)
+        needed = sorted({node for r in ranges for node in complete_subtrees(*r)})
+        known: dict[tuple[int, int], bytes] = {}
+        for part in range(0, len(needed), NODE_BATCH):
+            keys = {
+                node_key(level, idx): (level, idx)
+                for level, idx in needed[part : part + NODE_BATCH]
+            }
+            rows = session.execute(
+                select(AuditNode.key, AuditNode.hash).where(
+                    AuditNode.log_id == log_id, AuditNode.key.in_(keys)
+                )
+            )
+            known.update((keys[key], bytes(h)) for key, h in rows)
+        if len(known) != len(needed):
+            raise IntegrityFailure(f"audit log {log_id}: stored subtrees are missing")
+        return path(lambda start, size: hash_range(start, size, known))
 
     def _log_id(self, session: Session, name: str, size: int) -> int:
         row = session.scalar(select(LogHead).where(LogHead.name == name))
@@ -258,13 +282,13 @@ class MerkleLog:
         if not 0 <= index < size:
             raise BadRequest(f"entry {index} is not among the first {size} of {name}")
         log_id = self._log_id(session, name, size)
-        return inclusion_path(index, size, self._subtree_reader(session, log_id))
+        return self._prove(session, log_id, lambda read: inclusion_path(index, size, read))
 
     def consistency_proof(self, session: Session, name: str, old: int, new: int) -> list[bytes]:
         if not 0 <= old <= new:
             raise BadRequest(f"no consistency proof from {old} entries to {new}")
         log_id = self._log_id(session, name, new)
-        return consistency_path(old, new, self._subtree_reader(session, log_id))
+        return self._prove(session, log_id, lambda read: consistency_path(old, new, read))
 
     # -- verifying ---------------------------------------------------------------------
 
@@ -318,7 +342,7 @@ def _frontier(head: LogHead) -> Frontier:
 
 def _rows(log_id: int, nodes: Sequence[Any]) -> Iterator[dict[str, Any]]:
     for node in nodes:
-        yield {"log_id": log_id, "level": node.level, "idx": node.index, "hash": node.hash}
+        yield {"log_id": log_id, "key": node_key(node.level, node.index), "hash": node.hash}
 
 
 def _store(

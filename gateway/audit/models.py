@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     ForeignKey,
     Index,
     Integer,
@@ -87,14 +88,21 @@ class LogHead(Base):
 
 
 class AuditNode(Base):
-    """The hash of one complete subtree of a log (level 0: a leaf), kept for proofs."""
+    """The hash of one complete subtree of a log (level 0: a leaf), kept for proofs.
+
+    ``key`` is ``node_key(level, index)``: one integer, so that the nodes a proof needs are
+    read with one ``IN`` on the primary key.
+    """
 
     __tablename__ = "audit_nodes"
 
     log_id: Mapped[int] = mapped_column(ForeignKey("audit_logs.id"), primary_key=True)
-    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+def node_key(level: int, index: int) -> int:
+    return (level << 40) | index
 
 
 class AuditCheckpoint(Base):

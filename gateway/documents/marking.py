@@ -347,14 +347,13 @@ def _served_entry(
     else:
         details = {**details, "sha256": digest.hexdigest(), "size": size}
         reason = ""
-    with rt.db.session() as session:
-        rt.audit(
-            session,
-            tag=Tag.DOCUMENT_SERVED,
-            outcome=outcome,
-            reason=reason,
-            document_id=document_id,
-            bates=bates,
-            details=details,
-            **access.audit_kwargs(),
-        )
+    # an entry of its own, committed with the others that are waiting (group commit)
+    rt.record(
+        tag=Tag.DOCUMENT_SERVED,
+        outcome=outcome,
+        reason=reason,
+        document_id=document_id,
+        bates=bates,
+        details=details,
+        **access.audit_kwargs(),
+    )

@@ -254,7 +254,10 @@ def test_a_cut_log_is_caught_by_its_ledger_and_by_receipts(cli_env, tmp_path):
             {"l": log_id, "n": global_size},
         )
         conn.execute(  # the subtrees that reach past the cut
-            text("DELETE FROM audit_nodes WHERE log_id = :l AND (idx + 1) * (1 << level) > :n"),
+            text(
+                "DELETE FROM audit_nodes WHERE log_id = :l"
+                " AND ((key & 1099511627775) + 1) * (1 << (key >> 40)) > :n"
+            ),
             {"l": log_id, "n": global_size},
         )
         conn.execute(

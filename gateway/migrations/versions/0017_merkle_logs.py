@@ -27,6 +27,7 @@ import gateway.db
 from gateway.audit import encoding
 from gateway.audit.log import log_name
 from gateway.audit.merkle import Frontier
+from gateway.audit.models import node_key
 
 revision = "0017"
 down_revision = "0016"
@@ -103,13 +104,12 @@ def upgrade() -> None:
     op.create_table(
         "audit_nodes",
         sa.Column("log_id", sa.Integer(), nullable=False),
-        sa.Column("level", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("idx", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("key", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
         sa.ForeignKeyConstraint(
             ["log_id"], ["audit_logs.id"], name=op.f("fk_audit_nodes_log_id_audit_logs")
         ),
-        sa.PrimaryKeyConstraint("log_id", "level", "idx", name=op.f("pk_audit_nodes")),
+        sa.PrimaryKeyConstraint("log_id", "key", name=op.f("pk_audit_nodes")),
     )
     op.create_table(
         "audit_checkpoints",
@@ -166,7 +166,7 @@ class _Log:
         item.log_index = self.frontier.size
         leaf = encoding.leaf(encoding.body(item, self.name))  # type: ignore[arg-type]
         nodes.extend(
-            {"log_id": self.id, "level": n.level, "idx": n.index, "hash": n.hash}
+            {"log_id": self.id, "key": node_key(n.level, n.index), "hash": n.hash}
             for n in self.frontier.append(leaf)
         )
         return leaf.hex()
@@ -251,9 +251,7 @@ def _relog(conn: sa.Connection) -> int:
     )
     if logs:
         conn.execute(sa.insert(heads), [log.head_row() for log in logs.values()])
-    node_table = sa.table(
-        "audit_nodes", *(sa.column(n) for n in ("log_id", "level", "idx")), sa.column("hash")
-    )
+    node_table = sa.table("audit_nodes", sa.column("log_id"), sa.column("key"), sa.column("hash"))
     for start in range(0, len(nodes), 1000):
         conn.execute(sa.insert(node_table), nodes[start : start + 1000])
     if updates:
