@@ -52,8 +52,8 @@ from sqlalchemy import func, insert, inspect, select, update
 from gateway.accounts import service as accounts
 from gateway.accounts.models import User
 from gateway.audit.chain import ANCHOR_ID, canonical_json, entry_hash, head_message
+from gateway.audit.events import Actor
 from gateway.audit.models import AuditAnchor, AuditEntry
-from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.cli import init_instance
 from gateway.config import load_settings

@@ -7,7 +7,7 @@ it (or its parts) as an argument, so none of them imports Flask.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from gateway.accounts.guard import CheckSlots
 from gateway.accounts.refusals import make_tally
 from gateway.accounts.throttle import make_counter
 from gateway.audit.chain import ensure_anchor
+from gateway.audit.events import AuditEvent
 from gateway.audit.models import AuditEntry
 from gateway.audit.recorder import record, record_many
 from gateway.authz.derive import Authorizer
@@ -35,10 +36,10 @@ from gateway.storage import make_blob_store
 class Refused(Exception):
     """A refusal to be audited after the failed transaction is rolled back."""
 
-    def __init__(self, error: GatewayError, audit: dict[str, Any]) -> None:
+    def __init__(self, error: GatewayError, event: AuditEvent) -> None:
         super().__init__(error.message)
         self.error = error
-        self.audit = audit
+        self.event = event
 
 
 def _clock_from(settings: dict[str, Any]) -> Clock:
@@ -88,15 +89,18 @@ class Runtime:
         with self.db.session() as session:
             ensure_anchor(session, self.keyring.audit_signing_key, self.now())
 
-    def audit(self, session: Session, **kwargs: Any) -> AuditEntry:
-        kwargs.setdefault("at", self.now())
-        return record(session, self.keyring.audit_signing_key, **kwargs)
+    def audit(self, session: Session, event: AuditEvent) -> AuditEntry:
+        """The event's entry, at the clock's time unless the event names its own."""
+        return record(session, self.keyring.audit_signing_key, self._timed(event))
 
-    def audit_many(self, session: Session, entries: list[dict[str, Any]]) -> list[AuditEntry]:
-        """Entries, each given as ``audit``'s keyword arguments, linked in their order at
-        one go (a workflow that changes many documents); each is timed as ``audit`` would."""
-        timed = [{"at": self.now()} | fields for fields in entries]
+    def audit_many(self, session: Session, events: Sequence[AuditEvent]) -> list[AuditEntry]:
+        """Entries linked in their order at one go (a workflow that changes many
+        documents); each is timed as ``audit`` would."""
+        timed = [self._timed(event) for event in events]
         return record_many(session, self.keyring.audit_signing_key, timed)
+
+    def _timed(self, event: AuditEvent) -> AuditEvent:
+        return event if event.at is not None else event.with_(at=self.now())
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -111,7 +115,7 @@ class Runtime:
                 yield session
         except Refused as refusal:
             with self.db.session() as session:
-                self.audit(session, **refusal.audit)
+                self.audit(session, refusal.event)
             raise refusal.error from None
 
     def close(self) -> None:

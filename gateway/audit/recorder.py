@@ -2,70 +2,51 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from gateway.audit.chain import append, append_many, canonical_json
+from gateway.audit.events import AuditEvent
 from gateway.audit.models import AuditEntry
-from gateway.audit.tags import Outcome, Tag
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who acts and from where. ``user_id`` is None for the command line's operator."""
-
-    user_id: int | None
-    email: str
-    address: str
-
-    @classmethod
-    def command_line(cls, who: str = "operator@command-line") -> Actor:
-        return cls(user_id=None, email=who, address="local")
-
-
-def record(session: Session, signer: Ed25519PrivateKey, **fields: Any) -> AuditEntry:
-    """One entry; ``fields`` are ``new_entry``'s keyword arguments."""
-    return append(session, signer, new_entry(**fields))
+def record(session: Session, signer: Ed25519PrivateKey, event: AuditEvent) -> AuditEntry:
+    """One entry; ``event.at`` must be set (``Runtime.audit`` sets it from its clock)."""
+    return append(session, signer, new_entry(event, _at(event)))
 
 
 def record_many(
-    session: Session, signer: Ed25519PrivateKey, entries: list[dict[str, Any]]
+    session: Session, signer: Ed25519PrivateKey, events: Sequence[AuditEvent]
 ) -> list[AuditEntry]:
-    """Entries of one workflow that changes many documents at once, each given as
-    ``new_entry``'s keyword arguments, linked in their order under one lock of the head."""
-    return append_many(session, signer, [new_entry(**fields) for fields in entries])
+    """Entries of one workflow that changes many documents at once, linked in their order
+    under one lock of the head; each event's ``at`` must be set."""
+    return append_many(session, signer, [new_entry(event, _at(event)) for event in events])
 
 
-def new_entry(
-    *,
-    at: datetime,
-    tag: Tag,
-    actor: Actor,
-    outcome: Outcome,
-    reason: str = "",
-    rule: str = "",
-    matter_id: int | None = None,
-    side_party_id: int | None = None,
-    document_id: int | None = None,
-    bates: str = "",
-    details: dict[str, Any] | None = None,
-) -> AuditEntry:
+def _at(event: AuditEvent) -> datetime:
+    if event.at is None:
+        raise ValueError(f"audit event {event.tag} has no time")
+    return event.at
+
+
+def new_entry(event: AuditEvent, at: datetime) -> AuditEntry:
+    actor = event.actor
     return AuditEntry(
         at=at,
-        tag=str(tag),
-        outcome=str(outcome),
-        reason=reason[:300],
-        rule=rule[:300],
+        tag=str(event.tag),
+        outcome=str(event.outcome),
+        reason=event.reason[:300],
+        rule=event.rule[:300],
         actor_user_id=actor.user_id,
         actor_email=actor.email,
-        side_party_id=side_party_id,
-        matter_id=matter_id,
-        document_id=document_id,
-        bates=bates,
+        side_party_id=event.side_party_id,
+        matter_id=event.matter_id,
+        document_id=event.document_id,
+        bates=event.bates,
         address=actor.address,
-        details=canonical_json(details or {}),
+        # actor.user_agent is stored here once the entry has a column for it
+        details=canonical_json(dict(event.details)),
     )

@@ -350,11 +350,12 @@ def _served_entry(
     with rt.db.session() as session:
         rt.audit(
             session,
-            tag=Tag.DOCUMENT_SERVED,
-            outcome=outcome,
-            reason=reason,
-            document_id=document_id,
-            bates=bates,
-            details=details,
-            **access.audit_kwargs(),
+            access.event(
+                Tag.DOCUMENT_SERVED,
+                outcome,
+                reason=reason,
+                document_id=document_id,
+                bates=bates,
+                details=details,
+            ),
         )
