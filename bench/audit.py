@@ -35,17 +35,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import insert, select, text
 
 from gateway.audit import encoding
 from gateway.audit.checkpoint import Checkpoint
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.log import file_slug, ledger_name
 from gateway.audit.merkle import Frontier
 from gateway.audit.models import AuditNode, LogHead, node_key
 from gateway.audit.offline import FORMAT, verify_bundle
-from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.config import load_settings
 from gateway.db import Base, Database
@@ -126,13 +125,13 @@ def concurrently(seconds: float, work: Callable[[int, int], None]) -> float:
     return sum(counts) / (time.perf_counter() - start)
 
 
-def fields(w: int, n: int) -> dict[str, Any]:
+def event(w: int, n: int) -> AuditEvent:
     matter = w % MATTERS + 1
     side = (None, 10 + matter, 20 + matter)[n % 3]
-    return dict(
-        tag=Tag.DOCUMENT_SERVED,
-        outcome=Outcome.ALLOWED,
-        actor=Actor(user_id=None, email=f"writer{w}@bench.example", address="10.0.0.8"),
+    return AuditEvent(
+        Tag.DOCUMENT_SERVED,
+        Outcome.ALLOWED,
+        Actor(user_id=None, email=f"writer{w}@bench.example", address="10.0.0.8"),
         matter_id=matter,
         side_party_id=side,
         bates=f"BENCH-{n:08d}",
@@ -161,13 +160,16 @@ def naive_chain(db: Database) -> Callable[[int, int], None]:
     )
 
     def append(w: int, n: int) -> None:
-        item = fields(w, n)
+        item = event(w, n)
         body = encoding.canonical_json(
             {
-                **item,
-                "tag": str(item["tag"]),
-                "outcome": str(item["outcome"]),
-                "actor": item["actor"].email,
+                "tag": str(item.tag),
+                "outcome": str(item.outcome),
+                "actor": item.actor.email,
+                "matter_id": item.matter_id,
+                "side_party_id": item.side_party_id,
+                "bates": item.bates,
+                "details": dict(item.details),
             }
         )
         with db.engine.begin() as conn:
@@ -186,11 +188,11 @@ def naive_chain(db: Database) -> Callable[[int, int], None]:
 
 
 def appends(rt: Runtime, seconds: float) -> dict[str, float]:
-    grouped = concurrently(seconds, lambda w, n: rt.record(**fields(w, n)))
+    grouped = concurrently(seconds, lambda w, n: rt.record(event(w, n)))
 
     def one_transaction(w: int, n: int) -> None:
         with rt.db.session() as session:
-            rt.audit(session, **fields(w, n))
+            rt.audit(session, event(w, n))
 
     single = concurrently(seconds, one_transaction)
     naive = concurrently(seconds, naive_chain(rt.db))

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from gateway.accounts.models import User
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor
 from gateway.authz.policy import build_enforcer
 from gateway.config import load_settings
 from gateway.documents import service as documents

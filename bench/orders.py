@@ -52,8 +52,8 @@ from sqlalchemy import func, insert, inspect, select, update
 from gateway.accounts import service as accounts
 from gateway.accounts.models import User
 from gateway.audit.encoding import canonical_json
+from gateway.audit.events import Actor
 from gateway.audit.models import AuditEntry
-from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.cli import init_instance
 from gateway.config import load_settings

@@ -223,7 +223,7 @@ def ingest(
     unbranded: bool,
 ) -> None:
     """Ingest a production volume from a DAT/OPT load-file set."""
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.documents.ingest import files_of, plan_volume, resolve_producer
     from gateway.documents.ingest import ingest as run_ingest
     from gateway.ingest.source import DirectorySource
@@ -280,7 +280,7 @@ def users() -> None:
 @click.pass_context
 def users_create(ctx: click.Context, email: str, name: str, operator: bool, password: str) -> None:
     from gateway.accounts.service import create_user
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
 
     create_user(
         _runtime(ctx),
@@ -299,7 +299,7 @@ def users_create(ctx: click.Context, email: str, name: str, operator: bool, pass
 def users_disable(ctx: click.Context, email: str) -> None:
     """Disable an account; its sessions and tokens end at once."""
     from gateway.accounts.service import set_disabled
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
 
     set_disabled(_runtime(ctx), Actor.command_line(), email=email, disabled=True)
     click.echo(f"disabled {email}")
@@ -452,7 +452,7 @@ def _verify_offline(bundle: Path | None, proof_files: tuple[Path, ...], key: Pat
 def audit_export(ctx: click.Context, case_number: str, out: Path) -> None:
     """Write the matter's logs, checkpoints, proofs and verifier key as a bundle."""
     from gateway.audit.bundle import export_bundle
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
 
     rt = _runtime(ctx)
     exported = export_bundle(rt, _matter_id(rt, case_number), out, Actor.command_line())
@@ -498,7 +498,7 @@ def storage_sweep(ctx: click.Context, older_than_hours: float, dry_run: bool) ->
     """Remove blobs that no document file refers to (left by an ingest killed midway)."""
     from datetime import timedelta
 
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.documents.sweep import sweep_orphans
 
     report = sweep_orphans(
@@ -536,7 +536,7 @@ def matters() -> None:
 )
 @click.pass_context
 def matters_create(ctx: click.Context, order_date: Any, **fields: Any) -> None:
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.matters.service import create_matter
 
     matter = create_matter(
@@ -551,7 +551,7 @@ def matters_create(ctx: click.Context, order_date: Any, **fields: Any) -> None:
 @click.option("--kind", required=True, type=click.Choice(["plaintiff", "defendant", "non_party"]))
 @click.pass_context
 def matters_add_party(ctx: click.Context, case_number: str, name: str, kind: str) -> None:
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.matters.service import add_party
 
     rt = _runtime(ctx)
@@ -595,7 +595,7 @@ def matters_add_member(
     active_from: str | None,
     active_until: str | None,
 ) -> None:
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.matters.service import NewMember, add_member, find_party
 
     rt = _runtime(ctx)
@@ -651,7 +651,7 @@ def matters_assign_prefix(
     ctx: click.Context, case_number: str, prefix: str, party_name: str
 ) -> None:
     """Register a Bates prefix to a party: no other party may then produce in it."""
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.matters.series import assign_prefix
 
     rt = _runtime(ctx)
@@ -667,7 +667,7 @@ def matters_assign_prefix(
 @click.pass_context
 def matters_release_prefix(ctx: click.Context, case_number: str, prefix: str) -> None:
     """Unregister a Bates prefix in which nothing has been produced."""
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.matters.series import release_prefix
 
     rt = _runtime(ctx)
@@ -695,7 +695,7 @@ def matters_field_names(ctx: click.Context, case_number: str) -> None:
 @click.pass_context
 def matters_add_field_name(ctx: click.Context, case_number: str, role: str, name: str) -> None:
     """Let a DAT field name serve a role in every later ingest of the matter."""
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.matters.field_names import add_field_name
 
     rt = _runtime(ctx)
@@ -710,7 +710,7 @@ def matters_add_field_name(ctx: click.Context, case_number: str, role: str, name
 @click.option("--name", required=True)
 @click.pass_context
 def matters_remove_field_name(ctx: click.Context, case_number: str, name: str) -> None:
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.matters.field_names import remove_field_name
 
     rt = _runtime(ctx)
@@ -724,7 +724,7 @@ def matters_remove_field_name(ctx: click.Context, case_number: str, name: str) -
 @click.pass_context
 def matters_set_max_pages(ctx: click.Context, case_number: str, pages: int) -> None:
     """Set the most pages one document's Bates range may span in the matter."""
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.matters.series import set_max_document_pages
 
     rt = _runtime(ctx)
@@ -751,7 +751,7 @@ def _matter_id(rt: Any, case_number: str) -> int:
 @click.pass_context
 def storage_rebind(ctx: click.Context) -> None:
     """Re-wrap data keys stored before access attributes were bound into their wrapping."""
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.documents.rebinding import rebind_all
 
     report = rebind_all(_runtime(ctx), Actor.command_line())
@@ -824,7 +824,7 @@ def policy_set(
     """Give the matter its own rules (a complete rule file) and tiers (default: the shipped)."""
     from importlib import resources
 
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.matters.order_policy import set_variant
 
     rt = _runtime(ctx)
@@ -850,7 +850,7 @@ def policy_set(
 @click.pass_context
 def policy_reset(ctx: click.Context, case_number: str, reason: str) -> None:
     """Put the matter back on the shipped default rules."""
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.matters.order_policy import reset_variant
 
     rt = _runtime(ctx)
@@ -878,7 +878,7 @@ def deadline(
     """The last day under FRCP 6(a), as JSON: due date, the instant it ends, skipped days."""
     import json
 
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.orders.service import DeadlineRequest, compute
 
     request = DeadlineRequest(

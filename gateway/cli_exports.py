@@ -69,7 +69,7 @@ def ingest_overlay(
     ctx: click.Context, volume_dir: Path, case_number: str, volume: str | None
 ) -> None:
     """Apply an overlay volume: designations by BEGBATES, replacement files, removals."""
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.cli import _matter_id, _runtime
     from gateway.documents.overlays import load_overlay
     from gateway.ingest.source import DirectorySource

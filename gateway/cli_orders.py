@@ -212,7 +212,7 @@ def clawbacks_rule(
     """Record the court's ruling on one document of a claw-back, and the deadlines it sets:
     as the court's user (its token), or, without a token, as the operator entering the
     court's written order."""
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.cli import _matter_id, _runtime
     from gateway.orders.rulings import record_ruling, rule
 
@@ -318,7 +318,7 @@ def notices(ctx: click.Context, token: str | None) -> None:
 @click.pass_context
 def deadlines(ctx: click.Context, case_number: str | None, overdue: bool, as_json: bool) -> None:
     """What the court's orders require of each party, in every matter, and what is overdue."""
-    from gateway.audit.recorder import Actor
+    from gateway.audit.events import Actor
     from gateway.cli import _matter_id, _runtime
     from gateway.orders.dashboard import obligations_due
 

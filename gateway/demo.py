@@ -19,7 +19,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
 from gateway.accounts import service as accounts
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor
 from gateway.documents.ingest import designation_spellings, ingest
 from gateway.ingest.plan import build_plan
 from gateway.ingest.source import MemorySource

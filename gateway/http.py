@@ -26,6 +26,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response as BaseResponse
 
+from gateway.audit.events import USER_AGENT_MAX, set_request_user_agent
 from gateway.db import MAX_ID
 from gateway.errors import GatewayError
 from gateway.runtime import Runtime
@@ -66,6 +67,10 @@ def runtime() -> Runtime:
 
 def client_address() -> str:
     return (request.remote_addr or "unknown")[:64]
+
+
+def client_user_agent() -> str:
+    return request.headers.get("User-Agent", "")[:USER_AGENT_MAX]
 
 
 def stream_response(download: Served, *, disposition: str = "attachment") -> Response:
@@ -162,12 +167,15 @@ def init_app(app: Flask, rt: Runtime) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.teardown_appcontext(lambda _exc: g.pop("pogw_user", None))
+    app.teardown_request(lambda _exc: set_request_user_agent(""))
 
 
 def _before_request() -> None:
     from gateway.accounts import refusals
     from gateway.bodies import refuse_nul
 
+    # the actors of this request's audit entries name it (gateway.audit.events)
+    set_request_user_agent(client_user_agent())
     # counts of refusals whose interval has ended reach the audit without waiting for
     # the next refusal
     refusals.flush(runtime())

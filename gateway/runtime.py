@@ -7,7 +7,7 @@ it (or its parts) as an argument, so none of them imports Flask.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from gateway.accounts.guard import CheckSlots
 from gateway.accounts.refusals import make_tally
 from gateway.accounts.throttle import make_counter
 from gateway.audit.checkpoint import Signer
+from gateway.audit.events import AuditEvent
 from gateway.audit.group import GroupCommit
 from gateway.audit.merkle_log import MerkleLog
 from gateway.audit.models import AuditEntry
@@ -38,10 +39,10 @@ from gateway.storage import make_blob_store
 class Refused(Exception):
     """A refusal to be audited after the failed transaction is rolled back."""
 
-    def __init__(self, error: GatewayError, audit: dict[str, Any]) -> None:
+    def __init__(self, error: GatewayError, event: AuditEvent) -> None:
         super().__init__(error.message)
         self.error = error
-        self.audit = audit
+        self.event = event
 
 
 def _clock_from(settings: dict[str, Any]) -> Clock:
@@ -96,22 +97,26 @@ class Runtime:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def audit(self, session: Session, **kwargs: Any) -> AuditEntry:
-        kwargs.setdefault("at", self.now())
-        return record(session, self.audit_log, **kwargs)
+    def audit(self, session: Session, event: AuditEvent) -> AuditEntry:
+        """The event's entry, at the clock's time unless the event names its own."""
+        return record(session, self.audit_log, self._timed(event))
 
-    def record(self, **kwargs: Any) -> AuditEntry:
+    def record(self, event: AuditEvent) -> AuditEntry:
         """An entry that is a transaction of its own, committed with whatever other such
         entries are waiting (``gateway.audit.group``); returns once it is durable. Never
         call it inside an open transaction."""
-        kwargs.setdefault("at", self.now())
-        return self.audit_group.record(new_entry(**kwargs))
+        timed = self._timed(event)
+        assert timed.at is not None
+        return self.audit_group.record(new_entry(timed, timed.at))
 
-    def audit_many(self, session: Session, entries: list[dict[str, Any]]) -> list[AuditEntry]:
-        """Entries, each given as ``audit``'s keyword arguments, linked in their order at
-        one go (a workflow that changes many documents); each is timed as ``audit`` would."""
-        timed = [{"at": self.now()} | fields for fields in entries]
+    def audit_many(self, session: Session, events: Sequence[AuditEvent]) -> list[AuditEntry]:
+        """Entries appended in their order at one go (a workflow that changes many
+        documents); each is timed as ``audit`` would."""
+        timed = [self._timed(event) for event in events]
         return record_many(session, self.audit_log, timed)
+
+    def _timed(self, event: AuditEvent) -> AuditEvent:
+        return event if event.at is not None else event.with_(at=self.now())
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -125,7 +130,7 @@ class Runtime:
             with self.db.session() as session:
                 yield session
         except Refused as refusal:
-            self.record(**refusal.audit)
+            self.record(refusal.event)
             raise refusal.error from None
 
     def close(self) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.accounts import service as accounts
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor
 from gateway.demo import DEMO_PASSWORD
 from gateway.documents.models import Document
 from gateway.matters import service as matters

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.tags import Outcome, Tag
 
 if TYPE_CHECKING:
@@ -231,10 +231,12 @@ def write(rt: Runtime, summaries: list[Summary]) -> None:
         for summary in summaries:
             rt.audit(
                 session,
-                tag=Tag.REFUSALS_COUNTED,
-                actor=Actor(user_id=None, email="", address=""),
-                outcome=Outcome.DENIED,
-                reason=f"{summary.total} unauthenticated refusal(s) from "
-                f"{summary.start.isoformat()} to {summary.end.isoformat()}",
-                details={**summary.details, "total": summary.total},
+                AuditEvent(
+                    tag=Tag.REFUSALS_COUNTED,
+                    outcome=Outcome.DENIED,
+                    actor=Actor(user_id=None, email="", address=""),
+                    reason=f"{summary.total} unauthenticated refusal(s) from "
+                    f"{summary.start.isoformat()} to {summary.end.isoformat()}",
+                    details={**summary.details, "total": summary.total},
+                ),
             )

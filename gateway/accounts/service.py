@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from gateway.accounts import devices, guard, refusals
 from gateway.accounts.models import ApiToken, User, WebSession
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.errors import (
     Conflict,
@@ -45,7 +45,7 @@ def sha256_hex(value: str) -> str:
 
 
 def actor_for(user: User, address: str) -> Actor:
-    return Actor(user_id=user.id, email=user.email, address=address)
+    return Actor.from_request(user.id, user.email, address)
 
 
 def create_user(
@@ -77,10 +77,12 @@ def create_user(
         session.flush()
         rt.audit(
             session,
-            tag=Tag.USER_CREATED,
-            actor=actor,
-            outcome=Outcome.ALLOWED,
-            details={"user": email, "operator": is_operator},
+            AuditEvent(
+                tag=Tag.USER_CREATED,
+                outcome=Outcome.ALLOWED,
+                actor=actor,
+                details={"user": email, "operator": is_operator},
+            ),
         )
         return user
 
@@ -95,10 +97,12 @@ def set_disabled(rt: Runtime, actor: Actor, *, email: str, disabled: bool) -> No
             _end_all_sessions(session, user.id, rt.now())
         rt.audit(
             session,
-            tag=Tag.USER_CHANGED,
-            actor=actor,
-            outcome=Outcome.ALLOWED,
-            details={"user": user.email, "disabled": disabled},
+            AuditEvent(
+                tag=Tag.USER_CHANGED,
+                outcome=Outcome.ALLOWED,
+                actor=actor,
+                details={"user": user.email, "disabled": disabled},
+            ),
         )
 
 
@@ -159,11 +163,17 @@ def authenticate(
     with rt.transaction() as session:
         rt.audit(
             session,
-            tag=Tag.LOGIN_FAILED,
-            actor=Actor(None, email, address) if user is None else actor_for(user, address),
-            outcome=Outcome.DENIED,
-            reason=reason,
-            details=details,
+            AuditEvent(
+                tag=Tag.LOGIN_FAILED,
+                outcome=Outcome.DENIED,
+                actor=(
+                    Actor.from_request(None, email, address)
+                    if user is None
+                    else actor_for(user, address)
+                ),
+                reason=reason,
+                details=details,
+            ),
         )
     raise Unauthenticated("wrong e-mail or password")
 
@@ -238,10 +248,12 @@ def issue_token(rt: Runtime, user: User, *, address: str) -> IssuedToken:
         )
         rt.audit(
             session,
-            tag=Tag.TOKEN_ISSUED,
-            actor=actor_for(user, address),
-            outcome=Outcome.ALLOWED,
-            details={"expires_at": expires.isoformat()},
+            AuditEvent(
+                tag=Tag.TOKEN_ISSUED,
+                outcome=Outcome.ALLOWED,
+                actor=actor_for(user, address),
+                details={"expires_at": expires.isoformat()},
+            ),
         )
     return IssuedToken(token=token, expires_at=expires)
 
@@ -280,7 +292,10 @@ def revoke_token(rt: Runtime, user: User, token: str, *, address: str) -> None:
             raise NotFound("no such token")
         row.revoked_at = rt.now()
         rt.audit(
-            session, tag=Tag.TOKEN_REVOKED, actor=actor_for(user, address), outcome=Outcome.ALLOWED
+            session,
+            AuditEvent(
+                tag=Tag.TOKEN_REVOKED, outcome=Outcome.ALLOWED, actor=actor_for(user, address)
+            ),
         )
 
 
@@ -301,10 +316,12 @@ def start_session(rt: Runtime, user: User, *, address: str) -> str:
         )
         rt.audit(
             session,
-            tag=Tag.LOGIN,
-            actor=actor_for(user, address),
-            outcome=Outcome.ALLOWED,
-            details={"via": "web"},
+            AuditEvent(
+                tag=Tag.LOGIN,
+                outcome=Outcome.ALLOWED,
+                actor=actor_for(user, address),
+                details={"via": "web"},
+            ),
         )
     return session_id
 
@@ -341,7 +358,8 @@ def end_session(rt: Runtime, session_id: str, *, address: str) -> None:
         user = session.get(User, row.user_id)
         if user is not None:
             rt.audit(
-                session, tag=Tag.LOGOUT, actor=actor_for(user, address), outcome=Outcome.ALLOWED
+                session,
+                AuditEvent(tag=Tag.LOGOUT, outcome=Outcome.ALLOWED, actor=actor_for(user, address)),
             )
 
 

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from gateway.audit import encoding
 from gateway.audit.checkpoint import Checkpoint
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.log import file_slug, is_ledger, ledger_name
 from gateway.audit.merkle import MemoryTree
 from gateway.audit.models import AuditCheckpoint, AuditEntry, LogHead
 from gateway.audit.offline import FORMAT, KEY_FILE, MANIFEST
-from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.errors import BadRequest
 from gateway.matters.models import Matter
@@ -47,11 +47,13 @@ def export_bundle(rt: Runtime, matter_id: int, out: Path, actor: Actor) -> Expor
         caption, case_number = matter.caption, matter.case_number
         rt.audit(
             session,
-            tag=Tag.AUDIT_EXPORT,
-            outcome=Outcome.ALLOWED,
-            actor=actor,
-            matter_id=matter_id,
-            details={"bundle": True},
+            AuditEvent(
+                Tag.AUDIT_EXPORT,
+                Outcome.ALLOWED,
+                actor,
+                matter_id=matter_id,
+                details={"bundle": True},
+            ),
         )
         session.flush()
         names = {ledger_name(matter_id)} | set(

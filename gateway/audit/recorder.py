@@ -2,71 +2,51 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from gateway.audit.encoding import canonical_json
+from gateway.audit.events import AuditEvent
 from gateway.audit.log import AuditLog
 from gateway.audit.models import AuditEntry
-from gateway.audit.tags import Outcome, Tag
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who acts and from where. ``user_id`` is None for the command line's operator."""
-
-    user_id: int | None
-    email: str
-    address: str
-
-    @classmethod
-    def command_line(cls, who: str = "operator@command-line") -> Actor:
-        return cls(user_id=None, email=who, address="local")
-
-
-def record(session: Session, log: AuditLog, **fields: Any) -> AuditEntry:
-    """One entry; ``fields`` are ``new_entry``'s keyword arguments."""
-    entry = new_entry(**fields)
+def record(session: Session, log: AuditLog, event: AuditEvent) -> AuditEntry:
+    """One entry; ``event.at`` must be set (``Runtime.audit`` sets it from its clock)."""
+    entry = new_entry(event, _at(event))
     return log.append(session, [entry], entry.at)[0]
 
 
-def record_many(session: Session, log: AuditLog, entries: list[dict[str, Any]]) -> list[AuditEntry]:
-    """Entries of one workflow that changes many documents at once, each given as
-    ``new_entry``'s keyword arguments, appended in their order under one lock per log."""
-    made = [new_entry(**fields) for fields in entries]
+def record_many(session: Session, log: AuditLog, events: Sequence[AuditEvent]) -> list[AuditEntry]:
+    """Entries of one workflow that changes many documents at once, appended in their
+    order under one lock per log; each event's ``at`` must be set."""
+    made = [new_entry(event, _at(event)) for event in events]
     return log.append(session, made, made[0].at) if made else made
 
 
-def new_entry(
-    *,
-    at: datetime,
-    tag: Tag,
-    actor: Actor,
-    outcome: Outcome,
-    reason: str = "",
-    rule: str = "",
-    matter_id: int | None = None,
-    side_party_id: int | None = None,
-    document_id: int | None = None,
-    bates: str = "",
-    details: dict[str, Any] | None = None,
-) -> AuditEntry:
+def _at(event: AuditEvent) -> datetime:
+    if event.at is None:
+        raise ValueError(f"audit event {event.tag} has no time")
+    return event.at
+
+
+def new_entry(event: AuditEvent, at: datetime) -> AuditEntry:
+    actor = event.actor
     return AuditEntry(
         at=at,
-        tag=str(tag),
-        outcome=str(outcome),
-        reason=reason[:300],
-        rule=rule[:300],
+        tag=str(event.tag),
+        outcome=str(event.outcome),
+        reason=event.reason[:300],
+        rule=event.rule[:300],
         actor_user_id=actor.user_id,
         actor_email=actor.email,
-        side_party_id=side_party_id,
-        matter_id=matter_id,
-        document_id=document_id,
-        bates=bates,
+        side_party_id=event.side_party_id,
+        matter_id=event.matter_id,
+        document_id=event.document_id,
+        bates=event.bates,
         address=actor.address,
-        user_agent="",
-        details=canonical_json(details or {}),
+        user_agent=actor.user_agent[:200],
+        details=canonical_json(dict(event.details)),
     )

@@ -117,12 +117,7 @@ def _authorize(rt: Runtime, session: Any, user: User, matter_id: int, address: s
                 "only the neutral auditor, and a party's counsel for its own side, may "
                 "read this matter's audit trail"
             ),
-            dict(
-                tag=Tag.AUDIT_READ,
-                outcome=Outcome.DENIED,
-                reason="no audit permission",
-                **access.audit_kwargs(),
-            ),
+            access.event(Tag.AUDIT_READ, Outcome.DENIED, reason="no audit permission"),
         )
     return access
 
@@ -240,10 +235,7 @@ def read_audit(
         scope = "all" if access.may(READ_ALL) else "side"
         rt.audit(
             session,
-            tag=Tag.AUDIT_READ,
-            outcome=Outcome.ALLOWED,
-            details={"scope": scope, "total": total},
-            **access.audit_kwargs(),
+            access.event(Tag.AUDIT_READ, Outcome.ALLOWED, details={"scope": scope, "total": total}),
         )
         # after the read's own entry: the log of checkpoints is the last lock taken
         return items, total, scope, _checkpoints(rt, session, access)
@@ -269,12 +261,13 @@ def export_csv(
         access = _authorize(rt, session, user, matter_id, address)
         rt.audit(
             session,
-            tag=Tag.AUDIT_EXPORT,
-            outcome=Outcome.ALLOWED,
-            details={
-                k: v for k, v in query.__dict__.items() if v and k not in {"page", "per_page"}
-            },
-            **access.audit_kwargs(),
+            access.event(
+                Tag.AUDIT_EXPORT,
+                Outcome.ALLOWED,
+                details={
+                    k: v for k, v in query.__dict__.items() if v and k not in {"page", "per_page"}
+                },
+            ),
         )
     stmt = _filtered(access, query)
 

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
 from gateway.audit import proofs
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.models import AuditEntry
-from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.vocabulary import Action
 from gateway.documents.marking import mark_token_key
@@ -272,23 +272,14 @@ def trace_for_auditor(
         if not access.may(Action.AUDIT_TRACE):
             raise Refused(
                 Forbidden("only the matter's neutral auditor may trace a file to a download"),
-                dict(
-                    tag=Tag.AUDIT_TRACE,
-                    outcome=Outcome.DENIED,
-                    reason="audit:trace: no rule allows",
-                    **access.audit_kwargs(),
-                ),
+                access.event(Tag.AUDIT_TRACE, Outcome.DENIED, reason="audit:trace: no rule allows"),
             )
     try:
         data = read_found(chunks)
     except (TooLarge, BadRequest) as bad:
         with rt.db.session() as session:
             rt.audit(
-                session,
-                tag=Tag.AUDIT_TRACE,
-                outcome=Outcome.DENIED,
-                reason=bad.message[:300],
-                **access.audit_kwargs(),
+                session, access.event(Tag.AUDIT_TRACE, Outcome.DENIED, reason=bad.message[:300])
             )
         raise
     with rt.db.session() as session:
@@ -318,17 +309,19 @@ def _audit_trace(
 ) -> None:
     rt.audit(
         session,
-        tag=Tag.AUDIT_TRACE,
-        outcome=Outcome.ALLOWED,
-        actor=actor,
-        matter_id=matter_id,
-        side_party_id=side_party_id,
-        details={
-            "verdict": str(report.verdict),
-            "sha256": report.sha256,
-            "size": report.size,
-            "entry": report.entry["seq"] if report.entry else None,
-            "channels": report.channels,
-            "not_genuine": len(report.not_genuine),
-        },
+        AuditEvent(
+            tag=Tag.AUDIT_TRACE,
+            outcome=Outcome.ALLOWED,
+            actor=actor,
+            matter_id=matter_id,
+            side_party_id=side_party_id,
+            details={
+                "verdict": str(report.verdict),
+                "sha256": report.sha256,
+                "size": report.size,
+                "entry": report.entry["seq"] if report.entry else None,
+                "channels": report.channels,
+                "not_genuine": len(report.not_genuine),
+            },
+        ),
     )

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from gateway.audit.events import AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.content import Served, StoredContentFailed
 from gateway.errors import Conflict
@@ -46,7 +47,7 @@ def start(
 
 def unservable(
     rt: Runtime,
-    access: MatterAccess | dict[str, Any],
+    access: MatterAccess | AuditEvent,
     failure: StoredContentFailed,
     serving: Serving,
 ) -> Conflict:
@@ -57,7 +58,8 @@ def unservable(
     in a state that cannot be served, and asking again will not help until the operator
     restores it. Not 404, which would claim that it does not exist.
 
-    ``access``: or its ``audit_kwargs()`` taken while its session was open."""
+    ``access``: or an audit event of the user in the matter, made while its session was
+    open (the abort's entry keeps its actor, matter and side)."""
     _record_abort(rt, access, failure, serving, sent=None)
     return Conflict(
         f"{serving.what} cannot be served now ({failure.what}); the gateway's "
@@ -82,34 +84,36 @@ def _cut_on_failure(
 
 def _record_abort(
     rt: Runtime,
-    access: MatterAccess | dict[str, Any],
+    access: MatterAccess | AuditEvent,
     failure: StoredContentFailed,
     serving: Serving,
     *,
     sent: int | None,
 ) -> None:
-    kwargs = access if isinstance(access, dict) else access.audit_kwargs()
+    who = access if isinstance(access, AuditEvent) else access.event(serving.tag, Outcome.ABORTED)
     stage = "before the first byte" if sent is None else "mid-stream"
     details: dict[str, Any] = {**serving.details, "stage": stage, "bytes_sent": sent or 0}
     if serving.order is not None:
         # a volume is written in order: every document before this one went out whole
         details["documents_sent"] = 0 if sent is None else serving.order.index(failure.document_id)
     with rt.db.session() as session:
-        entry = rt.audit(
-            session,
+        event = AuditEvent(
             tag=serving.tag,
             outcome=Outcome.ABORTED,
-            reason=f"{failure.what}: {failure.message}",
+            actor=who.actor,
+            matter_id=who.matter_id,
+            side_party_id=who.side_party_id,
             document_id=failure.document_id,
             bates=failure.bates,
+            reason=f"{failure.what}: {failure.message}",
             details=details,
-            **kwargs,
         )
+        entry = rt.audit(session, event)
     log.error(
         "download aborted %s: %s (%s); matter %s, audit entry %s names it",
         stage,
         failure.what,
         failure.message,
-        kwargs.get("matter_id"),
+        event.matter_id,
         entry.seq,
     )

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
+from gateway.audit.events import AuditEvent
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.aborts import Serving, start, unservable
@@ -109,13 +110,12 @@ def _refuse_slip_only(
         why = f"document {bates} may be shown to you, not downloaded, under your role"
     return Refused(
         Forbidden(why),
-        dict(
-            tag=tag,
-            outcome=Outcome.DENIED,
+        access.event(
+            tag,
+            Outcome.DENIED,
             bates=bates,
             document_id=listed.id,
             reason=f"state {listed.state}",
-            **access.audit_kwargs(),
         ),
     )
 
@@ -150,12 +150,13 @@ def _audit_download(
         details["native_withheld"] = withheld
     return rt.audit(
         session,
-        tag=tag,
-        outcome=Outcome.ALLOWED,
-        document_id=doc.id,
-        bates=doc.bates_begin,
-        details=details,
-        **access.audit_kwargs(),
+        access.event(
+            tag,
+            Outcome.ALLOWED,
+            document_id=doc.id,
+            bates=doc.bates_begin,
+            details=details,
+        ),
     )
 
 
@@ -165,13 +166,13 @@ class _Stale(Exception):
     def __init__(
         self,
         targets: list[tuple[int, int]],
-        audit: dict[str, object] | None = None,
+        event: AuditEvent | None = None,
         serving: Serving | None = None,
     ) -> None:
         super().__init__("stale branding")
         self.targets = targets  # (document id, version id) of the versions to serve
         # taken while the session was open: the refusal's entry is written after it
-        self.audit = audit or {}
+        self.event = event
         self.serving = serving
 
 
@@ -186,15 +187,16 @@ def download_document(
     try:
         return _download_document(rt, user, matter_id, bates, address=address, head=head)
     except _Stale as stale:
+        refusal = stale.event
+        assert refusal is not None  # a document's refusal, taken while its session was open
         try:
             rebrand_versions(rt, matter_id, stale.targets)
         except BrandingFailed as failed:
             with rt.transaction():
-                raise Refused(failed, stale.audit | {"reason": "legend not re-branded"}) from None
+                raise Refused(failed, refusal.with_(reason="legend not re-branded")) from None
         except StoredContentFailed as failure:  # the pages to re-brand fail their check
             assert stale.serving is not None
-            who = {k: stale.audit[k] for k in ("actor", "matter_id", "side_party_id")}
-            raise unservable(rt, who, failure, stale.serving) from None
+            raise unservable(rt, refusal, failure, stale.serving) from None
     return _download_document(
         rt, user, matter_id, bates, address=address, head=head, rebranded=True
     )
@@ -226,26 +228,19 @@ def _download_document(
         if (not files and form.withheld is None) or version is None:
             raise Refused(
                 NotFound(f"document {bates} has no file to serve"),
-                dict(
-                    tag=tag,
-                    outcome=Outcome.DENIED,
+                access.event(
+                    tag,
+                    Outcome.DENIED,
                     bates=bates,
                     document_id=doc.id,
                     reason="no file",
-                    **access.audit_kwargs(),
                 ),
             )
         if is_stale(doc, version, files):
-            audit = dict(
-                tag=tag,
-                outcome=Outcome.DENIED,
-                bates=bates,
-                document_id=doc.id,
-                **access.audit_kwargs(),
-            )
+            event = access.event(tag, Outcome.DENIED, bates=bates, document_id=doc.id)
             if rebranded:  # re-branded a moment ago, and changed again since
-                raise Refused(Conflict(f"document {bates} changed while served: try again"), audit)
-            raise _Stale([(doc.id, version.id)], audit, Serving(tag, f"document {bates}"))
+                raise Refused(Conflict(f"document {bates} changed while served: try again"), event)
+            raise _Stale([(doc.id, version.id)], event, Serving(tag, f"document {bates}"))
         withheld: dict[str, object] | None = None
         if not files and form.withheld is not None:
             withheld = {"name": form.withheld.file_name, "served": "slip sheet"}
@@ -354,12 +349,11 @@ def volume_documents(
     if production is None or not docs:
         raise Refused(
             NotFound("no such production volume in this matter"),
-            dict(
-                tag=tag,
-                outcome=Outcome.DENIED,
+            access.event(
+                tag,
+                Outcome.DENIED,
                 reason="no such volume" if production is None else "nothing downloadable",
                 details={"volume": volume[:100]},
-                **access.audit_kwargs(),
             ),
         )
     return production, docs
@@ -426,12 +420,11 @@ def _download_volume(
                         else ""
                     )
                 ),
-                dict(
-                    tag=Tag.VOLUME_DOWNLOAD,
-                    outcome=Outcome.DENIED,
+                access.event(
+                    Tag.VOLUME_DOWNLOAD,
+                    Outcome.DENIED,
                     reason="nothing downloadable",
                     details={"volume": volume[:100], "native_withheld": withheld_bates[:100]},
-                    **access.audit_kwargs(),
                 ),
             )
         seqs: dict[int, int] = {}
@@ -453,13 +446,7 @@ def _download_volume(
         if withheld_bates:
             # natives (and their text) the order withholds from this user: left out
             details["native_withheld"] = withheld_bates[:100]
-        rt.audit(
-            session,
-            tag=Tag.VOLUME_DOWNLOAD,
-            outcome=Outcome.ALLOWED,
-            details=details,
-            **access.audit_kwargs(),
-        )
+        rt.audit(session, access.event(Tag.VOLUME_DOWNLOAD, Outcome.ALLOWED, details=details))
 
     def build() -> Served:
         entries = [

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.bates import parse_bates
 from gateway.designations import designations_from_tiers
@@ -166,12 +166,14 @@ def audit_failure(
     with rt.transaction() as session:
         rt.audit(
             session,
-            tag=Tag.PRODUCTION_INGEST_FAILED,
-            actor=actor,
-            outcome=Outcome.DENIED,
-            matter_id=matter_id if _matter_exists(session, matter_id) else None,
-            reason=error.message[:300],
-            details={"volume": volume[:100], **_problems(error)},
+            AuditEvent(
+                tag=Tag.PRODUCTION_INGEST_FAILED,
+                outcome=Outcome.DENIED,
+                actor=actor,
+                matter_id=matter_id if _matter_exists(session, matter_id) else None,
+                reason=error.message[:300],
+                details={"volume": volume[:100], **_problems(error)},
+            ),
         )
 
 
@@ -424,20 +426,22 @@ def _commit(
             )
         rt.audit(
             session,
-            tag=Tag.PRODUCTION_INGESTED,
-            actor=actor,
-            outcome=Outcome.ALLOWED,
-            matter_id=matter.id,
-            details={
-                "volume": plan.volume,
-                "party": party.name,
-                "documents": len(plan.documents),
-                "pages": production.page_count,
-                "files": sum(len(v) for v in stored.values()),
-                **({"branded_at_ingest": True} if unbranded else {}),
-                **plan.sources,
-                **({"claimed_prefixes": claimed} if claimed else {}),
-            },
+            AuditEvent(
+                tag=Tag.PRODUCTION_INGESTED,
+                outcome=Outcome.ALLOWED,
+                actor=actor,
+                matter_id=matter.id,
+                details={
+                    "volume": plan.volume,
+                    "party": party.name,
+                    "documents": len(plan.documents),
+                    "pages": production.page_count,
+                    "files": sum(len(v) for v in stored.values()),
+                    **({"branded_at_ingest": True} if unbranded else {}),
+                    **plan.sources,
+                    **({"claimed_prefixes": claimed} if claimed else {}),
+                },
+            ),
         )
         return production
 

@@ -349,11 +349,12 @@ def _served_entry(
         reason = ""
     # an entry of its own, committed with the others that are waiting (group commit)
     rt.record(
-        tag=Tag.DOCUMENT_SERVED,
-        outcome=outcome,
-        reason=reason,
-        document_id=document_id,
-        bates=bates,
-        details=details,
-        **access.audit_kwargs(),
+        access.event(
+            Tag.DOCUMENT_SERVED,
+            outcome,
+            reason=reason,
+            document_id=document_id,
+            bates=bates,
+            details=details,
+        )
     )

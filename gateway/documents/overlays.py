@@ -15,7 +15,7 @@ from dataclasses import replace
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.content import (
     Binding,
@@ -166,7 +166,7 @@ def _commit(
         lock_matter(session, matter.id)
         docs = _documents(session, matter.id, plan)
         before = bindings_many(session, list(docs.values()))
-        entries = []
+        events: list[AuditEvent] = []
         for change in plan.changes:
             doc = docs[change.bates_begin]
             details = _designate(doc, change, counts)
@@ -174,25 +174,25 @@ def _commit(
                 replaced += _replace_files(session, doc, stored[change.bates_begin])
                 details["files"] = len(stored[change.bates_begin])
                 counts["replaced"] += 1
-            entries.append(_entry(actor, matter, doc, plan, details))
+            events.append(_event(actor, matter, doc, plan, details))
         for bates, _line in plan.removals:
             doc = docs[bates]
             if doc.state != WITHDRAWN:
-                entries.append(_entry(actor, matter, doc, plan, {"state": [doc.state, WITHDRAWN]}))
+                events.append(_event(actor, matter, doc, plan, {"state": [doc.state, WITHDRAWN]}))
                 doc.state = WITHDRAWN
                 counts["withdrawn"] += 1
         session.flush()
         rebind_many(rt, session, matter, [(d, before[d.id]) for d in docs.values()])
-        entries.append(
-            dict(
+        events.append(
+            AuditEvent(
                 tag=Tag.OVERLAY_APPLIED,
-                actor=actor,
                 outcome=Outcome.ALLOWED,
+                actor=actor,
                 matter_id=matter.id,
                 details={"volume": plan.volume, **counts},
             )
         )
-        rt.audit_many(session, entries)
+        rt.audit_many(session, events)
     return counts, replaced
 
 
@@ -222,13 +222,13 @@ def _replace_files(
     return old
 
 
-def _entry(
+def _event(
     actor: Actor, matter: Matter, doc: Document, plan: OverlayPlan, details: dict[str, object]
-) -> dict[str, object]:
-    return dict(
+) -> AuditEvent:
+    return AuditEvent(
         tag=Tag.OVERLAY_APPLIED,
-        actor=actor,
         outcome=Outcome.ALLOWED,
+        actor=actor,
         matter_id=matter.id,
         document_id=doc.id,
         bates=doc.bates_begin,

@@ -27,6 +27,7 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
+from gateway.audit.events import AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.content import (
     StoredContentFailed,
@@ -92,10 +93,10 @@ class _Allowed:
 class _Stale(Exception):
     """The page files carry a legend their version no longer has: re-brand them first."""
 
-    def __init__(self, doc_id: int, audit: dict[str, object]) -> None:
+    def __init__(self, doc_id: int, event: AuditEvent) -> None:
         super().__init__("stale branding")
         self.doc_id = doc_id
-        self.audit = audit
+        self.event = event  # the refusal's, if the pages cannot be re-branded
 
 
 def _fresh(rt: Runtime, matter_id: int, attempt: Callable[[bool], T]) -> T:
@@ -108,19 +109,19 @@ def _fresh(rt: Runtime, matter_id: int, attempt: Callable[[bool], T]) -> T:
             rebrand(rt, matter_id, [stale.doc_id])
         except BrandingFailed as failed:
             with rt.transaction():
-                raise Refused(failed, stale.audit) from None
+                raise Refused(failed, stale.event) from None
         except StoredContentFailed as failure:
             log.error("page view aborted: a stored file failed its integrity check")
             unreadable = Conflict(
                 "the page cannot be shown now: a stored file failed its integrity check; "
                 "the gateway's operator has been told"
             )
-            audit = stale.audit | {
-                "outcome": Outcome.ABORTED,
-                "reason": f"stored file failed its integrity check: {failure.message}"[:300],
-            }
+            aborted = stale.event.with_(
+                outcome=Outcome.ABORTED,
+                reason=f"stored file failed its integrity check: {failure.message}"[:300],
+            )
             with rt.transaction():
-                raise Refused(unreadable, audit) from None
+                raise Refused(unreadable, aborted) from None
     return attempt(True)
 
 
@@ -161,12 +162,13 @@ def _render_page(
         allowed = _allow(rt, session, access, bates, page, rebranded)
         entry = rt.audit(
             session,
-            tag=Tag.DOCUMENT_PAGE_VIEW,
-            outcome=Outcome.ALLOWED,
-            document_id=allowed.doc.id,
-            bates=allowed.doc.bates_begin,
-            details={"page": page, "version": allowed.version.kind},
-            **access.audit_kwargs(),
+            access.event(
+                Tag.DOCUMENT_PAGE_VIEW,
+                Outcome.ALLOWED,
+                document_id=allowed.doc.id,
+                bates=allowed.doc.bates_begin,
+                details={"page": page, "version": allowed.version.kind},
+            ),
         )
         seq, at = entry.seq, entry.at
         keys = _keys(rt, allowed)
@@ -184,12 +186,13 @@ def _render_page(
     with rt.transaction() as session:
         rt.audit(
             session,
-            tag=Tag.DOCUMENT_PAGE_SERVED,
-            outcome=Outcome.ALLOWED,
-            document_id=allowed.doc.id,
-            bates=allowed.doc.bates_begin,
-            details={"page": page, "token": token, "sha256": digest, "bytes": len(png)},
-            **access.audit_kwargs(),
+            access.event(
+                Tag.DOCUMENT_PAGE_SERVED,
+                Outcome.ALLOWED,
+                document_id=allowed.doc.id,
+                bates=allowed.doc.bates_begin,
+                details={"page": page, "token": token, "sha256": digest, "bytes": len(png)},
+            ),
         )
     return PageImage(png=png, token=token, sha256=digest, info=allowed.info)
 
@@ -246,14 +249,13 @@ def _refuse(access: MatterAccess, doc: Document, error: GatewayError, why: str) 
     return Refused(error, _refusal(access, doc, why))
 
 
-def _refusal(access: MatterAccess, doc: Document, why: str) -> dict[str, object]:
-    return dict(
-        tag=Tag.DOCUMENT_PAGE_VIEW,
-        outcome=Outcome.DENIED,
+def _refusal(access: MatterAccess, doc: Document, why: str) -> AuditEvent:
+    return access.event(
+        Tag.DOCUMENT_PAGE_VIEW,
+        Outcome.DENIED,
         bates=doc.bates_begin,
         document_id=doc.id,
         reason=why,
-        **access.audit_kwargs(),
     )
 
 
@@ -331,13 +333,14 @@ def _aborted(
     with rt.db.session() as session:
         rt.audit(
             session,
-            tag=Tag.DOCUMENT_PAGE_VIEW,
-            outcome=Outcome.ABORTED,
-            reason=_reason(failure),
-            document_id=allowed.doc.id,
-            bates=allowed.doc.bates_begin,
-            details={"page": page, "entry": seq},
-            **allowed.access.audit_kwargs(),
+            allowed.access.event(
+                Tag.DOCUMENT_PAGE_VIEW,
+                Outcome.ABORTED,
+                reason=_reason(failure),
+                document_id=allowed.doc.id,
+                bates=allowed.doc.bates_begin,
+                details={"page": page, "entry": seq},
+            ),
         )
     # names no document: which documents a party opens is that party's work product
     log.error(

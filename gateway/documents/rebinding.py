@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.content import bindings, rebind
 from gateway.documents.models import Document, DocumentFile, DocumentVersion
@@ -45,10 +45,12 @@ def rebind_all(rt: Runtime, actor: Actor) -> RebindReport:
             documents += 1
         rt.audit(
             session,
-            tag=Tag.STORAGE_REBOUND,
-            actor=actor,
-            outcome=Outcome.ALLOWED,
-            reason="data keys re-wrapped with the attributes that decide access",
-            details={"documents": documents, "keys": keys},
+            AuditEvent(
+                tag=Tag.STORAGE_REBOUND,
+                outcome=Outcome.ALLOWED,
+                actor=actor,
+                reason="data keys re-wrapped with the attributes that decide access",
+                details={"documents": documents, "keys": keys},
+            ),
         )
     return RebindReport(documents, keys)

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.branding import band_file, band_text, brandable, legend_for, legends
 from gateway.documents.content import (
@@ -327,21 +327,25 @@ def _commit(rt: Runtime, matter_id: int, doc_id: int, edition: _Edition) -> int:
 
         rt.audit(
             session,
-            tag=Tag.VERSION_REBRANDED,
-            outcome=Outcome.ALLOWED,
-            actor=SYSTEM,
-            matter_id=matter_id,
-            side_party_id=None,
-            document_id=doc.id,
-            bates=doc.bates_begin,
-            reason=f"legend of {edition.designation}",
-            details={
-                "version": version.kind,
-                "from": before,
-                "to": edition.designation,
-                "edition": number,
-                "files": [{"page": f.page_no, "sha256": s.sha256} for f, s, _p in edition.staged],
-            },
+            AuditEvent(
+                tag=Tag.VERSION_REBRANDED,
+                outcome=Outcome.ALLOWED,
+                actor=SYSTEM,
+                matter_id=matter_id,
+                side_party_id=None,
+                document_id=doc.id,
+                bates=doc.bates_begin,
+                reason=f"legend of {edition.designation}",
+                details={
+                    "version": version.kind,
+                    "from": before,
+                    "to": edition.designation,
+                    "edition": number,
+                    "files": [
+                        {"page": f.page_no, "sha256": s.sha256} for f, s, _p in edition.staged
+                    ],
+                },
+            ),
         )
     return 1
 
@@ -371,15 +375,17 @@ def _record_failure(
             f.brand_failed = want
         rt.audit(
             session,
-            tag=Tag.VERSION_REBRANDED,
-            outcome=Outcome.DENIED,
-            actor=SYSTEM,
-            matter_id=matter_id,
-            side_party_id=None,
-            document_id=doc.id,
-            bates=doc.bates_begin,
-            reason=failed.message[:300],
-            details={"version": version.kind, "to": want},
+            AuditEvent(
+                tag=Tag.VERSION_REBRANDED,
+                outcome=Outcome.DENIED,
+                actor=SYSTEM,
+                matter_id=matter_id,
+                side_party_id=None,
+                document_id=doc.id,
+                bates=doc.bates_begin,
+                reason=failed.message[:300],
+                details={"version": version.kind, "to": want},
+            ),
         )
 
 

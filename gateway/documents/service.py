@@ -163,10 +163,11 @@ def list_documents(
         }
         rt.audit(
             session,
-            tag=Tag.DOCUMENT_LIST,
-            outcome=Outcome.ALLOWED,
-            details={"filters": filters, "total": total, "page": query.page},
-            **access.audit_kwargs(),
+            access.event(
+                Tag.DOCUMENT_LIST,
+                Outcome.ALLOWED,
+                details={"filters": filters, "total": total, "page": query.page},
+            ),
         )
         return DocumentPage(
             items,
@@ -371,14 +372,18 @@ def refuse_hidden(
             action,
         ),
     )
-    audit: dict[str, Any] = dict(
-        tag=tag, outcome=Outcome.DENIED, bates=bates[:100], **access.audit_kwargs()
-    )
     if doc is None:
-        audit["reason"] = "no such document"
+        event = access.event(tag, Outcome.DENIED, bates=bates[:100], reason="no such document")
     else:
-        audit.update(reason=decision.reason, rule=",".join(decision.rule or ()), document_id=doc.id)
-    return Refused(NotFound(not_found_message(access)), audit)
+        event = access.event(
+            tag,
+            Outcome.DENIED,
+            document_id=doc.id,
+            bates=bates[:100],
+            reason=decision.reason,
+            rule=",".join(decision.rule or ()),
+        )
+    return Refused(NotFound(not_found_message(access)), event)
 
 
 def not_found_message(access: MatterAccess) -> str:
@@ -416,12 +421,13 @@ def get_document(
             item.update(_native(session, access, doc, version))
         rt.audit(
             session,
-            tag=Tag.DOCUMENT_VIEW,
-            outcome=Outcome.ALLOWED,
-            document_id=doc.id,
-            bates=doc.bates_begin,
-            reason="metadata" if item["can_view"] else "slip sheet only",
-            **access.audit_kwargs(),
+            access.event(
+                Tag.DOCUMENT_VIEW,
+                Outcome.ALLOWED,
+                document_id=doc.id,
+                bates=doc.bates_begin,
+                reason="metadata" if item["can_view"] else "slip sheet only",
+            ),
         )
         return item
 
@@ -471,9 +477,6 @@ def list_productions(
         ]
         rt.audit(
             session,
-            tag=Tag.DOCUMENT_LIST,
-            outcome=Outcome.ALLOWED,
-            details={"productions": len(items)},
-            **access.audit_kwargs(),
+            access.event(Tag.DOCUMENT_LIST, Outcome.ALLOWED, details={"productions": len(items)}),
         )
         return items

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.models import DocumentFile
 from gateway.errors import Invalid
@@ -49,15 +49,17 @@ def sweep_orphans(rt: Runtime, actor: Actor, *, grace: timedelta, dry_run: bool)
     with rt.transaction() as session:
         rt.audit(
             session,
-            tag=Tag.STORAGE_SWEPT,
-            actor=actor,
-            outcome=Outcome.ALLOWED,
-            details={
-                "examined": examined,
-                "orphans": len(orphans),
-                "removed": removed,
-                "grace_hours": grace.total_seconds() / 3600,
-                "dry_run": dry_run,
-            },
+            AuditEvent(
+                tag=Tag.STORAGE_SWEPT,
+                outcome=Outcome.ALLOWED,
+                actor=actor,
+                details={
+                    "examined": examined,
+                    "orphans": len(orphans),
+                    "removed": removed,
+                    "grace_hours": grace.total_seconds() / 3600,
+                    "dry_run": dry_run,
+                },
+            ),
         )
     return SweepReport(examined, orphans, removed)

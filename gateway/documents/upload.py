@@ -114,13 +114,12 @@ def _designation(policy: PolicySource, given: str) -> tuple[str, str]:
 def _refusal(access: MatterAccess, error: GatewayError, meta: UploadMeta) -> Refused:
     return Refused(
         error,
-        dict(
-            tag=Tag.DOCUMENT_UPLOADED,
-            outcome=Outcome.DENIED,
+        access.event(
+            Tag.DOCUMENT_UPLOADED,
+            Outcome.DENIED,
             reason=error.message[:300],
             bates=meta.bates_begin[:100],
             details={"volume": meta.volume[:100]},
-            **access.audit_kwargs(),
         ),
     )
 
@@ -163,7 +162,8 @@ def upload_document(
             Action.PRODUCTION_UPLOAD,
             tag=Tag.DOCUMENT_UPLOADED,
             refusal=Forbidden("your role in this matter may not produce documents"),
-            audit={"bates": meta.bates_begin[:100], "details": {"volume": meta.volume[:100]}},
+            bates=meta.bates_begin[:100],
+            details={"volume": meta.volume[:100]},
         )
         if access.side_party_id is None:
             raise _refusal(
@@ -243,7 +243,7 @@ def _audit_refusal(
     rt: Runtime, access: MatterAccess, error: GatewayError, meta: UploadMeta
 ) -> None:
     with rt.transaction() as session:
-        rt.audit(session, **_refusal(access, error, meta).audit)
+        rt.audit(session, _refusal(access, error, meta).event)
 
 
 def _commit(
@@ -297,11 +297,12 @@ def _commit(
         }
         rt.audit(
             session,
-            tag=Tag.DOCUMENT_UPLOADED,
-            outcome=Outcome.ALLOWED,
-            document_id=doc.id,
-            bates=doc.bates_begin,
-            details=details,
-            **access.audit_kwargs(),
+            access.event(
+                Tag.DOCUMENT_UPLOADED,
+                Outcome.ALLOWED,
+                document_id=doc.id,
+                bates=doc.bates_begin,
+                details=details,
+            ),
         )
         return doc

@@ -129,17 +129,18 @@ def _overlay(
         seqs = audit_downloads(rt, session, access, entries, volume, found.withheld)
         rt.audit(
             session,
-            tag=Tag.PRODUCTION_EXPORT,
-            outcome=Outcome.ALLOWED,
-            details={
-                "export": volume,
-                "overlay_since": moment.isoformat(),
-                "documents": len(entries),
-                "removed": len(removed),
-                **({"left_out_not_rebranded": len(found.stale)} if found.stale else {}),
-                **({"native_withheld": found.withheld_bates()} if found.withheld else {}),
-            },
-            **access.audit_kwargs(),
+            access.event(
+                Tag.PRODUCTION_EXPORT,
+                Outcome.ALLOWED,
+                details={
+                    "export": volume,
+                    "overlay_since": moment.isoformat(),
+                    "documents": len(entries),
+                    "removed": len(removed),
+                    **({"left_out_not_rebranded": len(found.stale)} if found.stale else {}),
+                    **({"native_withheld": found.withheld_bates()} if found.withheld else {}),
+                },
+            ),
         )
     modified = rt.now()
     order = tuple(e.doc.id for e in entries)

@@ -125,13 +125,7 @@ def _export(
             details["left_out_not_rebranded"] = len(found.stale)
         if found.withheld:
             details["native_withheld"] = found.withheld_bates()
-        rt.audit(
-            session,
-            tag=Tag.PRODUCTION_EXPORT,
-            outcome=Outcome.ALLOWED,
-            details=details,
-            **access.audit_kwargs(),
-        )
+        rt.audit(session, access.event(Tag.PRODUCTION_EXPORT, Outcome.ALLOWED, details=details))
     modified = rt.now()
     order = tuple(e.doc.id for e in entries)
     return start(
@@ -216,12 +210,7 @@ def checked(access: MatterAccess, check: Callable[[], T]) -> T:
     except GatewayError as error:
         raise Refused(
             error,
-            dict(
-                tag=Tag.PRODUCTION_EXPORT,
-                outcome=Outcome.DENIED,
-                reason=error.message[:300],
-                **access.audit_kwargs(),
-            ),
+            access.event(Tag.PRODUCTION_EXPORT, Outcome.DENIED, reason=error.message[:300]),
         ) from None
 
 
@@ -387,12 +376,11 @@ def _layout(access: MatterAccess, name: str, entries: list[Exported], found: Fou
             details["native_withheld"] = found.withheld_bates()
         raise Refused(
             NotFound(why),
-            dict(
-                tag=Tag.PRODUCTION_EXPORT,
-                outcome=Outcome.DENIED,
+            access.event(
+                Tag.PRODUCTION_EXPORT,
+                Outcome.DENIED,
                 reason="nothing downloadable",
                 details=details,
-                **access.audit_kwargs(),
             ),
         )
     try:
@@ -400,12 +388,11 @@ def _layout(access: MatterAccess, name: str, entries: list[Exported], found: Fou
     except GatewayError as error:
         raise Refused(
             error,
-            dict(
-                tag=Tag.PRODUCTION_EXPORT,
-                outcome=Outcome.DENIED,
+            access.event(
+                Tag.PRODUCTION_EXPORT,
+                Outcome.DENIED,
                 reason=error.message[:300],
                 details={"export": name},
-                **access.audit_kwargs(),
             ),
         ) from None
 

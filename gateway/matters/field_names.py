@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.errors import Conflict, GatewayError, Invalid, NotFound
 from gateway.ingest.fields import FIELD_ALIASES, canonical_name, normalize_field_name, role_of
@@ -84,11 +84,13 @@ def _audit(
 ) -> None:
     rt.audit(
         session,
-        tag=Tag.MATTER_SETTING_CHANGED,
-        actor=actor,
-        outcome=Outcome.ALLOWED,
-        matter_id=matter_id,
-        details=details,
+        AuditEvent(
+            tag=Tag.MATTER_SETTING_CHANGED,
+            outcome=Outcome.ALLOWED,
+            actor=actor,
+            matter_id=matter_id,
+            details=details,
+        ),
     )
 
 
@@ -97,10 +99,10 @@ def _refused(
 ) -> Refused:
     return Refused(
         error,
-        dict(
+        AuditEvent(
             tag=Tag.MATTER_SETTING_CHANGED,
-            actor=actor,
             outcome=Outcome.DENIED,
+            actor=actor,
             matter_id=matter_id,
             reason=error.message[:300],
             details=details,

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.derive import Authorizer
 from gateway.authz.policy import PolicySource, Rule, Tier, parse_policy
@@ -111,10 +111,10 @@ def _change(rt: Runtime, actor: Actor, matter_id: int, reason: str, make: Make) 
         except GatewayError as error:
             raise Refused(
                 error,
-                dict(
+                AuditEvent(
                     tag=Tag.POLICY_CHANGED,
-                    actor=actor,
                     outcome=Outcome.DENIED,
+                    actor=actor,
                     matter_id=matter_id if session.get(Matter, matter_id) else None,
                     reason=error.message[:300],
                 ),
@@ -154,20 +154,22 @@ def _apply(
     view = _view(after, rt.policy)
     rt.audit(
         session,
-        tag=Tag.POLICY_CHANGED,
-        actor=actor,
-        outcome=Outcome.ALLOWED,
-        matter_id=matter_id,
-        reason=row.reason,
-        details={
-            "revision": row.revision,
-            "from_version": before.policy.version,
-            "to_version": policy.version,
-            "variant": row.variant,
-            "rules_added_to_default": len(view.added),
-            "rules_removed_from_default": len(view.removed),
-            "tiers": [t.code for t in policy.tiers],
-        },
+        AuditEvent(
+            tag=Tag.POLICY_CHANGED,
+            outcome=Outcome.ALLOWED,
+            actor=actor,
+            matter_id=matter_id,
+            reason=row.reason,
+            details={
+                "revision": row.revision,
+                "from_version": before.policy.version,
+                "to_version": policy.version,
+                "variant": row.variant,
+                "rules_added_to_default": len(view.added),
+                "rules_removed_from_default": len(view.removed),
+                "tiers": [t.code for t in policy.tiers],
+            },
+        ),
     )
     return view
 
@@ -346,15 +348,15 @@ def edit_variant(
     address: str,
 ) -> PolicyView:
     """The operator changes a matter's rules from the page; nobody else may."""
-    actor = Actor(user_id=user.id, email=user.email, address=address)
+    actor = Actor.from_request(user.id, user.email, address)
     if not user.is_operator:
         with rt.transaction():
             raise Refused(
                 Forbidden("only the operator changes a matter's rules, as the court ordered"),
-                dict(
+                AuditEvent(
                     tag=Tag.POLICY_CHANGED,
-                    actor=actor,
                     outcome=Outcome.DENIED,
+                    actor=actor,
                     matter_id=matter_id,
                     reason="not the operator",
                 ),

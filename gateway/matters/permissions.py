@@ -10,6 +10,7 @@ Documents are not checked one by one here: lists, searches and look-ups filter i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from gateway.audit.tags import Outcome, Tag
@@ -39,20 +40,24 @@ def require(
     *,
     tag: Tag,
     refusal: GatewayError | None = None,
-    audit: dict[str, Any] | None = None,
+    document_id: int | None = None,
+    bates: str = "",
+    details: Mapping[str, Any] | None = None,
 ) -> Decision:
-    """Allow ``action`` or raise a ``Refused`` carrying why and which rule decided."""
+    """Allow ``action`` or raise a ``Refused`` carrying why and which rule decided;
+    ``document_id``, ``bates`` and ``details`` go into the refusal's audit entry."""
     decision = decide(access, action)
     if decision.allowed:
         return decision
     raise Refused(
         refusal or Forbidden(f"your role in this matter does not allow {action}"),
-        dict(
-            tag=tag,
-            outcome=Outcome.DENIED,
+        access.event(
+            tag,
+            Outcome.DENIED,
             reason=f"{action}: {decision.reason}",
             rule=",".join(decision.rule or ()),
-            **(audit or {}),
-            **access.audit_kwargs(),
+            document_id=document_id,
+            bates=bates,
+            details=details,
         ),
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.bates import parse_bates, prefix_key
 from gateway.documents.models import Document
@@ -239,7 +239,14 @@ def _audit(
     tag: Tag = Tag.BATES_PREFIX_CHANGED,
 ) -> None:
     rt.audit(
-        session, tag=tag, actor=actor, outcome=Outcome.ALLOWED, matter_id=matter_id, details=details
+        session,
+        AuditEvent(
+            tag=tag,
+            outcome=Outcome.ALLOWED,
+            actor=actor,
+            matter_id=matter_id,
+            details=details,
+        ),
     )
 
 
@@ -253,10 +260,10 @@ def _refused(
 ) -> Refused:
     return Refused(
         error,
-        dict(
+        AuditEvent(
             tag=tag,
-            actor=actor,
             outcome=Outcome.DENIED,
+            actor=actor,
             matter_id=matter_id,
             reason=error.message[:300],
             details=details,

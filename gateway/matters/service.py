@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.derive import Authorizer, Grants
 from gateway.authz.policy import PolicySource
@@ -79,12 +80,30 @@ class MatterAccess:
     grants: Grants
     acknowledgment_required: bool
 
-    def audit_kwargs(self) -> dict[str, object]:
-        return {
-            "actor": self.actor,
-            "matter_id": self.matter.id,
-            "side_party_id": self.side_party_id,
-        }
+    def event(
+        self,
+        tag: Tag,
+        outcome: Outcome,
+        *,
+        document_id: int | None = None,
+        bates: str = "",
+        reason: str = "",
+        rule: str = "",
+        details: Mapping[str, Any] | None = None,
+    ) -> AuditEvent:
+        """An audit event of this user acting in this matter, from their side."""
+        return AuditEvent(
+            tag=tag,
+            outcome=outcome,
+            actor=self.actor,
+            matter_id=self.matter.id,
+            side_party_id=self.side_party_id,
+            document_id=document_id,
+            bates=bates,
+            reason=reason,
+            rule=rule,
+            details=details or {},
+        )
 
     def may(self, action: Action | str) -> bool:
         return str(action) in self.grants.matter
@@ -141,11 +160,13 @@ def create_matter(
         session.flush()
         rt.audit(
             session,
-            tag=Tag.MATTER_CREATED,
-            actor=actor,
-            outcome=Outcome.ALLOWED,
-            matter_id=matter.id,
-            details={"case_number": case_number},
+            AuditEvent(
+                tag=Tag.MATTER_CREATED,
+                outcome=Outcome.ALLOWED,
+                actor=actor,
+                matter_id=matter.id,
+                details={"case_number": case_number},
+            ),
         )
         return matter
 
@@ -160,11 +181,13 @@ def add_party(rt: Runtime, actor: Actor, matter_id: int, *, name: str, kind: str
         session.flush()
         rt.audit(
             session,
-            tag=Tag.MEMBERSHIP_CHANGED,
-            actor=actor,
-            outcome=Outcome.ALLOWED,
-            matter_id=matter_id,
-            details={"party_added": name, "kind": kind},
+            AuditEvent(
+                tag=Tag.MEMBERSHIP_CHANGED,
+                outcome=Outcome.ALLOWED,
+                actor=actor,
+                matter_id=matter_id,
+                details={"party_added": name, "kind": kind},
+            ),
         )
         return party
 
@@ -195,10 +218,10 @@ def add_member(rt: Runtime, actor: Actor, matter_id: int, new: NewMember) -> Mem
         except GatewayError as error:
             raise Refused(
                 error,
-                dict(
+                AuditEvent(
                     tag=Tag.MEMBERSHIP_CHANGED,
-                    actor=actor,
                     outcome=Outcome.DENIED,
+                    actor=actor,
                     matter_id=matter_id if session.get(Matter, matter_id) else None,
                     reason=error.message[:300],
                     details={"user": new.email, "role": new.role},
@@ -287,19 +310,21 @@ def _enroll(
     session.flush()
     rt.audit(
         session,
-        tag=Tag.MEMBERSHIP_CHANGED,
-        actor=actor,
-        outcome=Outcome.ALLOWED,
-        matter_id=matter_id,
-        side_party_id=new.party_id,
-        details={
-            "user": user.email,
-            "role": role,
-            "affiliated_with": parties[affiliated_with].name if affiliated_with else None,
-            "cleared_by": sorted(parties[p].name for p in new.cleared_by),
-            "active_from": new.active_from.isoformat() if new.active_from else None,
-            "active_until": new.active_until.isoformat() if new.active_until else None,
-        },
+        AuditEvent(
+            tag=Tag.MEMBERSHIP_CHANGED,
+            outcome=Outcome.ALLOWED,
+            actor=actor,
+            matter_id=matter_id,
+            side_party_id=new.party_id,
+            details={
+                "user": user.email,
+                "role": role,
+                "affiliated_with": parties[affiliated_with].name if affiliated_with else None,
+                "cleared_by": sorted(parties[p].name for p in new.cleared_by),
+                "active_from": new.active_from.isoformat() if new.active_from else None,
+                "active_until": new.active_until.isoformat() if new.active_until else None,
+            },
+        ),
     )
     return membership
 
@@ -432,7 +457,7 @@ def resolve_access(
     a member whose every role is outside its window (a witness before or after the
     deposition) is told so.
     """
-    actor = Actor(user_id=user.id, email=user.email, address=address)
+    actor = Actor.from_request(user.id, user.email, address)
     matter = session.get(Matter, matter_id)
     memberships = (
         session.scalars(
@@ -446,10 +471,10 @@ def resolve_access(
     if not memberships:
         raise Refused(
             NotFound("no such matter"),
-            dict(
+            AuditEvent(
                 tag=Tag.MATTER_OPENED,
-                actor=actor,
                 outcome=Outcome.DENIED,
+                actor=actor,
                 matter_id=matter_id if matter else None,
                 reason="not a member" if matter else "no such matter",
             ),
@@ -464,10 +489,10 @@ def resolve_access(
                 "your role in this matter is active only during the window recorded for it "
                 f"({_windows(memberships)})"
             ),
-            dict(
+            AuditEvent(
                 tag=Tag.MATTER_OPENED,
-                actor=actor,
                 outcome=Outcome.DENIED,
+                actor=actor,
                 matter_id=matter_id,
                 side_party_id=side_party_id,
                 reason="outside the role's window",
@@ -547,21 +572,11 @@ def require_acknowledged(access: MatterAccess, tag: Tag) -> None:
     if access.acknowledgment_required:
         raise Refused(
             AcknowledgmentRequired(SIGN_FOR_MORE.capitalize() + "."),
-            dict(
-                tag=tag,
-                outcome=Outcome.DENIED,
-                reason="acknowledgment required",
-                **access.audit_kwargs(),
-            ),
+            access.event(tag, Outcome.DENIED, reason="acknowledgment required"),
         )
     raise Refused(
         Forbidden("your role in this matter gives no access to its documents"),
-        dict(
-            tag=tag,
-            outcome=Outcome.DENIED,
-            reason="no document access for role",
-            **access.audit_kwargs(),
-        ),
+        access.event(tag, Outcome.DENIED, reason="no document access for role"),
     )
 
 
@@ -600,10 +615,11 @@ def sign_acknowledgment(
         session.flush()
         rt.audit(
             session,
-            tag=Tag.ACKNOWLEDGMENT_SIGNED,
-            outcome=Outcome.ALLOWED,
-            details={"text_sha256": ack.text_sha256, "signed_on": form.signed_on.isoformat()},
-            **access.audit_kwargs(),
+            access.event(
+                Tag.ACKNOWLEDGMENT_SIGNED,
+                Outcome.ALLOWED,
+                details={"text_sha256": ack.text_sha256, "signed_on": form.signed_on.isoformat()},
+            ),
         )
         return ack
 

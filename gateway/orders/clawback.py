@@ -151,14 +151,13 @@ def _notice(
     rt.audit_many(
         session,
         [
-            dict(
-                tag=Tag.CLAWBACK_NOTICED,
-                outcome=Outcome.ALLOWED,
+            access.event(
+                Tag.CLAWBACK_NOTICED,
+                Outcome.ALLOWED,
                 document_id=doc.id,
                 bates=doc.bates_begin,
                 reason=clawback.privilege,
                 details={"clawback": clawback.id},
-                **access.audit_kwargs(),
             )
             for doc in docs
         ],
@@ -381,12 +380,13 @@ def present(
                 rebind(rt, session, access.matter, doc, bound)
             rt.audit(
                 session,
-                tag=Tag.CLAWBACK_PRESENTED,
-                outcome=Outcome.ALLOWED,
-                document_id=doc.id,
-                bates=doc.bates_begin,
-                details={"clawback": clawback.id},
-                **access.audit_kwargs(),
+                access.event(
+                    Tag.CLAWBACK_PRESENTED,
+                    Outcome.ALLOWED,
+                    document_id=doc.id,
+                    bates=doc.bates_begin,
+                    details={"clawback": clawback.id},
+                ),
             )
         return _view(session, clawback, _listable(session, access, clawback), access=access)
 
@@ -456,10 +456,11 @@ def get_clawback(
             raise refused(access, Tag.CLAWBACK_READ, NotFound("no such claw-back in this matter"))
         rt.audit(
             session,
-            tag=Tag.CLAWBACK_READ,
-            outcome=Outcome.ALLOWED,
-            details={"clawback": clawback.id, "documents": len(docs)},
-            **access.audit_kwargs(),
+            access.event(
+                Tag.CLAWBACK_READ,
+                Outcome.ALLOWED,
+                details={"clawback": clawback.id, "documents": len(docs)},
+            ),
         )
         return _view(session, clawback, docs, access=access)
 
@@ -611,10 +612,11 @@ def _certify(
     task.statement = statement.strip()
     rt.audit(
         session,
-        tag=Tag.CERTIFICATION_SIGNED,
-        outcome=Outcome.ALLOWED,
-        details={"certification": task.id, "copies": len(rows)},
-        **access.audit_kwargs(),
+        access.event(
+            Tag.CERTIFICATION_SIGNED,
+            Outcome.ALLOWED,
+            details={"certification": task.id, "copies": len(rows)},
+        ),
     )
 
 
@@ -652,9 +654,6 @@ def clawbacks_for(rt: Runtime, user: User, matter_id: int, *, address: str) -> l
                 views.append(_view(session, clawback, docs, access=access).as_json())
         rt.audit(
             session,
-            tag=Tag.CLAWBACK_READ,
-            outcome=Outcome.ALLOWED,
-            details={"clawbacks": len(views)},
-            **access.audit_kwargs(),
+            access.event(Tag.CLAWBACK_READ, Outcome.ALLOWED, details={"clawbacks": len(views)}),
         )
         return views

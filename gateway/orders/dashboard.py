@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.matters.models import Matter
 from gateway.orders.models import Obligation
@@ -45,14 +45,16 @@ def obligations_due(
         ]
         rt.audit(
             session,
-            tag=Tag.OBLIGATIONS_READ,
-            actor=actor,
-            outcome=Outcome.ALLOWED,
-            matter_id=matter_id,
-            details={
-                "obligations": len(items),
-                "overdue": sum(1 for i in items if i["overdue"]),
-                "overdue_only": overdue_only,
-            },
+            AuditEvent(
+                tag=Tag.OBLIGATIONS_READ,
+                outcome=Outcome.ALLOWED,
+                actor=actor,
+                matter_id=matter_id,
+                details={
+                    "obligations": len(items),
+                    "overdue": sum(1 for i in items if i["overdue"]),
+                    "overdue_only": overdue_only,
+                },
+            ),
         )
         return items

@@ -59,7 +59,7 @@ def file_with_court(
     bates = str(document or "")[:100]
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
-        require(access, Action.FILING_RECORD, tag=Tag.FILING_RECORDED, audit={"bates": bates})
+        require(access, Action.FILING_RECORD, tag=Tag.FILING_RECORDED, bates=bates)
         doc = find_document(session, access, bates, visible_clause(access, LIST), lock=True)
         if doc is None:
             raise refuse_hidden(session, rt, access, bates, Tag.FILING_RECORDED, VIEW)
@@ -175,13 +175,14 @@ def _file(
     }
     rt.audit(
         session,
-        tag=Tag.FILING_RECORDED,
-        outcome=Outcome.ALLOWED,
-        document_id=doc.id,
-        bates=doc.bates_begin,
-        reason=str(how),
-        details={k: v for k, v in result.items() if k not in {"document", "id"}},
-        **access.audit_kwargs(),
+        access.event(
+            Tag.FILING_RECORDED,
+            Outcome.ALLOWED,
+            document_id=doc.id,
+            bates=doc.bates_begin,
+            reason=str(how),
+            details={k: v for k, v in result.items() if k not in {"document", "id"}},
+        ),
     )
     return result
 

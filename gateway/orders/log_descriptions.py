@@ -61,12 +61,13 @@ def describe(
         found.described_at = rt.now()
         rt.audit(
             session,
-            tag=TAG,
-            outcome=Outcome.ALLOWED,
-            document_id=doc.id,
-            bates=doc.bates_begin,
-            details={"clawback": item.clawback_id, "amended": amended},
-            **access.audit_kwargs(),
+            access.event(
+                TAG,
+                Outcome.ALLOWED,
+                document_id=doc.id,
+                bates=doc.bates_begin,
+                details={"clawback": item.clawback_id, "amended": amended},
+            ),
         )
         return {
             "clawback": item.clawback_id,

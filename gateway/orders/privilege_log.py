@@ -73,7 +73,7 @@ def privilege_log(
             access,
             Action.PRIVILEGE_LOG_READ,
             tag=Tag.PRIVILEGE_LOG_GENERATED,
-            audit={"details": asked},
+            details=asked,
         )
         if fmt not in formats:
             error = BadRequest(f"format: one of {', '.join(formats)}")
@@ -104,10 +104,11 @@ def privilege_log(
                 raise refused(access, Tag.PRIVILEGE_LOG_GENERATED, error, details=details) from None
         rt.audit(
             session,
-            tag=Tag.PRIVILEGE_LOG_GENERATED,
-            outcome=Outcome.ALLOWED,
-            details={"format": fmt, "rows": len(rows), "total": len(every)},
-            **access.audit_kwargs(),
+            access.event(
+                Tag.PRIVILEGE_LOG_GENERATED,
+                Outcome.ALLOWED,
+                details={"format": fmt, "rows": len(rows), "total": len(every)},
+            ),
         )
         return log
 

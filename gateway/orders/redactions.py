@@ -70,7 +70,7 @@ def redact(
     """The new redacted version's JSON (as ``versions_of`` shows it)."""
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
-        require(access, Action.VERSION_SUPPLY, tag=TAG, audit={"bates": bates[:100]})
+        require(access, Action.VERSION_SUPPLY, tag=TAG, bates=bates[:100])
         doc = find_document(session, access, bates, visible_clause(access, LIST))
         if doc is None:
             raise refuse_hidden(session, rt, access, bates, TAG, LIST)
@@ -248,7 +248,8 @@ def redactions_of(
             Action.REDACTION_READ,
             tag=Tag.REDACTIONS_READ,
             refusal=refused,
-            audit={"bates": doc.bates_begin, "document_id": doc.id},
+            bates=doc.bates_begin,
+            document_id=doc.id,
         )
         if not _own_or_neutral(access, doc):
             raise refusal(access, Tag.REDACTIONS_READ, refused, doc)
@@ -264,12 +265,13 @@ def redactions_of(
         kinds = _kinds(session, [r.source_version_id for r, _, _ in rows])
         rt.audit(
             session,
-            tag=Tag.REDACTIONS_READ,
-            outcome=Outcome.ALLOWED,
-            document_id=doc.id,
-            bates=doc.bates_begin,
-            details={"redactions": len(rows)},
-            **access.audit_kwargs(),
+            access.event(
+                Tag.REDACTIONS_READ,
+                Outcome.ALLOWED,
+                document_id=doc.id,
+                bates=doc.bates_begin,
+                details={"redactions": len(rows)},
+            ),
         )
         return [
             {

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
+from gateway.audit.events import AuditEvent
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.vocabulary import Action, State
@@ -142,20 +143,21 @@ def _apply(
             side_names.append({"email": holder.email, "name": holder.full_name, "held": held})
     rt.audit(
         session,
-        tag=Tag.DESIGNATION_CHANGED,
-        outcome=Outcome.ALLOWED,
-        document_id=doc.id,
-        bates=doc.bates_begin,
-        reason=reason.strip()[:300],
-        details={
-            "from": before,
-            "to": after,
-            "pages": list(named),
-            "page_designation": code,
-            # the caller's own side only: how many of the other side held it is theirs
-            "notified_on_this_side": len(side_names),
-        },
-        **access.audit_kwargs(),
+        access.event(
+            Tag.DESIGNATION_CHANGED,
+            Outcome.ALLOWED,
+            document_id=doc.id,
+            bates=doc.bates_begin,
+            reason=reason.strip()[:300],
+            details={
+                "from": before,
+                "to": after,
+                "pages": list(named),
+                "page_designation": code,
+                # the caller's own side only: how many of the other side held it is theirs
+                "notified_on_this_side": len(side_names),
+            },
+        ),
     )
     return Redesignation(doc.bates_begin, before, after, named, side_names)
 
@@ -316,17 +318,18 @@ def _apply_many(
     rebind_many(rt, session, access.matter, [(doc, bound[doc.id]) for doc in docs])
     holders = _holders_many(session, docs)
     sides = _sides_of(session, access.matter.id, {u.id for hs in holders.values() for u, _ in hs})
-    results, entries = [], []
+    results: list[Redesignation] = []
+    events: list[AuditEvent] = []
     for doc in docs:
         own = [
             {"email": holder.email, "name": holder.full_name, "held": held}
             for holder, held in holders.get(doc.id, [])
             if sides.get(holder.id) == access.side_party_id
         ]
-        entries.append(
-            dict(
-                tag=Tag.DESIGNATION_CHANGED,
-                outcome=Outcome.ALLOWED,
+        events.append(
+            access.event(
+                Tag.DESIGNATION_CHANGED,
+                Outcome.ALLOWED,
                 document_id=doc.id,
                 bates=doc.bates_begin,
                 reason=reason.strip()[:300],
@@ -337,12 +340,11 @@ def _apply_many(
                     "page_designation": code,
                     "notified_on_this_side": len(own),
                 },
-                **access.audit_kwargs(),
             )
         )
         results.append(Redesignation(doc.bates_begin, before[doc.id], code, (), own))
     notified = _tell_holders(rt, session, access, docs, holders, before, code, reason)
-    rt.audit_many(session, entries)
+    rt.audit_many(session, events)
     own_side = [n for uid, n in notified.items() if sides.get(uid) == access.side_party_id]
     return Redesignations(results, own_side)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from gateway.audit.tags import Outcome, Tag
@@ -10,16 +11,25 @@ from gateway.matters.service import MatterAccess
 from gateway.runtime import Refused
 
 
-def refused(access: MatterAccess, tag: Tag, error: GatewayError, **audit: Any) -> Refused:
+def refused(
+    access: MatterAccess,
+    tag: Tag,
+    error: GatewayError,
+    *,
+    document_id: int | None = None,
+    bates: str = "",
+    details: Mapping[str, Any] | None = None,
+) -> Refused:
     """Raise it inside ``Runtime.transaction``: the change is rolled back, the refusal
     recorded in a transaction of its own."""
     return Refused(
         error,
-        dict(
-            tag=tag,
-            outcome=Outcome.DENIED,
+        access.event(
+            tag,
+            Outcome.DENIED,
             reason=error.message[:300],
-            **audit,
-            **access.audit_kwargs(),
+            document_id=document_id,
+            bates=bates,
+            details=details,
         ),
     )

@@ -10,7 +10,7 @@ this Order") becomes a deadline for the named party, counted under FRCP 6(a).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -19,7 +19,7 @@ from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.vocabulary import Action, Role, State
 from gateway.documents.content import bindings, rebind
@@ -48,7 +48,17 @@ class Recorder(Protocol):
     @property
     def matter(self) -> Matter: ...
 
-    def audit_kwargs(self) -> dict[str, object]: ...
+    def event(
+        self,
+        tag: Tag,
+        outcome: Outcome,
+        *,
+        document_id: int | None = None,
+        bates: str = "",
+        reason: str = "",
+        rule: str = "",
+        details: Mapping[str, Any] | None = None,
+    ) -> AuditEvent: ...
 
 
 @dataclass(frozen=True)
@@ -59,8 +69,28 @@ class OperatorRecord:
     matter: Matter
     actor: Actor
 
-    def audit_kwargs(self) -> dict[str, object]:
-        return {"actor": self.actor, "matter_id": self.matter.id, "side_party_id": None}
+    def event(
+        self,
+        tag: Tag,
+        outcome: Outcome,
+        *,
+        document_id: int | None = None,
+        bates: str = "",
+        reason: str = "",
+        rule: str = "",
+        details: Mapping[str, Any] | None = None,
+    ) -> AuditEvent:
+        return AuditEvent(
+            tag=tag,
+            outcome=outcome,
+            actor=self.actor,
+            matter_id=self.matter.id,
+            document_id=document_id,
+            bates=bates,
+            reason=reason,
+            rule=rule,
+            details=details or {},
+        )
 
 
 @dataclass(frozen=True)
@@ -151,12 +181,11 @@ def record_ruling(
         except GatewayError as error:
             raise Refused(
                 error,
-                dict(
-                    tag=Tag.CLAWBACK_RULED,
-                    outcome=Outcome.DENIED,
+                recorder.event(
+                    Tag.CLAWBACK_RULED,
+                    Outcome.DENIED,
                     reason=error.message[:300],
                     bates=str(document)[:100],
-                    **recorder.audit_kwargs(),
                 ),
             ) from None
 
@@ -239,18 +268,19 @@ def _rule(
         session.add(obligation)
     rt.audit(
         session,
-        tag=Tag.CLAWBACK_RULED,
-        outcome=Outcome.ALLOWED,
-        document_id=doc.id,
-        bates=doc.bates_begin,
-        reason=outcome,
-        details={
-            "clawback": clawback_id,
-            "pages": list(named),
-            "order": {"date": when.isoformat(), "docket": item.order_docket},
-            "deadlines": len(obligations),
-        },
-        **access.audit_kwargs(),
+        access.event(
+            Tag.CLAWBACK_RULED,
+            Outcome.ALLOWED,
+            document_id=doc.id,
+            bates=doc.bates_begin,
+            reason=outcome,
+            details={
+                "clawback": clawback_id,
+                "pages": list(named),
+                "order": {"date": when.isoformat(), "docket": item.order_docket},
+                "deadlines": len(obligations),
+            },
+        ),
     )
     return {
         "document": doc.bates_begin,
@@ -366,10 +396,9 @@ def deadlines_for(rt: Runtime, user: User, matter_id: int, *, address: str) -> l
         items = deadline_items(session, list(rows), rt.now(), visible_clause(access, LIST))
         rt.audit(
             session,
-            tag=Tag.OBLIGATIONS_READ,
-            outcome=Outcome.ALLOWED,
-            details={"obligations": len(items)},
-            **access.audit_kwargs(),
+            access.event(
+                Tag.OBLIGATIONS_READ, Outcome.ALLOWED, details={"obligations": len(items)}
+            ),
         )
         return items
 

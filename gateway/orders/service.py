@@ -9,7 +9,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.tags import Outcome, Tag
 from gateway.errors import BadRequest, Invalid
 from gateway.orders.deadlines import MAX_DAYS, Deadline, deadline
@@ -87,10 +87,12 @@ def compute(rt: Any, actor: Actor, request: DeadlineRequest) -> Deadline:
         with rt.db.session() as session:
             rt.audit(
                 session,
-                tag=Tag.DEADLINE_COMPUTED,
-                actor=actor,
-                outcome=Outcome.DENIED,
-                reason=error.message,
-                details={key: value[:64] for key, value in asdict(request).items()},
+                AuditEvent(
+                    tag=Tag.DEADLINE_COMPUTED,
+                    outcome=Outcome.DENIED,
+                    actor=actor,
+                    reason=error.message,
+                    details={key: value[:64] for key, value in asdict(request).items()},
+                ),
             )
         raise

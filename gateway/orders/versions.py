@@ -77,9 +77,7 @@ def supply_version(
 ) -> dict[str, Any]:
     with rt.transaction() as session:
         access = resolve_access(rt, session, user, matter_id, address=address)
-        require(
-            access, Action.VERSION_SUPPLY, tag=Tag.VERSION_SUPPLIED, audit={"bates": bates[:100]}
-        )
+        require(access, Action.VERSION_SUPPLY, tag=Tag.VERSION_SUPPLIED, bates=bates[:100])
         doc = find_document(session, access, bates, visible_clause(access, LIST))
         if doc is None:
             raise refuse_hidden(session, rt, access, bates, Tag.VERSION_SUPPLIED, LIST)
@@ -238,19 +236,20 @@ def commit_version(
         details = record(session, doc, version) if record is not None else {}
         rt.audit(
             session,
-            tag=tag,
-            outcome=Outcome.ALLOWED,
-            document_id=doc.id,
-            bates=doc.bates_begin,
-            reason=str(kind),
-            details={
-                "designation": designation,
-                "sha256": stored.sha256,
-                "size": stored.plaintext_size,
-                "state": {"before": prior, "after": doc.state},
-                **details,
-            },
-            **access.audit_kwargs(),
+            access.event(
+                tag,
+                Outcome.ALLOWED,
+                document_id=doc.id,
+                bates=doc.bates_begin,
+                reason=str(kind),
+                details={
+                    "designation": designation,
+                    "sha256": stored.sha256,
+                    "size": stored.plaintext_size,
+                    "state": {"before": prior, "after": doc.state},
+                    **details,
+                },
+            ),
         )
         return version_json(doc, version, [])
 
@@ -349,7 +348,7 @@ def _refusal(access: MatterAccess, error: GatewayError, doc: Document) -> Refuse
 def audit_refusal(rt: Runtime, entry: Refused) -> None:
     """Record a refusal met outside a transaction (staging, checking the file)."""
     with rt.transaction() as session:
-        rt.audit(session, **entry.audit)
+        rt.audit(session, entry.event)
 
 
 # --- the version history -------------------------------------------------------------
@@ -371,12 +370,13 @@ def versions_of(
         filings = _filings(session, [v.id for v in versions])
         rt.audit(
             session,
-            tag=Tag.VERSIONS_READ,
-            outcome=Outcome.ALLOWED,
-            document_id=doc.id,
-            bates=doc.bates_begin,
-            details={"versions": [v.kind for v in versions]},
-            **access.audit_kwargs(),
+            access.event(
+                Tag.VERSIONS_READ,
+                Outcome.ALLOWED,
+                document_id=doc.id,
+                bates=doc.bates_begin,
+                details={"versions": [v.kind for v in versions]},
+            ),
         )
         return [
             {**version_json(doc, v, filings.get(v.id, [])), "can_view": v.id in opened}

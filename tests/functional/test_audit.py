@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from gateway.audit.checkpoint import Checkpoint
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.log import log_name
 from gateway.audit.merkle import Frontier
 from gateway.audit.models import AuditCheckpoint, AuditEntry, LogHead
-from gateway.audit.recorder import Actor
 from gateway.audit.tags import Outcome, Tag
 from gateway.matters.models import Party
 from tests import factories
@@ -193,8 +193,8 @@ def test_entries_appended_at_once_go_where_one_at_a_time_would(activity, rt):
     with rt.db.session() as session:
         sides = list(session.scalars(select(Party.id).where(Party.matter_id == activity)))[:2]
     actor = Actor(user_id=None, email="bulk@test.example", address="test")
-    fields = [
-        dict(
+    events = [
+        AuditEvent(
             tag=Tag.DESIGNATION_CHANGED,
             outcome=Outcome.ALLOWED,
             actor=actor,
@@ -205,12 +205,12 @@ def test_entries_appended_at_once_go_where_one_at_a_time_would(activity, rt):
         )
         for n, side in enumerate([sides[0], sides[1], sides[0], None, sides[1], sides[0]])
     ]
-    one_by_one = _placed(rt, lambda session: [rt.audit(session, **f) for f in fields])
-    at_once = _placed(rt, lambda session: rt.audit_many(session, fields))
-    assert len(one_by_one) == len(fields)
+    one_by_one = _placed(rt, lambda session: [rt.audit(session, event) for event in events])
+    at_once = _placed(rt, lambda session: rt.audit_many(session, events))
+    assert len(one_by_one) == len(events)
     assert at_once == one_by_one
     with rt.db.session() as session:
-        rt.audit_many(session, fields)
+        rt.audit_many(session, events)
     report = _verify(rt)
     assert report.ok, report.problems
 

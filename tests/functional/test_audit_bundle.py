@@ -16,9 +16,9 @@ from sqlalchemy import select
 from gateway.audit import encoding
 from gateway.audit.bundle import export_bundle
 from gateway.audit.checkpoint import Checkpoint, Verifier
+from gateway.audit.events import Actor
 from gateway.audit.log import file_slug, log_name
 from gateway.audit.offline import check_proof, verify_bundle
-from gateway.audit.recorder import Actor
 from gateway.cli import main
 from gateway.matters.models import Party
 from tests import factories

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 
 from gateway.audit import encoding
 from gateway.audit.checkpoint import Checkpoint
+from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.log import log_name
 from gateway.audit.merkle import MemoryTree, verify_consistency, verify_inclusion
 from gateway.audit.models import AuditCheckpoint, AuditEntry, AuditNode, LogHead
-from gateway.audit.recorder import Actor, new_entry
+from gateway.audit.recorder import new_entry
 from gateway.audit.tags import Outcome, Tag
 
 SIDES = [(1, 11), (1, 12), (1, None), (2, 21), (None, None)]
@@ -34,16 +35,16 @@ steps = st.lists(
 
 
 def _entry(rt, matter, side, n):
-    return new_entry(
-        at=rt.now(),
-        tag=Tag.DOCUMENT_VIEW,
-        outcome=Outcome.ALLOWED,
-        actor=ACTOR,
+    event = AuditEvent(
+        Tag.DOCUMENT_VIEW,
+        Outcome.ALLOWED,
+        ACTOR,
         matter_id=matter,
         side_party_id=side,
         bates=f"B-{n}",
         details={"n": n},
     )
+    return new_entry(event, rt.now())
 
 
 def _empty(rt):

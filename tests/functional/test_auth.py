@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from gateway.accounts import service as accounts
 from gateway.accounts.models import LoginFailure
+from gateway.audit.events import Actor
 from gateway.audit.models import AuditEntry
-from gateway.audit.recorder import Actor
 from gateway.demo import DEMO_PASSWORD
 from tests.helpers import BASE, api_get, auth, token_for
 

@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from gateway.audit.events import Actor
 from gateway.audit.models import AuditEntry
-from gateway.audit.recorder import Actor
 from gateway.documents.ingest import count_rows, designation_spellings, ingest
 from gateway.documents.models import Document, DocumentFile, DocumentVersion, Production
 from gateway.documents.rebranding import rebrand

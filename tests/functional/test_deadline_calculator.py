@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 import gateway.models  # noqa: F401  (every table, for the counts)
 from gateway.accounts.service import create_user
+from gateway.audit.events import Actor
 from gateway.audit.models import AuditEntry
-from gateway.audit.recorder import Actor
 from gateway.cli import main
 from gateway.db import Base
 from tests.helpers import BASE, api_get, auth, token_for

@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
+from gateway.audit.events import Actor
 from gateway.audit.models import AuditEntry
-from gateway.audit.recorder import Actor
 from gateway.documents.ingest import designation_spellings, ingest
 from gateway.documents.models import DocumentFile
 from gateway.errors import IntegrityFailure

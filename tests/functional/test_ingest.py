@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor
 from gateway.cli import main
 from gateway.documents.ingest import count_rows, designation_spellings, ingest
 from gateway.errors import Conflict, Invalid

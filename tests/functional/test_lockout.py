@@ -18,8 +18,8 @@ from gateway import create_app
 from gateway.accounts import devices, guard
 from gateway.accounts import service as accounts
 from gateway.accounts.throttle import Counts
+from gateway.audit.events import Actor
 from gateway.audit.models import AuditEntry
-from gateway.audit.recorder import Actor
 from gateway.errors import Throttled, Unauthenticated
 from gateway.runtime import Runtime
 from tests.helpers import BASE

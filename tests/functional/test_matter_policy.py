@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from gateway.accounts import service as accounts
+from gateway.audit.events import Actor
 from gateway.audit.models import AuditEntry
-from gateway.audit.recorder import Actor
 from gateway.cli import main
 from gateway.demo import CASE_NUMBER, DEMO_PASSWORD, reference_rules_text
 from gateway.errors import Conflict, Invalid

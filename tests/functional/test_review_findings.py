@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from sqlalchemy import select, update
 
+from gateway.audit.events import Actor
 from gateway.audit.models import AuditEntry
-from gateway.audit.recorder import Actor
 from gateway.documents.ingest import count_rows
 from gateway.documents.models import Document, DocumentFile
 from gateway.errors import Invalid

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.accounts import service as accounts
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor
 from gateway.documents.models import Document
 from gateway.orders import clawback as clawback_mod
 from gateway.orders import rulings

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor
 from gateway.documents.sweep import sweep_orphans
 from gateway.errors import Invalid
 from tests.conftest import START

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.accounts import service as accounts
-from gateway.audit.recorder import Actor
+from gateway.audit.events import Actor
 from gateway.matters import service as matters
 from tests import factories
 from tests.factories import DEFENDANTS

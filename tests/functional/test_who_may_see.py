@@ -383,7 +383,7 @@ def test_a_refused_matter_action_is_audited_with_its_reason_and_rule(client, dem
     assert (refused.allowed, refused.reason, refused.rule) == (False, "no rule allows", None)
     with pytest.raises(Refused) as raised:
         permissions.require(access, Action.AUDIT_READ_ALL, tag=Tag.AUDIT_READ)
-    assert raised.value.audit["reason"] == "audit:read_all: no rule allows"
+    assert raised.value.event.reason == "audit:read_all: no rule allows"
     # through the API: an expert may not produce; the refusal is in the trail with its reason
     token = token_for(client, "expert@plaintiffs.example")
     response = client.post(
