@@ -97,19 +97,42 @@ class MerkleLog:
         by_log: dict[str, list[AuditEntry]] = defaultdict(list)
         for entry in entries:
             by_log[log_name(entry.matter_id, entry.side_party_id)].append(entry)
-        seqs = iter(_allocate_seqs(session, len(entries)))
-        for entry in entries:
-            entry.seq = next(seqs)
-        pending = self._pending(session, now)
-        # one order of locks for every writer, so two of them never wait on each other
-        for name in sorted(by_log):
-            first = by_log[name][0]
-            head = self._lock(session, name, first.matter_id, first.side_party_id)
-            self._add(session, head, by_log[name])
-            pending.heads[name] = head
-        session.add_all(entries)
+        with session.no_autoflush:
+            seqs = iter(_allocate_seqs(session, len(entries)))
+            for entry in entries:
+                entry.seq = next(seqs)
+            pending = self._pending(session, now)
+            # one order of locks for every writer, so two of them never wait on each other
+            heads = self._lock_all(session, {name: by_log[name][0] for name in by_log})
+            nodes: list[dict[str, Any]] = []
+            for name in sorted(by_log):
+                nodes.extend(self._add(heads[name], by_log[name]))
+                pending.heads[name] = heads[name]
+        # the rows at once, without the unit of work: an append is the hot path
+        session.execute(insert(AuditEntry), [_entry_row(entry) for entry in entries])
+        for start in range(0, len(nodes), NODE_BATCH):
+            session.execute(insert(AuditNode), nodes[start : start + NODE_BATCH])
         session.flush()
         return entries
+
+    def _lock_all(self, session: Session, first: dict[str, AuditEntry]) -> dict[str, LogHead]:
+        """The heads of these logs, locked in the order of their names (created first
+        where a log has no entry yet)."""
+        stmt = (
+            select(LogHead)
+            .where(LogHead.name.in_(sorted(first)))
+            .order_by(LogHead.name)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        heads = {head.name: head for head in session.scalars(stmt)}
+        missing = sorted(set(first) - set(heads))
+        for name in missing:
+            entry = first[name]
+            self._lock(session, name, entry.matter_id, entry.side_party_id)
+        if missing:
+            heads = {head.name: head for head in session.scalars(stmt)}
+        return heads
 
     def _pending(self, session: Session, now: datetime) -> _Pending:
         pending = session.info.get(PENDING)
@@ -146,7 +169,8 @@ class MerkleLog:
             head = session.execute(stmt).scalar_one()
         return head
 
-    def _add(self, session: Session, head: LogHead, entries: list[AuditEntry]) -> None:
+    def _add(self, head: LogHead, entries: list[AuditEntry]) -> list[dict[str, Any]]:
+        """Number and hash ``entries`` at the end of the log; the nodes they complete."""
         frontier = _frontier(head)
         party_log = head.side_party_id is not None and not is_ledger(head.name)
         nodes: list[dict[str, Any]] = []
@@ -157,7 +181,8 @@ class MerkleLog:
             leaf = encoding.leaf(encoding.body(entry, head.name))
             entry.hash = leaf.hex()
             nodes.extend(_rows(head.id, frontier.append(leaf)))
-        _store(session, head, frontier, nodes)
+        _set_head(head, frontier)
+        return nodes
 
     # -- checkpoints -------------------------------------------------------------------
 
@@ -345,14 +370,25 @@ def _rows(log_id: int, nodes: Sequence[Any]) -> Iterator[dict[str, Any]]:
         yield {"log_id": log_id, "key": node_key(node.level, node.index), "hash": node.hash}
 
 
+_ENTRY_COLUMNS = tuple(c.key for c in AuditEntry.__table__.columns)
+
+
+def _entry_row(entry: AuditEntry) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in _ENTRY_COLUMNS}
+
+
+def _set_head(head: LogHead, frontier: Frontier) -> None:
+    head.size = frontier.size
+    head.frontier = json.dumps([h.hex() for h in frontier.hashes])
+    head.root = frontier.root().hex()
+
+
 def _store(
     session: Session, head: LogHead, frontier: Frontier, nodes: list[dict[str, Any]]
 ) -> None:
     for start in range(0, len(nodes), NODE_BATCH):
         session.execute(insert(AuditNode), nodes[start : start + NODE_BATCH])
-    head.size = frontier.size
-    head.frontier = json.dumps([h.hex() for h in frontier.hashes])
-    head.root = frontier.root().hex()
+    _set_head(head, frontier)
 
 
 def _verify_log(
