@@ -53,6 +53,15 @@ DEFAULTS: dict[str, Any] = {
     # demonstrations only: read the current instant from this file at every use
     "CLOCK_FILE": None,
     "DECLARED_HOLIDAYS": None,  # an operator's file of declared days (docs/deadlines.md)
+    # the auditor's anomalies (docs/auditing.md): N in a window of minutes, working hours
+    # in the matter's court time zone
+    "AUDIT_BULK_DOWNLOADS": 100,
+    "AUDIT_BULK_WINDOW_MINUTES": 10,
+    "AUDIT_DENIAL_BURST": 10,
+    "AUDIT_DENIAL_WINDOW_MINUTES": 5,
+    "AUDIT_WORK_START_HOUR": 7,
+    "AUDIT_WORK_END_HOUR": 20,
+    "AUDIT_WORK_DAYS": "mon-fri",
 }
 
 _INT_KEYS = {
@@ -74,6 +83,12 @@ _INT_KEYS = {
     "PDF_MAX_PAGES",
     "REDACTION_PATTERN_SECONDS",
     "TRUSTED_PROXIES",
+    "AUDIT_BULK_DOWNLOADS",
+    "AUDIT_BULK_WINDOW_MINUTES",
+    "AUDIT_DENIAL_BURST",
+    "AUDIT_DENIAL_WINDOW_MINUTES",
+    "AUDIT_WORK_START_HOUR",
+    "AUDIT_WORK_END_HOUR",
 }
 _BOOL_KEYS = {"SECURE_COOKIES"}
 
