@@ -74,6 +74,8 @@ def _day(text: str, name: str, zone: ZoneInfo) -> date:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise BadRequest(f"{name}: not an ISO 8601 date: {text!r}") from None
+    if not 1900 <= value.year <= 9000:
+        raise BadRequest(f"{name}: a year between 1900 and 9000, not {value.year}")
     if value.tzinfo is not None:
         return value.astimezone(zone).date()
     return value.date()
