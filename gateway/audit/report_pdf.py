@@ -63,7 +63,11 @@ def _story(report: Overview) -> list[Any]:
     heading = ParagraphStyle("section", parent=styles["Heading2"], keepWithNext=1)
     act = report.activity
     totals = act.totals
-    last = report.last_at.strftime("%Y-%m-%d %H:%M:%S") if report.last_at else "none"
+    latest = (
+        f" (the latest at {report.last_at.strftime('%Y-%m-%d %H:%M:%S')} UTC)"
+        if report.last_at
+        else ""
+    )
     story: list[Any] = [
         Paragraph(_escape(act.caption), styles["Title"]),
         Paragraph(_escape(f"{report.court}, No. {act.case_number}"), body),
@@ -71,8 +75,7 @@ def _story(report: Overview) -> list[Any]:
         Paragraph(
             _escape(
                 f"Prepared for {report.prepared_for}, the neutral auditor. By the end of the "
-                f"range the matter's trail held {report.trail_entries} entries (the latest at "
-                f"{last} UTC); "
+                f"range the matter's trail held {report.trail_entries} entries{latest}; "
                 f"{act.entries_in_range} of them fall in this range, with {totals.views} "
                 f"views, {totals.downloads} downloads and {totals.denials} denials."
             ),
@@ -106,6 +109,7 @@ def chart(per_day: list[Any]) -> Drawing:
     bars.categoryAxis.categoryNames = [
         d.strftime("%m-%d") if i % step == 0 else "" for i, (d, _c) in enumerate(per_day)
     ]
+    bars.categoryAxis.visibleTicks = len(per_day) <= 62
     bars.categoryAxis.labels.fontSize = 6
     bars.categoryAxis.labels.angle = 45
     bars.categoryAxis.labels.boxAnchor = "ne"
