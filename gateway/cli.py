@@ -463,6 +463,33 @@ def audit_export(ctx: click.Context, case_number: str, out: Path) -> None:
     )
 
 
+@audit.command("report")
+@click.option("--matter", "case_number", required=True, help="case number of the matter")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="where to write the PDF (refused if it exists)",
+)
+@click.option("--since", default="", help="first day, ISO 8601 (the court's time zone)")
+@click.option("--until", default="", help="last day, included; default today")
+@cli_orders._token
+@click.pass_context
+def audit_report(
+    ctx: click.Context, case_number: str, out: Path, since: str, until: str, token: str | None
+) -> None:
+    """Write the neutral auditor's printable report (PDF) of the matter's access."""
+    from gateway.audit.auditor import audit_report as report
+
+    if out.exists():
+        raise click.BadParameter(f"{out} exists; give a new file", param_hint="--out")
+    rt, user, matter_id = cli_orders._member(ctx, token, case_number)
+    data = report(rt, user, matter_id, since=since, until=until, address=cli_orders.LOCAL)
+    with out.open("xb") as handle:
+        handle.write(data)
+    click.echo(f"wrote {out} ({len(data)} bytes)")
+
+
 @main.command()
 @click.argument("found", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context

@@ -65,6 +65,15 @@ DEFAULTS: dict[str, Any] = {
     # POSTed to, after the commit that made it (None: no such witness)
     "AUDIT_WITNESS_DIR": None,
     "AUDIT_WITNESS_URL": None,
+    # the auditor's anomalies (docs/auditing.md): N in a window of minutes, working hours
+    # in the matter's court time zone
+    "AUDIT_BULK_DOWNLOADS": 100,
+    "AUDIT_BULK_WINDOW_MINUTES": 10,
+    "AUDIT_DENIAL_BURST": 10,
+    "AUDIT_DENIAL_WINDOW_MINUTES": 5,
+    "AUDIT_WORK_START_HOUR": 7,
+    "AUDIT_WORK_END_HOUR": 20,
+    "AUDIT_WORK_DAYS": "mon-fri",
 }
 
 _INT_KEYS = {
@@ -88,6 +97,12 @@ _INT_KEYS = {
     "TRUSTED_PROXIES",
     "AUDIT_CHECKPOINT_EVERY",
     "AUDIT_CHECKPOINT_SECONDS",
+    "AUDIT_BULK_DOWNLOADS",
+    "AUDIT_BULK_WINDOW_MINUTES",
+    "AUDIT_DENIAL_BURST",
+    "AUDIT_DENIAL_WINDOW_MINUTES",
+    "AUDIT_WORK_START_HOUR",
+    "AUDIT_WORK_END_HOUR",
 }
 _BOOL_KEYS = {"SECURE_COOKIES"}
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from gateway.api import exports, privilege_log, routes  # noqa: E402,F401  (registers the views)
+from gateway.api import auditor, exports, privilege_log, routes  # noqa: E402,F401  (registers the views)

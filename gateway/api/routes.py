@@ -334,22 +334,26 @@ def sign_acknowledgment(matter_id: int) -> Any:
         Param("document", "Bates number"),
         Param("since", "ISO 8601 date or time"),
         Param("until", "ISO 8601 date or time"),
-        Param("format", "json (default) or csv"),
+        Param(
+            "format",
+            "json (default), csv, or jsonl (JSON Lines: one entry per line, the CSV's columns)",
+        ),
         *PAGE_PARAMS,
     ),
-    produces=("application/json", "text/csv"),
+    produces=("application/json", "text/csv", "application/jsonl"),
 )
 def get_audit(matter_id: int) -> Any:
     query = from_args(audit.AuditQuery, request.args)
     fmt = request.args.get("format", "json")
-    if fmt not in {"json", "csv"}:
-        raise BadRequest("format: json or csv")
+    if fmt not in {"json", *audit.EXPORT_FORMATS}:
+        raise BadRequest("format: json, csv or jsonl")
     rt, user = runtime(), current_user()
-    if fmt == "csv":
-        rows = audit.export_csv(rt, user, matter_id, query, address=client_address())
-        response = Response(stream_with_context(rows), mimetype="text/csv")
+    if fmt in audit.EXPORT_FORMATS:
+        rows = audit.export_rows(rt, user, matter_id, query, address=client_address(), fmt=fmt)
+        mimetype = "text/csv" if fmt == "csv" else "application/jsonl"
+        response = Response(stream_with_context(rows), mimetype=mimetype)
         response.headers["Content-Disposition"] = (
-            f'attachment; filename="audit-matter-{matter_id}.csv"'
+            f'attachment; filename="audit-matter-{matter_id}.{fmt}"'
         )
         return response
     items, total, scope, checkpoints = audit.read_audit(

@@ -108,7 +108,15 @@ def _filtered(access: MatterAccess, query: AuditQuery) -> Select[AuditEntry]:
     return stmt
 
 
-def _authorize(rt: Runtime, session: Any, user: User, matter_id: int, address: str) -> MatterAccess:
+def _authorize(
+    rt: Runtime,
+    session: Any,
+    user: User,
+    matter_id: int,
+    address: str,
+    *,
+    tag: Tag = Tag.AUDIT_READ,
+) -> MatterAccess:
     access = resolve_access(rt, session, user, matter_id, address=address)
     allowed = access.may(READ_ALL) or (access.may(READ_SIDE) and access.side_party_id is not None)
     if not allowed:
@@ -117,7 +125,30 @@ def _authorize(rt: Runtime, session: Any, user: User, matter_id: int, address: s
                 "only the neutral auditor, and a party's counsel for its own side, may "
                 "read this matter's audit trail"
             ),
-            access.event(Tag.AUDIT_READ, Outcome.DENIED, reason="no audit permission"),
+            access.event(tag, Outcome.DENIED, reason="no audit permission"),
+        )
+    return access
+
+
+def authorize_auditor(
+    rt: Runtime,
+    session: Any,
+    user: User,
+    matter_id: int,
+    address: str,
+    *,
+    tag: Tag = Tag.AUDIT_READ,
+    what: str = "the auditor's tools",
+) -> MatterAccess:
+    """The neutral auditor only: figures over every side would tell a party's counsel
+    what the other side reviewed, so its own-side reading stops here."""
+    access = _authorize(rt, session, user, matter_id, address, tag=tag)
+    if not access.may(READ_ALL):
+        raise Refused(
+            Forbidden(f"only the neutral auditor of this matter may use {what}"),
+            access.event(
+                tag, Outcome.DENIED, reason="not the neutral auditor", details={"wanted": what}
+            ),
         )
     return access
 
@@ -180,7 +211,8 @@ def _hidden_documents(session: Any, access: MatterAccess, entries: list[AuditEnt
     return ids - listable
 
 
-def _csv_row(access: MatterAccess, entry: AuditEntry, hidden: bool) -> list[Any]:
+def _cells(access: MatterAccess, entry: AuditEntry, hidden: bool) -> dict[str, Any]:
+    """The reader's columns of one entry, in order (``COLUMNS`` or ``SIDE_COLUMNS``)."""
     item = as_dict(entry, hidden=hidden)
     cells = {
         "n": entry.side_seq,
@@ -191,16 +223,26 @@ def _csv_row(access: MatterAccess, entry: AuditEntry, hidden: bool) -> list[Any]
         "reason": item["reason"],
         "rule": item["rule"],
         "actor_email": entry.actor_email,
-        "side_party_id": entry.side_party_id or "",
-        "side_seq": entry.side_seq or "",
-        "document_id": "" if hidden else (entry.document_id or ""),
+        "side_party_id": entry.side_party_id,
+        "side_seq": entry.side_seq,
+        "document_id": None if hidden else entry.document_id,
         "bates": entry.bates,
         "address": entry.address,
-        "details": json.dumps(item["details"], sort_keys=True),
+        "details": item["details"],
         "hash": entry.hash,
     }
     columns = COLUMNS if access.may(READ_ALL) else SIDE_COLUMNS
-    return [_spreadsheet_safe(cells[name]) for name in columns]
+    return {name: cells[name] for name in columns}
+
+
+def _csv_row(access: MatterAccess, entry: AuditEntry, hidden: bool) -> list[Any]:
+    cells = _cells(access, entry, hidden)
+    cells["details"] = json.dumps(cells["details"], sort_keys=True)
+    return [_spreadsheet_safe("" if value is None else value) for value in cells.values()]
+
+
+def _jsonl_row(access: MatterAccess, entry: AuditEntry, hidden: bool) -> str:
+    return json.dumps(_cells(access, entry, hidden), sort_keys=False) + "\n"
 
 
 def _spreadsheet_safe(value: Any) -> Any:
@@ -253,28 +295,35 @@ def _checkpoints(rt: Runtime, session: Any, access: MatterAccess) -> list[str]:
     return list(rt.audit_log.checkpoint_all(session, sorted(names), rt.now()).values())
 
 
+EXPORT_FORMATS = ("csv", "jsonl")
+
+
 def export_csv(
     rt: Runtime, user: User, matter_id: int, query: AuditQuery, *, address: str
 ) -> Iterator[str]:
     """Authorize and audit now; then stream rows in short transactions, newest first."""
+    return export_rows(rt, user, matter_id, query, address=address, fmt="csv")
+
+
+def export_rows(
+    rt: Runtime, user: User, matter_id: int, query: AuditQuery, *, address: str, fmt: str
+) -> Iterator[str]:
+    """CSV (a header, then a row per entry) or JSON Lines (an object per entry, with the
+    same columns as the CSV): authorized and audited now, then streamed in batches."""
+    if fmt not in EXPORT_FORMATS:
+        raise BadRequest(f"format: one of {', '.join(EXPORT_FORMATS)}")
     with rt.transaction() as session:
-        access = _authorize(rt, session, user, matter_id, address)
+        access = _authorize(rt, session, user, matter_id, address, tag=Tag.AUDIT_EXPORT)
+        details = {k: v for k, v in query.__dict__.items() if v and k not in {"page", "per_page"}}
+        if fmt != "csv":
+            details["format"] = fmt
         rt.audit(
             session,
-            access.event(
-                Tag.AUDIT_EXPORT,
-                Outcome.ALLOWED,
-                details={
-                    k: v for k, v in query.__dict__.items() if v and k not in {"page", "per_page"}
-                },
-            ),
+            access.event(Tag.AUDIT_EXPORT, Outcome.ALLOWED, details=details),
         )
     stmt = _filtered(access, query)
 
-    def rows() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(COLUMNS if access.may(READ_ALL) else SIDE_COLUMNS)
+    def batches() -> Iterator[list[tuple[AuditEntry, bool]]]:
         below: int | None = None
         while True:
             with rt.db.session() as session:
@@ -283,16 +332,27 @@ def export_csv(
                     batch_stmt.order_by(AuditEntry.seq.desc()).limit(CSV_BATCH)
                 ).all()
                 hidden = _hidden_documents(session, access, list(batch))
-            for e in batch:
-                writer.writerow(_csv_row(access, e, e.document_id in hidden))
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+            yield [(e, e.document_id in hidden) for e in batch]
             if len(batch) < CSV_BATCH:
                 return
             below = batch[-1].seq
 
-    return rows()
+    def csv_rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(COLUMNS if access.may(READ_ALL) else SIDE_COLUMNS)
+        for batch in batches():
+            for entry, hidden in batch:
+                writer.writerow(_csv_row(access, entry, hidden))
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    def jsonl_rows() -> Iterator[str]:
+        for batch in batches():
+            yield "".join(_jsonl_row(access, entry, hidden) for entry, hidden in batch)
+
+    return csv_rows() if fmt == "csv" else jsonl_rows()
 
 
 def checkpoint_logs(rt: Runtime, matter_id: int | None) -> list[str]:

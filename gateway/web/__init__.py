@@ -7,4 +7,4 @@ bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
 )
 
-from gateway.web import orders, pages, privilege_log  # noqa: E402,F401  (registers the views)
+from gateway.web import auditor, orders, pages, privilege_log  # noqa: E402,F401  (registers the views)

@@ -253,11 +253,15 @@ def acknowledgment(matter_id: int) -> Any:
 @login_required
 def audit_view(matter_id: int) -> Any:
     query = from_args(audit.AuditQuery, request.args)
-    if request.args.get("format") == "csv":
-        rows = audit.export_csv(runtime(), me(), matter_id, query, address=client_address())
-        response = Response(stream_with_context(rows), mimetype="text/csv")
+    fmt = request.args.get("format", "")
+    if fmt in audit.EXPORT_FORMATS:
+        rows = audit.export_rows(
+            runtime(), me(), matter_id, query, address=client_address(), fmt=fmt
+        )
+        mimetype = "text/csv" if fmt == "csv" else "application/jsonl"
+        response = Response(stream_with_context(rows), mimetype=mimetype)
         response.headers["Content-Disposition"] = (
-            f'attachment; filename="audit-matter-{matter_id}.csv"'
+            f'attachment; filename="audit-matter-{matter_id}.{fmt}"'
         )
         return response
     items, total, scope, checkpoints = audit.read_audit(

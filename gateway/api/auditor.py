@@ -1,0 +1,70 @@
+"""The neutral auditor's tools over the API: activity, anomalies and the PDF report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from gateway.api import bp
+from gateway.api.routes import current_user
+from gateway.api.spec import Param, route
+from gateway.audit import auditor
+from gateway.http import client_address, runtime
+
+RANGE_PARAMS = (
+    Param("since", "first day, ISO 8601, in the matter's court time zone"),
+    Param("until", "last day (included), ISO 8601; default today"),
+)
+
+
+def _range() -> dict[str, str]:
+    return {"since": request.args.get("since", ""), "until": request.args.get("until", "")}
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/audit/activity",
+    "GET",
+    "The neutral auditor's figures: views, downloads and denials per day, user, party and "
+    "document over a range of court days",
+    params=RANGE_PARAMS,
+)
+def get_audit_activity(matter_id: int) -> Any:
+    found = auditor.read_activity(
+        runtime(), current_user(), matter_id, **_range(), address=client_address()
+    )
+    return jsonify(found.as_json())
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/audit/anomalies",
+    "GET",
+    "The neutral auditor's anomalies over a range of court days, each with its rule",
+    params=RANGE_PARAMS,
+)
+def get_audit_anomalies(matter_id: int) -> Any:
+    found = auditor.read_anomalies(
+        runtime(), current_user(), matter_id, **_range(), address=client_address()
+    )
+    return jsonify(found.as_json())
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/audit/report.pdf",
+    "GET",
+    "The neutral auditor's printable report (PDF) over a range of court days",
+    params=RANGE_PARAMS,
+    produces="application/pdf",
+)
+def get_audit_report(matter_id: int) -> Any:
+    data = auditor.audit_report(
+        runtime(), current_user(), matter_id, **_range(), address=client_address()
+    )
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="audit-report-matter-{matter_id}.pdf"'
+    )
+    return response
