@@ -109,7 +109,7 @@ class MerkleLog:
                 nodes.extend(self._add(heads[name], by_log[name]))
                 pending.heads[name] = heads[name]
         # the rows at once, without the unit of work: an append is the hot path
-        session.execute(insert(AuditEntry), [_entry_row(entry) for entry in entries])
+        session.execute(insert(AuditEntry.__table__), [_entry_row(entry) for entry in entries])
         for start in range(0, len(nodes), NODE_BATCH):
             session.execute(insert(AuditNode), nodes[start : start + NODE_BATCH])
         session.flush()

@@ -27,11 +27,16 @@ SEED = {
 PASSWORD = "a long enough password"
 
 
+# the audit logs' own bookkeeping (heads, stored subtrees, checkpoints) grows with them
+LOG_TABLES = {"audit_logs", "audit_nodes", "audit_checkpoints"}
+
+
 def counts(rt) -> dict[str, int]:
     with rt.db.session() as session:
         return {
             table.name: session.scalar(select(func.count()).select_from(table))
             for table in Base.metadata.sorted_tables
+            if table.name not in LOG_TABLES
         }
 
 
