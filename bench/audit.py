@@ -233,7 +233,6 @@ def write_bundle(rt: Runtime, folder: Path, entries: int) -> Frontier:
             item = {
                 **template,
                 "i": i,
-                "seq": i + 1,
                 "at": f"2020-06-26T17:{i // 60 % 60:02d}:00+00:00",
                 "document_id": i % 5000,
                 "bates": f"AOL-DEF-{i:08d}",

@@ -195,15 +195,34 @@ def own_text(page_text: str) -> str:
 
 
 def token_seq(rt: Any, matter_id: int, token: str) -> int | None:
-    """The audit entry a forensic mark's token names (None if it is not genuine for the
-    matter): the number is sealed in the token, so tests read it as the trace does."""
+    """The ``seq`` of the audit entry a forensic mark's token names (None if it is not
+    genuine for the matter): the token seals the entry's log and index, so tests read it
+    as the trace does."""
+    from sqlalchemy import select
+
+    from gateway.audit.log import split_ref
+    from gateway.audit.models import AuditEntry
     from gateway.documents.marking import mark_token_key
     from gateway.matters.models import Matter
     from gateway.pdf.marks import check_token
 
     with rt.db.session() as session:
         matter = session.get(Matter, matter_id)
-        return check_token(mark_token_key(rt, matter), matter_id, token)
+        ref = check_token(mark_token_key(rt, matter), matter_id, token)
+        if ref is None:
+            return None
+        log_id, index = split_ref(ref)
+        return session.scalar(
+            select(AuditEntry.seq).where(AuditEntry.log_id == log_id, AuditEntry.log_index == index)
+        )
+
+
+def log_index(rt: Any, seq: int) -> int:
+    """The index of entry ``seq`` in its log: what a served copy's record names."""
+    from gateway.audit.models import AuditEntry
+
+    with rt.db.session() as session:
+        return session.get(AuditEntry, seq).log_index
 
 
 def seq_token_in(rt: Any, matter_id: int, seq: int, text: str) -> bool:

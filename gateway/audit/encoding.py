@@ -2,8 +2,12 @@
 
 An entry is encoded as canonical JSON (keys sorted, no spaces, UTF-8) of every field that
 says what happened, plus the log it is in and its index there, so that a dropped or
-reordered entry is named by the first index out of place. ``v`` is the encoding's
-version: a change to the encoding is a new version, never an edit of this one.
+reordered entry is named by the first index out of place. The entry's ``seq`` (its row's
+number across the instance) is not in it: a party checks its own entries, and a number
+counting every side's entries would tell it how much the others did. What points at an
+entry from outside (a watermark's token, a served copy's record) names its log and index.
+``v`` is the encoding's version: a change to the encoding is a new version, never an edit
+of this one.
 
 An exported log is one such object per line with its leaf hash added as ``leaf``, so the
 offline verifier needs nothing but the line to recompute the leaf.
@@ -21,7 +25,6 @@ from gateway.audit.models import AuditEntry
 VERSION = 1
 # the fields an entry's leaf commits to, beside ``v``, ``log`` and ``i``
 FIELDS = (
-    "seq",
     "at",
     "tag",
     "outcome",

@@ -91,3 +91,17 @@ class AuditLog(Protocol):
     ) -> VerifyReport:
         """Recompute every log; check its head, its checkpoints and ``receipts``."""
         ...
+
+
+def entry_ref(entry: AuditEntry) -> int:
+    """What a watermark's token names: the entry's log and its index there, in one number.
+
+    Not the entry's ``seq``: that numbers every side's entries together, so two tokens, or
+    a ``seq`` in a party's own entries, would tell that party how much the others did.
+    """
+    return (entry.log_id << 32) | entry.log_index
+
+
+def split_ref(ref: int) -> tuple[int, int]:
+    """(log id, index in the log) of an ``entry_ref``."""
+    return ref >> 32, ref & 0xFFFFFFFF

@@ -20,10 +20,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import Table, event, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -109,7 +109,7 @@ class MerkleLog:
                 nodes.extend(self._add(heads[name], by_log[name]))
                 pending.heads[name] = heads[name]
         # the rows at once, without the unit of work: an append is the hot path
-        session.execute(insert(AuditEntry.__table__), [_entry_row(entry) for entry in entries])
+        session.execute(insert(ENTRIES), [_entry_row(entry) for entry in entries])
         for start in range(0, len(nodes), NODE_BATCH):
             session.execute(insert(AuditNode), nodes[start : start + NODE_BATCH])
         session.flush()
@@ -370,7 +370,8 @@ def _rows(log_id: int, nodes: Sequence[Any]) -> Iterator[dict[str, Any]]:
         yield {"log_id": log_id, "key": node_key(node.level, node.index), "hash": node.hash}
 
 
-_ENTRY_COLUMNS = tuple(c.key for c in AuditEntry.__table__.columns)
+ENTRIES = cast(Table, AuditEntry.__table__)
+_ENTRY_COLUMNS = tuple(c.key for c in ENTRIES.columns)
 
 
 def _entry_row(entry: AuditEntry) -> dict[str, Any]:

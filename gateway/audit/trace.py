@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from gateway.accounts.models import User
 from gateway.audit import proofs
 from gateway.audit.events import Actor, AuditEvent
+from gateway.audit.log import split_ref
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 from gateway.authz.vocabulary import Action
@@ -92,7 +93,7 @@ def trace_file(
     genuine, forged = _check_tokens(rt, session, found, matter_id)
     report.not_genuine = forged
     if served is not None:
-        download = session.get(AuditEntry, json.loads(served.details).get("download"))
+        download = _in_log(session, served.log_id, json.loads(served.details).get("download"))
         report.verdict = Verdict.EXACT
         report.served = _served_view(served)
         others = set(genuine.values())
@@ -180,14 +181,24 @@ def _genuine(
             if matter is not None:
                 keys[mid] = mark_token_key(rt, matter)
     for mid, key in keys.items():
-        seq = check_token(key, mid, token)
-        if seq is None:
+        ref = check_token(key, mid, token)
+        if ref is None:
             continue
-        entry = session.get(AuditEntry, seq)
+        entry = _in_log(session, *split_ref(ref))
         if entry is None or entry.matter_id != mid or entry.tag not in DOWNLOAD_TAGS:
             return None
-        return seq
+        return entry.seq
     return None
+
+
+def _in_log(session: Session, log_id: int, index: Any) -> AuditEntry | None:
+    """The entry at ``index`` of the log ``log_id`` (what a token, or a served entry's
+    ``download``, names)."""
+    if not isinstance(index, int):
+        return None
+    return session.scalar(
+        select(AuditEntry).where(AuditEntry.log_id == log_id, AuditEntry.log_index == index)
+    )
 
 
 def _agreeing(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
 from gateway.audit.events import AuditEvent
+from gateway.audit.log import entry_ref
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.aborts import Serving, start, unservable
@@ -247,12 +248,12 @@ def _download_document(
             entry = _audit_download(
                 rt, session, access, doc, version, [], tag=tag, withheld=withheld
             )
-            return _slip(rt, access, doc, version, form.withheld, entry.seq)
+            return _slip(rt, access, doc, version, form.withheld, entry_ref(entry))
         if form.withheld is not None:
             withheld = {"name": form.withheld.file_name, "served": "page images"}
-        seq = _audit_download(
-            rt, session, access, doc, version, files, tag=tag, withheld=withheld
-        ).seq
+        seq = entry_ref(
+            _audit_download(rt, session, access, doc, version, files, tag=tag, withheld=withheld)
+        )
     if head:
         return _head(rt, access, doc, version, files, bates, tag)
     served = start(
@@ -429,16 +430,18 @@ def _download_volume(
             )
         seqs: dict[int, int] = {}
         for doc, version, files in servable:
-            seqs[doc.id] = _audit_download(
-                rt,
-                session,
-                access,
-                doc,
-                version,
-                files,
-                volume=volume,
-                withheld=withheld_by_doc.get(doc.id),
-            ).seq
+            seqs[doc.id] = entry_ref(
+                _audit_download(
+                    rt,
+                    session,
+                    access,
+                    doc,
+                    version,
+                    files,
+                    volume=volume,
+                    withheld=withheld_by_doc.get(doc.id),
+                )
+            )
         details: dict[str, object] = {"volume": volume, "documents": len(servable)}
         if left_out:
             # the user's own side's entry: it may name them

@@ -26,6 +26,7 @@ from typing import Any, BinaryIO, cast
 
 import pikepdf
 
+from gateway.audit.log import entry_ref, split_ref
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.content import StoredContentFailed, _Readable, open_plaintext
@@ -309,9 +310,11 @@ def record_served(
     """``chunks`` passed through; when the last has gone, a ``document:served`` entry with
     the SHA-256 and size of exactly what was sent, or, if the stream was cut, an entry
     saying so. A stored file failing its check is recorded by the abort instead."""
-    seq = download if isinstance(download, int) else download.seq
+    ref = download if isinstance(download, int) else entry_ref(download)
     digest, size = hashlib.sha256(), 0
-    details: dict[str, Any] = {"download": seq, "watermarked": watermarked, **(extra or {})}
+    # the download named by its index in the log both entries are in (the same side's)
+    index = split_ref(ref)[1]
+    details: dict[str, Any] = {"download": index, "watermarked": watermarked, **(extra or {})}
     if not watermarked:
         details["reason"] = UNMARKED_REASON
     try:

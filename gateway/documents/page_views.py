@@ -7,11 +7,11 @@ stored PDF or page image (decrypted one segment at a time, never to disk), at a 
 resolution, and the forensic mark is burned into its pixels.
 
 Two audit entries record each page shown. The first (``document:page_view``) is written
-with the checks, before anything is decrypted; its ``seq`` is what the page's token names,
-so it must exist before the image can. The second (``document:page_served``) is written
-once the image exists and records its token and SHA-256: a leaked screenshot leads to the
-first by its token, a saved PNG to the second by its hash. A page that fails to render is
-recorded as aborted instead, and the user is told.
+with the checks, before anything is decrypted; it is what the page's token names (by its
+log and index), so it must exist before the image can. The second
+(``document:page_served``) is written once the image exists and records its token and
+SHA-256: a leaked screenshot leads to the first by its token, a saved PNG to the second by
+its hash. A page that fails to render is recorded as aborted instead, and the user is told.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
 from gateway.audit.events import AuditEvent
+from gateway.audit.log import entry_ref, split_ref
 from gateway.audit.tags import Outcome, Tag
 from gateway.documents.content import (
     StoredContentFailed,
@@ -170,7 +171,7 @@ def _render_page(
                 details={"page": page, "version": allowed.version.kind},
             ),
         )
-        seq, at = entry.seq, entry.at
+        seq, at = entry_ref(entry), entry.at
         keys = _keys(rt, allowed)
     token = make_token(mark_key(matter_key(rt, access.matter)), access.matter.id, seq)
     mark = Mark(name=user.full_name, email=user.email, at=at, token=token)
@@ -339,7 +340,7 @@ def _aborted(
                 reason=_reason(failure),
                 document_id=allowed.doc.id,
                 bates=allowed.doc.bates_begin,
-                details={"page": page, "entry": seq},
+                details={"page": page, "entry": split_ref(seq)[1]},
             ),
         )
     # names no document: which documents a party opens is that party's work product

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.accounts.models import User
+from gateway.audit.log import entry_ref
 from gateway.audit.tags import Outcome, Tag
 from gateway.db import batches
 from gateway.documents.aborts import Serving, start
@@ -48,7 +49,7 @@ class ExportedFile:
 
     entry: Exported
     file: DocumentFile
-    audit_seq: int  # the audit entry of this document's download in this export
+    audit_ref: int  # the audit entry of this document's download in this export (entry_ref)
 
 
 # A per-download change of one member's bytes (a forensic watermark on a PDF naming the
@@ -149,16 +150,18 @@ def audit_downloads(
     """A download entry per document, as a served volume writes them, saying what of it was
     withheld (``Found.withheld``): document id -> seq."""
     return {
-        e.doc.id: _audit_download(
-            rt,
-            session,
-            access,
-            e.doc,
-            e.version,
-            list(e.files),
-            volume=volume,
-            withheld=withheld[e.doc.id][1] if e.doc.id in withheld else None,
-        ).seq
+        e.doc.id: entry_ref(
+            _audit_download(
+                rt,
+                session,
+                access,
+                e.doc,
+                e.version,
+                list(e.files),
+                volume=volume,
+                withheld=withheld[e.doc.id][1] if e.doc.id in withheld else None,
+            )
+        )
         for e in entries
     }
 
@@ -173,7 +176,7 @@ def forensic_marks(rt: Runtime, access: MatterAccess) -> MemberTransform:
             return member
         doc, version = exported.entry.doc, exported.entry.version
         (readable,) = readables(rt, access.matter, doc, version, [exported.file])
-        seq = exported.audit_seq
+        seq = exported.audit_ref
         source = marked_source(rt, access, seq, exported.file, readable)
         assert source is not None  # markable
         marked = source

@@ -1,12 +1,11 @@
 """The forensic mark of one download or page view: who received it, when, and the audit
 entry that recorded it, as a line a person reads and a token a machine finds again.
 
-The token names the audit entry (its ``seq``) and carries a MAC under a key derived from
-the matter's key, so a token cannot be made up to point at someone else's download, and a
-found token is checked before anyone is named. The ``seq`` is not written plainly: it is
-encrypted (one AES block, with the matter's id) under that key, since two downloads' plain
-numbers would tell their recipient how many entries everyone else's work wrote between
-them, the other side's reviewing included (which documents a party opens is its own).
+The token names the audit entry (its log and its index there: ``gateway.audit.log.
+entry_ref``) and carries a MAC under a key derived from the matter's key, so a token cannot
+be made up to point at someone else's download, and a found token is checked before anyone
+is named. The reference is not written plainly: it is encrypted (one AES block, with the
+matter's id) under that key.
 """
 
 from __future__ import annotations

@@ -358,5 +358,5 @@ def test_a_slip_sheet_carries_the_recipients_mark_and_is_recorded_as_served(app,
         ).first()
     assert token_seq(rt, natives, token) == download.seq
     details = json.loads(served.details)
-    assert details["download"] == download.seq and details["watermarked"] is True
+    assert details["download"] == download.log_index and details["watermarked"] is True
     assert details["sha256"] == hashlib.sha256(response.data).hexdigest()

@@ -18,7 +18,7 @@ from gateway.audit.offline import check_proof
 from gateway.cli import main
 from gateway.pdf.marks import TOKEN
 from tests.functional.test_watermark import COUNSEL, COURT, EX18, content, entries
-from tests.helpers import BASE, auth, pdf_bytes, token_for
+from tests.helpers import BASE, auth, log_index, pdf_bytes, token_for
 
 AUDITOR = "auditor@audit.example"
 DEFENDANTS = "counsel@defendants.example"
@@ -67,18 +67,18 @@ def served(client, demo, rt):
     return data, seq
 
 
-def test_the_whole_file_is_traced_exactly_by_its_sha256(client, demo, served):
+def test_the_whole_file_is_traced_exactly_by_its_sha256(client, demo, rt, served):
     data, seq = served
     found = answer(client, demo, data)
     assert found["verdict"] == "exact"
     entry = found["entry"]
     assert (entry["seq"], entry["bates"], entry["actor_email"]) == (seq, EX18, COUNSEL)
     assert entry["tag"] == "document:download"
-    assert found["served"]["details"]["download"] == seq
+    assert found["served"]["details"]["download"] == log_index(rt, seq)
     assert found["channels"][0] == "sha256"
     assert set(found["channels"][1:]) == {"xmp", "id", "text", "marked_content"}
     # the download entry's inclusion in its log, as the offline verifier checks it
-    assert found["inclusion"]["verified"] and found["inclusion"]["entry"]["seq"] == seq
+    assert found["inclusion"]["verified"] and found["inclusion"]["index"] == log_index(rt, seq)
     verifier = Verifier.parse(found["inclusion"]["verifier_key"])
     assert check_proof(found["inclusion"], verifier) == ""
     # an auditor sees logs, not documents: no page text comes back, nor the title

@@ -17,6 +17,7 @@ import pytest
 from PIL import Image, ImageChops
 from sqlalchemy import select
 
+from gateway.audit.log import entry_ref
 from gateway.audit.models import AuditEntry
 from gateway.documents.content import open_plaintext, readables
 from gateway.documents.models import Document, DocumentFile, DocumentVersion
@@ -102,9 +103,9 @@ def test_witness_sees_a_page_as_an_image_with_the_mark_burned_in(app, rt, demo, 
     # the token is genuine and names the audit entry of this page view
     with rt.db.session() as session:
         key = mark_key(matter_key(rt, session.get(Matter, demo)))
-    seq = check_token(key, demo, token)
+    ref = check_token(key, demo, token)
     (view,) = _entries(rt, "document:page_view", witness)
-    assert seq == view.seq and view.outcome == "allowed" and view.bates == CONF
+    assert ref == entry_ref(view) and view.outcome == "allowed" and view.bates == CONF
     assert '"page":1' in view.details
     (served,) = _entries(rt, "document:page_served", witness)
     assert hashlib.sha256(response.data).hexdigest() in served.details
@@ -282,7 +283,7 @@ def test_a_page_whose_stored_file_fails_its_check_is_recorded_as_aborted(
     assert response.status_code == 409 and not response.data.startswith(b"\x89PNG")
     allowed, aborted = _entries(rt, "document:page_view", witness)
     assert (allowed.outcome, aborted.outcome) == ("allowed", "aborted")
-    assert f'"entry":{allowed.seq}' in aborted.details
+    assert f'"entry":{allowed.log_index}' in aborted.details
     assert _entries(rt, "document:page_served", witness) == []
     # the operator's log line names no document
     assert CONF not in caplog.text and "page view aborted" in caplog.text

@@ -14,7 +14,15 @@ from sqlalchemy import select
 from gateway.audit.models import AuditEntry
 from gateway.pdf.marks import TOKEN, tokens_in
 from gateway.pdf.watermark import MARK_TAG
-from tests.helpers import BASE, auth, page_texts, seq_token_in, token_for, token_seq
+from tests.helpers import (
+    BASE,
+    auth,
+    log_index,
+    page_texts,
+    seq_token_in,
+    token_for,
+    token_seq,
+)
 
 EX18 = "AOL-DEF-00528691"  # 17 pages, AEO
 COUNSEL = "counsel@plaintiffs.example"
@@ -71,7 +79,7 @@ def test_the_served_entry_holds_the_sha256_of_exactly_the_bytes_received(client,
     ((_s, outcome, who, details),) = entries(rt, "document:served")
     assert (outcome, who) == ("allowed", COUNSEL)
     assert details == {
-        "download": seq,
+        "download": log_index(rt, seq),  # the download, by its index in the same log
         "sha256": hashlib.sha256(data).hexdigest(),
         "size": len(data),
         "watermarked": True,
@@ -110,7 +118,7 @@ def test_each_pdf_of_a_volume_carries_its_own_downloads_mark(client, demo, rt):
         assert tokens_in(text) == [tokens_in(text)[0]] and seq_token_in(rt, demo, seq, text)
         assert "Sam Staff <staff@alotrolado.example>" in text
         ((_s, outcome, _w, served),) = entries(rt, "document:served", bates)
-        assert outcome == "allowed" and served["download"] == seq
+        assert outcome == "allowed" and served["download"] == log_index(rt, seq)
         assert served["sha256"] == hashlib.sha256(data).hexdigest()
         assert served["volume"] == "AOL-DEF-VOL001" and served["watermarked"] is True
     # what the employee may not download is neither in the ZIP nor recorded as served
@@ -131,7 +139,7 @@ def test_a_stream_cut_short_is_recorded_as_failed_and_its_worker_ends(client, de
     ((seq, _o, _w, _d),) = entries(rt, "document:download")
     ((_s, outcome, who, details),) = entries(rt, "document:served")
     assert (outcome, who) == ("failed", COUNSEL)
-    assert details["download"] == seq and 0 < details["bytes_sent"]
+    assert details["download"] == log_index(rt, seq) and 0 < details["bytes_sent"]
     assert "sha256" not in details
     assert not [t for t in threading.enumerate() if t.name == "pogw-mark"]
 
@@ -187,7 +195,7 @@ def test_page_images_carry_the_mark_too_and_the_entries_say_so(client, demo, rt,
     ((_s, outcome, _w, served),) = entries(rt, "document:served", "TST-00000001")
     assert outcome == "allowed" and served["watermarked"] is True
     assert served["sha256"] == hashlib.sha256(response.data).hexdigest()
-    assert served["download"] == seq
+    assert served["download"] == log_index(rt, seq)
     # a spreadsheet native is served as it was produced, and the entry says why
     native = content(client, COUNSEL, demo, "TST-00000006")
     assert native.status_code == 200

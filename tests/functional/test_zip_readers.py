@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from gateway.audit.log import entry_ref
 from gateway.audit.models import AuditEntry
 from gateway.audit.tags import Tag
 from gateway.documents.zipstream import Member, MemberMismatch, known_zip
@@ -218,7 +219,7 @@ def _export_with_a_transformed_member(rt, demo):
             return member
         source = member.chunks
         # the mark names this document's download entry, as a forensic watermark will
-        tail = f"%download {exported.audit_seq} {exported.entry.doc.bates_begin}\n".encode()
+        tail = f"%download {exported.audit_ref} {exported.entry.doc.bates_begin}\n".encode()
         return Member(member.name, member.modified, lambda: [*source(), tail])
 
     served = export(
@@ -265,7 +266,7 @@ def test_exports_read_with_java_and_unzip(exports, rt):
             )
         )
     assert entry is not None
-    assert pdf.endswith(f"%download {entry.seq} AOL-DEF-00556914\n".encode())
+    assert pdf.endswith(f"%download {entry_ref(entry)} AOL-DEF-00556914\n".encode())
     for name, data in archives.items():
         expected = _expected(data)
         assert "No errors detected" in _run(_tool("unzip"), "-t", str(paths[name]))
