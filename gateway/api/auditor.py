@@ -10,6 +10,7 @@ from gateway.api import bp
 from gateway.api.routes import current_user
 from gateway.api.spec import Param, route
 from gateway.audit import auditor
+from gateway.audit import service as audit_service
 from gateway.http import client_address, runtime
 
 RANGE_PARAMS = (
@@ -68,3 +69,41 @@ def get_audit_report(matter_id: int) -> Any:
         f'attachment; filename="audit-report-matter-{matter_id}.pdf"'
     )
     return response
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/audit/entries/<int:number>/proof",
+    "GET",
+    "An entry's inclusion in its log, against a checkpoint signed now, for the offline "
+    "verifier (`pogw audit verify --proof`): the neutral auditor names the entry by its "
+    "seq, a party's counsel by its n in its side's log",
+)
+def get_audit_entry_proof(matter_id: int, number: int) -> Any:
+    proof = audit_service.entry_proof(
+        runtime(), current_user(), matter_id, number, address=client_address()
+    )
+    return jsonify(proof)
+
+
+@route(
+    bp,
+    "/matters/<int:matter_id>/audit/consistency",
+    "GET",
+    "That a log only grew since a checkpoint the reader kept: any log of the matter for the "
+    "neutral auditor, its own side's for a party's counsel",
+    params=(
+        Param("log", "the log's name (default: the reader's own side's log)"),
+        Param("old_size", "the size of the checkpoint kept", required=True),
+    ),
+)
+def get_audit_consistency(matter_id: int) -> Any:
+    proof = audit_service.log_consistency(
+        runtime(),
+        current_user(),
+        matter_id,
+        request.args.get("log", ""),
+        request.args.get("old_size", ""),
+        address=client_address(),
+    )
+    return jsonify(proof)

@@ -24,13 +24,15 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from gateway.accounts.models import User
+from gateway.audit import proofs
 from gateway.audit.checkpoint import Checkpoint, NoteError, split_notes
 from gateway.audit.log import VerifyReport, ledger_name, log_name
 from gateway.audit.models import AuditEntry, LogHead
 from gateway.audit.tags import Outcome, Tag
+from gateway.db import MAX_ID
 from gateway.documents.models import Document
 from gateway.documents.visibility import LIST, visible_clause
-from gateway.errors import BadRequest, Forbidden
+from gateway.errors import BadRequest, Forbidden, NotFound
 from gateway.matters.service import MatterAccess, resolve_access
 from gateway.runtime import Refused, Runtime
 
@@ -381,3 +383,82 @@ def verify_live(rt: Runtime, receipts: list[str]) -> VerifyReport:
                 ) from exc
     with rt.db.read_session() as session:
         return rt.audit_log.verify(session, receipts=kept)
+
+
+def entry_proof(
+    rt: Runtime, user: User, matter_id: int, number: int, *, address: str
+) -> dict[str, Any]:
+    """The inclusion proof of one entry the reader may read: for the neutral auditor
+    ``number`` is the entry's ``seq``, for a party's counsel its ``n`` in the side's log.
+
+    An entry of the reader's side that names a document the reader may no longer see is
+    refused as if it did not exist: its proof would have to show the entry whole.
+    """
+    with rt.transaction() as session:
+        access = _authorize(rt, session, user, matter_id, address, tag=Tag.AUDIT_PROOF)
+        entry = _readable_entry(session, access, number) if 1 <= number <= MAX_ID else None
+        if entry is None or _hidden_documents(session, access, [entry]):
+            raise Refused(
+                NotFound(f"no audit entry {number} in this matter's trail for you"),
+                access.event(
+                    Tag.AUDIT_PROOF,
+                    Outcome.DENIED,
+                    reason="no such entry" if entry is None else "names a hidden document",
+                    details={"number": number},
+                ),
+            )
+        rt.audit(
+            session,
+            access.event(
+                Tag.AUDIT_PROOF, Outcome.ALLOWED, details={"kind": "inclusion", "number": number}
+            ),
+        )
+        return proofs.inclusion(rt, session, entry)
+
+
+def _readable_entry(session: Any, access: MatterAccess, number: int) -> AuditEntry | None:
+    if access.may(READ_ALL):
+        entry = session.get(AuditEntry, number)
+        return entry if entry is not None and entry.matter_id == access.matter.id else None
+    name = log_name(access.matter.id, access.side_party_id)
+    return session.scalar(
+        select(AuditEntry)
+        .join(LogHead, LogHead.id == AuditEntry.log_id)
+        .where(LogHead.name == name, AuditEntry.log_index == number - 1)
+    )
+
+
+def log_consistency(
+    rt: Runtime, user: User, matter_id: int, log: str, old_size: str, *, address: str
+) -> dict[str, Any]:
+    """That a log of the matter only grew since a checkpoint of ``old_size`` entries the
+    reader kept: any of the matter's logs for the neutral auditor, its own side's for a
+    party's counsel."""
+    if not old_size.isdigit() or len(old_size) > 12:
+        raise BadRequest(f"old_size: the size of a checkpoint you kept, not {old_size[:20]!r}")
+    with rt.transaction() as session:
+        access = _authorize(rt, session, user, matter_id, address, tag=Tag.AUDIT_PROOF)
+        own = log_name(matter_id, access.side_party_id)
+        name = log or own
+        allowed = (
+            name == own if not access.may(READ_ALL) else name.startswith(f"matter/{matter_id}/")
+        )
+        if not allowed:
+            raise Refused(
+                NotFound(f"log: no audit log {name!r} of this matter for you"),
+                access.event(
+                    Tag.AUDIT_PROOF,
+                    Outcome.DENIED,
+                    reason="not a log the reader may read",
+                    details={"kind": "consistency"},
+                ),
+            )
+        rt.audit(
+            session,
+            access.event(
+                Tag.AUDIT_PROOF,
+                Outcome.ALLOWED,
+                details={"kind": "consistency", "log": name, "from": old_size},
+            ),
+        )
+        return proofs.consistency(rt, session, name, int(old_size))
