@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Response, render_template, request
 from flask_login import login_required
 
 from gateway.audit import auditor
+from gateway.audit import service as audit_service
 from gateway.http import client_address, runtime
 from gateway.web import bp
 from gateway.web.pages import me
@@ -35,5 +37,17 @@ def auditor_report(matter_id: int) -> Any:
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="audit-report-matter-{matter_id}.pdf"'
+    )
+    return response
+
+
+@bp.route("/matters/<int:matter_id>/audit/entries/<int:number>/proof.json")
+@login_required
+def audit_entry_proof(matter_id: int, number: int) -> Any:
+    """An entry's inclusion proof as a file, for `pogw audit verify --proof`."""
+    proof = audit_service.entry_proof(runtime(), me(), matter_id, number, address=client_address())
+    response = Response(json.dumps(proof, indent=1) + "\n", mimetype="application/json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="audit-proof-matter-{matter_id}-entry-{number}.json"'
     )
     return response

@@ -131,3 +131,27 @@ def test_a_kept_checkpoint_is_proved_a_prefix_of_the_log_now(client, demo, rt):
     assert refused.status_code == 404
     bad = api_get(client, token, f"/matters/{demo}/audit/consistency", old_size=-1)
     assert bad.status_code == 400
+
+
+def test_the_audit_page_links_each_entrys_proof_and_shows_the_checkpoints(app, demo, rt):
+    import json
+    import re
+
+    from tests.helpers import web_client
+
+    factories.download(rt, demo, COUNSEL, CONF)
+    for email, scope_log in (
+        (AUDITOR, None),
+        (COUNSEL, log_name(demo, _party(rt, demo, "plaintiff"))),
+    ):
+        client = web_client(app, email)
+        page = client.get(f"/matters/{demo}/audit")
+        assert page.status_code == 200
+        links = re.findall(rb'href="(/matters/\d+/audit/entries/\d+/proof\.json)"', page.data)
+        assert links and b"Signed checkpoints" in page.data
+        proof = client.get(links[0].decode())
+        assert proof.status_code == 200 and "attachment" in proof.headers["Content-Disposition"]
+        body = json.loads(proof.data)
+        assert check_proof(body, rt.audit_log.signer.verifier) == ""
+        if scope_log is not None:
+            assert body["log"] == scope_log, "counsel's links prove its own side's entries"
