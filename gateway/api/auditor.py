@@ -73,15 +73,15 @@ def get_audit_report(matter_id: int) -> Any:
 
 @route(
     bp,
-    "/matters/<int:matter_id>/audit/entries/<int:number>/proof",
+    "/matters/<int:matter_id>/audit/entries/<int:entry_id>/proof",
     "GET",
     "An entry's inclusion in its log, against a checkpoint signed now, for the offline "
     "verifier (`pogw audit verify --proof`): the neutral auditor names the entry by its "
     "seq, a party's counsel by its n in its side's log",
 )
-def get_audit_entry_proof(matter_id: int, number: int) -> Any:
+def get_audit_entry_proof(matter_id: int, entry_id: int) -> Any:
     proof = audit_service.entry_proof(
-        runtime(), current_user(), matter_id, number, address=client_address()
+        runtime(), current_user(), matter_id, entry_id, address=client_address()
     )
     return jsonify(proof)
 

@@ -41,13 +41,15 @@ def auditor_report(matter_id: int) -> Any:
     return response
 
 
-@bp.route("/matters/<int:matter_id>/audit/entries/<int:number>/proof.json")
+@bp.route("/matters/<int:matter_id>/audit/entries/<int:entry_id>/proof.json")
 @login_required
-def audit_entry_proof(matter_id: int, number: int) -> Any:
+def audit_entry_proof(matter_id: int, entry_id: int) -> Any:
     """An entry's inclusion proof as a file, for `pogw audit verify --proof`."""
-    proof = audit_service.entry_proof(runtime(), me(), matter_id, number, address=client_address())
+    proof = audit_service.entry_proof(
+        runtime(), me(), matter_id, entry_id, address=client_address()
+    )
     response = Response(json.dumps(proof, indent=1) + "\n", mimetype="application/json")
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="audit-proof-matter-{matter_id}-entry-{number}.json"'
+        f'attachment; filename="audit-proof-matter-{matter_id}-entry-{entry_id}.json"'
     )
     return response
