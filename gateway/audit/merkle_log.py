@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -427,7 +427,7 @@ def _verify_log(
             )
         signed.setdefault(receipt.size, receipt.root)
     frontier = Frontier()
-    leaves: Iterator[tuple[int, bytes, str]]
+    leaves: Generator[tuple[int, bytes, str], None, None]
     if is_ledger(head.name):
         leaves = (
             (i or 0, encoding.note_leaf(note), "")
@@ -439,25 +439,28 @@ def _verify_log(
         )
     else:
         leaves = _entry_leaves(session, head)
-    for index, leaf, problem in leaves:
-        if len(report.problems) >= limit:
-            return
-        if index != frontier.size:
-            report.problems.append(
-                f"{head.name}: entry {frontier.size} is missing or out of order "
-                f"(found {index} next)"
-            )
-            return
-        if problem:
-            report.problems.append(f"{head.name}: entry {index}: {problem}")
-        frontier.append(leaf)
-        report.checked += 1
-        root = signed.get(frontier.size)
-        if root is not None and root != frontier.root():
-            report.problems.append(
-                f"{head.name}: the first {frontier.size} entries do not give the root "
-                f"of the checkpoint signed at that size"
-            )
+    try:
+        for index, leaf, problem in leaves:
+            if len(report.problems) >= limit:
+                return
+            if index != frontier.size:
+                report.problems.append(
+                    f"{head.name}: entry {frontier.size} is missing or out of order "
+                    f"(found {index} next)"
+                )
+                return
+            if problem:
+                report.problems.append(f"{head.name}: entry {index}: {problem}")
+            frontier.append(leaf)
+            report.checked += 1
+            root = signed.get(frontier.size)
+            if root is not None and root != frontier.root():
+                report.problems.append(
+                    f"{head.name}: the first {frontier.size} entries do not give the root "
+                    f"of the checkpoint signed at that size"
+                )
+    finally:
+        leaves.close()  # a log abandoned at its first gap closes its cursor
     if frontier.size != head.size:
         report.problems.append(
             f"{head.name}: the head counts {head.size} entries, the log holds {frontier.size}"
@@ -472,7 +475,7 @@ def _verify_log(
             )
 
 
-def _entry_leaves(session: Session, head: LogHead) -> Iterator[tuple[int, bytes, str]]:
+def _entry_leaves(session: Session, head: LogHead) -> Generator[tuple[int, bytes, str], None, None]:
     """Each entry's index, recomputed leaf, and what is wrong with it ("" if nothing)."""
     party_log = head.side_party_id is not None
     stmt = (
@@ -481,7 +484,17 @@ def _entry_leaves(session: Session, head: LogHead) -> Iterator[tuple[int, bytes,
         .order_by(AuditEntry.log_index)
         .execution_options(yield_per=1000)
     )
-    for entry in session.scalars(stmt):
+    result = session.scalars(stmt)
+    try:
+        yield from _checked(result, head, party_log)
+    finally:
+        result.close()
+
+
+def _checked(
+    entries: Iterable[AuditEntry], head: LogHead, party_log: bool
+) -> Iterator[tuple[int, bytes, str]]:
+    for entry in entries:
         leaf = encoding.leaf(encoding.body(entry, head.name))
         problem = ""
         if (entry.matter_id, entry.side_party_id) != (head.matter_id, head.side_party_id):

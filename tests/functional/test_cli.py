@@ -256,7 +256,8 @@ def test_a_cut_log_is_caught_by_its_ledger_and_by_receipts(cli_env, tmp_path):
         conn.execute(  # the subtrees that reach past the cut
             text(
                 "DELETE FROM audit_nodes WHERE log_id = :l"
-                " AND ((key & 1099511627775) + 1) * (1 << (key >> 40)) > :n"
+                " AND ((key & 1099511627775) + 1)"
+                " * (CAST(1 AS BIGINT) << CAST(key >> 40 AS INTEGER)) > :n"
             ),
             {"l": log_id, "n": global_size},
         )
