@@ -374,7 +374,8 @@ def audit_stats(ctx: click.Context) -> None:
 @click.option(
     "--key",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="the note verifier key for --proof (the bundle's verifier.key)",
+    help="the gateway's published note verifier key: the only key --bundle and --proof "
+    "accept when given (without it a bundle is checked with the key it carries)",
 )
 @click.pass_context
 def audit_verify(
@@ -419,14 +420,21 @@ def _verify_offline(bundle: Path | None, proof_files: tuple[Path, ...], key: Pat
     from gateway.audit.offline import KEY_FILE, BundleError, check_proof, verify_bundle
 
     try:
-        report = verify_bundle(bundle) if bundle is not None else VerifyReport()
-        key_path = key or (bundle / KEY_FILE if bundle is not None else None)
-        if proof_files and key_path is None:
+        trusted = Verifier.parse(key.read_text()) if key is not None else None
+        report = verify_bundle(bundle, trusted) if bundle is not None else VerifyReport()
+        if proof_files and trusted is None and bundle is None:
             raise click.UsageError("--proof needs --key (or --bundle, whose key is used)")
-        verifier = Verifier.parse(key_path.read_text()) if key_path is not None else None
+        verifier = trusted or (Verifier.parse((bundle / KEY_FILE).read_text()) if bundle else None)
     except (BundleError, NoteError, OSError) as exc:
         click.secho(f"PROBLEM: {exc}", fg="red")
         sys.exit(1)
+    if bundle is not None:
+        click.echo(f"checked with the key {report.signer}")
+        if trusted is None:
+            click.echo(
+                "NOTE: that key was read from the bundle itself; the result binds only if it "
+                "is the key the gateway published (pass it with --key to insist on it)"
+            )
     for path in proof_files:
         try:
             proof = json.loads(path.read_text(encoding="utf-8"))

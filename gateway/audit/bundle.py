@@ -59,7 +59,7 @@ def export_bundle(rt: Runtime, matter_id: int, out: Path, actor: Actor) -> Expor
         names = {ledger_name(matter_id)} | set(
             session.scalars(select(LogHead.name).where(LogHead.matter_id == matter_id))
         )
-        notes = rt.audit_log.checkpoint_all(session, sorted(names), rt.now())
+        notes = rt.audit_log.checkpoint_all(session, sorted(names), rt.now(), fresh=True)
     verifier = rt.audit_log.signer.verifier
     sizes = {name: Checkpoint.open(note, verifier).size for name, note in notes.items()}
     out.mkdir(parents=True, exist_ok=True)

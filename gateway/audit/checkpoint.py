@@ -153,7 +153,12 @@ class Checkpoint:
         if len(lines) < 4 or lines[-1] != "":
             raise NoteError("a checkpoint has an origin, a size and a root hash, a line each")
         origin, size_text, root_text = lines[0], lines[1], lines[2]
-        if not origin or not size_text.isdigit() or (size_text != "0" and size_text[0] == "0"):
+        if (
+            not origin
+            or not size_text.isdigit()
+            or len(size_text) > 19
+            or (size_text != "0" and size_text[0] == "0")
+        ):
             raise NoteError(f"checkpoint of {origin!r}: size {size_text!r} is not a number")
         try:
             root = base64.b64decode(root_text, validate=True)

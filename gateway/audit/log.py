@@ -58,6 +58,7 @@ class VerifyReport:
     logs: int = 0
     checkpoints: int = 0
     problems: list[str] = field(default_factory=list)
+    signer: str = ""  # the verifier key the checkpoints were checked with
 
     @property
     def ok(self) -> bool:

@@ -186,31 +186,59 @@ class MerkleLog:
 
     # -- checkpoints -------------------------------------------------------------------
 
-    def checkpoint(self, session: Session, name: str, now: datetime) -> str:
+    def checkpoint(
+        self, session: Session, name: str, now: datetime, *, covering: int | None = None
+    ) -> str:
+        """A signed checkpoint of the log. With ``covering`` (a size), one of at least that
+        many entries, signed now if need be (a proof of an entry, an export). Without it,
+        the newest one if it is younger than the checkpoint period, so that readers asking
+        again and again do not each make one; else one of the log as it stands."""
         head = session.execute(
-            select(LogHead).where(LogHead.name == name).with_for_update()
+            select(LogHead)
+            .where(LogHead.name == name)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         ).scalar_one_or_none()
         if head is None:
             raise BadRequest(f"no audit log is named {name!r}")
         if head.size == 0:
             return Checkpoint(self.origin(name), 0, EMPTY_ROOT).sign(self.signer)
-        if head.checkpointed_size < head.size:
+        if covering is None:
+            recent = head.checkpointed_at is not None and now - head.checkpointed_at < self.period
+            reuse = head.checkpointed_size > 0 and recent
+        else:
+            reuse = head.checkpointed_size >= covering
+        if not reuse and head.checkpointed_size < head.size:
             self._issue(session, head, now)
         note = session.scalar(
             select(AuditCheckpoint.note).where(
-                AuditCheckpoint.log_id == head.id, AuditCheckpoint.size == head.size
+                AuditCheckpoint.log_id == head.id, AuditCheckpoint.size == head.checkpointed_size
             )
         )
-        assert note is not None  # issued above if it was not there
+        if note is None:
+            raise IntegrityFailure(f"the audit log {name} lost its newest checkpoint")
         return note
 
     def checkpoint_all(
-        self, session: Session, names: Sequence[str], now: datetime
+        self, session: Session, names: Sequence[str], now: datetime, *, fresh: bool = False
     ) -> dict[str, str]:
-        """Fresh checkpoints of ``names``: the logs first, then the ledgers that record
-        those checkpoints."""
+        """Checkpoints of ``names`` (each signed now when ``fresh``): every log's head is
+        locked first, in the order of the names, and the ledgers last, so this takes its
+        locks in the order every append does."""
         ordered = sorted(set(names), key=lambda n: (is_ledger(n), n))
-        return {name: self.checkpoint(session, name, now) for name in ordered}
+        logs = [n for n in ordered if not is_ledger(n)]
+        if logs:
+            session.execute(
+                select(LogHead.id)
+                .where(LogHead.name.in_(logs))
+                .order_by(LogHead.name)
+                .with_for_update()
+            ).all()
+        notes = {}
+        for name in ordered:
+            size = self.head(session, name).size if fresh else None
+            notes[name] = self.checkpoint(session, name, now, covering=size)
+        return notes
 
     def _due(self, head: LogHead, now: datetime) -> bool:
         grown = head.size - head.checkpointed_size
@@ -341,6 +369,17 @@ class MerkleLog:
         )
         if unlogged:
             report.problems.append(f"{unlogged} entries belong to no log")
+        # a log of checkpoints holds checkpoints only: an entry filed under one would be
+        # read by every view and checked by nothing
+        for head in heads:
+            if is_ledger(head.name):
+                filed = session.scalar(
+                    select(func.count()).select_from(AuditEntry).where(AuditEntry.log_id == head.id)
+                )
+                if filed:
+                    report.problems.append(
+                        f"{head.name}: {filed} entries are filed under a log of checkpoints"
+                    )
         return report
 
 
@@ -405,6 +444,17 @@ def _verify_log(
         .where(AuditCheckpoint.log_id == head.id)
         .order_by(AuditCheckpoint.size)
     ).all()
+    if head.checkpointed_size and head.checkpointed_size not in {c.size for c in checkpoints}:
+        report.problems.append(
+            f"{head.name}: its head was signed at {head.checkpointed_size} entries, and that "
+            "checkpoint is gone"
+        )
+    if not is_ledger(head.name):
+        for cp in checkpoints:
+            if cp.ledger_id is None or cp.ledger_index is None:
+                report.problems.append(
+                    f"{head.name}: the checkpoint of size {cp.size} is in no log of checkpoints"
+                )
     verifier = log.signer.verifier
     signed: dict[int, bytes] = {}
     for cp in checkpoints:

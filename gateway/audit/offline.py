@@ -84,9 +84,21 @@ def _lines(path: Path, report: VerifyReport) -> Iterator[tuple[int, dict[str, An
             yield number, item, written
 
 
-def verify_bundle(folder: Path) -> VerifyReport:
+def verify_bundle(folder: Path, trusted: Verifier | None = None) -> VerifyReport:
+    """Check the bundle. Its own ``verifier.key`` only says which key it claims: anyone can
+    sign a bundle with a key of their own, so the result binds only if that key is the
+    gateway's. With ``trusted`` (the key the gateway published, kept by the reader), a
+    bundle signed by any other key is refused; ``report.signer`` names the key used."""
     report = VerifyReport()
     verifier = _verifier(folder)
+    if trusted is not None and (
+        trusted.key_id != verifier.key_id or trusted.text() != verifier.text()
+    ):
+        raise BundleError(
+            f"{folder / KEY_FILE}: the bundle is signed by {verifier.text()}, not by the key "
+            f"you trust ({trusted.text()})"
+        )
+    report.signer = verifier.text()
     manifest = _manifest(folder)
     prefix = manifest.get("origin_prefix", verifier.name)
     names = [entry["name"] for entry in manifest.get("logs", []) if isinstance(entry, dict)]
@@ -99,13 +111,27 @@ def verify_bundle(folder: Path) -> VerifyReport:
         report.logs += 1
         signed[name] = _read_checkpoints(folder, prefix, name, verifier, report)
     ledger = ledgers[0]
-    listed = _verify_ledger(folder, prefix, ledger, verifier, signed, report)
+    in_ledger: dict[str, set[int]] = {name: set() for name in names}
+    listed = _verify_ledger(folder, prefix, ledger, verifier, signed, in_ledger, report)
     for origin in sorted(listed - {f"{prefix}/{n}" for n in names}):
         _problem(report, f"the log of checkpoints signs {origin}, which the bundle leaves out")
     for name in names:
+        # a signed checkpoint anywhere in the bundle counts, those carried by proofs too:
+        # a log cut below any of them is cut
+        _verify_consistency_proofs(folder, name, verifier, signed[name], report)
+    for name in names:
+        if is_ledger(name) or not signed[name].roots:
+            continue
+        newest = max(signed[name].roots)
+        if newest not in in_ledger[name]:
+            _problem(
+                report,
+                f"{signed[name].where[newest]}: the newest checkpoint of {name} is not in the "
+                "log of checkpoints (the log of checkpoints was cut or rolled back)",
+            )
+    for name in names:
         if not is_ledger(name):
             _verify_entries(folder, name, signed[name], report)
-        _verify_consistency_proofs(folder, name, verifier, report)
     return report
 
 
@@ -156,6 +182,7 @@ def _verify_ledger(
     ledger: str,
     verifier: Verifier,
     signed: dict[str, _Signed],
+    in_ledger: dict[str, set[int]],
     report: VerifyReport,
 ) -> set[str]:
     """Check the log of checkpoints; fold the checkpoints it holds into ``signed``; return
@@ -186,6 +213,7 @@ def _verify_ledger(
         name = by_origin.get(checkpoint.origin)
         if name is not None:
             _sign_in(signed[name], checkpoint, where, report)
+            in_ledger[name].add(checkpoint.size)
         _check_root(frontier, signed[ledger], ledger, path.name, report)
     _check_end(frontier, signed[ledger], ledger, report)
     return origins
@@ -293,7 +321,7 @@ def _check_end(frontier: Frontier, signed: _Signed, name: str, report: VerifyRep
 
 
 def _verify_consistency_proofs(
-    folder: Path, name: str, verifier: Verifier, report: VerifyReport
+    folder: Path, name: str, verifier: Verifier, signed: _Signed, report: VerifyReport
 ) -> None:
     path = folder / "proofs" / f"{file_slug(name)}.json"
     if not path.is_file():
@@ -304,9 +332,15 @@ def _verify_consistency_proofs(
         _problem(report, f"proofs/{path.name}: not JSON")
         return
     for number, proof in enumerate(proofs if isinstance(proofs, list) else [None]):
+        where = f"proofs/{path.name} proof {number}"
         problem = check_proof(proof, verifier)
+        if not problem and proof.get("log") != name:
+            problem = f"a proof of {proof.get('log')!r} among the proofs of {name}"
         if problem:
-            _problem(report, f"proofs/{path.name} proof {number}: {problem}")
+            _problem(report, f"{where}: {problem}")
+            continue
+        for key in ("old_checkpoint", "checkpoint"):
+            _sign_in(signed, Checkpoint.open(str(proof[key]), verifier), where, report)
 
 
 def check_proof(proof: Any, verifier: Verifier) -> str:
@@ -333,6 +367,8 @@ def check_proof(proof: Any, verifier: Verifier) -> str:
                 return f"entry {index} is not in {log} as signed at {size} entries"
             return ""
         if proof.get("kind") == "consistency":
+            if "old_checkpoint" not in proof:
+                return "add the checkpoint you kept, as old_checkpoint, to check this proof"
             old = Checkpoint.open(str(proof["old_checkpoint"]), verifier)
             if old.origin != new.origin:
                 return "the two checkpoints are of different logs"

@@ -19,6 +19,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -32,7 +33,7 @@ from gateway.audit.tags import Outcome, Tag
 from gateway.db import MAX_ID
 from gateway.documents.models import Document
 from gateway.documents.visibility import LIST, visible_clause
-from gateway.errors import BadRequest, Forbidden, NotFound
+from gateway.errors import BadRequest, Forbidden, GatewayError, NotFound
 from gateway.matters.service import MatterAccess, resolve_access
 from gateway.runtime import Refused, Runtime
 
@@ -364,7 +365,7 @@ def checkpoint_logs(rt: Runtime, matter_id: int | None) -> list[str]:
         if matter_id is not None:
             stmt = stmt.where(LogHead.matter_id == matter_id)
         names = list(session.scalars(stmt))
-        return list(rt.audit_log.checkpoint_all(session, names, rt.now()).values())
+        return list(rt.audit_log.checkpoint_all(session, names, rt.now(), fresh=True).values())
 
 
 def verify_live(rt: Runtime, receipts: list[str]) -> VerifyReport:
@@ -373,6 +374,11 @@ def verify_live(rt: Runtime, receipts: list[str]) -> VerifyReport:
     the log as it stands now, or of an earlier state the log grew from."""
     kept = []
     verifier = rt.audit_log.signer.verifier
+    witnessed = rt.settings.get("AUDIT_WITNESS_DIR")
+    if witnessed:
+        # what the witness folder kept counts as receipts: a checkpoint deleted from the
+        # database, or a log rewritten under it, is still there
+        receipts = [*receipts, *(p.read_text() for p in Path(witnessed).glob("*/*.note"))]
     for text in receipts:
         for note in split_notes(text):
             try:
@@ -433,32 +439,44 @@ def log_consistency(
 ) -> dict[str, Any]:
     """That a log of the matter only grew since a checkpoint of ``old_size`` entries the
     reader kept: any of the matter's logs for the neutral auditor, its own side's for a
-    party's counsel."""
-    if not old_size.isdigit() or len(old_size) > 12:
-        raise BadRequest(f"old_size: the size of a checkpoint you kept, not {old_size[:20]!r}")
+    party's counsel. Every refusal, a malformed size included, is audited."""
     with rt.transaction() as session:
         access = _authorize(rt, session, user, matter_id, address, tag=Tag.AUDIT_PROOF)
         own = log_name(matter_id, access.side_party_id)
         name = log or own
-        allowed = (
-            name == own if not access.may(READ_ALL) else name.startswith(f"matter/{matter_id}/")
-        )
-        if not allowed:
-            raise Refused(
-                NotFound(f"log: no audit log {name!r} of this matter for you"),
+
+        def refuse(error: GatewayError, reason: str) -> Refused:
+            return Refused(
+                error,
                 access.event(
                     Tag.AUDIT_PROOF,
                     Outcome.DENIED,
-                    reason="not a log the reader may read",
-                    details={"kind": "consistency"},
+                    reason=reason[:300],
+                    details={"kind": "consistency", "old_size": old_size[:20]},
                 ),
             )
+
+        if access.may(READ_ALL):
+            allowed = name.startswith(f"matter/{matter_id}/")
+        else:
+            allowed = name == own
+        if not allowed:
+            raise refuse(
+                NotFound(f"log: no audit log {name!r} of this matter for you"),
+                "not a log the reader may read",
+            )
+        if not old_size.isdigit() or len(old_size) > 12:
+            bad = BadRequest(f"old_size: the size of a checkpoint you kept, not {old_size[:20]!r}")
+            raise refuse(bad, bad.message)
         rt.audit(
             session,
             access.event(
                 Tag.AUDIT_PROOF,
                 Outcome.ALLOWED,
-                details={"kind": "consistency", "log": name, "from": old_size},
+                details={"kind": "consistency", "log": name, "old_size": int(old_size)},
             ),
         )
-        return proofs.consistency(rt, session, name, int(old_size))
+        try:
+            return proofs.consistency(rt, session, name, int(old_size))
+        except BadRequest as bad:
+            raise refuse(bad, bad.message) from None

@@ -10,6 +10,9 @@ the log of checkpoints either way); the failure is logged.
 from __future__ import annotations
 
 import logging
+import os
+import queue
+import threading
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -45,8 +48,24 @@ def folder_witness(root: Path) -> Callable[[str, int, str], None]:
 
 
 def http_witness(url: str) -> Callable[[str, int, str], None]:
+    """POSTs each note from a thread of its own: a slow or silent witness never holds up
+    the request whose commit made the checkpoint."""
     if not url.startswith(("https://", "http://")):
         raise ValueError(f"AUDIT_WITNESS_URL must be an http(s) address, not {url!r}")
+    waiting: queue.SimpleQueue[tuple[str, int, str]] = queue.SimpleQueue()
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def deliver() -> None:
+        while True:
+            post(*waiting.get())
+
+    def hand_on(name: str, size: int, note: str) -> None:
+        with lock:
+            if os.getpid() not in started:  # a forked worker starts its own sender
+                started.append(os.getpid())
+                threading.Thread(target=deliver, name="audit-witness", daemon=True).start()
+        waiting.put((name, size, note))
 
     def post(name: str, size: int, note: str) -> None:
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
@@ -61,7 +80,7 @@ def http_witness(url: str) -> Callable[[str, int, str], None]:
         except OSError as exc:
             log.error("witness %s: checkpoint of %s at %d not delivered: %s", url, name, size, exc)
 
-    return post
+    return hand_on
 
 
 def witnesses(directory: str | None, url: str | None) -> Callable[[str, int, str], None] | None:

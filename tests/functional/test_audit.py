@@ -9,6 +9,7 @@ import json
 import pytest
 from sqlalchemy import delete, select, update
 
+from gateway.audit import encoding
 from gateway.audit.checkpoint import Checkpoint
 from gateway.audit.events import Actor, AuditEvent
 from gateway.audit.log import log_name
@@ -254,9 +255,9 @@ def test_swapped_entries_are_found(activity, rt):
 
 def test_a_cut_log_is_found_against_its_signed_checkpoint(activity, rt):
     name = _plaintiffs_log(rt, activity)
-    with rt.db.session() as session:
-        rt.audit_log.checkpoint(session, name, rt.now())
     entries = _log_entries(rt, name)
+    with rt.db.session() as session:
+        rt.audit_log.checkpoint(session, name, rt.now(), covering=len(entries))
     # someone with the database but not the key cuts the last three entries and rebuilds
     # the head so that it matches what is left
     kept = Frontier()
@@ -330,7 +331,7 @@ def test_side_trail_never_reveals_a_document_the_reader_cannot_see(client, demo,
     assert any(e["rule"] and e["reason"] != "no such document" for e in audited)
 
 
-def test_auditor_gets_every_logs_checkpoint_and_counsel_only_its_own(client, activity, rt):
+def test_auditor_gets_every_logs_checkpoint_and_counsel_only_its_own(client, activity, rt, clock):
     verifier = rt.audit_log.signer.verifier
     auditor = _entries(client, "auditor@audit.example", activity).get_json()
     origins = {Checkpoint.open(note, verifier).origin for note in auditor["checkpoints"]}
@@ -338,9 +339,88 @@ def test_auditor_gets_every_logs_checkpoint_and_counsel_only_its_own(client, act
     assert f"{prefix}/matter/{activity}/court" in origins
     assert f"{prefix}/matter/{activity}/checkpoints" in origins
     assert sum(1 for o in origins if f"/matter/{activity}/party/" in o) >= 2
+    name = _plaintiffs_log(rt, activity)
+    clock.advance(seconds=rt.settings["AUDIT_CHECKPOINT_SECONDS"])  # the last one is stale
     counsel = _entries(client, "counsel@plaintiffs.example", activity).get_json()
     (only,) = [Checkpoint.open(note, verifier) for note in counsel["checkpoints"]]
-    name = _plaintiffs_log(rt, activity)
     assert only.origin == f"{prefix}/{name}"
-    # its size counts that side's entries and nothing else
+    # its size counts that side's entries and nothing else (the read's own included)
     assert only.size == len(_log_entries(rt, name))
+    # read again at once: the same checkpoint, not one more for every reading
+    again = _entries(client, "counsel@plaintiffs.example", activity).get_json()
+    assert again["checkpoints"] == counsel["checkpoints"]
+
+
+def test_an_entry_filed_under_a_log_of_checkpoints_is_found(activity, rt):
+    """Someone with the database adds a download to the matter's log of checkpoints, whose
+    own entries are checkpoints: the views would show it, and verify must not pass it."""
+    with rt.db.session() as session:
+        ledger = session.scalar(
+            select(LogHead).where(LogHead.name == f"matter/{activity}/checkpoints")
+        )
+        real = session.scalar(
+            select(AuditEntry).where(AuditEntry.tag == "document:download").limit(1)
+        )
+        session.add(
+            AuditEntry(
+                seq=10_000,
+                log_id=ledger.id,
+                log_index=999,
+                at=real.at,
+                tag="document:download",
+                outcome="allowed",
+                actor_email="counsel@plaintiffs.example",
+                matter_id=activity,
+                side_party_id=real.side_party_id,
+                bates=EX18,
+                hash="0" * 64,
+            )
+        )
+    report = _verify(rt)
+    assert any("filed under a log of checkpoints" in p for p in report.problems), report.problems
+
+
+def test_checkpoints_deleted_from_the_database_are_found_by_the_witness(settings, clock, tmp_path):
+    """Every checkpoint deleted and the logs rewritten, heads and all: the database agrees
+    with itself, but the witness folder kept what was signed."""
+    from gateway.audit.merkle import Frontier
+    from gateway.audit.service import verify_live
+    from gateway.runtime import Runtime
+
+    folder = tmp_path / "witness"
+    rt = Runtime({**settings, "AUDIT_WITNESS_DIR": str(folder)}, clock=clock)
+    if settings["DATABASE_URL"].startswith("sqlite"):
+        rt.db.create_all()
+    try:
+        actor = Actor(user_id=None, email="someone@example", address="test")
+        with rt.db.session() as session:
+            for n in range(3):
+                rt.audit(
+                    session, AuditEvent(Tag.DOCUMENT_VIEW, Outcome.ALLOWED, actor, bates=f"D-{n}")
+                )
+        assert any(folder.rglob("*.note"))
+        assert verify_live(rt, []).ok
+        with rt.db.session() as session:
+            session.execute(delete(AuditCheckpoint))
+            head = session.scalar(select(LogHead).where(LogHead.name == "global"))
+            entries = session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.log_id == head.id)
+                .order_by(AuditEntry.log_index)
+            ).all()
+            entries[0].bates = "REWRITTEN"
+            frontier = Frontier()
+            for entry in entries:
+                entry.hash = encoding.leaf(encoding.body(entry, "global")).hex()
+                frontier.append(bytes.fromhex(entry.hash))
+            head.root = frontier.root().hex()
+            head.frontier = json.dumps([h.hex() for h in frontier.hashes])
+            head.checkpointed_size = 0
+            for ledger in session.scalars(select(LogHead).where(LogHead.name.like("%checkpoints"))):
+                ledger.size, ledger.frontier, ledger.checkpointed_size = 0, "[]", 0
+                ledger.root = Frontier().root().hex()
+        report = verify_live(rt, [])
+        assert not report.ok
+        assert any(p.startswith("global: ") for p in report.problems), report.problems
+    finally:
+        rt.close()

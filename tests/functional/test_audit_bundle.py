@@ -22,6 +22,7 @@ from gateway.audit.offline import check_proof, verify_bundle
 from gateway.cli import main
 from gateway.matters.models import Party
 from tests import factories
+from tests.helpers import api_get, token_for
 
 EX18 = "AOL-DEF-00528691"
 CONF = "AOL-DEF-00556923"
@@ -246,3 +247,86 @@ def test_export_refuses_a_folder_that_is_not_empty(rt, demo, tmp_path):
     (tmp_path / "used" / "x").write_text("x")
     with pytest.raises(BadRequest, match="not empty"):
         export_bundle(rt, demo, tmp_path / "used", Actor.command_line())
+
+
+def test_a_bundle_resigned_with_another_key_is_refused_against_the_published_one(
+    rt, demo, bundle, tmp_path
+):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from gateway.audit.checkpoint import Signer
+    from gateway.audit.offline import BundleError
+
+    forged = _copy(bundle, tmp_path, "resigned")
+    impostor = Signer(rt.audit_log.signer.name, Ed25519PrivateKey.generate())
+    for note in forged.glob("checkpoints/*/*.note"):
+        body = note.read_text().split("\n\n")[0] + "\n"
+        note.write_text(impostor.sign(body))
+    ledger = forged / "logs" / f"{file_slug(f'matter/{demo}/checkpoints')}.jsonl"
+    lines = []
+    for line in _lines(ledger):
+        item = json.loads(line)
+        item.pop("leaf")
+        item["note"] = impostor.sign(item["note"].split("\n\n")[0] + "\n")
+        lines.append(encoding.export_line(item, encoding.note_leaf(item["note"])) + "\n")
+    ledger.write_text("".join(lines))
+    shutil.rmtree(forged / "proofs")
+    (forged / "verifier.key").write_text(impostor.verifier.text() + "\n")
+    # re-signed whole, it holds together under the key it carries, which says so ...
+    claimed = verify_bundle(forged)
+    assert claimed.signer == impostor.verifier.text() != rt.audit_log.signer.verifier.text()
+    # ... and is refused against the gateway's published key
+    with pytest.raises(BundleError, match="not by the key you trust"):
+        verify_bundle(forged, rt.audit_log.signer.verifier)
+    (tmp_path / "published.key").write_text(rt.audit_log.signer.verifier.text())
+    result = CliRunner().invoke(
+        main,
+        ["audit", "verify", "--bundle", str(forged), "--key", str(tmp_path / "published.key")],
+    )
+    assert result.exit_code == 1 and "not by the key you trust" in result.output
+    ok = CliRunner().invoke(
+        main,
+        ["audit", "verify", "--bundle", str(bundle), "--key", str(tmp_path / "published.key")],
+    )
+    assert ok.exit_code == 0 and rt.audit_log.signer.verifier.text() in ok.output
+
+
+def test_a_log_cut_back_with_its_log_of_checkpoints_is_caught(rt, demo, tmp_path, client, clock):
+    """The log of checkpoints rolled back to an earlier signed size, and one party's log cut
+    to match it, while the other logs stay as exported: the other logs' newest checkpoints
+    are missing from the log of checkpoints."""
+    token = token_for(client, "auditor@audit.example")
+    factories.download(rt, demo, PLAINTIFFS, EX18)
+    clock.advance(seconds=rt.settings["AUDIT_CHECKPOINT_SECONDS"])  # the reading signs anew
+    assert api_get(client, token, f"/matters/{demo}/audit").status_code == 200
+    factories.download(rt, demo, PLAINTIFFS, CONF)
+    clock.advance(seconds=rt.settings["AUDIT_CHECKPOINT_SECONDS"])
+    out = tmp_path / "rolled"
+    export_bundle(rt, demo, out, Actor.command_line())
+    ledger_name_ = f"matter/{demo}/checkpoints"
+    ledger = out / "logs" / f"{file_slug(ledger_name_)}.jsonl"
+    ledger_notes = sorted(
+        (out / "checkpoints" / file_slug(ledger_name_)).glob("*.note"),
+        key=lambda p: int(p.stem),
+    )
+    assert len(ledger_notes) >= 2
+    keep = int(ledger_notes[-2].stem)
+    lines = _lines(ledger)[:keep]
+    ledger.write_text("".join(lines))
+    for note in ledger_notes[-1:]:
+        note.unlink()
+    name = _plaintiffs(rt, demo)
+    signed_then = max(
+        Checkpoint.open(json.loads(line)["note"], rt.audit_log.signer.verifier).size
+        for line in lines
+        if f"/{name}\n" in json.loads(line)["note"]
+    )
+    log_file = out / "logs" / f"{file_slug(name)}.jsonl"
+    log_file.write_text("".join(_lines(log_file)[:signed_then]))
+    for note in (out / "checkpoints" / file_slug(name)).glob("*.note"):
+        if int(note.stem) > signed_then:
+            note.unlink()
+    shutil.rmtree(out / "proofs")
+    report = verify_bundle(out, rt.audit_log.signer.verifier)
+    assert not report.ok
+    assert any("is not in the log of checkpoints" in p for p in report.problems), report.problems

@@ -114,17 +114,35 @@ def test_others_get_no_proof(client, demo, rt):
     assert {"staff@alotrolado.example", "court@casd.example"} <= set(refusals)
 
 
-def test_a_kept_checkpoint_is_proved_a_prefix_of_the_log_now(client, demo, rt):
+def test_a_kept_checkpoint_is_proved_a_prefix_of_the_log_now(client, demo, rt, clock):
     token = token_for(client, COUNSEL)
     kept = api_get(client, token, f"/matters/{demo}/audit").get_json()["checkpoints"][0]
     verifier = rt.audit_log.signer.verifier
     old = Checkpoint.open(kept, verifier)
     factories.download(rt, demo, COUNSEL, CONF)
+    clock.advance(seconds=rt.settings["AUDIT_CHECKPOINT_SECONDS"])
     response = api_get(client, token, f"/matters/{demo}/audit/consistency", old_size=old.size)
     assert response.status_code == 200, response.get_json()
     proof = response.get_json()
-    assert proof["old_checkpoint"] == kept and proof["new_size"] > old.size
-    assert check_proof(proof, verifier) == ""
+    assert proof["new_size"] > old.size and "old_checkpoint" not in proof
+    assert "old_checkpoint" in check_proof(proof, verifier), "the reader adds the one it kept"
+    assert check_proof({**proof, "old_checkpoint": kept}, verifier) == ""
+    # any size up to the signed one is answered alike, signed at or not: asking tells the
+    # reader nothing of when others checkpointed its log
+    for size in range(1, proof["new_size"] + 1):
+        probe = api_get(client, token, f"/matters/{demo}/audit/consistency", old_size=size)
+        assert probe.status_code == 200
+    past = api_get(
+        client, token, f"/matters/{demo}/audit/consistency", old_size=proof["new_size"] + 5
+    )
+    assert past.status_code == 400
+    with rt.db.session() as session:
+        refused = session.scalars(
+            select(AuditEntry.reason).where(
+                AuditEntry.tag == "audit:proof", AuditEntry.outcome == "denied"
+            )
+        ).all()
+    assert any("old_size" in reason for reason in refused), "a bad request is audited too"
     # another side's log is not counsel's to ask about
     other = log_name(demo, _party(rt, demo, "defendant"))
     refused = api_get(client, token, f"/matters/{demo}/audit/consistency", log=other, old_size=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
 
 import pytest
 
@@ -46,12 +47,12 @@ def test_a_committed_checkpoint_reaches_the_witness_and_a_rolled_back_one_does_n
     with pytest.raises(_Undo):
         with rt.db.session() as session:
             rt.audit(session, _event(1))
-            rt.audit_log.checkpoint(session, "matter/1/court", rt.now())
+            rt.audit_log.checkpoint(session, "matter/1/court", rt.now(), covering=2)
             raise _Undo
     assert [p.name for p in kept.iterdir()] == ["1.note"], "nothing rolled back is witnessed"
     with rt.db.session() as session:
         rt.audit(session, _event(2))
-        rt.audit_log.checkpoint(session, "matter/1/court", rt.now())
+        rt.audit_log.checkpoint(session, "matter/1/court", rt.now(), covering=2)
     assert sorted(p.name for p in kept.iterdir()) == ["1.note", "2.note"]
 
 
@@ -81,7 +82,12 @@ def test_an_http_witness_receives_each_note_and_one_that_is_down_stops_nothing()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
+        started = time.monotonic()
         http_witness(f"http://127.0.0.1:{server.server_port}/")("global", 3, "note\n")
+        assert time.monotonic() - started < 0.5, "delivery never holds up the caller"
+        deadline = time.monotonic() + 10
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.02)
     finally:
         server.shutdown()
         server.server_close()
