@@ -84,7 +84,7 @@ def test_random_use_agrees_with_a_recomputation(rt, plan):
             if name not in trees:
                 continue
             with rt.db.session() as session:
-                note = log.checkpoint(session, name, rt.now())
+                note = log.checkpoint(session, name, rt.now(), covering=trees[name].size)
             checkpoint = Checkpoint.open(note, verifier)
             assert checkpoint.origin == log.origin(name)
             assert (checkpoint.size, checkpoint.root) == (trees[name].size, trees[name].root())
@@ -163,7 +163,28 @@ def test_a_checkpoint_is_issued_every_n_entries_and_on_demand(rt):
     # the first append signs at once (a new log), then every 4 entries
     assert sorted(sizes) == [3, 8]
     with rt.db.session() as session:
-        same = rt.audit_log.checkpoint(session, "matter/1/party/11", rt.now())
+        same = rt.audit_log.checkpoint(session, "matter/1/party/11", rt.now(), covering=8)
         assert Checkpoint.open(same, rt.audit_log.signer.verifier).size == 8
         ledger = session.scalar(select(LogHead).where(LogHead.name == "matter/1/checkpoints"))
         assert ledger.size == 2, "one ledger entry per checkpoint, none for a repeated one"
+
+
+def test_a_reading_reuses_a_recent_checkpoint_and_a_proof_gets_one_that_covers_it(rt, clock):
+    _empty(rt)
+    name = "matter/1/party/11"
+    verifier = rt.audit_log.signer.verifier
+    with rt.db.session() as session:
+        rt.audit_log.append(session, [_entry(rt, 1, 11, 0)], rt.now())  # signed at 1
+    with rt.db.session() as session:
+        rt.audit_log.append(session, [_entry(rt, 1, 11, n) for n in (1, 2)], rt.now())
+    with rt.db.session() as session:
+        recent = Checkpoint.open(rt.audit_log.checkpoint(session, name, rt.now()), verifier)
+        covering = rt.audit_log.checkpoint(session, name, rt.now(), covering=3)
+    assert recent.size == 1, "younger than the period: the newest one again"
+    assert Checkpoint.open(covering, verifier).size == 3
+    clock.advance(seconds=rt.settings["AUDIT_CHECKPOINT_SECONDS"])
+    with rt.db.session() as session:
+        rt.audit_log.append(session, [_entry(rt, 1, 11, 3)], rt.now())
+    with rt.db.session() as session:
+        stale = Checkpoint.open(rt.audit_log.checkpoint(session, name, rt.now()), verifier)
+    assert stale.size == 4, "past the period: the log as it stands"
