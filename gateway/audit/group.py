@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,10 @@ from gateway.errors import IntegrityFailure
 
 MAX_BATCH = 512
 WAIT_SECONDS = 60.0
+# how long the committer waits, after the first entry, for others to join its batch: each
+# caller waits for its own commit, so without it a batch holds whoever happened to be
+# ready (often one) and every entry pays for a commit of its own
+LINGER_SECONDS = 0.001
 
 
 @dataclass
@@ -67,13 +72,19 @@ class GroupCommit:
             return self._queue
 
     def _run(self, waiting: queue.SimpleQueue[_Waiting]) -> None:
+        last = 1  # the last batch's size: about how many callers are writing
         while True:
             batch = [waiting.get()]
+            until = time.monotonic() + LINGER_SECONDS
             while len(batch) < MAX_BATCH:
+                left = until - time.monotonic()
+                if len(batch) >= last and waiting.empty():
+                    break  # everyone who wrote last time is in
                 try:
-                    batch.append(waiting.get_nowait())
+                    batch.append(waiting.get(timeout=left) if left > 0 else waiting.get_nowait())
                 except queue.Empty:
                     break
+            last = len(batch)
             try:
                 with self.db.session() as session:
                     self.log.append(session, [w.entry for w in batch], self.now())
