@@ -103,7 +103,10 @@ class MerkleLog:
                 entry.seq = next(seqs)
             pending = self._pending(session, now)
             # one order of locks for every writer, so two of them never wait on each other
-            heads = self._lock_all(session, {name: by_log[name][0] for name in by_log})
+            heads = self._lock_all(
+                session,
+                {n: (es[0].matter_id, es[0].side_party_id) for n, es in by_log.items()},
+            )
             nodes: list[dict[str, Any]] = []
             for name in sorted(by_log):
                 nodes.extend(self._add(heads[name], by_log[name]))
@@ -115,23 +118,35 @@ class MerkleLog:
         session.flush()
         return entries
 
-    def _lock_all(self, session: Session, first: dict[str, AuditEntry]) -> dict[str, LogHead]:
-        """The heads of these logs, locked in the order of their names (created first
-        where a log has no entry yet)."""
-        stmt = (
-            select(LogHead)
-            .where(LogHead.name.in_(sorted(first)))
-            .order_by(LogHead.name)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        heads = {head.name: head for head in session.scalars(stmt)}
-        missing = sorted(set(first) - set(heads))
-        for name in missing:
-            entry = first[name]
-            self._lock(session, name, entry.matter_id, entry.side_party_id)
+    def _lock_all(
+        self, session: Session, logs: dict[str, tuple[int | None, int | None]]
+    ) -> dict[str, LogHead]:
+        """The heads of ``logs`` (name -> matter and side), locked in the order of their
+        names; a log with no head yet gets one first."""
+        heads = _locked(session, logs)
+        missing = sorted(set(logs) - set(heads))
         if missing:
-            heads = {head.name: head for head in session.scalars(stmt)}
+            postgres = session.get_bind().dialect.name == "postgresql"
+            dialect_insert = pg_insert if postgres else sqlite_insert
+            session.execute(
+                dialect_insert(LogHead)
+                .values(
+                    [
+                        {
+                            "name": name,
+                            "matter_id": logs[name][0],
+                            "side_party_id": logs[name][1],
+                            "size": 0,
+                            "frontier": "[]",
+                            "root": EMPTY_ROOT.hex(),
+                            "checkpointed_size": 0,
+                        }
+                        for name in missing
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            heads = _locked(session, logs)
         return heads
 
     def _pending(self, session: Session, now: datetime) -> _Pending:
@@ -143,31 +158,7 @@ class MerkleLog:
     def _lock(
         self, session: Session, name: str, matter_id: int | None, side_party_id: int | None
     ) -> LogHead:
-        stmt = (
-            select(LogHead)
-            .where(LogHead.name == name)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        head = session.execute(stmt).scalar_one_or_none()
-        if head is None:
-            postgres = session.get_bind().dialect.name == "postgresql"
-            dialect_insert = pg_insert if postgres else sqlite_insert
-            session.execute(
-                dialect_insert(LogHead)
-                .values(
-                    name=name,
-                    matter_id=matter_id,
-                    side_party_id=side_party_id,
-                    size=0,
-                    frontier="[]",
-                    root=EMPTY_ROOT.hex(),
-                    checkpointed_size=0,
-                )
-                .on_conflict_do_nothing(index_elements=["name"])
-            )
-            head = session.execute(stmt).scalar_one()
-        return head
+        return self._lock_all(session, {name: (matter_id, side_party_id)})[name]
 
     def _add(self, head: LogHead, entries: list[AuditEntry]) -> list[dict[str, Any]]:
         """Number and hash ``entries`` at the end of the log; the nodes they complete."""
@@ -193,12 +184,7 @@ class MerkleLog:
         many entries, signed now if need be (a proof of an entry, an export). Without it,
         the newest one if it is younger than the checkpoint period, so that readers asking
         again and again do not each make one; else one of the log as it stands."""
-        head = session.execute(
-            select(LogHead)
-            .where(LogHead.name == name)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one_or_none()
+        head = _locked(session, [name]).get(name)
         if head is None:
             raise BadRequest(f"no audit log is named {name!r}")
         if head.size == 0:
@@ -228,12 +214,7 @@ class MerkleLog:
         ordered = sorted(set(names), key=lambda n: (is_ledger(n), n))
         logs = [n for n in ordered if not is_ledger(n)]
         if logs:
-            session.execute(
-                select(LogHead.id)
-                .where(LogHead.name.in_(logs))
-                .order_by(LogHead.name)
-                .with_for_update()
-            ).all()
+            _locked(session, logs)
         notes = {}
         for name in ordered:
             size = self.head(session, name).size if fresh else None
@@ -381,6 +362,18 @@ class MerkleLog:
                         f"{head.name}: {filed} entries are filed under a log of checkpoints"
                     )
         return report
+
+
+def _locked(session: Session, names: Iterable[str]) -> dict[str, LogHead]:
+    """The heads of the logs named, locked in the order of their names, as stored now."""
+    stmt = (
+        select(LogHead)
+        .where(LogHead.name.in_(sorted(names)))
+        .order_by(LogHead.name)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {head.name: head for head in session.scalars(stmt)}
 
 
 def _allocate_seqs(session: Session, count: int) -> list[int]:
